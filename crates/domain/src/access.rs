@@ -1,0 +1,163 @@
+//! Roles and the one permission table every route is checked against.
+//!
+//! A route names the permission it needs; `Role::can` answers. Keeping the table here, pure,
+//! means the authorisation matrix is readable in one screen and testable without a server.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// What a person is allowed to do inside their tenant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Runs the tenant: users, teams, tokens and every record.
+    Admin,
+    /// Owns processes and services: edits reference data, reads the journal.
+    Manager,
+    /// Works the service desk: reads reference data, maintains customers and contacts.
+    Agent,
+    /// Read-only access to everything, including the audit journal.
+    Auditor,
+    /// Self-service: the catalogue and their own records only.
+    Requester,
+}
+
+impl Role {
+    pub const ALL: [Role; 5] = [
+        Role::Admin,
+        Role::Manager,
+        Role::Agent,
+        Role::Auditor,
+        Role::Requester,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Manager => "manager",
+            Role::Agent => "agent",
+            Role::Auditor => "auditor",
+            Role::Requester => "requester",
+        }
+    }
+
+    pub fn can(self, permission: Permission) -> bool {
+        use Permission::*;
+        match self {
+            Role::Admin => true,
+            Role::Manager => !matches!(permission, UsersWrite | TokensAll),
+            Role::Agent => matches!(
+                permission,
+                ServicesRead | CustomersRead | CustomersWrite | TeamsRead | UsersRead | TokensOwn
+            ),
+            Role::Auditor => matches!(
+                permission,
+                ServicesRead | CustomersRead | TeamsRead | UsersRead | JournalRead | TokensOwn
+            ),
+            Role::Requester => matches!(permission, ServicesRead),
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown role `{0}`: expected one of admin, manager, agent, auditor, requester")]
+pub struct UnknownRole(pub String);
+
+impl FromStr for Role {
+    type Err = UnknownRole;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| UnknownRole(s.to_owned()))
+    }
+}
+
+/// Everything a route may require. Add a variant when a new kind of record lands, and give it
+/// a line in `Role::can`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum Permission {
+    ServicesRead,
+    ServicesWrite,
+    CustomersRead,
+    CustomersWrite,
+    TeamsRead,
+    TeamsWrite,
+    UsersRead,
+    UsersWrite,
+    /// Create, list and revoke one's own API tokens.
+    TokensOwn,
+    /// List and revoke anyone's API tokens.
+    TokensAll,
+    JournalRead,
+}
+
+impl Permission {
+    pub const ALL: [Permission; 11] = [
+        Permission::ServicesRead,
+        Permission::ServicesWrite,
+        Permission::CustomersRead,
+        Permission::CustomersWrite,
+        Permission::TeamsRead,
+        Permission::TeamsWrite,
+        Permission::UsersRead,
+        Permission::UsersWrite,
+        Permission::TokensOwn,
+        Permission::TokensAll,
+        Permission::JournalRead,
+    ];
+
+    /// Write permissions: the auditor must hold none of them.
+    pub fn is_write(self) -> bool {
+        use Permission::*;
+        matches!(
+            self,
+            ServicesWrite | CustomersWrite | TeamsWrite | UsersWrite | TokensAll
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_round_trip_through_text() {
+        for role in Role::ALL {
+            assert_eq!(role.as_str().parse::<Role>(), Ok(role));
+        }
+        assert!("root".parse::<Role>().is_err());
+    }
+
+    #[test]
+    fn auditor_and_requester_never_write() {
+        for p in Permission::ALL.into_iter().filter(|p| p.is_write()) {
+            assert!(!Role::Auditor.can(p), "auditor must not have {p:?}");
+            assert!(!Role::Requester.can(p), "requester must not have {p:?}");
+        }
+    }
+
+    #[test]
+    fn only_admin_manages_users_and_all_tokens() {
+        for role in Role::ALL {
+            let expected = role == Role::Admin;
+            assert_eq!(role.can(Permission::UsersWrite), expected);
+            assert_eq!(role.can(Permission::TokensAll), expected);
+        }
+    }
+
+    #[test]
+    fn journal_is_for_oversight_roles() {
+        assert!(Role::Auditor.can(Permission::JournalRead));
+        assert!(Role::Manager.can(Permission::JournalRead));
+        assert!(!Role::Agent.can(Permission::JournalRead));
+        assert!(!Role::Requester.can(Permission::JournalRead));
+    }
+}

@@ -1,0 +1,17 @@
+//! Steward's pure domain logic: the types, rules and state machines that decide what may happen.
+//!
+//! Nothing in this crate does I/O, talks to a database or knows about HTTP. The store persists
+//! what the domain decided; the server translates requests into domain calls and back.
+
+pub mod access;
+pub mod customer;
+pub mod jobs;
+pub mod journal;
+pub mod login;
+pub mod service;
+pub mod team;
+pub mod tenant;
+pub mod user;
+pub mod validation;
+
+pub use validation::{FieldError, Invalid};
