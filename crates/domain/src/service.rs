@@ -35,6 +35,12 @@ macro_rules! text_enum {
                 match s { $($text => Some(<$ty>::$variant),)+ _ => None }
             }
         }
+        impl TryFrom<String> for $ty {
+            type Error = String;
+            fn try_from(s: String) -> Result<Self, String> {
+                Self::parse(&s).ok_or_else(|| format!("unknown {} `{s}`", stringify!($ty)))
+            }
+        }
         impl std::fmt::Display for $ty {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(self.as_str())
@@ -42,7 +48,6 @@ macro_rules! text_enum {
         }
     };
 }
-pub(crate) use text_enum;
 
 text_enum!(Criticality { High => "high", Medium => "medium", Low => "low" });
 text_enum!(ServiceStatus { Pipeline => "pipeline", Live => "live", Retired => "retired" });

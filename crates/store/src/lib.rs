@@ -1,1 +1,85 @@
+//! Steward's persistence: one `Store` over SQLite (the embedded default) and PostgreSQL.
+//!
+//! Each process keeps its records in a module of the same name as in the domain and server
+//! crates. Every write runs in one transaction together with its audit journal entry (and any
+//! job it causes), so a record never changes without its trace, and vice versa.
 
+mod db;
+mod error;
+mod migrate;
+
+pub mod customer;
+pub mod identity;
+pub mod jobs;
+pub mod journal;
+pub mod page;
+pub mod service;
+pub mod team;
+pub mod tenant;
+pub mod testing;
+pub mod token;
+
+pub use db::{Backend, PoolConfig, redact_url};
+pub use error::{StoreError, StoreResult};
+pub use journal::Actor;
+pub use page::{Page, PageRequest};
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// The handle every caller holds. Cheap to clone; all clones share the pools.
+#[derive(Clone, Debug)]
+pub struct Store {
+    db: db::Db,
+    faults: Arc<Faults>,
+}
+
+/// Failure points a test can switch on to prove that a write is all-or-nothing.
+#[derive(Debug, Default)]
+pub struct Faults {
+    after_journal: AtomicBool,
+}
+
+impl Store {
+    /// Connects without touching the schema; see `migrate` and `open`.
+    pub async fn connect(url: &str, config: PoolConfig) -> StoreResult<Store> {
+        Ok(Store {
+            db: db::Db::connect(url, config).await?,
+            faults: Arc::default(),
+        })
+    }
+
+    /// Connects and brings the schema up to date: what `steward init` and `serve` do.
+    pub async fn open(url: &str) -> StoreResult<Store> {
+        let store = Store::connect(url, PoolConfig::default()).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.db.backend()
+    }
+
+    /// Makes every following write fail right after its journal entry is written.
+    pub fn inject_failure_after_journal(&self, on: bool) {
+        self.faults.after_journal.store(on, Ordering::SeqCst);
+    }
+
+    fn failure_injected(&self) -> bool {
+        self.faults.after_journal.load(Ordering::SeqCst)
+    }
+
+    /// Connections (open, idle) for the metrics endpoint.
+    pub fn pool_stats(&self) -> (u32, usize) {
+        self.db.pool_stats()
+    }
+
+    pub async fn close(&self) {
+        self.db.close().await;
+    }
+}
+
+/// Now, as stored: microseconds since the Unix epoch.
+pub fn now_micros() -> i64 {
+    jiff::Timestamp::now().as_microsecond()
+}

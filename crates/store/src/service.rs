@@ -1,0 +1,157 @@
+//! Services: name, description, owner, criticality and lifecycle status.
+
+use crate::db::sql;
+use crate::identity::like_pattern;
+use crate::journal::{Record, RecordWrite};
+use crate::page::{CursorKey, Page, PageRequest, Sort, finish, paginate};
+use crate::{Actor, Store, StoreError, StoreResult, now_micros};
+use serde::Serialize;
+use steward_domain::Invalid;
+use steward_domain::journal::Action;
+use steward_domain::service::{Criticality, ServiceDraft, ServiceStatus};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Service {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub owner_id: Option<i64>,
+    #[sqlx(try_from = "String")]
+    pub criticality: Criticality,
+    #[sqlx(try_from = "String")]
+    pub status: ServiceStatus,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl Record for Service {
+    const KIND: &'static str = "service";
+    fn id(&self) -> i64 {
+        self.id
+    }
+}
+
+const COLUMNS: &str = "id, name, description, owner_id, criticality, status, created_at, updated_at";
+
+#[derive(Debug, Clone, Default)]
+pub struct ServiceFilter {
+    pub q: Option<String>,
+    pub status: Option<ServiceStatus>,
+    pub criticality: Option<Criticality>,
+    pub owner_id: Option<i64>,
+    pub sort: Option<String>,
+}
+
+impl Store {
+    /// Owners must be users of the same tenant.
+    async fn check_owner(&self, tenant_id: i64, owner_id: Option<i64>) -> StoreResult<()> {
+        match owner_id {
+            Some(id) => match self.user(tenant_id, id).await {
+                Ok(_) => Ok(()),
+                Err(StoreError::NotFound) => Err(Invalid::one("owner_id", "Owner must be a user of this organisation").into()),
+                Err(e) => Err(e),
+            },
+            None => Ok(()),
+        }
+    }
+
+    pub async fn create_service(&self, tenant_id: i64, d: &ServiceDraft, actor: &Actor) -> StoreResult<Service> {
+        self.check_owner(tenant_id, d.owner_id).await?;
+        self.write_record(RecordWrite {
+            tenant_id,
+            action: Action::Create,
+            actor,
+            before: None,
+            write: sql(format!(
+                "INSERT INTO services (tenant_id, name, description, owner_id, criticality, status, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING {COLUMNS}"
+            ))
+            .bind(tenant_id)
+            .bind(&d.name)
+            .bind(&d.description)
+            .bind(d.owner_id)
+            .bind(d.criticality.as_str())
+            .bind(d.status.as_str())
+            .bind(now_micros()),
+            unique: None,
+        })
+        .await
+    }
+
+    pub async fn service(&self, tenant_id: i64, id: i64) -> StoreResult<Service> {
+        self.db.fetch_one(select_one(tenant_id, id)).await
+    }
+
+    pub async fn update_service(&self, tenant_id: i64, id: i64, d: &ServiceDraft, actor: &Actor) -> StoreResult<Service> {
+        self.check_owner(tenant_id, d.owner_id).await?;
+        self.write_record(RecordWrite {
+            tenant_id,
+            action: Action::Update,
+            actor,
+            before: Some(select_one(tenant_id, id)),
+            write: sql(format!(
+                "UPDATE services SET name = $1, description = $2, owner_id = $3, criticality = $4, status = $5, updated_at = $6 \
+                 WHERE tenant_id = $7 AND id = $8 AND deleted_at IS NULL RETURNING {COLUMNS}"
+            ))
+            .bind(&d.name)
+            .bind(&d.description)
+            .bind(d.owner_id)
+            .bind(d.criticality.as_str())
+            .bind(d.status.as_str())
+            .bind(now_micros())
+            .bind(tenant_id)
+            .bind(id),
+            unique: None,
+        })
+        .await
+    }
+
+    /// Removes a service from use. The row stays (records refer to it) and the journal keeps it.
+    pub async fn delete_service(&self, tenant_id: i64, id: i64, actor: &Actor) -> StoreResult<()> {
+        self.write_record::<Service>(RecordWrite {
+            tenant_id,
+            action: Action::Delete,
+            actor,
+            before: Some(select_one(tenant_id, id)),
+            write: sql(format!(
+                "UPDATE services SET deleted_at = $1 WHERE tenant_id = $2 AND id = $3 AND deleted_at IS NULL RETURNING {COLUMNS}"
+            ))
+            .bind(now_micros())
+            .bind(tenant_id)
+            .bind(id),
+            unique: None,
+        })
+        .await
+        .map(drop)
+    }
+
+    pub async fn services(&self, tenant_id: i64, f: &ServiceFilter, page: &PageRequest) -> StoreResult<Page<Service>> {
+        let sort = Sort::parse(f.sort.as_deref(), &["name", "created_at", "updated_at"])
+            .ok_or_else(|| Invalid::one("sort", "sort must be name, created_at or updated_at, optionally with a leading -"))?;
+        let mut q = sql(format!("SELECT {COLUMNS} FROM services WHERE tenant_id = $1 AND deleted_at IS NULL")).bind(tenant_id);
+        if let Some(text) = f.q.as_deref().filter(|t| !t.trim().is_empty()) {
+            q = q.push_bound(" AND lower(name) LIKE {}", like_pattern(text.trim()));
+        }
+        if let Some(status) = f.status {
+            q = q.push_bound(" AND status = {}", status.as_str());
+        }
+        if let Some(criticality) = f.criticality {
+            q = q.push_bound(" AND criticality = {}", criticality.as_str());
+        }
+        if let Some(owner) = f.owner_id {
+            q = q.push_bound(" AND owner_id = {}", owner);
+        }
+        let rows: Vec<Service> = self.db.fetch_all(paginate(q, sort, page)?).await?;
+        Ok(finish(rows, page, |s| match sort.column {
+            "created_at" => (CursorKey::Int(s.created_at), s.id),
+            "updated_at" => (CursorKey::Int(s.updated_at), s.id),
+            _ => (CursorKey::Text(s.name.clone()), s.id),
+        }))
+    }
+}
+
+fn select_one(tenant_id: i64, id: i64) -> crate::db::Sql {
+    sql(format!("SELECT {COLUMNS} FROM services WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL"))
+        .bind(tenant_id)
+        .bind(id)
+}
