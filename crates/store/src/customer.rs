@@ -53,6 +53,16 @@ pub struct CustomerFilter {
     pub sort: Option<String>,
 }
 
+impl Store {
+    pub async fn count_customers(&self, tenant_id: i64) -> StoreResult<i64> {
+        let row: (i64,) = self
+            .db
+            .fetch_one(sql("SELECT COUNT(*) FROM customers WHERE tenant_id = $1 AND deleted_at IS NULL").bind(tenant_id))
+            .await?;
+        Ok(row.0)
+    }
+}
+
 fn select_one(tenant_id: i64, id: i64) -> crate::db::Sql {
     sql(format!("SELECT {COLUMNS} FROM customers WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL"))
         .bind(tenant_id)

@@ -150,6 +150,18 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Live services per status, for dashboards.
+    pub async fn service_counts_by_status(&self, tenant_id: i64) -> StoreResult<Vec<(String, i64)>> {
+        self.db
+            .fetch_all(
+                sql("SELECT status, COUNT(*) FROM services WHERE tenant_id = $1 AND deleted_at IS NULL GROUP BY status ORDER BY status")
+                    .bind(tenant_id),
+            )
+            .await
+    }
+}
+
 fn select_one(tenant_id: i64, id: i64) -> crate::db::Sql {
     sql(format!("SELECT {COLUMNS} FROM services WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL"))
         .bind(tenant_id)

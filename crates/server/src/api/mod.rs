@@ -1,0 +1,235 @@
+//! The REST API under `/api/v1`: JSON in and out, problem+json errors, OpenAPI 3.1 generated
+//! from the handlers themselves.
+
+mod customers;
+mod journal;
+mod me;
+mod services;
+mod teams;
+mod tokens;
+mod users;
+
+pub use me::change_own_password;
+
+use crate::AppState;
+use crate::error::{ApiError, Problem};
+use axum::Json;
+use axum::Router;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header;
+use axum::http::request::Parts;
+use axum::routing::get;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer, Serialize};
+use std::sync::{Arc, OnceLock};
+use steward_domain::Invalid;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Steward API",
+        description = "IT service management for ISO/IEC 20000-1. Authenticate with `Authorization: Bearer <token>` \
+                       (create tokens with `steward token create` or in the UI). Errors are RFC 9457 problem documents. \
+                       Lists use keyset pagination: pass `next_cursor` back as `cursor`.",
+    ),
+    servers((url = "/api/v1")),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+    components(schemas(Problem)),
+    tags(
+        (name = "services", description = "The service catalogue"),
+        (name = "customers", description = "Customers and their contacts"),
+        (name = "teams", description = "Teams and membership"),
+        (name = "users", description = "People who sign in"),
+        (name = "tokens", description = "API tokens"),
+        (name = "journal", description = "The audit journal"),
+        (name = "me", description = "The signed-in user"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("An API token")).build()),
+        );
+    }
+}
+
+fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(services::list, services::create))
+        .routes(routes!(services::get_one, services::update, services::delete))
+        .routes(routes!(customers::list, customers::create))
+        .routes(routes!(customers::get_one, customers::update, customers::delete))
+        .routes(routes!(customers::list_contacts, customers::create_contact))
+        .routes(routes!(customers::get_contact, customers::update_contact, customers::delete_contact))
+        .routes(routes!(teams::list, teams::create))
+        .routes(routes!(teams::get_one, teams::update, teams::delete))
+        .routes(routes!(users::list, users::create))
+        .routes(routes!(users::get_one, users::update, users::delete))
+        .routes(routes!(tokens::list, tokens::create))
+        .routes(routes!(tokens::revoke))
+        .routes(routes!(journal::list))
+        .routes(routes!(me::get_me))
+        .routes(routes!(me::change_password))
+        .split_for_parts()
+}
+
+/// The OpenAPI document, built once.
+pub fn openapi() -> Arc<utoipa::openapi::OpenApi> {
+    static DOC: OnceLock<Arc<utoipa::openapi::OpenApi>> = OnceLock::new();
+    DOC.get_or_init(|| Arc::new(parts().1)).clone()
+}
+
+pub fn router() -> Router<AppState> {
+    parts()
+        .0
+        .route("/openapi.json", get(|| async { Json(openapi()) }))
+        .fallback(|| async { ApiError::not_found() })
+}
+
+/// A page of results.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ListOf<T> {
+    pub items: Vec<T>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+impl<T> ListOf<T> {
+    pub fn from_page<S>(page: steward_store::Page<S>, f: impl Fn(S) -> T) -> Self {
+        ListOf { items: page.items.into_iter().map(f).collect(), next_cursor: page.next_cursor }
+    }
+}
+
+/// An instant as RFC 3339 in UTC.
+pub fn time(micros: i64) -> String {
+    jiff::Timestamp::from_microsecond(micros).map(|t| t.to_string()).unwrap_or_default()
+}
+
+pub fn opt_time(micros: Option<i64>) -> Option<String> {
+    micros.map(time)
+}
+
+/// Parses an RFC 3339 instant from a query parameter.
+pub fn parse_time(field: &str, text: &str) -> Result<i64, ApiError> {
+    text.parse::<jiff::Timestamp>()
+        .map(|t| t.as_microsecond())
+        .map_err(|_| Invalid::one(field, format!("{field} must be an RFC 3339 time such as 2026-01-31T09:00:00Z")).into())
+}
+
+/// For PATCH fields that may be set to null: absent = leave alone, null = clear.
+pub fn nullable<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// A JSON body: wrong content type, malformed JSON, unknown fields and wrong types all become
+/// problem documents naming the field.
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|v| {
+                let v = v.trim();
+                v == "application/json" || (v.starts_with("application/") && v.ends_with("+json"))
+            });
+        if !is_json {
+            return Err(ApiError::new(
+                axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "Send the body as JSON with `Content-Type: application/json`.",
+            ));
+        }
+        let bytes = bytes::Bytes::from_request(req, state).await.map_err(|_| {
+            ApiError::new(axum::http::StatusCode::PAYLOAD_TOO_LARGE, "too-large", "The request body is too large.")
+        })?;
+        let mut de = serde_json::Deserializer::from_slice(&bytes);
+        let value = serde_path_to_error::deserialize::<_, T>(&mut de).map_err(|e| json_error(&e))?;
+        de.end().map_err(|e| ApiError::bad_request(format!("The body is not valid JSON: {e}")))?;
+        Ok(ApiJson(value))
+    }
+}
+
+fn json_error(e: &serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    let inner = e.inner();
+    if inner.is_syntax() || inner.is_eof() {
+        return ApiError::bad_request(format!("The body is not valid JSON: {inner}"));
+    }
+    let message = inner.to_string();
+    let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
+    let path = e.path().to_string();
+    let field = if path == "." {
+        message
+            .strip_prefix("missing field `")
+            .or_else(|| message.strip_prefix("unknown field `"))
+            .and_then(|rest| rest.split('`').next())
+            .unwrap_or("body")
+            .to_owned()
+    } else {
+        path
+    };
+    ApiError::invalid(Invalid::one(&field, message))
+}
+
+/// Query parameters; a bad one is a 400 problem, not a plain-text error.
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or_default();
+        serde_urlencoded::from_str(query)
+            .map(ApiQuery)
+            .map_err(|e| ApiError::bad_request(format!("Bad query parameter: {e}")))
+    }
+}
+
+/// Path parameters; one that does not parse names no record, so it is a 404.
+pub struct ApiPath<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| ApiPath(p.0))
+            .map_err(|_| ApiError::not_found())
+    }
+}
+
+/// Paging parameters shared by every list.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct PageParams {
+    /// Rows per page, 1 to 500 (default 50).
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+impl PageParams {
+    pub fn page(&self) -> steward_store::PageRequest {
+        steward_store::PageRequest { limit: self.limit, cursor: self.cursor.clone() }
+    }
+}

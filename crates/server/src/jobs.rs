@@ -1,0 +1,94 @@
+//! The job runner every `steward serve` node runs: claims due jobs from the shared queue and
+//! hands each to its handler by kind. Periodic work is enqueued with a dedupe key naming its
+//! period, so however many nodes run, each period's job exists, and runs, once.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+use steward_store::jobs::{Job, NewJob};
+use steward_store::{Store, now_micros};
+use tokio::sync::watch;
+
+pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
+pub type Handler = Arc<dyn Fn(Store, Job) -> HandlerFuture + Send + Sync>;
+
+pub const PURGE_KIND: &str = "housekeeping.purge";
+const LEASE: Duration = Duration::from_secs(300);
+const BATCH: u32 = 20;
+
+pub struct Runner {
+    store: Store,
+    worker: String,
+    handlers: HashMap<String, Handler>,
+    idle_wait: Duration,
+}
+
+impl Runner {
+    /// A runner with Steward's built-in handlers.
+    pub fn new(store: Store, worker: impl Into<String>) -> Runner {
+        let mut runner = Runner { store, worker: worker.into(), handlers: HashMap::new(), idle_wait: Duration::from_secs(1) };
+        runner.handle(PURGE_KIND, |store, _job| async move {
+            let day_ago = now_micros() - 86_400_000_000;
+            store.purge_expired(day_ago).await.map(drop).map_err(|e| e.to_string())
+        });
+        runner
+    }
+
+    pub fn handle<F, Fut>(&mut self, kind: &str, handler: F)
+    where
+        F: Fn(Store, Job) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), String>> + Send + 'static,
+    {
+        self.handlers.insert(kind.to_owned(), Arc::new(move |s, j| Box::pin(handler(s, j))));
+    }
+
+    /// Claims and runs one batch; returns how many jobs it ran.
+    pub async fn run_once(&self) -> Result<usize, steward_store::StoreError> {
+        let jobs = self.store.claim_jobs(&self.worker, BATCH, LEASE).await?;
+        for job in &jobs {
+            let outcome = match self.handlers.get(&job.kind) {
+                Some(handler) => handler(self.store.clone(), job.clone()).await,
+                None => Err(format!("no handler for job kind `{}`", job.kind)),
+            };
+            match outcome {
+                Ok(()) => {
+                    self.store.complete_job(job.id, &self.worker).await?;
+                }
+                Err(error) => {
+                    tracing::warn!(job = job.id, kind = %job.kind, %error, "job failed");
+                    self.store.fail_job(job, &self.worker, &error).await?;
+                }
+            }
+        }
+        Ok(jobs.len())
+    }
+
+    /// Runs until `shutdown` turns true, also enqueuing the periodic housekeeping.
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        let mut last_schedule = None;
+        while !*shutdown.borrow() {
+            let hour = now_micros() / 3_600_000_000;
+            if last_schedule != Some(hour) {
+                let job = NewJob::now(PURGE_KIND, serde_json::json!({})).dedupe(format!("{PURGE_KIND}:{hour}"));
+                if self.store.enqueue(&job).await.is_ok() {
+                    last_schedule = Some(hour);
+                }
+            }
+            let ran = match self.run_once().await {
+                Ok(n) => n,
+                Err(e) => {
+                    tracing::warn!(error = %e, "job queue unavailable");
+                    0
+                }
+            };
+            if ran == 0 {
+                tokio::select! {
+                    _ = tokio::time::sleep(self.idle_wait) => {}
+                    _ = shutdown.changed() => {}
+                }
+            }
+        }
+    }
+}

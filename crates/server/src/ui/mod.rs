@@ -1,0 +1,314 @@
+//! The HTML UI: server-rendered pages (askama) with a little htmx, all assets in the binary.
+//!
+//! Handlers here translate between forms and domain calls, the same way the API translates
+//! JSON; permissions come from the same `Can<P>` extractor.
+
+mod admin;
+mod assets;
+mod customers;
+mod home;
+mod journal;
+mod services;
+mod session;
+
+use crate::AppState;
+use crate::auth::Principal;
+use axum::Router;
+use axum::extract::FromRequestParts;
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::Value;
+use std::collections::HashMap;
+use steward_domain::access::Permission;
+use steward_domain::{FieldError, Invalid};
+use steward_store::StoreError;
+use steward_store::journal::JournalEntry;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home::page))
+        .route("/login", get(session::login_page).post(session::login))
+        .route("/logout", post(session::logout))
+        .route("/account", get(session::account))
+        .route("/account/password", post(session::change_password))
+        .route("/services", get(services::list).post(services::create))
+        .route("/services/new", get(services::new_form))
+        .route("/services/{id}", get(services::view).post(services::update))
+        .route("/services/{id}/edit", get(services::edit_form))
+        .route("/services/{id}/delete", post(services::delete))
+        .route("/customers", get(customers::list).post(customers::create))
+        .route("/customers/new", get(customers::new_form))
+        .route("/customers/{id}", get(customers::view).post(customers::update))
+        .route("/customers/{id}/edit", get(customers::edit_form))
+        .route("/customers/{id}/delete", post(customers::delete))
+        .route("/customers/{id}/contacts", post(customers::add_contact))
+        .route("/customers/{id}/contacts/{contact_id}/delete", post(customers::remove_contact))
+        .route("/users", get(admin::users).post(admin::create_user))
+        .route("/users/{id}/active", post(admin::set_user_active))
+        .route("/teams", get(admin::teams).post(admin::create_team))
+        .route("/teams/{id}", get(admin::team))
+        .route("/teams/{id}/members", post(admin::set_members))
+        .route("/teams/{id}/delete", post(admin::delete_team))
+        .route("/tokens", get(admin::tokens).post(admin::create_token))
+        .route("/tokens/{id}/revoke", post(admin::revoke_token))
+        .route("/journal", get(journal::page))
+        .route("/static/{file}", get(assets::serve))
+}
+
+/// The frame around every signed-in page: who, where, and the navigation they may use.
+pub struct Chrome {
+    pub tenant: String,
+    pub user_name: String,
+    pub role: &'static str,
+    pub csrf: String,
+    pub nav: Vec<NavItem>,
+    pub notice: Option<&'static str>,
+}
+
+pub struct NavItem {
+    pub label: &'static str,
+    pub href: &'static str,
+    pub current: bool,
+}
+
+const NAV: [(&str, &str, Option<Permission>); 7] = [
+    ("Home", "/", None),
+    ("Services", "/services", Some(Permission::ServicesRead)),
+    ("Customers", "/customers", Some(Permission::CustomersRead)),
+    ("Teams", "/teams", Some(Permission::TeamsRead)),
+    ("Users", "/users", Some(Permission::UsersRead)),
+    ("API tokens", "/tokens", Some(Permission::TokensOwn)),
+    ("Journal", "/journal", Some(Permission::JournalRead)),
+];
+
+impl Chrome {
+    pub async fn new(state: &AppState, who: &Principal, current: &str) -> Chrome {
+        let tenant = state.store.tenant(who.tenant_id()).await.map(|t| t.name).unwrap_or_default();
+        let nav = NAV
+            .iter()
+            .filter(|(_, _, p)| p.is_none_or(|p| who.can(p)))
+            .map(|&(label, href, _)| NavItem { label, href, current: href == current })
+            .collect();
+        Chrome {
+            tenant,
+            user_name: who.user.name.clone(),
+            role: who.role().as_str(),
+            csrf: who.csrf_token().to_owned(),
+            nav,
+            notice: None,
+        }
+    }
+
+    /// Shows the confirmation named by a `?done=` code after a redirect.
+    pub fn with_notice(mut self, done: Option<&str>) -> Chrome {
+        self.notice = done.and_then(|code| match code {
+            "created" => Some("Created."),
+            "saved" => Some("Saved."),
+            "deleted" => Some("Deleted. The journal keeps its history."),
+            "password" => Some("Your password has been changed; other sessions were signed out."),
+            "revoked" => Some("Token revoked."),
+            _ => None,
+        });
+        self
+    }
+}
+
+/// What a person typed into a form, and what was wrong with it.
+#[derive(Debug, Default)]
+pub struct FormState {
+    values: HashMap<String, String>,
+    pub errors: Vec<FieldError>,
+}
+
+impl FormState {
+    pub fn with(values: &[(&str, &str)]) -> FormState {
+        FormState { values: values.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(), errors: Vec::new() }
+    }
+
+    pub fn rejected(mut self, invalid: Invalid) -> FormState {
+        self.errors = invalid.errors;
+        self
+    }
+
+    pub fn value(&self, name: &str) -> &str {
+        self.values.get(name).map_or("", String::as_str)
+    }
+
+    pub fn error(&self, name: &str) -> Option<&str> {
+        self.errors.iter().find(|e| e.field == name).map(|e| e.message.as_str())
+    }
+
+    pub fn has_errors(&self) -> bool {
+        !self.errors.is_empty()
+    }
+}
+
+/// One `<option>` of a select.
+pub struct Opt {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+pub fn options<'a>(choices: impl IntoIterator<Item = (String, String)>, current: &'a str) -> Vec<Opt> {
+    choices
+        .into_iter()
+        .map(|(value, label)| Opt { selected: value == current, value, label })
+        .collect()
+}
+
+/// A page could not be shown.
+#[derive(Debug)]
+pub enum UiError {
+    NotFound,
+    Internal,
+}
+
+impl From<StoreError> for UiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => UiError::NotFound,
+            other => {
+                tracing::error!(error = %other, "store failure");
+                UiError::Internal
+            }
+        }
+    }
+}
+
+impl From<crate::error::ApiError> for UiError {
+    fn from(e: crate::error::ApiError) -> Self {
+        if e.status() == StatusCode::NOT_FOUND { UiError::NotFound } else { UiError::Internal }
+    }
+}
+
+impl IntoResponse for UiError {
+    fn into_response(self) -> Response {
+        match self {
+            UiError::NotFound => crate::auth::plain_page(StatusCode::NOT_FOUND, "Not found", "There is no such page or record."),
+            UiError::Internal => crate::auth::plain_page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong",
+                "Steward could not complete this; the problem has been logged. Please try again.",
+            ),
+        }
+    }
+}
+
+pub type UiResult = Result<Response, UiError>;
+
+/// A numeric id from the path; anything else is a page that does not exist.
+pub struct Id<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned + Send> FromRequestParts<S> for Id<T> {
+    type Rejection = UiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state).await.map(|p| Id(p.0)).map_err(|_| UiError::NotFound)
+    }
+}
+
+/// An instant for people: `2026-11-25 09:30 UTC`.
+pub fn when(micros: i64) -> String {
+    jiff::Timestamp::from_microsecond(micros)
+        .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_default()
+}
+
+/// A link to the next page of a list, keeping the other query parameters.
+pub fn next_link(path: &str, params: &[(&str, &str)], cursor: Option<String>) -> Option<String> {
+    let cursor = cursor?;
+    let mut pairs: Vec<(&str, &str)> = params.iter().copied().filter(|(_, v)| !v.is_empty()).collect();
+    pairs.push(("cursor", &cursor));
+    Some(format!("{path}?{}", serde_urlencoded::to_string(&pairs).unwrap_or_default()))
+}
+
+/// One journal entry, summarised for a history table.
+pub struct HistoryRow {
+    pub at: String,
+    pub actor: String,
+    pub action: &'static str,
+    pub record: String,
+    pub summary: String,
+    pub seq: i64,
+    pub hash: String,
+    pub short_hash: String,
+}
+
+impl From<JournalEntry> for HistoryRow {
+    fn from(e: JournalEntry) -> Self {
+        HistoryRow {
+            at: when(e.at_micros),
+            summary: summarize(e.before.as_ref(), e.after.as_ref()),
+            actor: e.actor,
+            action: e.action.as_str(),
+            record: format!("{} {}", e.record_type, e.record_id),
+            seq: e.seq,
+            short_hash: e.hash.chars().take(12).collect(),
+            hash: e.hash,
+        }
+    }
+}
+
+/// `name: Payroll → Payroll Service; status: pipeline → live`, leaving out bookkeeping fields.
+pub fn summarize(before: Option<&Value>, after: Option<&Value>) -> String {
+    const SKIP: [&str; 3] = ["id", "created_at", "updated_at"];
+    let show = |v: Option<&Value>| match v {
+        None | Some(Value::Null) => "—".to_owned(),
+        Some(Value::String(s)) if s.chars().count() > 40 => format!("{}…", s.chars().take(40).collect::<String>()),
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    };
+    let empty = serde_json::Map::new();
+    let b = before.and_then(Value::as_object).unwrap_or(&empty);
+    let a = after.and_then(Value::as_object).unwrap_or(&empty);
+    let mut keys: Vec<&String> = a.keys().chain(b.keys()).filter(|k| !SKIP.contains(&k.as_str())).collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter()
+        .filter(|k| a.get(*k) != b.get(*k))
+        .map(|k| match (b.get(k), a.get(k)) {
+            (None, v) => format!("{k}: {}", show(v)),
+            (v, None) => format!("{k}: {} removed", show(v)),
+            (old, new) => format!("{k}: {} → {}", show(old), show(new)),
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The journal entries of one record, newest first, for its page's History section.
+pub async fn history(state: &AppState, who: &Principal, record_type: &str, id: i64) -> Option<Vec<HistoryRow>> {
+    if !who.can(Permission::JournalRead) {
+        return None;
+    }
+    let filter = steward_store::journal::JournalFilter {
+        record_type: Some(record_type.to_owned()),
+        record_id: Some(id),
+        ..Default::default()
+    };
+    let page = steward_store::PageRequest { limit: Some(50), cursor: None };
+    let entries = state.store.journal_entries(who.tenant_id(), &filter, &page).await.ok()?;
+    Some(entries.items.into_iter().map(HistoryRow::from).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn summaries_show_what_changed() {
+        let before = json!({"name": "Payroll", "status": "live", "updated_at": 1});
+        let after = json!({"name": "Payroll Service", "status": "live", "updated_at": 2});
+        assert_eq!(summarize(Some(&before), Some(&after)), "name: Payroll → Payroll Service");
+        assert_eq!(summarize(None, Some(&json!({"name": "X", "id": 1}))), "name: X");
+    }
+
+    #[test]
+    fn next_links_keep_filters() {
+        assert_eq!(next_link("/services", &[("q", "pay"), ("x", "")], Some("abc".into())).as_deref(), Some("/services?q=pay&cursor=abc"));
+        assert_eq!(next_link("/services", &[], None), None);
+    }
+}
