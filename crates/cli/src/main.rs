@@ -1,1 +1,74 @@
-fn main() {}
+//! `steward`: the one binary. Serves the web UI and API, and administers the database.
+
+mod config;
+mod demo;
+mod commands;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Steward: IT service management for ISO/IEC 20000-1, with an audit trail you can prove.
+#[derive(Debug, Parser)]
+#[command(name = "steward", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// Database to use: sqlite://PATH or postgres://USER@HOST/DB
+    /// [default: sqlite://./steward-data/steward.db]
+    #[arg(long, global = true, env = "STEWARD_DATABASE_URL", value_name = "URL")]
+    database: Option<String>,
+
+    /// Configuration file (TOML); settings there yield to flags and STEWARD_* variables.
+    #[arg(long, global = true, env = "STEWARD_CONFIG", value_name = "PATH", default_value = "steward.toml")]
+    config: std::path::PathBuf,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create the database, or bring its schema up to date (safe to run again).
+    Init,
+    /// Run the web server: UI, REST API, health and metrics, and the job runner.
+    Serve(commands::ServeArgs),
+    /// Fill a demo database with a realistic organisation and serve it: the quickest way to look around.
+    Demo(commands::ServeArgs),
+    /// Manage tenants (separate organisations in one installation).
+    #[command(subcommand)]
+    Tenant(commands::TenantCommand),
+    /// Manage users.
+    #[command(subcommand)]
+    User(commands::UserCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(commands::TokenCommand),
+    /// Check the audit journal.
+    #[command(subcommand)]
+    Audit(commands::AuditCommand),
+}
+
+fn main() -> ExitCode {
+    // A panic is a bug, but the person at the terminal still gets one line, not a backtrace.
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("steward: internal error: {info}");
+    }));
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(commands::run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {}", one_line(&e));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The error and its causes on one line.
+fn one_line(e: &anyhow::Error) -> String {
+    format!("{e:#}").replace('\n', " ")
+}

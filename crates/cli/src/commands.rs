@@ -1,0 +1,321 @@
+//! What each subcommand does.
+
+use crate::config::{DEFAULT_DATABASE, DEFAULT_LISTEN, FileConfig};
+use crate::{Cli, Command};
+use anyhow::{Context, anyhow, bail};
+use clap::{Args, Subcommand};
+use std::io::{BufRead, Write};
+use std::process::ExitCode;
+use steward_domain::access::Role;
+use steward_domain::tenant::new_tenant;
+use steward_domain::user::{UserDraft, check_password, name_from_email};
+use steward_server::{AppState, ServerConfig, auth};
+use steward_store::{Actor, Store, StoreError};
+use tokio::sync::watch;
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on; port 0 picks a free port (the chosen address is printed).
+    #[arg(long, env = "STEWARD_LISTEN", value_name = "ADDR")]
+    listen: Option<String>,
+    /// Do not run the job runner in this process (for nodes that only serve requests).
+    #[arg(long)]
+    no_jobs: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    /// Create a tenant; prints its slug, which other commands take as --tenant.
+    Create {
+        /// The organisation's name, e.g. "Acme IT".
+        #[arg(long)]
+        name: String,
+    },
+    /// List tenants.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user in a tenant.
+    Create {
+        /// The tenant's slug.
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        email: String,
+        /// admin, manager, agent, auditor (read-only, including the journal) or requester (self-service).
+        #[arg(long)]
+        role: String,
+        /// Display name [default: made from the e-mail address]
+        #[arg(long)]
+        name: Option<String>,
+        /// Read the password from the first line of standard input (otherwise the user cannot sign in until one is set).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Set a user's password, read from the first line of standard input.
+    Password {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        email: String,
+    },
+    /// List a tenant's users.
+    List {
+        #[arg(long)]
+        tenant: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token for a user; the token is printed once, as the last line.
+    Create {
+        #[arg(long)]
+        tenant: String,
+        /// The user the token acts as.
+        #[arg(long)]
+        email: String,
+        /// What the token is for [default: cli]
+        #[arg(long, default_value = "cli")]
+        name: String,
+    },
+    /// List a tenant's tokens (never the secrets).
+    List {
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Revoke a token by its id (see `token list`).
+    Revoke {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        id: i64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute every tenant's journal hash chain; exit 1 naming the first broken entry.
+    Verify,
+}
+
+struct Ctx {
+    file: FileConfig,
+    database: String,
+}
+
+impl Ctx {
+    async fn store(&self) -> anyhow::Result<Store> {
+        open(&self.database).await
+    }
+}
+
+async fn open(url: &str) -> anyhow::Result<Store> {
+    Store::open(url).await.map_err(|e| anyhow!("{}: {e}", steward_store::redact_url(url)))
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let file = FileConfig::load(&cli.config)?;
+    let database = cli.database.clone().or_else(|| file.database_url.clone()).unwrap_or_else(|| DEFAULT_DATABASE.to_owned());
+    let ctx = Ctx { file, database };
+    match cli.command {
+        Command::Init => {
+            ctx.store().await?;
+            println!("database ready: {}", steward_store::redact_url(&ctx.database));
+        }
+        Command::Serve(args) => serve(&ctx, args, None).await?,
+        Command::Demo(args) => {
+            let url = if ctx.database == DEFAULT_DATABASE && std::env::var_os("STEWARD_DATABASE_URL").is_none() {
+                "sqlite://./steward-data/demo.db".to_owned()
+            } else {
+                ctx.database.clone()
+            };
+            let store = open(&url).await?;
+            let logins = crate::demo::seed(&store).await?;
+            let ctx = Ctx { database: url, ..ctx };
+            serve(&ctx, args, Some(logins)).await?;
+        }
+        Command::Tenant(cmd) => tenant(&ctx.store().await?, cmd).await?,
+        Command::User(cmd) => user(&ctx.store().await?, cmd).await?,
+        Command::Token(cmd) => token(&ctx.store().await?, cmd).await?,
+        Command::Audit(AuditCommand::Verify) => return audit_verify(&ctx.store().await?).await,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn serve(ctx: &Ctx, args: ServeArgs, demo_logins: Option<String>) -> anyhow::Result<()> {
+    let store = ctx.store().await?;
+    let listen = args.listen.or_else(|| ctx.file.listen.clone()).unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
+    let listener = tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+    let addr = listener.local_addr()?;
+    let config: ServerConfig = ctx.file.server();
+    let state = AppState::new(store.clone(), config);
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let runner = (!args.no_jobs && ctx.file.jobs != Some(false)).then(|| {
+        let worker = format!("{}-{}", hostname(), std::process::id());
+        tokio::spawn(steward_server::jobs::Runner::new(store.clone(), worker).run(stop_rx.clone()))
+    });
+    println!("listening on http://{addr}");
+    if let Some(logins) = demo_logins {
+        println!("{logins}");
+    }
+    std::io::stdout().flush()?;
+    tracing::info!(%addr, backend = store.backend().name(), "serving");
+    steward_server::serve(listener, state, shutdown_signal()).await.context("server failed")?;
+    let _ = stop_tx.send(true);
+    if let Some(runner) = runner {
+        let _ = runner.await;
+    }
+    store.close().await;
+    println!("stopped");
+    Ok(())
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname").map(|h| h.trim().to_owned()).unwrap_or_else(|_| "node".into())
+}
+
+/// Resolves on SIGINT or SIGTERM: in-flight requests then finish before the process exits.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}
+
+/// Turns a store error into one readable line, with field messages for invalid input.
+fn explain(e: StoreError) -> anyhow::Error {
+    match e {
+        StoreError::Invalid(invalid) => anyhow!(invalid.errors.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join("; ")),
+        other => anyhow!(other),
+    }
+}
+
+async fn tenant(store: &Store, cmd: TenantCommand) -> anyhow::Result<()> {
+    match cmd {
+        TenantCommand::Create { name } => {
+            let new = new_tenant(&name).map_err(|e| explain(e.into()))?;
+            let tenant = store.create_tenant(&new, &Actor::cli()).await.map_err(explain)?;
+            println!("created tenant {} ({})", tenant.name, tenant.id);
+            println!("{}", tenant.slug);
+        }
+        TenantCommand::List => {
+            for t in store.tenants().await? {
+                println!("{}\t{}", t.slug, t.name);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn read_password() -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).context("cannot read the password from standard input")?;
+    let password = line.trim_end_matches(['\r', '\n']).to_owned();
+    check_password("password", &password).map_err(|e| explain(e.into()))?;
+    Ok(password)
+}
+
+async fn user(store: &Store, cmd: UserCommand) -> anyhow::Result<()> {
+    match cmd {
+        UserCommand::Create { tenant, email, role, name, password_stdin } => {
+            let tenant = store.require_tenant(&tenant).await.map_err(explain)?;
+            let role: Role = role.parse()?;
+            let name = name.unwrap_or_else(|| name_from_email(email.trim()));
+            let draft = UserDraft { email, name, role, active: true }.validate().map_err(|e| explain(e.into()))?;
+            let hash = if password_stdin { Some(auth::hash_password(read_password()?).await.map_err(|_| anyhow!("hashing failed"))?) } else { None };
+            let user = store.create_user(tenant.id, &draft, hash.as_deref(), &Actor::cli()).await.map_err(explain)?;
+            println!("created {} ({}) in {} as {}", user.email, user.id, tenant.slug, user.role);
+            if hash.is_none() {
+                println!("no password set: run `steward user password --tenant {} --email {}` to let them sign in", tenant.slug, user.email);
+            }
+        }
+        UserCommand::Password { tenant, email } => {
+            let tenant = store.require_tenant(&tenant).await.map_err(explain)?;
+            let user = store.user_by_email(tenant.id, &email).await.map_err(|_| anyhow!("no user {email} in {}", tenant.slug))?;
+            let hash = auth::hash_password(read_password()?).await.map_err(|_| anyhow!("hashing failed"))?;
+            store.set_password(tenant.id, user.id, &hash, None, &Actor::cli()).await.map_err(explain)?;
+            println!("password set for {}", user.email);
+        }
+        UserCommand::List { tenant } => {
+            let tenant = store.require_tenant(&tenant).await.map_err(explain)?;
+            let mut cursor = None;
+            loop {
+                let page = steward_store::PageRequest { limit: Some(500), cursor };
+                let found = store.users(tenant.id, &Default::default(), &page).await?;
+                for u in found.items {
+                    println!("{}\t{}\t{}\t{}", u.id, u.email, u.role, if u.active { "active" } else { "deactivated" });
+                }
+                match found.next_cursor {
+                    Some(next) => cursor = Some(next),
+                    None => break,
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn token(store: &Store, cmd: TokenCommand) -> anyhow::Result<()> {
+    match cmd {
+        TokenCommand::Create { tenant, email, name } => {
+            let tenant = store.require_tenant(&tenant).await.map_err(explain)?;
+            let user = store.user_by_email(tenant.id, &email).await.map_err(|_| anyhow!("no user {email} in {}", tenant.slug))?;
+            if !user.active {
+                bail!("{email} is deactivated");
+            }
+            let label = name.trim();
+            if label.is_empty() {
+                bail!("--name must not be empty");
+            }
+            let (token, secret) = store.create_token(tenant.id, user.id, label, &Actor::cli()).await.map_err(explain)?;
+            println!("created token {} (id {}) for {}; it is shown only now:", token.name, token.id, user.email);
+            println!("{secret}");
+        }
+        TokenCommand::List { tenant } => {
+            let tenant = store.require_tenant(&tenant).await.map_err(explain)?;
+            for t in store.tokens(tenant.id, None).await? {
+                let status = if t.revoked_at.is_some() { "revoked" } else { "active" };
+                println!("{}\t{}\t{}…\tuser {}\t{status}", t.id, t.name, t.prefix, t.user_id);
+            }
+        }
+        TokenCommand::Revoke { tenant, id } => {
+            let tenant = store.require_tenant(&tenant).await.map_err(explain)?;
+            store.revoke_token(tenant.id, id, &Actor::cli()).await.map_err(|e| match e {
+                StoreError::NotFound => anyhow!("no token {id} in {}", tenant.slug),
+                other => explain(other),
+            })?;
+            println!("revoked token {id}");
+        }
+    }
+    Ok(())
+}
+
+async fn audit_verify(store: &Store) -> anyhow::Result<ExitCode> {
+    match store.verify_journal().await? {
+        Ok(checked) => {
+            println!("journal intact: {checked} entries checked");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(broken) => {
+            eprintln!("journal broken: {broken}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
