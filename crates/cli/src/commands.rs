@@ -113,28 +113,42 @@ impl Ctx {
 }
 
 async fn open(url: &str) -> anyhow::Result<Store> {
-    Store::open(url).await.map_err(|e| anyhow!("{}: {e}", steward_store::redact_url(url)))
+    Store::open(url)
+        .await
+        .map_err(|e| anyhow!("{}: {e}", steward_store::redact_url(url)))
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let file = FileConfig::load(&cli.config)?;
-    let database = cli.database.clone().or_else(|| file.database_url.clone()).unwrap_or_else(|| DEFAULT_DATABASE.to_owned());
+    let database = cli
+        .database
+        .clone()
+        .or_else(|| file.database_url.clone())
+        .unwrap_or_else(|| DEFAULT_DATABASE.to_owned());
     let ctx = Ctx { file, database };
     match cli.command {
         Command::Init => {
             ctx.store().await?;
-            println!("database ready: {}", steward_store::redact_url(&ctx.database));
+            println!(
+                "database ready: {}",
+                steward_store::redact_url(&ctx.database)
+            );
         }
         Command::Serve(args) => serve(&ctx, args, None).await?,
         Command::Demo(args) => {
-            let url = if ctx.database == DEFAULT_DATABASE && std::env::var_os("STEWARD_DATABASE_URL").is_none() {
+            let url = if ctx.database == DEFAULT_DATABASE
+                && std::env::var_os("STEWARD_DATABASE_URL").is_none()
+            {
                 "sqlite://./steward-data/demo.db".to_owned()
             } else {
                 ctx.database.clone()
             };
             let store = open(&url).await?;
             let logins = crate::demo::seed(&store).await?;
-            let ctx = Ctx { database: url, ..ctx };
+            let ctx = Ctx {
+                database: url,
+                ..ctx
+            };
             serve(&ctx, args, Some(logins)).await?;
         }
         Command::Tenant(cmd) => tenant(&ctx.store().await?, cmd).await?,
@@ -147,8 +161,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 async fn serve(ctx: &Ctx, args: ServeArgs, demo_logins: Option<String>) -> anyhow::Result<()> {
     let store = ctx.store().await?;
-    let listen = args.listen.or_else(|| ctx.file.listen.clone()).unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
-    let listener = tokio::net::TcpListener::bind(&listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+    let listen = args
+        .listen
+        .or_else(|| ctx.file.listen.clone())
+        .unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
+    let listener = tokio::net::TcpListener::bind(&listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
     let config: ServerConfig = ctx.file.server();
     let state = AppState::new(store.clone(), config);
@@ -163,18 +182,22 @@ async fn serve(ctx: &Ctx, args: ServeArgs, demo_logins: Option<String>) -> anyho
     }
     std::io::stdout().flush()?;
     tracing::info!(%addr, backend = store.backend().name(), "serving");
-    steward_server::serve(listener, state, shutdown_signal()).await.context("server failed")?;
+    steward_server::serve(listener, state, shutdown_signal())
+        .await
+        .context("server failed")?;
     let _ = stop_tx.send(true);
     if let Some(runner) = runner {
         let _ = runner.await;
     }
     store.close().await;
-    println!("stopped");
+    tracing::info!("stopped");
     Ok(())
 }
 
 fn hostname() -> String {
-    std::fs::read_to_string("/etc/hostname").map(|h| h.trim().to_owned()).unwrap_or_else(|_| "node".into())
+    std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_else(|_| "node".into())
 }
 
 /// Resolves on SIGINT or SIGTERM: in-flight requests then finish before the process exits.
@@ -202,7 +225,14 @@ async fn shutdown_signal() {
 /// Turns a store error into one readable line, with field messages for invalid input.
 fn explain(e: StoreError) -> anyhow::Error {
     match e {
-        StoreError::Invalid(invalid) => anyhow!(invalid.errors.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join("; ")),
+        StoreError::Invalid(invalid) => anyhow!(
+            invalid
+                .errors
+                .iter()
+                .map(|e| e.message.as_str())
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
         other => anyhow!(other),
     }
 }
@@ -211,7 +241,10 @@ async fn tenant(store: &Store, cmd: TenantCommand) -> anyhow::Result<()> {
     match cmd {
         TenantCommand::Create { name } => {
             let new = new_tenant(&name).map_err(|e| explain(e.into()))?;
-            let tenant = store.create_tenant(&new, &Actor::cli()).await.map_err(explain)?;
+            let tenant = store
+                .create_tenant(&new, &Actor::cli())
+                .await
+                .map_err(explain)?;
             println!("created tenant {} ({})", tenant.name, tenant.id);
             println!("{}", tenant.slug);
         }
@@ -226,7 +259,10 @@ async fn tenant(store: &Store, cmd: TenantCommand) -> anyhow::Result<()> {
 
 fn read_password() -> anyhow::Result<String> {
     let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line).context("cannot read the password from standard input")?;
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("cannot read the password from standard input")?;
     let password = line.trim_end_matches(['\r', '\n']).to_owned();
     check_password("password", &password).map_err(|e| explain(e.into()))?;
     Ok(password)
@@ -234,33 +270,80 @@ fn read_password() -> anyhow::Result<String> {
 
 async fn user(store: &Store, cmd: UserCommand) -> anyhow::Result<()> {
     match cmd {
-        UserCommand::Create { tenant, email, role, name, password_stdin } => {
+        UserCommand::Create {
+            tenant,
+            email,
+            role,
+            name,
+            password_stdin,
+        } => {
             let tenant = store.require_tenant(&tenant).await.map_err(explain)?;
             let role: Role = role.parse()?;
             let name = name.unwrap_or_else(|| name_from_email(email.trim()));
-            let draft = UserDraft { email, name, role, active: true }.validate().map_err(|e| explain(e.into()))?;
-            let hash = if password_stdin { Some(auth::hash_password(read_password()?).await.map_err(|_| anyhow!("hashing failed"))?) } else { None };
-            let user = store.create_user(tenant.id, &draft, hash.as_deref(), &Actor::cli()).await.map_err(explain)?;
-            println!("created {} ({}) in {} as {}", user.email, user.id, tenant.slug, user.role);
+            let draft = UserDraft {
+                email,
+                name,
+                role,
+                active: true,
+            }
+            .validate()
+            .map_err(|e| explain(e.into()))?;
+            let hash = if password_stdin {
+                Some(
+                    auth::hash_password(read_password()?)
+                        .await
+                        .map_err(|_| anyhow!("hashing failed"))?,
+                )
+            } else {
+                None
+            };
+            let user = store
+                .create_user(tenant.id, &draft, hash.as_deref(), &Actor::cli())
+                .await
+                .map_err(explain)?;
+            println!(
+                "created {} ({}) in {} as {}",
+                user.email, user.id, tenant.slug, user.role
+            );
             if hash.is_none() {
-                println!("no password set: run `steward user password --tenant {} --email {}` to let them sign in", tenant.slug, user.email);
+                println!(
+                    "no password set: run `steward user password --tenant {} --email {}` to let them sign in",
+                    tenant.slug, user.email
+                );
             }
         }
         UserCommand::Password { tenant, email } => {
             let tenant = store.require_tenant(&tenant).await.map_err(explain)?;
-            let user = store.user_by_email(tenant.id, &email).await.map_err(|_| anyhow!("no user {email} in {}", tenant.slug))?;
-            let hash = auth::hash_password(read_password()?).await.map_err(|_| anyhow!("hashing failed"))?;
-            store.set_password(tenant.id, user.id, &hash, None, &Actor::cli()).await.map_err(explain)?;
+            let user = store
+                .user_by_email(tenant.id, &email)
+                .await
+                .map_err(|_| anyhow!("no user {email} in {}", tenant.slug))?;
+            let hash = auth::hash_password(read_password()?)
+                .await
+                .map_err(|_| anyhow!("hashing failed"))?;
+            store
+                .set_password(tenant.id, user.id, &hash, None, &Actor::cli())
+                .await
+                .map_err(explain)?;
             println!("password set for {}", user.email);
         }
         UserCommand::List { tenant } => {
             let tenant = store.require_tenant(&tenant).await.map_err(explain)?;
             let mut cursor = None;
             loop {
-                let page = steward_store::PageRequest { limit: Some(500), cursor };
+                let page = steward_store::PageRequest {
+                    limit: Some(500),
+                    cursor,
+                };
                 let found = store.users(tenant.id, &Default::default(), &page).await?;
                 for u in found.items {
-                    println!("{}\t{}\t{}\t{}", u.id, u.email, u.role, if u.active { "active" } else { "deactivated" });
+                    println!(
+                        "{}\t{}\t{}\t{}",
+                        u.id,
+                        u.email,
+                        u.role,
+                        if u.active { "active" } else { "deactivated" }
+                    );
                 }
                 match found.next_cursor {
                     Some(next) => cursor = Some(next),
@@ -274,9 +357,16 @@ async fn user(store: &Store, cmd: UserCommand) -> anyhow::Result<()> {
 
 async fn token(store: &Store, cmd: TokenCommand) -> anyhow::Result<()> {
     match cmd {
-        TokenCommand::Create { tenant, email, name } => {
+        TokenCommand::Create {
+            tenant,
+            email,
+            name,
+        } => {
             let tenant = store.require_tenant(&tenant).await.map_err(explain)?;
-            let user = store.user_by_email(tenant.id, &email).await.map_err(|_| anyhow!("no user {email} in {}", tenant.slug))?;
+            let user = store
+                .user_by_email(tenant.id, &email)
+                .await
+                .map_err(|_| anyhow!("no user {email} in {}", tenant.slug))?;
             if !user.active {
                 bail!("{email} is deactivated");
             }
@@ -284,23 +374,39 @@ async fn token(store: &Store, cmd: TokenCommand) -> anyhow::Result<()> {
             if label.is_empty() {
                 bail!("--name must not be empty");
             }
-            let (token, secret) = store.create_token(tenant.id, user.id, label, &Actor::cli()).await.map_err(explain)?;
-            println!("created token {} (id {}) for {}; it is shown only now:", token.name, token.id, user.email);
+            let (token, secret) = store
+                .create_token(tenant.id, user.id, label, &Actor::cli())
+                .await
+                .map_err(explain)?;
+            println!(
+                "created token {} (id {}) for {}; it is shown only now:",
+                token.name, token.id, user.email
+            );
             println!("{secret}");
         }
         TokenCommand::List { tenant } => {
             let tenant = store.require_tenant(&tenant).await.map_err(explain)?;
             for t in store.tokens(tenant.id, None).await? {
-                let status = if t.revoked_at.is_some() { "revoked" } else { "active" };
-                println!("{}\t{}\t{}…\tuser {}\t{status}", t.id, t.name, t.prefix, t.user_id);
+                let status = if t.revoked_at.is_some() {
+                    "revoked"
+                } else {
+                    "active"
+                };
+                println!(
+                    "{}\t{}\t{}…\tuser {}\t{status}",
+                    t.id, t.name, t.prefix, t.user_id
+                );
             }
         }
         TokenCommand::Revoke { tenant, id } => {
             let tenant = store.require_tenant(&tenant).await.map_err(explain)?;
-            store.revoke_token(tenant.id, id, &Actor::cli()).await.map_err(|e| match e {
-                StoreError::NotFound => anyhow!("no token {id} in {}", tenant.slug),
-                other => explain(other),
-            })?;
+            store
+                .revoke_token(tenant.id, id, &Actor::cli())
+                .await
+                .map_err(|e| match e {
+                    StoreError::NotFound => anyhow!("no token {id} in {}", tenant.slug),
+                    other => explain(other),
+                })?;
             println!("revoked token {id}");
         }
     }

@@ -27,7 +27,10 @@ impl std::fmt::Debug for FileConfig {
     // The database URL may hold a password: never print it whole.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FileConfig")
-            .field("database_url", &self.database_url.as_deref().map(steward_store::redact_url))
+            .field(
+                "database_url",
+                &self.database_url.as_deref().map(steward_store::redact_url),
+            )
             .field("listen", &self.listen)
             .field("secure_cookies", &self.secure_cookies)
             .field("session_hours", &self.session_hours)
@@ -41,7 +44,9 @@ impl FileConfig {
     /// Reads the file if it exists; a missing default file is fine, a broken one is an error.
     pub fn load(path: &Path) -> anyhow::Result<FileConfig> {
         match std::fs::read_to_string(path) {
-            Ok(text) => toml::from_str(&text).with_context(|| format!("cannot read {}", path.display())),
+            Ok(text) => {
+                toml::from_str(&text).with_context(|| format!("cannot read {}", path.display()))
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(FileConfig::default()),
             Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
         }
@@ -50,15 +55,21 @@ impl FileConfig {
     pub fn server(&self) -> steward_server::ServerConfig {
         let defaults = steward_server::ServerConfig::default();
         steward_server::ServerConfig {
-            secure_cookies: env_bool("STEWARD_SECURE_COOKIES").or(self.secure_cookies).unwrap_or(defaults.secure_cookies),
-            session_ttl: self.session_hours.map_or(defaults.session_ttl, |h| Duration::from_secs(h * 3600)),
+            secure_cookies: env_bool("STEWARD_SECURE_COOKIES")
+                .or(self.secure_cookies)
+                .unwrap_or(defaults.secure_cookies),
+            session_ttl: self
+                .session_hours
+                .map_or(defaults.session_ttl, |h| Duration::from_secs(h * 3600)),
             max_body_bytes: self.max_body_bytes.unwrap_or(defaults.max_body_bytes),
         }
     }
 }
 
 fn env_bool(name: &str) -> Option<bool> {
-    std::env::var(name).ok().map(|v| matches!(v.to_lowercase().as_str(), "1" | "true" | "yes" | "on"))
+    std::env::var(name)
+        .ok()
+        .map(|v| matches!(v.to_lowercase().as_str(), "1" | "true" | "yes" | "on"))
 }
 
 #[cfg(test)]
@@ -67,7 +78,10 @@ mod tests {
 
     #[test]
     fn debug_hides_database_passwords() {
-        let config = FileConfig { database_url: Some("postgres://u:hunter2@db/steward".into()), ..Default::default() };
+        let config = FileConfig {
+            database_url: Some("postgres://u:hunter2@db/steward".into()),
+            ..Default::default()
+        };
         let shown = format!("{config:?}");
         assert!(!shown.contains("hunter2"), "{shown}");
     }

@@ -1,8 +1,8 @@
 //! `steward`: the one binary. Serves the web UI and API, and administers the database.
 
+mod commands;
 mod config;
 mod demo;
-mod commands;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -17,7 +17,13 @@ pub struct Cli {
     database: Option<String>,
 
     /// Configuration file (TOML); settings there yield to flags and STEWARD_* variables.
-    #[arg(long, global = true, env = "STEWARD_CONFIG", value_name = "PATH", default_value = "steward.toml")]
+    #[arg(
+        long,
+        global = true,
+        env = "STEWARD_CONFIG",
+        value_name = "PATH",
+        default_value = "steward.toml"
+    )]
     config: std::path::PathBuf,
 
     #[command(subcommand)]
@@ -52,7 +58,17 @@ fn main() -> ExitCode {
         eprintln!("steward: internal error: {info}");
     }));
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    // Logs go to stderr so that stdout stays for results; STEWARD_LOG picks the level.
+    let filter = tracing_subscriber::EnvFilter::try_from_env("STEWARD_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");

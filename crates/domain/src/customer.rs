@@ -60,7 +60,10 @@ mod tests {
 
     #[test]
     fn customers_need_a_name() {
-        let draft = CustomerDraft { name: String::new(), notes: String::new() };
+        let draft = CustomerDraft {
+            name: String::new(),
+            notes: String::new(),
+        };
         assert!(draft.validate().is_err());
     }
 }

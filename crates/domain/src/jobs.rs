@@ -10,7 +10,9 @@ const CAP_SECONDS: u64 = 60 * 60;
 
 /// Wait before the next try after `attempts` failed tries: 5 s, 10 s, 20 s ... at most an hour.
 pub fn retry_delay(attempts: i32) -> Duration {
-    let exponent = u32::try_from(attempts.saturating_sub(1)).unwrap_or(0).min(20);
+    let exponent = u32::try_from(attempts.saturating_sub(1))
+        .unwrap_or(0)
+        .min(20);
     Duration::from_secs(BASE_SECONDS.saturating_mul(1 << exponent).min(CAP_SECONDS))
 }
 

@@ -188,7 +188,10 @@ impl Verifier {
 }
 
 /// Verifies a whole chain held in memory; returns how many entries were checked.
-pub fn verify<'a>(tenant_id: i64, chain: impl IntoIterator<Item = &'a Chained>) -> Result<i64, Broken> {
+pub fn verify<'a>(
+    tenant_id: i64,
+    chain: impl IntoIterator<Item = &'a Chained>,
+) -> Result<i64, Broken> {
     let mut verifier = Verifier::new(tenant_id);
     for stored in chain {
         verifier.push(stored)?;
@@ -241,7 +244,10 @@ mod tests {
     #[test]
     fn canonical_json_sorts_keys_at_every_depth() {
         let v = json!({"b": 1, "a": {"d": [true, null], "c": "x"}});
-        assert_eq!(canonical_json(&v), r#"{"a":{"c":"x","d":[true,null]},"b":1}"#);
+        assert_eq!(
+            canonical_json(&v),
+            r#"{"a":{"c":"x","d":[true,null]},"b":1}"#
+        );
     }
 
     #[test]

@@ -13,9 +13,12 @@ pub fn lockout(recent_failures: i64, since_last_failure: Duration) -> Option<Dur
     if recent_failures < FREE_FAILURES {
         return None;
     }
-    let extra = u32::try_from(recent_failures - FREE_FAILURES).unwrap_or(u32::MAX).min(10);
+    let extra = u32::try_from(recent_failures - FREE_FAILURES)
+        .unwrap_or(u32::MAX)
+        .min(10);
     let wait = Duration::from_secs(30u64 << extra).min(WINDOW);
-    wait.checked_sub(since_last_failure).filter(|w| !w.is_zero())
+    wait.checked_sub(since_last_failure)
+        .filter(|w| !w.is_zero())
 }
 
 #[cfg(test)]
@@ -28,7 +31,10 @@ mod tests {
         assert_eq!(lockout(4, Duration::ZERO), None);
         assert_eq!(lockout(5, Duration::ZERO), Some(Duration::from_secs(30)));
         assert_eq!(lockout(5, Duration::from_secs(31)), None);
-        assert_eq!(lockout(6, Duration::from_secs(30)), Some(Duration::from_secs(30)));
+        assert_eq!(
+            lockout(6, Duration::from_secs(30)),
+            Some(Duration::from_secs(30))
+        );
     }
 
     proptest! {

@@ -67,8 +67,13 @@ impl ServiceDraft {
     pub fn validate(mut self) -> Result<Self, Invalid> {
         let mut errors = Invalid::new();
         self.name = required_text(&mut errors, "name", "Name", &self.name, 200);
-        self.description =
-            optional_text(&mut errors, "description", "Description", &self.description, 20_000);
+        self.description = optional_text(
+            &mut errors,
+            "description",
+            "Description",
+            &self.description,
+            20_000,
+        );
         errors.into_result(self)
     }
 }
@@ -91,7 +96,10 @@ mod tests {
     fn a_service_needs_a_name() {
         let err = draft("  ").validate().expect_err("blank name");
         assert_eq!(err.message_for("name"), Some("Name is required"));
-        assert_eq!(draft(" Payroll ").validate().map(|d| d.name), Ok("Payroll".into()));
+        assert_eq!(
+            draft(" Payroll ").validate().map(|d| d.name),
+            Ok("Payroll".into())
+        );
     }
 
     #[test]

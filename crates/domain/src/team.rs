@@ -13,8 +13,13 @@ impl TeamDraft {
     pub fn validate(mut self) -> Result<Self, Invalid> {
         let mut errors = Invalid::new();
         self.name = required_text(&mut errors, "name", "Name", &self.name, 200);
-        self.description =
-            optional_text(&mut errors, "description", "Description", &self.description, 5_000);
+        self.description = optional_text(
+            &mut errors,
+            "description",
+            "Description",
+            &self.description,
+            5_000,
+        );
         errors.into_result(self)
     }
 }
@@ -25,7 +30,10 @@ mod tests {
 
     #[test]
     fn teams_need_a_name() {
-        let draft = TeamDraft { name: " ".into(), description: String::new() };
+        let draft = TeamDraft {
+            name: " ".into(),
+            description: String::new(),
+        };
         assert!(draft.validate().is_err());
     }
 }

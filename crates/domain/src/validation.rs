@@ -103,7 +103,10 @@ pub fn email(errors: &mut Invalid, field: &str, label: &str, value: &str) -> Str
     if normalised.is_empty() {
         errors.add(field, format!("{label} is required"));
     } else if !is_plausible_email(&normalised) {
-        errors.add(field, format!("{label} must be an e-mail address like name@example.org"));
+        errors.add(
+            field,
+            format!("{label} must be an e-mail address like name@example.org"),
+        );
     }
     normalised
 }
@@ -115,7 +118,10 @@ mod tests {
     #[test]
     fn required_text_trims_and_reports() {
         let mut errors = Invalid::new();
-        assert_eq!(required_text(&mut errors, "name", "Name", "  Payroll ", 10), "Payroll");
+        assert_eq!(
+            required_text(&mut errors, "name", "Name", "  Payroll ", 10),
+            "Payroll"
+        );
         assert!(errors.errors.is_empty());
         required_text(&mut errors, "name", "Name", "   ", 10);
         assert_eq!(errors.message_for("name"), Some("Name is required"));
@@ -124,11 +130,16 @@ mod tests {
     #[test]
     fn emails() {
         assert!(is_plausible_email("a@b.co"));
-        for bad in ["", "a", "a@b", "@b.co", "a@.co", "a b@c.de", "a@b.co.", "a@b@c.de"] {
+        for bad in [
+            "", "a", "a@b", "@b.co", "a@.co", "a b@c.de", "a@b.co.", "a@b@c.de",
+        ] {
             assert!(!is_plausible_email(bad), "{bad}");
         }
         let mut errors = Invalid::new();
-        assert_eq!(email(&mut errors, "email", "Email", " Ann@Example.ORG "), "ann@example.org");
+        assert_eq!(
+            email(&mut errors, "email", "Email", " Ann@Example.ORG "),
+            "ann@example.org"
+        );
         assert!(errors.errors.is_empty());
     }
 }

@@ -79,14 +79,36 @@ async fn resolve(state: &AppState, mut request: Request) -> Result<Request, Auth
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim)
             .ok_or(AuthRejection::unauthenticated(api, request.uri()))?;
-        let user = state.store.authenticate_token(secret).await.map_err(AuthRejection::store)?;
-        Some(Principal { user: user.ok_or(AuthRejection::unauthenticated(api, request.uri()))?, session: None })
+        let user = state
+            .store
+            .authenticate_token(secret)
+            .await
+            .map_err(AuthRejection::store)?;
+        Some(Principal {
+            user: user.ok_or(AuthRejection::unauthenticated(api, request.uri()))?,
+            session: None,
+        })
     } else if let Some(secret) = cookie(request.headers(), SESSION_COOKIE) {
         let id_hash = hash_secret(&secret);
-        match state.store.session(&id_hash).await.map_err(AuthRejection::store)? {
+        match state
+            .store
+            .session(&id_hash)
+            .await
+            .map_err(AuthRejection::store)?
+        {
             Some(session) => {
-                let user = state.store.user(session.tenant_id, session.user_id).await.map_err(AuthRejection::store)?;
-                Some(Principal { user, session: Some(SessionInfo { id_hash, csrf_token: session.csrf_token }) })
+                let user = state
+                    .store
+                    .user(session.tenant_id, session.user_id)
+                    .await
+                    .map_err(AuthRejection::store)?;
+                Some(Principal {
+                    user,
+                    session: Some(SessionInfo {
+                        id_hash,
+                        csrf_token: session.csrf_token,
+                    }),
+                })
             }
             None => None,
         }
@@ -96,10 +118,15 @@ async fn resolve(state: &AppState, mut request: Request) -> Result<Request, Auth
     if let Some(session) = principal.as_ref().and_then(|p| p.session.as_ref()) {
         // The login form carries its own double-submit token (see ui::session).
         if is_write(request.method()) && request.uri().path() != "/login" {
-            let (checked, body_request) = csrf_ok(request, &session.csrf_token, state.config.max_body_bytes).await;
+            let (checked, body_request) =
+                csrf_ok(request, &session.csrf_token, state.config.max_body_bytes).await;
             request = body_request;
             if !checked {
-                return Err(AuthRejection { api, kind: RejectKind::Csrf, next: String::new() });
+                return Err(AuthRejection {
+                    api,
+                    kind: RejectKind::Csrf,
+                    next: String::new(),
+                });
             }
         }
     }
@@ -111,6 +138,14 @@ fn is_api(path: &str) -> bool {
     path.starts_with("/api/")
 }
 
+/// The URI as the client sent it: nested routers see it with their prefix removed.
+fn original_uri(parts: &Parts) -> axum::http::Uri {
+    parts
+        .extensions
+        .get::<axum::extract::OriginalUri>()
+        .map_or_else(|| parts.uri.clone(), |u| u.0.clone())
+}
+
 fn is_write(method: &Method) -> bool {
     !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
@@ -118,7 +153,11 @@ fn is_write(method: &Method) -> bool {
 /// The token comes in the `X-CSRF-Token` header (htmx, scripts) or the `_csrf` form field.
 /// Reading a form body means buffering it (within the body limit) and handing it on.
 async fn csrf_ok(request: Request, expected: &str, limit: usize) -> (bool, Request) {
-    if let Some(sent) = request.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()) {
+    if let Some(sent) = request
+        .headers()
+        .get(CSRF_HEADER)
+        .and_then(|v| v.to_str().ok())
+    {
         return (constant_time_eq(sent, expected), request);
     }
     let is_form = request
@@ -135,7 +174,10 @@ async fn csrf_ok(request: Request, expected: &str, limit: usize) -> (bool, Reque
     };
     let sent = form_field(&bytes, CSRF_FIELD);
     let ok = sent.is_some_and(|s| constant_time_eq(&s, expected));
-    (ok, Request::from_parts(parts, axum::body::Body::from(bytes)))
+    (
+        ok,
+        Request::from_parts(parts, axum::body::Body::from(bytes)),
+    )
 }
 
 pub fn form_field(body: &[u8], name: &str) -> Option<String> {
@@ -147,7 +189,11 @@ pub fn form_field(body: &[u8], name: &str) -> Option<String> {
 }
 
 pub fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 /// The value of a cookie, if the request carries it.
@@ -165,7 +211,10 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 /// A `Set-Cookie` value: HttpOnly, SameSite=Lax, and Secure when served over TLS.
 pub fn set_cookie(name: &str, value: &str, max_age: Duration, secure: bool) -> String {
     let secure = if secure { "; Secure" } else { "" };
-    format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}", max_age.as_secs())
+    format!(
+        "{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
+        max_age.as_secs()
+    )
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -187,12 +236,20 @@ pub struct AuthRejection {
 impl AuthRejection {
     fn unauthenticated(api: bool, uri: &axum::http::Uri) -> Self {
         let next = uri.path_and_query().map_or("/", |p| p.as_str()).to_owned();
-        AuthRejection { api, kind: RejectKind::Unauthenticated, next }
+        AuthRejection {
+            api,
+            kind: RejectKind::Unauthenticated,
+            next,
+        }
     }
 
     fn store(e: StoreError) -> Self {
         tracing::error!(error = %e, "authentication lookup failed");
-        AuthRejection { api: true, kind: RejectKind::Internal, next: String::new() }
+        AuthRejection {
+            api: true,
+            kind: RejectKind::Internal,
+            next: String::new(),
+        }
     }
 }
 
@@ -202,7 +259,10 @@ impl IntoResponse for AuthRejection {
             return match self.kind {
                 RejectKind::Unauthenticated => {
                     let mut r = ApiError::unauthenticated().into_response();
-                    r.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+                    r.headers_mut().insert(
+                        header::WWW_AUTHENTICATE,
+                        header::HeaderValue::from_static("Bearer"),
+                    );
                     r
                 }
                 RejectKind::Forbidden => ApiError::forbidden().into_response(),
@@ -212,11 +272,20 @@ impl IntoResponse for AuthRejection {
         }
         match self.kind {
             RejectKind::Unauthenticated => {
-                let next = serde_urlencoded::to_string([("next", self.next.as_str())]).unwrap_or_default();
+                let next =
+                    serde_urlencoded::to_string([("next", self.next.as_str())]).unwrap_or_default();
                 Redirect::to(&format!("/login?{next}")).into_response()
             }
-            RejectKind::Forbidden => plain_page(StatusCode::FORBIDDEN, "Not allowed", "Your role does not allow this page or action."),
-            _ => plain_page(StatusCode::FORBIDDEN, "Session check failed", "The form was out of date. Go back, reload the page and try again."),
+            RejectKind::Forbidden => plain_page(
+                StatusCode::FORBIDDEN,
+                "Not allowed",
+                "Your role does not allow this page or action.",
+            ),
+            _ => plain_page(
+                StatusCode::FORBIDDEN,
+                "Session check failed",
+                "The form was out of date. Go back, reload the page and try again.",
+            ),
         }
     }
 }
@@ -239,15 +308,25 @@ impl FromRequestParts<AppState> for Principal {
             .get::<Option<Principal>>()
             .cloned()
             .flatten()
-            .ok_or_else(|| AuthRejection::unauthenticated(is_api(parts.uri.path()), &parts.uri))
+            .ok_or_else(|| {
+                let uri = original_uri(parts);
+                AuthRejection::unauthenticated(is_api(uri.path()), &uri)
+            })
     }
 }
 
 impl axum::extract::OptionalFromRequestParts<AppState> for Principal {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Option<Self>, Self::Rejection> {
-        Ok(parts.extensions.get::<Option<Principal>>().cloned().flatten())
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _: &AppState,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        Ok(parts
+            .extensions
+            .get::<Option<Principal>>()
+            .cloned()
+            .flatten())
     }
 }
 
@@ -269,12 +348,19 @@ impl<P: Needs> std::ops::Deref for Can<P> {
 impl<P: Needs + Send + Sync> FromRequestParts<AppState> for Can<P> {
     type Rejection = AuthRejection;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let principal = Principal::from_request_parts(parts, state).await?;
         if principal.can(P::PERMISSION) {
             Ok(Can(principal, PhantomData))
         } else {
-            Err(AuthRejection { api: is_api(parts.uri.path()), kind: RejectKind::Forbidden, next: String::new() })
+            Err(AuthRejection {
+                api: is_api(original_uri(parts).path()),
+                kind: RejectKind::Forbidden,
+                next: String::new(),
+            })
         }
     }
 }
@@ -291,15 +377,26 @@ pub mod perm {
         )+};
     }
     permissions!(
-        ServicesRead, ServicesWrite, CustomersRead, CustomersWrite, TeamsRead, TeamsWrite,
-        UsersRead, UsersWrite, TokensOwn, TokensAll, JournalRead,
+        ServicesRead,
+        ServicesWrite,
+        CustomersRead,
+        CustomersWrite,
+        TeamsRead,
+        TeamsWrite,
+        UsersRead,
+        UsersWrite,
+        TokensOwn,
+        TokensAll,
+        JournalRead,
     );
 }
 
 /// Hashes a password with Argon2id off the async threads (it is deliberately slow).
 pub async fn hash_password(password: String) -> Result<String, ApiError> {
     tokio::task::spawn_blocking(move || {
-        Argon2::default().hash_password(password.as_bytes()).map(|h| h.to_string())
+        Argon2::default()
+            .hash_password(password.as_bytes())
+            .map(|h| h.to_string())
     })
     .await
     .ok()
@@ -313,9 +410,13 @@ pub async fn verify_password(password: String, hash: Option<String>) -> bool {
     const DUMMY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c3Rld2FyZHN0ZXdhcmQ$2yGKmO7Ssxr2dL5XUcwyyQbqoO/nkrWmaQxl0RG3Ff8";
     let known = hash.is_some();
     let hash = hash.unwrap_or_else(|| DUMMY.to_owned());
-    let ok = tokio::task::spawn_blocking(move || Argon2::default().verify_password(password.as_bytes(), hash.as_str()).is_ok())
-        .await
-        .unwrap_or(false);
+    let ok = tokio::task::spawn_blocking(move || {
+        Argon2::default()
+            .verify_password(password.as_bytes(), hash.as_str())
+            .is_ok()
+    })
+    .await
+    .unwrap_or(false);
     ok && known
 }
 
@@ -336,11 +437,18 @@ impl From<StoreError> for LoginError {
 }
 
 /// Checks credentials with throttling; `tenant` narrows the search to one organisation.
-pub async fn check_login(state: &AppState, tenant: Option<&str>, email: &str, password: &str) -> Result<User, LoginError> {
+pub async fn check_login(
+    state: &AppState,
+    tenant: Option<&str>,
+    email: &str,
+    password: &str,
+) -> Result<User, LoginError> {
     let email = email.trim().to_lowercase();
     let since = now_micros() - i64::try_from(WINDOW.as_micros()).unwrap_or(i64::MAX);
     let (failures, newest) = state.store.login_failures(&email, since).await?;
-    let waited = newest.map_or(WINDOW, |t| Duration::from_micros(u64::try_from(now_micros() - t).unwrap_or(0)));
+    let waited = newest.map_or(WINDOW, |t| {
+        Duration::from_micros(u64::try_from(now_micros() - t).unwrap_or(0))
+    });
     if let Some(wait) = lockout(failures, waited) {
         return Err(LoginError::Throttled(wait));
     }
@@ -355,11 +463,11 @@ pub async fn check_login(state: &AppState, tenant: Option<&str>, email: &str, pa
     }
     let candidate = candidates.pop();
     let hash = candidate.as_ref().and_then(|c| c.password_hash.clone());
-    if verify_password(password.to_owned(), hash).await {
-        if let Some(c) = candidate {
-            state.store.clear_login_failures(&email).await?;
-            return Ok(c.user);
-        }
+    if verify_password(password.to_owned(), hash).await
+        && let Some(c) = candidate
+    {
+        state.store.clear_login_failures(&email).await?;
+        return Ok(c.user);
     }
     state.store.record_login_failure(&email).await?;
     Err(LoginError::Invalid)
@@ -371,7 +479,13 @@ pub async fn start_session(state: &AppState, user: &User) -> Result<String, Stor
     let ttl = i64::try_from(state.config.session_ttl.as_micros()).unwrap_or(i64::MAX / 4);
     state
         .store
-        .create_session(&hash_secret(&secret), user.tenant_id, user.id, &new_secret(), now_micros() + ttl)
+        .create_session(
+            &hash_secret(&secret),
+            user.tenant_id,
+            user.id,
+            &new_secret(),
+            now_micros() + ttl,
+        )
         .await?;
     Ok(secret)
 }
@@ -383,7 +497,10 @@ mod tests {
     #[test]
     fn cookies_are_found_among_others() {
         let mut headers = HeaderMap::new();
-        headers.insert(header::COOKIE, header::HeaderValue::from_static("a=1; steward_session=abc; b=2"));
+        headers.insert(
+            header::COOKIE,
+            header::HeaderValue::from_static("a=1; steward_session=abc; b=2"),
+        );
         assert_eq!(cookie(&headers, SESSION_COOKIE).as_deref(), Some("abc"));
         assert_eq!(cookie(&headers, "missing"), None);
     }
@@ -393,12 +510,17 @@ mod tests {
         assert!(constant_time_eq("abc", "abc"));
         assert!(!constant_time_eq("abc", "abd"));
         assert!(!constant_time_eq("abc", "ab"));
-        assert_eq!(form_field(b"name=x&_csrf=t%2B1", CSRF_FIELD).as_deref(), Some("t+1"));
+        assert_eq!(
+            form_field(b"name=x&_csrf=t%2B1", CSRF_FIELD).as_deref(),
+            Some("t+1")
+        );
     }
 
     #[tokio::test]
     async fn passwords_hash_and_verify() {
-        let hash = hash_password("correct horse battery staple".into()).await.expect("hash");
+        let hash = hash_password("correct horse battery staple".into())
+            .await
+            .expect("hash");
         assert!(hash.starts_with("$argon2id$"));
         assert!(verify_password("correct horse battery staple".into(), Some(hash.clone())).await);
         assert!(!verify_password("wrong".into(), Some(hash)).await);

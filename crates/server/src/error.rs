@@ -45,7 +45,12 @@ pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
     pub fn new(status: StatusCode, kind: &'static str, detail: impl Into<String>) -> Self {
-        Self { status, kind, detail: detail.into(), errors: Vec::new() }
+        Self {
+            status,
+            kind,
+            detail: detail.into(),
+            errors: Vec::new(),
+        }
     }
 
     pub fn not_found() -> Self {
@@ -61,7 +66,11 @@ impl ApiError {
     }
 
     pub fn forbidden() -> Self {
-        Self::new(StatusCode::FORBIDDEN, "forbidden", "Your role does not allow this.")
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "Your role does not allow this.",
+        )
     }
 
     pub fn csrf() -> Self {
@@ -77,8 +86,18 @@ impl ApiError {
     }
 
     pub fn invalid(invalid: Invalid) -> Self {
-        let detail = invalid.errors.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join("; ");
-        Self { status: StatusCode::UNPROCESSABLE_ENTITY, kind: "validation", detail, errors: invalid.errors }
+        let detail = invalid
+            .errors
+            .iter()
+            .map(|e| e.message.as_str())
+            .collect::<Vec<_>>()
+            .join("; ");
+        Self {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            kind: "validation",
+            detail,
+            errors: invalid.errors,
+        }
     }
 
     pub fn too_many(detail: impl Into<String>) -> Self {
@@ -86,7 +105,11 @@ impl ApiError {
     }
 
     pub fn internal() -> Self {
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Something went wrong on our side; it has been logged.")
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Something went wrong on our side; it has been logged.",
+        )
     }
 
     pub fn status(&self) -> StatusCode {
@@ -134,6 +157,11 @@ impl From<Invalid> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = serde_json::to_vec(&self.problem()).unwrap_or_default();
-        (self.status, [(header::CONTENT_TYPE, "application/problem+json")], body).into_response()
+        (
+            self.status,
+            [(header::CONTENT_TYPE, "application/problem+json")],
+            body,
+        )
+            .into_response()
     }
 }

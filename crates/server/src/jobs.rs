@@ -28,10 +28,19 @@ pub struct Runner {
 impl Runner {
     /// A runner with Steward's built-in handlers.
     pub fn new(store: Store, worker: impl Into<String>) -> Runner {
-        let mut runner = Runner { store, worker: worker.into(), handlers: HashMap::new(), idle_wait: Duration::from_secs(1) };
+        let mut runner = Runner {
+            store,
+            worker: worker.into(),
+            handlers: HashMap::new(),
+            idle_wait: Duration::from_secs(1),
+        };
         runner.handle(PURGE_KIND, |store, _job| async move {
             let day_ago = now_micros() - 86_400_000_000;
-            store.purge_expired(day_ago).await.map(drop).map_err(|e| e.to_string())
+            store
+                .purge_expired(day_ago)
+                .await
+                .map(drop)
+                .map_err(|e| e.to_string())
         });
         runner
     }
@@ -41,7 +50,10 @@ impl Runner {
         F: Fn(Store, Job) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), String>> + Send + 'static,
     {
-        self.handlers.insert(kind.to_owned(), Arc::new(move |s, j| Box::pin(handler(s, j))));
+        self.handlers.insert(
+            kind.to_owned(),
+            Arc::new(move |s, j| Box::pin(handler(s, j))),
+        );
     }
 
     /// Claims and runs one batch; returns how many jobs it ran.
@@ -71,7 +83,8 @@ impl Runner {
         while !*shutdown.borrow() {
             let hour = now_micros() / 3_600_000_000;
             if last_schedule != Some(hour) {
-                let job = NewJob::now(PURGE_KIND, serde_json::json!({})).dedupe(format!("{PURGE_KIND}:{hour}"));
+                let job = NewJob::now(PURGE_KIND, serde_json::json!({}))
+                    .dedupe(format!("{PURGE_KIND}:{hour}"));
                 if self.store.enqueue(&job).await.is_ok() {
                     last_schedule = Some(hour);
                 }

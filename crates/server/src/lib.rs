@@ -33,7 +33,11 @@ pub struct ServerConfig {
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        Self { secure_cookies: false, session_ttl: Duration::from_secs(12 * 3600), max_body_bytes: 1024 * 1024 }
+        Self {
+            secure_cookies: false,
+            session_ttl: Duration::from_secs(12 * 3600),
+            max_body_bytes: 1024 * 1024,
+        }
     }
 }
 
@@ -47,7 +51,11 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(store: Store, config: ServerConfig) -> Self {
-        Self { store, config: Arc::new(config), metrics: ops::Metrics::global() }
+        Self {
+            store,
+            config: Arc::new(config),
+            metrics: ops::Metrics::global(),
+        }
     }
 }
 
@@ -92,7 +100,8 @@ async fn record_metrics(request: Request, next: Next) -> Response {
     let status = response.status().as_u16().to_string();
     let labels = [("method", method), ("route", route), ("status", status)];
     metrics::counter!("steward_http_requests_total", &labels).increment(1);
-    metrics::histogram!("steward_http_request_duration_seconds", &labels).record(start.elapsed().as_secs_f64());
+    metrics::histogram!("steward_http_request_duration_seconds", &labels)
+        .record(start.elapsed().as_secs_f64());
     response
 }
 
@@ -103,5 +112,7 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = router(state);
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
 }

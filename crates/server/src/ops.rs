@@ -22,7 +22,10 @@ impl Metrics {
                     let recorder = PrometheusBuilder::new()
                         .set_buckets_for_metric(
                             Matcher::Suffix("duration_seconds".into()),
-                            &[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0],
+                            &[
+                                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+                                5.0,
+                            ],
                         )
                         .ok()?
                         .build_recorder();
@@ -51,7 +54,11 @@ async fn healthz() -> &'static str {
 async fn readyz(State(state): State<AppState>) -> Response {
     match state.store.is_migrated().await {
         Ok(true) => (StatusCode::OK, "ready").into_response(),
-        Ok(false) => (StatusCode::SERVICE_UNAVAILABLE, "database schema is not up to date").into_response(),
+        Ok(false) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database schema is not up to date",
+        )
+            .into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
             (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
@@ -65,10 +72,18 @@ async fn metrics_text(State(state): State<AppState>) -> Response {
     metrics::gauge!("steward_db_connections", "state" => "idle").set(idle as f64);
     if let Ok(counts) = state.store.job_counts().await {
         for state in ["queued", "running", "done", "dead"] {
-            let n = counts.iter().find(|(s, _)| s == state).map_or(0, |(_, n)| *n);
+            let n = counts
+                .iter()
+                .find(|(s, _)| s == state)
+                .map_or(0, |(_, n)| *n);
             metrics::gauge!("steward_jobs", "state" => state).set(n as f64);
         }
     }
-    let body = state.metrics.0.as_ref().map(PrometheusHandle::render).unwrap_or_default();
+    let body = state
+        .metrics
+        .0
+        .as_ref()
+        .map(PrometheusHandle::render)
+        .unwrap_or_default();
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }

@@ -57,16 +57,21 @@ impl Store {
     pub async fn count_customers(&self, tenant_id: i64) -> StoreResult<i64> {
         let row: (i64,) = self
             .db
-            .fetch_one(sql("SELECT COUNT(*) FROM customers WHERE tenant_id = $1 AND deleted_at IS NULL").bind(tenant_id))
+            .fetch_one(
+                sql("SELECT COUNT(*) FROM customers WHERE tenant_id = $1 AND deleted_at IS NULL")
+                    .bind(tenant_id),
+            )
             .await?;
         Ok(row.0)
     }
 }
 
 fn select_one(tenant_id: i64, id: i64) -> crate::db::Sql {
-    sql(format!("SELECT {COLUMNS} FROM customers WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL"))
-        .bind(tenant_id)
-        .bind(id)
+    sql(format!(
+        "SELECT {COLUMNS} FROM customers WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL"
+    ))
+    .bind(tenant_id)
+    .bind(id)
 }
 
 fn select_contact(tenant_id: i64, customer_id: i64, id: i64) -> crate::db::Sql {
@@ -79,7 +84,12 @@ fn select_contact(tenant_id: i64, customer_id: i64, id: i64) -> crate::db::Sql {
 }
 
 impl Store {
-    pub async fn create_customer(&self, tenant_id: i64, d: &CustomerDraft, actor: &Actor) -> StoreResult<Customer> {
+    pub async fn create_customer(
+        &self,
+        tenant_id: i64,
+        d: &CustomerDraft,
+        actor: &Actor,
+    ) -> StoreResult<Customer> {
         self.write_record(RecordWrite {
             tenant_id,
             action: Action::Create,
@@ -101,7 +111,13 @@ impl Store {
         self.db.fetch_one(select_one(tenant_id, id)).await
     }
 
-    pub async fn update_customer(&self, tenant_id: i64, id: i64, d: &CustomerDraft, actor: &Actor) -> StoreResult<Customer> {
+    pub async fn update_customer(
+        &self,
+        tenant_id: i64,
+        id: i64,
+        d: &CustomerDraft,
+        actor: &Actor,
+    ) -> StoreResult<Customer> {
         self.write_record(RecordWrite {
             tenant_id,
             action: Action::Update,
@@ -138,10 +154,23 @@ impl Store {
         .map(drop)
     }
 
-    pub async fn customers(&self, tenant_id: i64, f: &CustomerFilter, page: &PageRequest) -> StoreResult<Page<Customer>> {
+    pub async fn customers(
+        &self,
+        tenant_id: i64,
+        f: &CustomerFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Customer>> {
         let sort = Sort::parse(f.sort.as_deref(), &["name", "created_at", "updated_at"])
-            .ok_or_else(|| Invalid::one("sort", "sort must be name, created_at or updated_at, optionally with a leading -"))?;
-        let mut q = sql(format!("SELECT {COLUMNS} FROM customers WHERE tenant_id = $1 AND deleted_at IS NULL")).bind(tenant_id);
+            .ok_or_else(|| {
+                Invalid::one(
+                    "sort",
+                    "sort must be name, created_at or updated_at, optionally with a leading -",
+                )
+            })?;
+        let mut q = sql(format!(
+            "SELECT {COLUMNS} FROM customers WHERE tenant_id = $1 AND deleted_at IS NULL"
+        ))
+        .bind(tenant_id);
         if let Some(text) = f.q.as_deref().filter(|t| !t.trim().is_empty()) {
             q = q.push_bound(" AND lower(name) LIKE {}", like_pattern(text.trim()));
         }
@@ -167,10 +196,18 @@ impl Store {
     }
 
     pub async fn contact(&self, tenant_id: i64, customer_id: i64, id: i64) -> StoreResult<Contact> {
-        self.db.fetch_one(select_contact(tenant_id, customer_id, id)).await
+        self.db
+            .fetch_one(select_contact(tenant_id, customer_id, id))
+            .await
     }
 
-    pub async fn create_contact(&self, tenant_id: i64, customer_id: i64, d: &ContactDraft, actor: &Actor) -> StoreResult<Contact> {
+    pub async fn create_contact(
+        &self,
+        tenant_id: i64,
+        customer_id: i64,
+        d: &ContactDraft,
+        actor: &Actor,
+    ) -> StoreResult<Contact> {
         self.customer(tenant_id, customer_id).await?;
         self.write_record(RecordWrite {
             tenant_id,
@@ -221,7 +258,13 @@ impl Store {
         .await
     }
 
-    pub async fn delete_contact(&self, tenant_id: i64, customer_id: i64, id: i64, actor: &Actor) -> StoreResult<()> {
+    pub async fn delete_contact(
+        &self,
+        tenant_id: i64,
+        customer_id: i64,
+        id: i64,
+        actor: &Actor,
+    ) -> StoreResult<()> {
         self.write_record::<Contact>(RecordWrite {
             tenant_id,
             action: Action::Delete,

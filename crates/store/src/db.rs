@@ -108,7 +108,9 @@ impl Sql {
     /// Appends text and one bound value; `{}` in `fragment` becomes that value's placeholder.
     pub fn push_bound(mut self, fragment: &str, value: impl Into<Arg>) -> Self {
         let placeholder = self.next_placeholder();
-        self.text.to_mut().push_str(&fragment.replace("{}", &placeholder));
+        self.text
+            .to_mut()
+            .push_str(&fragment.replace("{}", &placeholder));
         self.bind(value)
     }
 
@@ -123,7 +125,8 @@ pub(crate) trait Row:
     for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
 {
 }
-impl<T> Row for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
+impl<T> Row for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+{}
 
 macro_rules! bound {
     ($query:expr, $args:expr) => {{
@@ -192,8 +195,8 @@ pub(crate) enum Tx {
 impl Tx {
     fn conn(&mut self) -> Conn<'_> {
         match self {
-            Tx::Sqlite(tx) => Conn::Sqlite(&mut **tx),
-            Tx::Postgres(tx) => Conn::Postgres(&mut **tx),
+            Tx::Sqlite(tx) => Conn::Sqlite(tx),
+            Tx::Postgres(tx) => Conn::Postgres(tx),
         }
     }
 
@@ -217,8 +220,8 @@ pub(crate) enum ReadConn {
 impl ReadConn {
     fn conn(&mut self) -> Conn<'_> {
         match self {
-            ReadConn::Sqlite(c) => Conn::Sqlite(&mut **c),
-            ReadConn::Postgres(c) => Conn::Postgres(&mut **c),
+            ReadConn::Sqlite(c) => Conn::Sqlite(c),
+            ReadConn::Postgres(c) => Conn::Postgres(c),
         }
     }
 
@@ -229,7 +232,10 @@ impl ReadConn {
 /// pool is cheaper than busy retries) and a pool of readers, which WAL lets run alongside it.
 #[derive(Clone, Debug)]
 pub(crate) enum Db {
-    Sqlite { writer: SqlitePool, reader: SqlitePool },
+    Sqlite {
+        writer: SqlitePool,
+        reader: SqlitePool,
+    },
     Postgres(PgPool),
 }
 
@@ -274,7 +280,10 @@ impl Db {
         if path.is_empty() {
             return Err(StoreError::Config("sqlite:// URL needs a file path".into()));
         }
-        if let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+        if let Some(dir) = std::path::Path::new(path)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
             std::fs::create_dir_all(dir).map_err(|e| {
                 StoreError::Config(format!("cannot create folder {}: {e}", dir.display()))
             })?;
@@ -380,7 +389,10 @@ mod tests {
             redact_url("postgres://steward:s3cret@db:5432/steward"),
             "postgres://steward:***@db:5432/steward"
         );
-        assert_eq!(redact_url("postgres://postgres@127.0.0.1/x"), "postgres://postgres@127.0.0.1/x");
+        assert_eq!(
+            redact_url("postgres://postgres@127.0.0.1/x"),
+            "postgres://postgres@127.0.0.1/x"
+        );
         assert_eq!(redact_url("sqlite://./a.db"), "sqlite://./a.db");
     }
 

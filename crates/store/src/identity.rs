@@ -75,15 +75,18 @@ impl Store {
             )
             .await
             .map_err(|e| e.unique_as("email", EMAIL_TAKEN))?;
-        self.journal(&mut tx, Change {
-            tenant_id,
-            actor,
-            action: Action::Create,
-            record_type: "user",
-            record_id: user.id,
-            before: None,
-            after: snapshot(&user),
-        })
+        self.journal(
+            &mut tx,
+            Change {
+                tenant_id,
+                actor,
+                action: Action::Create,
+                record_type: "user",
+                record_id: user.id,
+                before: None,
+                after: snapshot(&user),
+            },
+        )
         .await?;
         tx.commit().await?;
         Ok(user)
@@ -93,9 +96,11 @@ impl Store {
         let user: User = self
             .db
             .fetch_one(
-                sql(format!("SELECT {USER_COLUMNS} FROM users WHERE tenant_id = $1 AND id = $2"))
-                    .bind(tenant_id)
-                    .bind(id),
+                sql(format!(
+                    "SELECT {USER_COLUMNS} FROM users WHERE tenant_id = $1 AND id = $2"
+                ))
+                .bind(tenant_id)
+                .bind(id),
             )
             .await?;
         Ok(user)
@@ -105,18 +110,33 @@ impl Store {
         let user: User = self
             .db
             .fetch_one(
-                sql(format!("SELECT {USER_COLUMNS} FROM users WHERE tenant_id = $1 AND email = $2"))
-                    .bind(tenant_id)
-                    .bind(email.trim().to_lowercase()),
+                sql(format!(
+                    "SELECT {USER_COLUMNS} FROM users WHERE tenant_id = $1 AND email = $2"
+                ))
+                .bind(tenant_id)
+                .bind(email.trim().to_lowercase()),
             )
             .await?;
         Ok(user)
     }
 
-    pub async fn users(&self, tenant_id: i64, filter: &UserFilter, page: &PageRequest) -> StoreResult<Page<User>> {
+    pub async fn users(
+        &self,
+        tenant_id: i64,
+        filter: &UserFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<User>> {
         let sort = Sort::parse(filter.sort.as_deref(), &["email", "name", "created_at"])
-            .ok_or_else(|| steward_domain::Invalid::one("sort", "sort must be email, name or created_at, optionally with a leading -"))?;
-        let mut q = sql(format!("SELECT {USER_COLUMNS} FROM users WHERE tenant_id = $1")).bind(tenant_id);
+            .ok_or_else(|| {
+                steward_domain::Invalid::one(
+                    "sort",
+                    "sort must be email, name or created_at, optionally with a leading -",
+                )
+            })?;
+        let mut q = sql(format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE tenant_id = $1"
+        ))
+        .bind(tenant_id);
         if let Some(role) = filter.role {
             q = q.push_bound(" AND role = {}", role.as_str());
         }
@@ -125,7 +145,9 @@ impl Store {
         }
         if let Some(text) = filter.q.as_deref().filter(|t| !t.is_empty()) {
             let pattern = like_pattern(text);
-            q = q.push_bound(" AND (lower(email) LIKE {}", pattern.clone()).push_bound(" OR lower(name) LIKE {})", pattern);
+            q = q
+                .push_bound(" AND (lower(email) LIKE {}", pattern.clone())
+                .push_bound(" OR lower(name) LIKE {})", pattern);
         }
         let users: Vec<User> = self.db.fetch_all(paginate(q, sort, page)?).await?;
         Ok(finish(users, page, |u| match sort.column {
@@ -151,27 +173,45 @@ impl Store {
             )
             .await?;
         rows.into_iter()
-            .map(|r| Ok(Credentials { user: r.user, password_hash: r.password_hash }))
+            .map(|r| {
+                Ok(Credentials {
+                    user: r.user,
+                    password_hash: r.password_hash,
+                })
+            })
             .collect()
     }
 
     pub async fn password_hash(&self, tenant_id: i64, user_id: i64) -> StoreResult<Option<String>> {
         let row: (Option<String>,) = self
             .db
-            .fetch_one(sql("SELECT password_hash FROM users WHERE tenant_id = $1 AND id = $2").bind(tenant_id).bind(user_id))
+            .fetch_one(
+                sql("SELECT password_hash FROM users WHERE tenant_id = $1 AND id = $2")
+                    .bind(tenant_id)
+                    .bind(user_id),
+            )
             .await?;
         Ok(row.0)
     }
 
     /// Applies new field values; the journal keeps the before and after.
-    pub async fn update_user(&self, tenant_id: i64, id: i64, draft: &UserDraft, actor: &Actor) -> StoreResult<User> {
+    pub async fn update_user(
+        &self,
+        tenant_id: i64,
+        id: i64,
+        draft: &UserDraft,
+        actor: &Actor,
+    ) -> StoreResult<User> {
         let mut tx = self.db.begin().await?;
         let before: User = tx
             .fetch_one::<User>(
-                sql(format!("SELECT {USER_COLUMNS} FROM users WHERE tenant_id = $1 AND id = $2")).bind(tenant_id).bind(id),
+                sql(format!(
+                    "SELECT {USER_COLUMNS} FROM users WHERE tenant_id = $1 AND id = $2"
+                ))
+                .bind(tenant_id)
+                .bind(id),
             )
-            .await?
-            ;
+            .await?;
         let after: User = tx
             .fetch_one::<User>(
                 sql(format!(
@@ -190,17 +230,21 @@ impl Store {
             .map_err(|e| e.unique_as("email", EMAIL_TAKEN))?
             ;
         if !after.active {
-            tx.execute(sql("DELETE FROM sessions WHERE user_id = $1").bind(id)).await?;
+            tx.execute(sql("DELETE FROM sessions WHERE user_id = $1").bind(id))
+                .await?;
         }
-        self.journal(&mut tx, Change {
-            tenant_id,
-            actor,
-            action: Action::Update,
-            record_type: "user",
-            record_id: id,
-            before: snapshot(&before),
-            after: snapshot(&after),
-        })
+        self.journal(
+            &mut tx,
+            Change {
+                tenant_id,
+                actor,
+                action: Action::Update,
+                record_type: "user",
+                record_id: id,
+                before: snapshot(&before),
+                after: snapshot(&after),
+            },
+        )
         .await?;
         tx.commit().await?;
         Ok(after)
@@ -235,15 +279,18 @@ impl Store {
                 .bind(keep_session_hash.unwrap_or_default()),
         )
         .await?;
-        self.journal(&mut tx, Change {
-            tenant_id,
-            actor,
-            action: Action::Update,
-            record_type: "user",
-            record_id: user_id,
-            before: None,
-            after: Some(serde_json::json!({ "password": "changed" })),
-        })
+        self.journal(
+            &mut tx,
+            Change {
+                tenant_id,
+                actor,
+                action: Action::Update,
+                record_type: "user",
+                record_id: user_id,
+                before: None,
+                after: Some(serde_json::json!({ "password": "changed" })),
+            },
+        )
         .await?;
         tx.commit().await
     }
@@ -284,7 +331,8 @@ impl Store {
 
     pub async fn delete_session(&self, id_hash: &str) -> StoreResult<()> {
         let mut tx = self.db.begin().await?;
-        tx.execute(sql("DELETE FROM sessions WHERE id_hash = $1").bind(id_hash)).await?;
+        tx.execute(sql("DELETE FROM sessions WHERE id_hash = $1").bind(id_hash))
+            .await?;
         tx.commit().await
     }
 
@@ -300,7 +348,11 @@ impl Store {
     }
 
     /// Failures for `email` since `since_micros`: how many, and when the newest was.
-    pub async fn login_failures(&self, email: &str, since_micros: i64) -> StoreResult<(i64, Option<i64>)> {
+    pub async fn login_failures(
+        &self,
+        email: &str,
+        since_micros: i64,
+    ) -> StoreResult<(i64, Option<i64>)> {
         self.db
             .fetch_one(
                 sql("SELECT COUNT(*), MAX(at) FROM login_failures WHERE email = $1 AND at >= $2")
@@ -312,14 +364,19 @@ impl Store {
 
     pub async fn clear_login_failures(&self, email: &str) -> StoreResult<()> {
         let mut tx = self.db.begin().await?;
-        tx.execute(sql("DELETE FROM login_failures WHERE email = $1").bind(email.trim().to_lowercase())).await?;
+        tx.execute(
+            sql("DELETE FROM login_failures WHERE email = $1").bind(email.trim().to_lowercase()),
+        )
+        .await?;
         tx.commit().await
     }
 
     /// Removes expired sessions and old failed-login records; run by a periodic job.
     pub async fn purge_expired(&self, failures_before_micros: i64) -> StoreResult<u64> {
         let mut tx = self.db.begin().await?;
-        let sessions = tx.execute(sql("DELETE FROM sessions WHERE expires_at <= $1").bind(now_micros())).await?;
+        let sessions = tx
+            .execute(sql("DELETE FROM sessions WHERE expires_at <= $1").bind(now_micros()))
+            .await?;
         let failures = tx
             .execute(sql("DELETE FROM login_failures WHERE at < $1").bind(failures_before_micros))
             .await?;
@@ -330,6 +387,10 @@ impl Store {
 
 /// A case-insensitive `LIKE` pattern matching `text` anywhere, with wildcards escaped away.
 pub(crate) fn like_pattern(text: &str) -> String {
-    let cleaned: String = text.to_lowercase().chars().filter(|c| *c != '%' && *c != '_' && *c != '\\').collect();
+    let cleaned: String = text
+        .to_lowercase()
+        .chars()
+        .filter(|c| *c != '%' && *c != '_' && *c != '\\')
+        .collect();
     format!("%{cleaned}%")
 }

@@ -60,7 +60,12 @@ impl Store {
     }
 
     /// Claims up to `limit` due jobs (or jobs whose lease ran out) for `worker`.
-    pub async fn claim_jobs(&self, worker: &str, limit: u32, lease: Duration) -> StoreResult<Vec<Job>> {
+    pub async fn claim_jobs(
+        &self,
+        worker: &str,
+        limit: u32,
+        lease: Duration,
+    ) -> StoreResult<Vec<Job>> {
         let now = now_micros();
         let lock = match self.backend() {
             Backend::Postgres => " FOR UPDATE SKIP LOCKED",
@@ -99,7 +104,12 @@ impl Store {
     }
 
     /// Records a failed run: the job is retried after a growing delay, or parked as dead.
-    pub async fn fail_job(&self, job: &Job, worker: &str, error: &str) -> StoreResult<AfterFailure> {
+    pub async fn fail_job(
+        &self,
+        job: &Job,
+        worker: &str,
+        error: &str,
+    ) -> StoreResult<AfterFailure> {
         let outcome = after_failure(job.attempts, job.max_attempts);
         let now = now_micros();
         let (state, run_at, finished) = match outcome {
@@ -125,7 +135,9 @@ impl Store {
     /// Jobs per state, for `/metrics` and the admin view.
     pub async fn job_counts(&self) -> StoreResult<Vec<(String, i64)>> {
         self.db
-            .fetch_all(sql("SELECT state, COUNT(*) FROM jobs GROUP BY state ORDER BY state"))
+            .fetch_all(sql(
+                "SELECT state, COUNT(*) FROM jobs GROUP BY state ORDER BY state",
+            ))
             .await
     }
 }

@@ -17,16 +17,25 @@ pub struct Actor {
 
 impl Actor {
     pub fn user(id: i64, email: &str) -> Actor {
-        Actor { user_id: Some(id), label: email.to_owned() }
+        Actor {
+            user_id: Some(id),
+            label: email.to_owned(),
+        }
     }
 
     /// Changes made by an operator at the command line.
     pub fn cli() -> Actor {
-        Actor { user_id: None, label: "cli".into() }
+        Actor {
+            user_id: None,
+            label: "cli".into(),
+        }
     }
 
     pub fn system() -> Actor {
-        Actor { user_id: None, label: "system".into() }
+        Actor {
+            user_id: None,
+            label: "system".into(),
+        }
     }
 }
 
@@ -116,7 +125,10 @@ impl Store {
         filter: &JournalFilter,
         page: &PageRequest,
     ) -> StoreResult<Page<JournalEntry>> {
-        let mut q = sql(format!("SELECT {COLUMNS} FROM journal WHERE tenant_id = $1")).bind(tenant_id);
+        let mut q = sql(format!(
+            "SELECT {COLUMNS} FROM journal WHERE tenant_id = $1"
+        ))
+        .bind(tenant_id);
         if let Some(t) = &filter.record_type {
             q = q.push_bound(" AND record_type = {}", t.clone());
         }
@@ -132,9 +144,15 @@ impl Store {
         if let Some(until) = filter.until_micros {
             q = q.push_bound(" AND at < {}", until);
         }
-        let sort = Sort { column: "seq", descending: true };
+        let sort = Sort {
+            column: "seq",
+            descending: true,
+        };
         let rows: Vec<JournalRow> = self.db.fetch_all(paginate(q, sort, page)?).await?;
-        let entries = rows.into_iter().map(JournalRow::into_entry).collect::<StoreResult<Vec<_>>>()?;
+        let entries = rows
+            .into_iter()
+            .map(JournalRow::into_entry)
+            .collect::<StoreResult<Vec<_>>>()?;
         Ok(finish(entries, page, |e| (CursorKey::Int(e.seq), e.id)))
     }
 
@@ -143,7 +161,9 @@ impl Store {
     pub async fn verify_journal(&self) -> StoreResult<Result<i64, Broken>> {
         let heads: Vec<(i64, i64, String)> = self
             .db
-            .fetch_all(sql("SELECT tenant_id, seq, hash FROM journal_heads ORDER BY tenant_id"))
+            .fetch_all(sql(
+                "SELECT tenant_id, seq, hash FROM journal_heads ORDER BY tenant_id",
+            ))
             .await?;
         let mut checked = 0;
         for (tenant_id, head_seq, head_hash) in heads {
@@ -234,8 +254,10 @@ pub struct JournalEntry {
 }
 
 fn parse_json(text: Option<String>) -> StoreResult<Option<Value>> {
-    text.map(|t| serde_json::from_str(&t).map_err(|e| StoreError::Corrupt(format!("journal JSON: {e}"))))
-        .transpose()
+    text.map(|t| {
+        serde_json::from_str(&t).map_err(|e| StoreError::Corrupt(format!("journal JSON: {e}")))
+    })
+    .transpose()
 }
 
 impl JournalRow {
@@ -251,7 +273,11 @@ impl JournalRow {
                 seq: self.seq,
                 at_micros: self.at,
                 actor_id: self.actor_id,
-                actor: if tampered_action { format!("{}\u{0}", self.actor) } else { self.actor },
+                actor: if tampered_action {
+                    format!("{}\u{0}", self.actor)
+                } else {
+                    self.actor
+                },
                 action,
                 record_type: self.record_type,
                 record_id: self.record_id,
@@ -311,15 +337,22 @@ impl Store {
             Some((field, message)) => e.unique_as(field, message),
             None => e,
         })?;
-        self.journal(&mut tx, Change {
-            tenant_id: w.tenant_id,
-            actor: w.actor,
-            action: w.action,
-            record_type: T::KIND,
-            record_id: after.id(),
-            before: before.as_ref().and_then(snapshot),
-            after: if w.action == Action::Delete { None } else { snapshot(&after) },
-        })
+        self.journal(
+            &mut tx,
+            Change {
+                tenant_id: w.tenant_id,
+                actor: w.actor,
+                action: w.action,
+                record_type: T::KIND,
+                record_id: after.id(),
+                before: before.as_ref().and_then(snapshot),
+                after: if w.action == Action::Delete {
+                    None
+                } else {
+                    snapshot(&after)
+                },
+            },
+        )
         .await?;
         tx.commit().await?;
         Ok(after)

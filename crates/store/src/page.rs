@@ -62,7 +62,10 @@ impl Sort {
     /// Parses `name` or `-name` against the columns a list allows; the first is the default.
     pub fn parse(requested: Option<&str>, allowed: &[&'static str]) -> Option<Sort> {
         let Some(requested) = requested.filter(|r| !r.is_empty()) else {
-            return allowed.first().map(|&column| Sort { column, descending: false });
+            return allowed.first().map(|&column| Sort {
+                column,
+                descending: false,
+            });
         };
         let (name, descending) = match requested.strip_prefix('-') {
             Some(name) => (name, true),
@@ -94,7 +97,10 @@ pub(crate) fn paginate(
 ) -> crate::StoreResult<crate::db::Sql> {
     if let Some(text) = &page.cursor {
         let cursor = Cursor::decode(text).ok_or_else(|| {
-            crate::StoreError::Invalid(steward_domain::Invalid::one("cursor", "cursor is not valid"))
+            crate::StoreError::Invalid(steward_domain::Invalid::one(
+                "cursor",
+                "cursor is not valid",
+            ))
         })?;
         let after = sort.after();
         q = match cursor.key {
@@ -123,7 +129,10 @@ pub(crate) fn finish<T>(
     } else {
         None
     };
-    Page { items: rows, next_cursor }
+    Page {
+        items: rows,
+        next_cursor,
+    }
 }
 
 #[cfg(test)]
@@ -132,7 +141,10 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_reject_garbage() {
-        let c = Cursor { key: CursorKey::Text("Payroll".into()), id: 9 };
+        let c = Cursor {
+            key: CursorKey::Text("Payroll".into()),
+            id: 9,
+        };
         assert_eq!(Cursor::decode(&c.encode()), Some(c));
         assert_eq!(Cursor::decode("zz"), None);
         assert_eq!(Cursor::decode("7b7d"), None);
@@ -141,10 +153,19 @@ mod tests {
     #[test]
     fn sorts_are_whitelisted() {
         let allowed = ["name", "created_at"];
-        assert_eq!(Sort::parse(None, &allowed), Some(Sort { column: "name", descending: false }));
+        assert_eq!(
+            Sort::parse(None, &allowed),
+            Some(Sort {
+                column: "name",
+                descending: false
+            })
+        );
         assert_eq!(
             Sort::parse(Some("-created_at"), &allowed),
-            Some(Sort { column: "created_at", descending: true })
+            Some(Sort {
+                column: "created_at",
+                descending: true
+            })
         );
         assert_eq!(Sort::parse(Some("password_hash"), &allowed), None);
     }

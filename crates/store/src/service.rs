@@ -31,7 +31,8 @@ impl Record for Service {
     }
 }
 
-const COLUMNS: &str = "id, name, description, owner_id, criticality, status, created_at, updated_at";
+const COLUMNS: &str =
+    "id, name, description, owner_id, criticality, status, created_at, updated_at";
 
 #[derive(Debug, Clone, Default)]
 pub struct ServiceFilter {
@@ -48,14 +49,23 @@ impl Store {
         match owner_id {
             Some(id) => match self.user(tenant_id, id).await {
                 Ok(_) => Ok(()),
-                Err(StoreError::NotFound) => Err(Invalid::one("owner_id", "Owner must be a user of this organisation").into()),
+                Err(StoreError::NotFound) => Err(Invalid::one(
+                    "owner_id",
+                    "Owner must be a user of this organisation",
+                )
+                .into()),
                 Err(e) => Err(e),
             },
             None => Ok(()),
         }
     }
 
-    pub async fn create_service(&self, tenant_id: i64, d: &ServiceDraft, actor: &Actor) -> StoreResult<Service> {
+    pub async fn create_service(
+        &self,
+        tenant_id: i64,
+        d: &ServiceDraft,
+        actor: &Actor,
+    ) -> StoreResult<Service> {
         self.check_owner(tenant_id, d.owner_id).await?;
         self.write_record(RecordWrite {
             tenant_id,
@@ -82,7 +92,13 @@ impl Store {
         self.db.fetch_one(select_one(tenant_id, id)).await
     }
 
-    pub async fn update_service(&self, tenant_id: i64, id: i64, d: &ServiceDraft, actor: &Actor) -> StoreResult<Service> {
+    pub async fn update_service(
+        &self,
+        tenant_id: i64,
+        id: i64,
+        d: &ServiceDraft,
+        actor: &Actor,
+    ) -> StoreResult<Service> {
         self.check_owner(tenant_id, d.owner_id).await?;
         self.write_record(RecordWrite {
             tenant_id,
@@ -125,10 +141,23 @@ impl Store {
         .map(drop)
     }
 
-    pub async fn services(&self, tenant_id: i64, f: &ServiceFilter, page: &PageRequest) -> StoreResult<Page<Service>> {
+    pub async fn services(
+        &self,
+        tenant_id: i64,
+        f: &ServiceFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Service>> {
         let sort = Sort::parse(f.sort.as_deref(), &["name", "created_at", "updated_at"])
-            .ok_or_else(|| Invalid::one("sort", "sort must be name, created_at or updated_at, optionally with a leading -"))?;
-        let mut q = sql(format!("SELECT {COLUMNS} FROM services WHERE tenant_id = $1 AND deleted_at IS NULL")).bind(tenant_id);
+            .ok_or_else(|| {
+                Invalid::one(
+                    "sort",
+                    "sort must be name, created_at or updated_at, optionally with a leading -",
+                )
+            })?;
+        let mut q = sql(format!(
+            "SELECT {COLUMNS} FROM services WHERE tenant_id = $1 AND deleted_at IS NULL"
+        ))
+        .bind(tenant_id);
         if let Some(text) = f.q.as_deref().filter(|t| !t.trim().is_empty()) {
             q = q.push_bound(" AND lower(name) LIKE {}", like_pattern(text.trim()));
         }
@@ -152,7 +181,10 @@ impl Store {
 
 impl Store {
     /// Live services per status, for dashboards.
-    pub async fn service_counts_by_status(&self, tenant_id: i64) -> StoreResult<Vec<(String, i64)>> {
+    pub async fn service_counts_by_status(
+        &self,
+        tenant_id: i64,
+    ) -> StoreResult<Vec<(String, i64)>> {
         self.db
             .fetch_all(
                 sql("SELECT status, COUNT(*) FROM services WHERE tenant_id = $1 AND deleted_at IS NULL GROUP BY status ORDER BY status")
@@ -163,7 +195,9 @@ impl Store {
 }
 
 fn select_one(tenant_id: i64, id: i64) -> crate::db::Sql {
-    sql(format!("SELECT {COLUMNS} FROM services WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL"))
-        .bind(tenant_id)
-        .bind(id)
+    sql(format!(
+        "SELECT {COLUMNS} FROM services WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL"
+    ))
+    .bind(tenant_id)
+    .bind(id)
 }

@@ -29,13 +29,20 @@ const COLUMNS: &str = "id, name, description, created_at, updated_at";
 const NAME_TAKEN: (&str, &str) = ("name", "A team with this name already exists");
 
 fn select_one(tenant_id: i64, id: i64) -> crate::db::Sql {
-    sql(format!("SELECT {COLUMNS} FROM teams WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL"))
-        .bind(tenant_id)
-        .bind(id)
+    sql(format!(
+        "SELECT {COLUMNS} FROM teams WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL"
+    ))
+    .bind(tenant_id)
+    .bind(id)
 }
 
 impl Store {
-    pub async fn create_team(&self, tenant_id: i64, d: &TeamDraft, actor: &Actor) -> StoreResult<Team> {
+    pub async fn create_team(
+        &self,
+        tenant_id: i64,
+        d: &TeamDraft,
+        actor: &Actor,
+    ) -> StoreResult<Team> {
         self.write_record(RecordWrite {
             tenant_id,
             action: Action::Create,
@@ -57,7 +64,13 @@ impl Store {
         self.db.fetch_one(select_one(tenant_id, id)).await
     }
 
-    pub async fn update_team(&self, tenant_id: i64, id: i64, d: &TeamDraft, actor: &Actor) -> StoreResult<Team> {
+    pub async fn update_team(
+        &self,
+        tenant_id: i64,
+        id: i64,
+        d: &TeamDraft,
+        actor: &Actor,
+    ) -> StoreResult<Team> {
         self.write_record(RecordWrite {
             tenant_id,
             action: Action::Update,
@@ -94,10 +107,22 @@ impl Store {
         .map(drop)
     }
 
-    pub async fn teams(&self, tenant_id: i64, sort: Option<&str>, page: &PageRequest) -> StoreResult<Page<Team>> {
-        let sort = Sort::parse(sort, &["name", "created_at"])
-            .ok_or_else(|| Invalid::one("sort", "sort must be name or created_at, optionally with a leading -"))?;
-        let q = sql(format!("SELECT {COLUMNS} FROM teams WHERE tenant_id = $1 AND deleted_at IS NULL")).bind(tenant_id);
+    pub async fn teams(
+        &self,
+        tenant_id: i64,
+        sort: Option<&str>,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Team>> {
+        let sort = Sort::parse(sort, &["name", "created_at"]).ok_or_else(|| {
+            Invalid::one(
+                "sort",
+                "sort must be name or created_at, optionally with a leading -",
+            )
+        })?;
+        let q = sql(format!(
+            "SELECT {COLUMNS} FROM teams WHERE tenant_id = $1 AND deleted_at IS NULL"
+        ))
+        .bind(tenant_id);
         let rows: Vec<Team> = self.db.fetch_all(paginate(q, sort, page)?).await?;
         Ok(finish(rows, page, |t| match sort.column {
             "created_at" => (CursorKey::Int(t.created_at), t.id),
@@ -119,7 +144,13 @@ impl Store {
     }
 
     /// Replaces a team's membership. Every member must be a user of the same tenant.
-    pub async fn set_team_members(&self, tenant_id: i64, team_id: i64, members: &[i64], actor: &Actor) -> StoreResult<Vec<i64>> {
+    pub async fn set_team_members(
+        &self,
+        tenant_id: i64,
+        team_id: i64,
+        members: &[i64],
+        actor: &Actor,
+    ) -> StoreResult<Vec<i64>> {
         let mut wanted = members.to_vec();
         wanted.sort_unstable();
         wanted.dedup();
@@ -127,20 +158,32 @@ impl Store {
         tx.fetch_one::<Team>(select_one(tenant_id, team_id)).await?;
         for user_id in &wanted {
             let found: Option<(i64,)> = tx
-                .fetch_optional(sql("SELECT id FROM users WHERE tenant_id = $1 AND id = $2").bind(tenant_id).bind(*user_id))
+                .fetch_optional(
+                    sql("SELECT id FROM users WHERE tenant_id = $1 AND id = $2")
+                        .bind(tenant_id)
+                        .bind(*user_id),
+                )
                 .await?;
             if found.is_none() {
-                return Err(Invalid::one("members", format!("User {user_id} is not a user of this organisation")).into());
+                return Err(Invalid::one(
+                    "members",
+                    format!("User {user_id} is not a user of this organisation"),
+                )
+                .into());
             }
         }
         let before: Vec<(i64,)> = tx
-            .fetch_all(sql("SELECT user_id FROM team_members WHERE team_id = $1 ORDER BY user_id").bind(team_id))
+            .fetch_all(
+                sql("SELECT user_id FROM team_members WHERE team_id = $1 ORDER BY user_id")
+                    .bind(team_id),
+            )
             .await?;
         let before: Vec<i64> = before.into_iter().map(|r| r.0).collect();
         if before == wanted {
             return Ok(wanted);
         }
-        tx.execute(sql("DELETE FROM team_members WHERE team_id = $1").bind(team_id)).await?;
+        tx.execute(sql("DELETE FROM team_members WHERE team_id = $1").bind(team_id))
+            .await?;
         for user_id in &wanted {
             tx.execute(
                 sql("INSERT INTO team_members (tenant_id, team_id, user_id) VALUES ($1, $2, $3)")
@@ -150,15 +193,18 @@ impl Store {
             )
             .await?;
         }
-        self.journal(&mut tx, Change {
-            tenant_id,
-            actor,
-            action: Action::Update,
-            record_type: Team::KIND,
-            record_id: team_id,
-            before: Some(serde_json::json!({ "members": before })),
-            after: Some(serde_json::json!({ "members": wanted })),
-        })
+        self.journal(
+            &mut tx,
+            Change {
+                tenant_id,
+                actor,
+                action: Action::Update,
+                record_type: Team::KIND,
+                record_id: team_id,
+                before: Some(serde_json::json!({ "members": before })),
+                after: Some(serde_json::json!({ "members": wanted })),
+            },
+        )
         .await?;
         tx.commit().await?;
         Ok(wanted)

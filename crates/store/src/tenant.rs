@@ -53,7 +53,9 @@ impl Store {
 
     pub async fn tenant_by_slug(&self, slug: &str) -> StoreResult<Tenant> {
         self.db
-            .fetch_one(sql("SELECT id, slug, name, created_at FROM tenants WHERE slug = $1").bind(slug))
+            .fetch_one(
+                sql("SELECT id, slug, name, created_at FROM tenants WHERE slug = $1").bind(slug),
+            )
             .await
     }
 
@@ -65,7 +67,9 @@ impl Store {
 
     pub async fn tenants(&self) -> StoreResult<Vec<Tenant>> {
         self.db
-            .fetch_all(sql("SELECT id, slug, name, created_at FROM tenants ORDER BY id"))
+            .fetch_all(sql(
+                "SELECT id, slug, name, created_at FROM tenants ORDER BY id",
+            ))
             .await
     }
 

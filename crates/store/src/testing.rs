@@ -22,7 +22,11 @@ enum Cleanup {
 }
 
 fn unique_name() -> String {
-    format!("steward_test_{}_{:08x}", std::process::id(), rand::rng().next_u32())
+    format!(
+        "steward_test_{}_{:08x}",
+        std::process::id(),
+        rand::rng().next_u32()
+    )
 }
 
 impl TestDb {
@@ -31,7 +35,11 @@ impl TestDb {
         std::fs::create_dir_all(&dir).map_err(|e| crate::StoreError::Config(e.to_string()))?;
         let url = format!("sqlite://{}", dir.join("steward.db").display());
         let store = Store::open(&url).await?;
-        Ok(TestDb { store, url, cleanup: Cleanup::Dir(dir) })
+        Ok(TestDb {
+            store,
+            url,
+            cleanup: Cleanup::Dir(dir),
+        })
     }
 
     /// `None` when `STEWARD_TEST_DATABASE_URL` is not set.
@@ -40,12 +48,25 @@ impl TestDb {
             return Ok(None);
         };
         let name = unique_name();
-        let admin = Store::connect(&admin_url, PoolConfig { max_connections: 1, ..PoolConfig::default() }).await?;
-        admin.execute_admin(&format!("CREATE DATABASE {name}")).await?;
+        let admin = Store::connect(
+            &admin_url,
+            PoolConfig {
+                max_connections: 1,
+                ..PoolConfig::default()
+            },
+        )
+        .await?;
+        admin
+            .execute_admin(&format!("CREATE DATABASE {name}"))
+            .await?;
         admin.close().await;
         let url = with_database(&admin_url, &name);
         let store = Store::open(&url).await?;
-        Ok(Some(TestDb { store, url, cleanup: Cleanup::Database { admin_url, name } }))
+        Ok(Some(TestDb {
+            store,
+            url,
+            cleanup: Cleanup::Database { admin_url, name },
+        }))
     }
 
     pub async fn finish(self) {
@@ -55,8 +76,18 @@ impl TestDb {
                 let _ = std::fs::remove_dir_all(dir);
             }
             Cleanup::Database { admin_url, name } => {
-                if let Ok(admin) = Store::connect(&admin_url, PoolConfig { max_connections: 1, ..PoolConfig::default() }).await {
-                    let _ = admin.execute_admin(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+                if let Ok(admin) = Store::connect(
+                    &admin_url,
+                    PoolConfig {
+                        max_connections: 1,
+                        ..PoolConfig::default()
+                    },
+                )
+                .await
+                {
+                    let _ = admin
+                        .execute_admin(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .await;
                     admin.close().await;
                 }
             }
@@ -90,7 +121,12 @@ impl Store {
 
     /// Runs one administrative statement (test databases only; never with user input).
     async fn execute_admin(&self, statement: &str) -> StoreResult<()> {
-        self.db.read().await?.execute(crate::db::sql(statement.to_owned())).await.map(drop)
+        self.db
+            .read()
+            .await?
+            .execute(crate::db::sql(statement.to_owned()))
+            .await
+            .map(drop)
     }
 }
 
@@ -106,13 +142,18 @@ macro_rules! both_backends {
             use super::*;
             #[tokio::test]
             async fn sqlite() {
-                let db = $crate::testing::TestDb::sqlite().await.expect("sqlite test database");
+                let db = $crate::testing::TestDb::sqlite()
+                    .await
+                    .expect("sqlite test database");
                 ($body)(db.store.clone()).await;
                 db.finish().await;
             }
             #[tokio::test]
             async fn postgres() {
-                let Some(db) = $crate::testing::TestDb::postgres().await.expect("postgres test database") else {
+                let Some(db) = $crate::testing::TestDb::postgres()
+                    .await
+                    .expect("postgres test database")
+                else {
                     return;
                 };
                 ($body)(db.store.clone()).await;
@@ -128,8 +169,14 @@ mod tests {
 
     #[test]
     fn database_names_are_swapped() {
-        assert_eq!(with_database("postgres://postgres@127.0.0.1:5432/postgres", "t1"), "postgres://postgres@127.0.0.1:5432/t1");
-        assert_eq!(with_database("postgres://u:p@h/db?sslmode=disable", "t2"), "postgres://u:p@h/t2?sslmode=disable");
+        assert_eq!(
+            with_database("postgres://postgres@127.0.0.1:5432/postgres", "t1"),
+            "postgres://postgres@127.0.0.1:5432/t1"
+        );
+        assert_eq!(
+            with_database("postgres://u:p@h/db?sslmode=disable", "t2"),
+            "postgres://u:p@h/t2?sslmode=disable"
+        );
         assert_eq!(with_database("postgres://h", "t3"), "postgres://h/t3");
     }
 }

@@ -49,7 +49,13 @@ pub fn new_secret() -> String {
 
 impl Store {
     /// Creates a token for `user_id`; returns it with the secret, which is never shown again.
-    pub async fn create_token(&self, tenant_id: i64, user_id: i64, name: &str, actor: &Actor) -> StoreResult<(ApiToken, String)> {
+    pub async fn create_token(
+        &self,
+        tenant_id: i64,
+        user_id: i64,
+        name: &str,
+        actor: &Actor,
+    ) -> StoreResult<(ApiToken, String)> {
         self.user(tenant_id, user_id).await?;
         let secret = format!("{PREFIX}{}", new_secret());
         let prefix: String = secret.chars().take(PREFIX.len() + 8).collect();
@@ -77,20 +83,36 @@ impl Store {
 
     /// Tokens of the tenant, optionally only one user's, newest first.
     pub async fn tokens(&self, tenant_id: i64, user_id: Option<i64>) -> StoreResult<Vec<ApiToken>> {
-        let mut q = sql(format!("SELECT {COLUMNS} FROM api_tokens WHERE tenant_id = $1")).bind(tenant_id);
+        let mut q = sql(format!(
+            "SELECT {COLUMNS} FROM api_tokens WHERE tenant_id = $1"
+        ))
+        .bind(tenant_id);
         if let Some(user_id) = user_id {
             q = q.push_bound(" AND user_id = {}", user_id);
         }
-        self.db.fetch_all(q.push(" ORDER BY created_at DESC, id DESC")).await
+        self.db
+            .fetch_all(q.push(" ORDER BY created_at DESC, id DESC"))
+            .await
     }
 
     pub async fn token(&self, tenant_id: i64, id: i64) -> StoreResult<ApiToken> {
         self.db
-            .fetch_one(sql(format!("SELECT {COLUMNS} FROM api_tokens WHERE tenant_id = $1 AND id = $2")).bind(tenant_id).bind(id))
+            .fetch_one(
+                sql(format!(
+                    "SELECT {COLUMNS} FROM api_tokens WHERE tenant_id = $1 AND id = $2"
+                ))
+                .bind(tenant_id)
+                .bind(id),
+            )
             .await
     }
 
-    pub async fn revoke_token(&self, tenant_id: i64, id: i64, actor: &Actor) -> StoreResult<ApiToken> {
+    pub async fn revoke_token(
+        &self,
+        tenant_id: i64,
+        id: i64,
+        actor: &Actor,
+    ) -> StoreResult<ApiToken> {
         self.write_record(RecordWrite {
             tenant_id,
             action: Action::Update,
@@ -127,10 +149,17 @@ impl Store {
             .await?;
         let Some(row) = row else { return Ok(None) };
         let now = now_micros();
-        if row.last_used_at.is_none_or(|t| now - t > LAST_USED_GRANULARITY_MICROS) {
+        if row
+            .last_used_at
+            .is_none_or(|t| now - t > LAST_USED_GRANULARITY_MICROS)
+        {
             let mut tx = self.db.begin().await?;
-            tx.execute(sql("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2").bind(now).bind(row.token_id))
-                .await?;
+            tx.execute(
+                sql("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+                    .bind(now)
+                    .bind(row.token_id),
+            )
+            .await?;
             tx.commit().await?;
         }
         Ok(Some(row.user))

@@ -35,18 +35,34 @@ fn service(name: &str) -> ServiceDraft {
 }
 
 fn user(email: &str, role: Role) -> UserDraft {
-    UserDraft { email: email.into(), name: "Someone".into(), role, active: true }
+    UserDraft {
+        email: email.into(),
+        name: "Someone".into(),
+        role,
+        active: true,
+    }
 }
 
 async fn journal_len(store: &Store, tenant_id: i64) -> usize {
-    let page = PageRequest { limit: Some(500), cursor: None };
-    store.journal_entries(tenant_id, &JournalFilter::default(), &page).await.expect("journal").items.len()
+    let page = PageRequest {
+        limit: Some(500),
+        cursor: None,
+    };
+    store
+        .journal_entries(tenant_id, &JournalFilter::default(), &page)
+        .await
+        .expect("journal")
+        .items
+        .len()
 }
 
 #[tokio::test]
 async fn postgres_backend_ran() {
     let Some(db) = TestDb::postgres().await.expect("postgres test database") else {
-        assert!(std::env::var_os("CI").is_none(), "CI must set {POSTGRES_ENV} so the PostgreSQL half runs");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must set {POSTGRES_ENV} so the PostgreSQL half runs"
+        );
         return;
     };
     assert_eq!(db.store.backend(), steward_store::Backend::Postgres);
@@ -56,12 +72,17 @@ async fn postgres_backend_ran() {
 
 #[tokio::test]
 async fn both_schemas_agree() {
-    let Some(pg) = TestDb::postgres().await.expect("postgres") else { return };
+    let Some(pg) = TestDb::postgres().await.expect("postgres") else {
+        return;
+    };
     let lite = TestDb::sqlite().await.expect("sqlite");
     let a = lite.store.schema_outline().await.expect("sqlite schema");
     let b = pg.store.schema_outline().await.expect("postgres schema");
     assert!(!a.is_empty());
-    assert_eq!(a, b, "migrations/sqlite and migrations/postgres must define the same tables and columns");
+    assert_eq!(
+        a, b,
+        "migrations/sqlite and migrations/postgres must define the same tables and columns"
+    );
     lite.finish().await;
     pg.finish().await;
 }
@@ -74,84 +95,198 @@ both_backends!(migrations_are_idempotent, |store: Store| async move {
 both_backends!(tenants_start_their_own_journal, |store: Store| async move {
     let t = tenant(&store, "Acme IT").await;
     assert_eq!(t.slug, "acme-it");
-    assert_eq!(store.tenant_by_slug("acme-it").await.expect("found").id, t.id);
+    assert_eq!(
+        store.tenant_by_slug("acme-it").await.expect("found").id,
+        t.id
+    );
     assert_eq!(store.verify_journal().await.expect("verify"), Ok(1));
-    let dup = store.create_tenant(&new_tenant("Acme IT").expect("valid"), &Actor::cli()).await;
+    let dup = store
+        .create_tenant(&new_tenant("Acme IT").expect("valid"), &Actor::cli())
+        .await;
     assert!(matches!(dup, Err(StoreError::Invalid(_))), "{dup:?}");
 });
 
 both_backends!(service_lifecycle_is_journaled, |store: Store| async move {
     let t = tenant(&store, "Acme").await;
-    let admin = store.create_user(t.id, &user("ann@acme.test", Role::Admin), None, &Actor::cli()).await.expect("user");
+    let admin = store
+        .create_user(
+            t.id,
+            &user("ann@acme.test", Role::Admin),
+            None,
+            &Actor::cli(),
+        )
+        .await
+        .expect("user");
     let actor = Actor::user(admin.id, &admin.email);
     let mut draft = service("Payroll");
     draft.owner_id = Some(admin.id);
-    let created = store.create_service(t.id, &draft, &actor).await.expect("create");
+    let created = store
+        .create_service(t.id, &draft, &actor)
+        .await
+        .expect("create");
     assert_eq!(store.service(t.id, created.id).await.expect("get"), created);
 
     draft.criticality = Criticality::High;
-    let updated = store.update_service(t.id, created.id, &draft, &actor).await.expect("update");
+    let updated = store
+        .update_service(t.id, created.id, &draft, &actor)
+        .await
+        .expect("update");
     assert_eq!(updated.criticality, Criticality::High);
 
-    store.delete_service(t.id, created.id, &actor).await.expect("delete");
-    assert!(matches!(store.service(t.id, created.id).await, Err(StoreError::NotFound)));
-    assert!(matches!(store.delete_service(t.id, created.id, &actor).await, Err(StoreError::NotFound)));
+    store
+        .delete_service(t.id, created.id, &actor)
+        .await
+        .expect("delete");
+    assert!(matches!(
+        store.service(t.id, created.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store.delete_service(t.id, created.id, &actor).await,
+        Err(StoreError::NotFound)
+    ));
 
     let page = PageRequest::default();
-    let filter = JournalFilter { record_type: Some("service".into()), record_id: Some(created.id), ..Default::default() };
-    let entries = store.journal_entries(t.id, &filter, &page).await.expect("journal").items;
+    let filter = JournalFilter {
+        record_type: Some("service".into()),
+        record_id: Some(created.id),
+        ..Default::default()
+    };
+    let entries = store
+        .journal_entries(t.id, &filter, &page)
+        .await
+        .expect("journal")
+        .items;
     let actions: Vec<&str> = entries.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(actions, ["delete", "update", "create"]);
-    assert_eq!(entries[1].before.as_ref().and_then(|b| b["criticality"].as_str()), Some("medium"));
-    assert_eq!(entries[1].after.as_ref().and_then(|a| a["criticality"].as_str()), Some("high"));
+    assert_eq!(
+        entries[1]
+            .before
+            .as_ref()
+            .and_then(|b| b["criticality"].as_str()),
+        Some("medium")
+    );
+    assert_eq!(
+        entries[1]
+            .after
+            .as_ref()
+            .and_then(|a| a["criticality"].as_str()),
+        Some("high")
+    );
     assert_eq!(entries[1].actor, "ann@acme.test");
     assert_eq!(store.verify_journal().await.expect("verify"), Ok(5));
 });
 
-both_backends!(owners_come_from_the_same_tenant, |store: Store| async move {
-    let a = tenant(&store, "A").await;
-    let b = tenant(&store, "B").await;
-    let stranger = store.create_user(b.id, &user("x@b.test", Role::Agent), None, &Actor::cli()).await.expect("user");
-    let mut draft = service("Mail");
-    draft.owner_id = Some(stranger.id);
-    let err = store.create_service(a.id, &draft, &Actor::cli()).await.expect_err("foreign owner");
-    assert!(matches!(err, StoreError::Invalid(ref i) if i.message_for("owner_id").is_some()), "{err:?}");
-});
+both_backends!(
+    owners_come_from_the_same_tenant,
+    |store: Store| async move {
+        let a = tenant(&store, "A").await;
+        let b = tenant(&store, "B").await;
+        let stranger = store
+            .create_user(b.id, &user("x@b.test", Role::Agent), None, &Actor::cli())
+            .await
+            .expect("user");
+        let mut draft = service("Mail");
+        draft.owner_id = Some(stranger.id);
+        let err = store
+            .create_service(a.id, &draft, &Actor::cli())
+            .await
+            .expect_err("foreign owner");
+        assert!(
+            matches!(err, StoreError::Invalid(ref i) if i.message_for("owner_id").is_some()),
+            "{err:?}"
+        );
+    }
+);
 
 both_backends!(tenants_never_see_each_other, |store: Store| async move {
     let a = tenant(&store, "A").await;
     let b = tenant(&store, "B").await;
-    let svc = store.create_service(a.id, &service("Secret"), &Actor::cli()).await.expect("create");
-    let cust = store.create_customer(b.id, &CustomerDraft { name: "Globex".into(), notes: String::new() }, &Actor::cli()).await.expect("customer");
-    assert!(matches!(store.service(b.id, svc.id).await, Err(StoreError::NotFound)));
-    assert!(matches!(store.update_service(b.id, svc.id, &service("Hijack"), &Actor::cli()).await, Err(StoreError::NotFound)));
-    assert!(matches!(store.delete_service(b.id, svc.id, &Actor::cli()).await, Err(StoreError::NotFound)));
-    assert!(matches!(store.customer(a.id, cust.id).await, Err(StoreError::NotFound)));
-    assert!(matches!(store.contacts(a.id, cust.id).await, Err(StoreError::NotFound)));
-    let listed = store.services(b.id, &ServiceFilter::default(), &PageRequest::default()).await.expect("list");
+    let svc = store
+        .create_service(a.id, &service("Secret"), &Actor::cli())
+        .await
+        .expect("create");
+    let cust = store
+        .create_customer(
+            b.id,
+            &CustomerDraft {
+                name: "Globex".into(),
+                notes: String::new(),
+            },
+            &Actor::cli(),
+        )
+        .await
+        .expect("customer");
+    assert!(matches!(
+        store.service(b.id, svc.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store
+            .update_service(b.id, svc.id, &service("Hijack"), &Actor::cli())
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store.delete_service(b.id, svc.id, &Actor::cli()).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store.customer(a.id, cust.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store.contacts(a.id, cust.id).await,
+        Err(StoreError::NotFound)
+    ));
+    let listed = store
+        .services(b.id, &ServiceFilter::default(), &PageRequest::default())
+        .await
+        .expect("list");
     assert!(listed.items.is_empty());
-    assert_eq!(store.service(a.id, svc.id).await.expect("still there").name, "Secret");
+    assert_eq!(
+        store.service(a.id, svc.id).await.expect("still there").name,
+        "Secret"
+    );
 });
 
-both_backends!(a_failure_after_the_journal_write_rolls_both_back, |store: Store| async move {
-    let t = tenant(&store, "Acme").await;
-    let before = journal_len(&store, t.id).await;
-    store.inject_failure_after_journal(true);
-    let result = store.create_service(t.id, &service("Ghost"), &Actor::cli()).await;
-    store.inject_failure_after_journal(false);
-    assert!(matches!(result, Err(StoreError::Injected)), "{result:?}");
-    let listed = store.services(t.id, &ServiceFilter::default(), &PageRequest::default()).await.expect("list");
-    assert!(listed.items.is_empty(), "the service must not exist");
-    assert_eq!(journal_len(&store, t.id).await, before, "the journal entry must not exist");
-    assert!(store.verify_journal().await.expect("verify").is_ok());
-    store.create_service(t.id, &service("Real"), &Actor::cli()).await.expect("next write works");
-    assert!(store.verify_journal().await.expect("verify").is_ok());
-});
+both_backends!(
+    a_failure_after_the_journal_write_rolls_both_back,
+    |store: Store| async move {
+        let t = tenant(&store, "Acme").await;
+        let before = journal_len(&store, t.id).await;
+        store.inject_failure_after_journal(true);
+        let result = store
+            .create_service(t.id, &service("Ghost"), &Actor::cli())
+            .await;
+        store.inject_failure_after_journal(false);
+        assert!(matches!(result, Err(StoreError::Injected)), "{result:?}");
+        let listed = store
+            .services(t.id, &ServiceFilter::default(), &PageRequest::default())
+            .await
+            .expect("list");
+        assert!(listed.items.is_empty(), "the service must not exist");
+        assert_eq!(
+            journal_len(&store, t.id).await,
+            before,
+            "the journal entry must not exist"
+        );
+        assert!(store.verify_journal().await.expect("verify").is_ok());
+        store
+            .create_service(t.id, &service("Real"), &Actor::cli())
+            .await
+            .expect("next write works");
+        assert!(store.verify_journal().await.expect("verify").is_ok());
+    }
+);
 
 async fn journal_with_entries(store: &Store) -> Tenant {
     let t = tenant(store, "Acme").await;
     for name in ["One", "Two", "Three", "Four"] {
-        store.create_service(t.id, &service(name), &Actor::cli()).await.expect("create");
+        store
+            .create_service(t.id, &service(name), &Actor::cli())
+            .await
+            .expect("create");
     }
     assert_eq!(store.verify_journal().await.expect("verify"), Ok(5));
     t
@@ -166,51 +301,98 @@ both_backends!(verify_catches_an_edited_entry, |store: Store| async move {
         ))
         .await
         .expect("tamper");
-    let broken = store.verify_journal().await.expect("verify").expect_err("edit caught");
+    let broken = store
+        .verify_journal()
+        .await
+        .expect("verify")
+        .expect_err("edit caught");
     assert_eq!(broken.seq, 3);
 });
 
 both_backends!(verify_catches_a_deleted_entry, |store: Store| async move {
     let t = journal_with_entries(&store).await;
-    store.execute_raw_for_tests(&format!("DELETE FROM journal WHERE tenant_id = {} AND seq = 2", t.id)).await.expect("tamper");
-    let broken = store.verify_journal().await.expect("verify").expect_err("deletion caught");
+    store
+        .execute_raw_for_tests(&format!(
+            "DELETE FROM journal WHERE tenant_id = {} AND seq = 2",
+            t.id
+        ))
+        .await
+        .expect("tamper");
+    let broken = store
+        .verify_journal()
+        .await
+        .expect("verify")
+        .expect_err("deletion caught");
     assert_eq!(broken.seq, 3);
 });
 
 both_backends!(verify_catches_a_removed_tail, |store: Store| async move {
     let t = journal_with_entries(&store).await;
-    store.execute_raw_for_tests(&format!("DELETE FROM journal WHERE tenant_id = {} AND seq = 5", t.id)).await.expect("tamper");
-    let broken = store.verify_journal().await.expect("verify").expect_err("truncation caught");
+    store
+        .execute_raw_for_tests(&format!(
+            "DELETE FROM journal WHERE tenant_id = {} AND seq = 5",
+            t.id
+        ))
+        .await
+        .expect("tamper");
+    let broken = store
+        .verify_journal()
+        .await
+        .expect("verify")
+        .expect_err("truncation caught");
     assert_eq!(broken.seq, 5);
 });
 
-both_backends!(verify_catches_reordered_entries, |store: Store| async move {
-    let t = journal_with_entries(&store).await;
-    let id = t.id;
-    for statement in [
-        format!("UPDATE journal SET seq = 100 WHERE tenant_id = {id} AND seq = 2"),
-        format!("UPDATE journal SET seq = 2 WHERE tenant_id = {id} AND seq = 3"),
-        format!("UPDATE journal SET seq = 3 WHERE tenant_id = {id} AND seq = 100"),
-    ] {
-        store.execute_raw_for_tests(&statement).await.expect("tamper");
+both_backends!(
+    verify_catches_reordered_entries,
+    |store: Store| async move {
+        let t = journal_with_entries(&store).await;
+        let id = t.id;
+        for statement in [
+            format!("UPDATE journal SET seq = 100 WHERE tenant_id = {id} AND seq = 2"),
+            format!("UPDATE journal SET seq = 2 WHERE tenant_id = {id} AND seq = 3"),
+            format!("UPDATE journal SET seq = 3 WHERE tenant_id = {id} AND seq = 100"),
+        ] {
+            store
+                .execute_raw_for_tests(&statement)
+                .await
+                .expect("tamper");
+        }
+        let broken = store
+            .verify_journal()
+            .await
+            .expect("verify")
+            .expect_err("reorder caught");
+        assert_eq!(broken.seq, 2);
     }
-    let broken = store.verify_journal().await.expect("verify").expect_err("reorder caught");
-    assert_eq!(broken.seq, 2);
-});
+);
 
 both_backends!(lists_page_by_keyset, |store: Store| async move {
     let t = tenant(&store, "Acme").await;
     for i in 0..25 {
         let mut d = service(&format!("Service {i:02}"));
-        d.criticality = if i % 5 == 0 { Criticality::High } else { Criticality::Low };
-        store.create_service(t.id, &d, &Actor::cli()).await.expect("create");
+        d.criticality = if i % 5 == 0 {
+            Criticality::High
+        } else {
+            Criticality::Low
+        };
+        store
+            .create_service(t.id, &d, &Actor::cli())
+            .await
+            .expect("create");
     }
     let mut names = Vec::new();
     let mut cursor = None;
     let mut pages = 0;
     loop {
-        let page = PageRequest { limit: Some(10), cursor };
-        let got = store.services(t.id, &ServiceFilter::default(), &page).await.expect("page");
+        let page = PageRequest {
+            limit: Some(10),
+            cursor,
+        };
+        let got = store
+            .services(t.id, &ServiceFilter::default(), &page)
+            .await
+            .expect("page");
         names.extend(got.items.into_iter().map(|s| s.name));
         pages += 1;
         match got.next_cursor {
@@ -222,114 +404,393 @@ both_backends!(lists_page_by_keyset, |store: Store| async move {
     let expected: Vec<String> = (0..25).map(|i| format!("Service {i:02}")).collect();
     assert_eq!(names, expected);
 
-    let newest_first = ServiceFilter { sort: Some("-created_at".into()), ..Default::default() };
-    let first = store.services(t.id, &newest_first, &PageRequest { limit: Some(1), cursor: None }).await.expect("page");
+    let newest_first = ServiceFilter {
+        sort: Some("-created_at".into()),
+        ..Default::default()
+    };
+    let first = store
+        .services(
+            t.id,
+            &newest_first,
+            &PageRequest {
+                limit: Some(1),
+                cursor: None,
+            },
+        )
+        .await
+        .expect("page");
     assert_eq!(first.items[0].name, "Service 24");
 
-    let high = ServiceFilter { criticality: Some(Criticality::High), q: Some("service 1".into()), ..Default::default() };
-    let got = store.services(t.id, &high, &PageRequest::default()).await.expect("filtered");
-    assert_eq!(got.items.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["Service 10", "Service 15"]);
+    let high = ServiceFilter {
+        criticality: Some(Criticality::High),
+        q: Some("service 1".into()),
+        ..Default::default()
+    };
+    let got = store
+        .services(t.id, &high, &PageRequest::default())
+        .await
+        .expect("filtered");
+    assert_eq!(
+        got.items
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect::<Vec<_>>(),
+        ["Service 10", "Service 15"]
+    );
 
-    let bad = PageRequest { limit: None, cursor: Some("not-a-cursor".into()) };
-    assert!(matches!(store.services(t.id, &ServiceFilter::default(), &bad).await, Err(StoreError::Invalid(_))));
-    let bad_sort = ServiceFilter { sort: Some("password".into()), ..Default::default() };
-    assert!(matches!(store.services(t.id, &bad_sort, &PageRequest::default()).await, Err(StoreError::Invalid(_))));
+    let bad = PageRequest {
+        limit: None,
+        cursor: Some("not-a-cursor".into()),
+    };
+    assert!(matches!(
+        store.services(t.id, &ServiceFilter::default(), &bad).await,
+        Err(StoreError::Invalid(_))
+    ));
+    let bad_sort = ServiceFilter {
+        sort: Some("password".into()),
+        ..Default::default()
+    };
+    assert!(matches!(
+        store
+            .services(t.id, &bad_sort, &PageRequest::default())
+            .await,
+        Err(StoreError::Invalid(_))
+    ));
 });
 
 both_backends!(users_are_unique_per_tenant, |store: Store| async move {
     let a = tenant(&store, "A").await;
     let b = tenant(&store, "B").await;
-    store.create_user(a.id, &user("ann@x.test", Role::Agent), Some("hash-a"), &Actor::cli()).await.expect("first");
-    let dup = store.create_user(a.id, &user("ann@x.test", Role::Admin), None, &Actor::cli()).await;
-    assert!(matches!(dup, Err(StoreError::Invalid(ref i)) if i.message_for("email").is_some()), "{dup:?}");
-    store.create_user(b.id, &user("ann@x.test", Role::Auditor), Some("hash-b"), &Actor::cli()).await.expect("other tenant");
-    let creds = store.credentials_by_email("ANN@x.test").await.expect("lookup");
+    store
+        .create_user(
+            a.id,
+            &user("ann@x.test", Role::Agent),
+            Some("hash-a"),
+            &Actor::cli(),
+        )
+        .await
+        .expect("first");
+    let dup = store
+        .create_user(a.id, &user("ann@x.test", Role::Admin), None, &Actor::cli())
+        .await;
+    assert!(
+        matches!(dup, Err(StoreError::Invalid(ref i)) if i.message_for("email").is_some()),
+        "{dup:?}"
+    );
+    store
+        .create_user(
+            b.id,
+            &user("ann@x.test", Role::Auditor),
+            Some("hash-b"),
+            &Actor::cli(),
+        )
+        .await
+        .expect("other tenant");
+    let creds = store
+        .credentials_by_email("ANN@x.test")
+        .await
+        .expect("lookup");
     assert_eq!(creds.len(), 2);
     assert_eq!(creds[0].password_hash.as_deref(), Some("hash-a"));
     assert_eq!(creds[1].user.role, Role::Auditor);
 });
 
-both_backends!(password_changes_end_other_sessions, |store: Store| async move {
-    let t = tenant(&store, "A").await;
-    let u = store.create_user(t.id, &user("ann@x.test", Role::Agent), Some("old"), &Actor::cli()).await.expect("user");
-    let far = steward_store::now_micros() + 3_600_000_000;
-    store.create_session("keep", t.id, u.id, "csrf1", far).await.expect("s1");
-    store.create_session("drop", t.id, u.id, "csrf2", far).await.expect("s2");
-    store.create_session("old", t.id, u.id, "csrf3", 1).await.expect("expired");
-    assert!(store.session("old").await.expect("lookup").is_none(), "expired sessions do not count");
-    store.set_password(t.id, u.id, "new", Some("keep"), &Actor::user(u.id, &u.email)).await.expect("set");
-    assert_eq!(store.password_hash(t.id, u.id).await.expect("hash").as_deref(), Some("new"));
-    assert_eq!(store.session("keep").await.expect("lookup").map(|s| s.csrf_token), Some("csrf1".into()));
-    assert!(store.session("drop").await.expect("lookup").is_none());
-    let last = store.journal_entries(t.id, &JournalFilter::default(), &PageRequest::default()).await.expect("journal").items;
-    assert_eq!(last[0].after, Some(serde_json::json!({"password": "changed"})), "the hash never enters the journal");
-    store.create_session("stale", t.id, u.id, "csrf4", 1).await.expect("expired");
-    assert_eq!(store.purge_expired(0).await.expect("purge"), 1, "only the expired session goes");
-    assert!(store.session("keep").await.expect("lookup").is_some());
-});
+both_backends!(
+    password_changes_end_other_sessions,
+    |store: Store| async move {
+        let t = tenant(&store, "A").await;
+        let u = store
+            .create_user(
+                t.id,
+                &user("ann@x.test", Role::Agent),
+                Some("old"),
+                &Actor::cli(),
+            )
+            .await
+            .expect("user");
+        let far = steward_store::now_micros() + 3_600_000_000;
+        store
+            .create_session("keep", t.id, u.id, "csrf1", far)
+            .await
+            .expect("s1");
+        store
+            .create_session("drop", t.id, u.id, "csrf2", far)
+            .await
+            .expect("s2");
+        store
+            .create_session("old", t.id, u.id, "csrf3", 1)
+            .await
+            .expect("expired");
+        assert!(
+            store.session("old").await.expect("lookup").is_none(),
+            "expired sessions do not count"
+        );
+        store
+            .set_password(
+                t.id,
+                u.id,
+                "new",
+                Some("keep"),
+                &Actor::user(u.id, &u.email),
+            )
+            .await
+            .expect("set");
+        assert_eq!(
+            store
+                .password_hash(t.id, u.id)
+                .await
+                .expect("hash")
+                .as_deref(),
+            Some("new")
+        );
+        assert_eq!(
+            store
+                .session("keep")
+                .await
+                .expect("lookup")
+                .map(|s| s.csrf_token),
+            Some("csrf1".into())
+        );
+        assert!(store.session("drop").await.expect("lookup").is_none());
+        let last = store
+            .journal_entries(t.id, &JournalFilter::default(), &PageRequest::default())
+            .await
+            .expect("journal")
+            .items;
+        assert_eq!(
+            last[0].after,
+            Some(serde_json::json!({"password": "changed"})),
+            "the hash never enters the journal"
+        );
+        store
+            .create_session("stale", t.id, u.id, "csrf4", 1)
+            .await
+            .expect("expired");
+        assert_eq!(
+            store.purge_expired(0).await.expect("purge"),
+            1,
+            "only the expired session goes"
+        );
+        assert!(store.session("keep").await.expect("lookup").is_some());
+    }
+);
 
-both_backends!(deactivated_users_lose_sessions_and_tokens, |store: Store| async move {
-    let t = tenant(&store, "A").await;
-    let mut draft = user("ann@x.test", Role::Agent);
-    let u = store.create_user(t.id, &draft, None, &Actor::cli()).await.expect("user");
-    let (token, secret) = store.create_token(t.id, u.id, "ci", &Actor::cli()).await.expect("token");
-    assert!(secret.starts_with("stw_") && secret.len() == 68);
-    assert!(secret.starts_with(&token.prefix));
-    assert_eq!(store.authenticate_token(&secret).await.expect("auth").map(|u| u.id), Some(u.id));
-    assert!(store.authenticate_token("stw_wrong").await.expect("auth").is_none());
-    draft.active = false;
-    store.update_user(t.id, u.id, &draft, &Actor::cli()).await.expect("deactivate");
-    assert!(store.authenticate_token(&secret).await.expect("auth").is_none());
-});
+both_backends!(
+    deactivated_users_lose_sessions_and_tokens,
+    |store: Store| async move {
+        let t = tenant(&store, "A").await;
+        let mut draft = user("ann@x.test", Role::Agent);
+        let u = store
+            .create_user(t.id, &draft, None, &Actor::cli())
+            .await
+            .expect("user");
+        let (token, secret) = store
+            .create_token(t.id, u.id, "ci", &Actor::cli())
+            .await
+            .expect("token");
+        assert!(secret.starts_with("stw_") && secret.len() == 68);
+        assert!(secret.starts_with(&token.prefix));
+        assert_eq!(
+            store
+                .authenticate_token(&secret)
+                .await
+                .expect("auth")
+                .map(|u| u.id),
+            Some(u.id)
+        );
+        assert!(
+            store
+                .authenticate_token("stw_wrong")
+                .await
+                .expect("auth")
+                .is_none()
+        );
+        draft.active = false;
+        store
+            .update_user(t.id, u.id, &draft, &Actor::cli())
+            .await
+            .expect("deactivate");
+        assert!(
+            store
+                .authenticate_token(&secret)
+                .await
+                .expect("auth")
+                .is_none()
+        );
+    }
+);
 
 both_backends!(revoked_tokens_stop_working, |store: Store| async move {
     let t = tenant(&store, "A").await;
-    let u = store.create_user(t.id, &user("ann@x.test", Role::Agent), None, &Actor::cli()).await.expect("user");
-    let (token, secret) = store.create_token(t.id, u.id, "ci", &Actor::cli()).await.expect("token");
-    let revoked = store.revoke_token(t.id, token.id, &Actor::cli()).await.expect("revoke");
+    let u = store
+        .create_user(t.id, &user("ann@x.test", Role::Agent), None, &Actor::cli())
+        .await
+        .expect("user");
+    let (token, secret) = store
+        .create_token(t.id, u.id, "ci", &Actor::cli())
+        .await
+        .expect("token");
+    let revoked = store
+        .revoke_token(t.id, token.id, &Actor::cli())
+        .await
+        .expect("revoke");
     assert!(revoked.revoked_at.is_some());
-    assert!(store.authenticate_token(&secret).await.expect("auth").is_none());
-    assert_eq!(store.tokens(t.id, Some(u.id)).await.expect("list").len(), 1, "revoked tokens stay listed");
+    assert!(
+        store
+            .authenticate_token(&secret)
+            .await
+            .expect("auth")
+            .is_none()
+    );
+    assert_eq!(
+        store.tokens(t.id, Some(u.id)).await.expect("list").len(),
+        1,
+        "revoked tokens stay listed"
+    );
 });
 
 both_backends!(login_failures_are_counted, |store: Store| async move {
     let start = steward_store::now_micros();
     for _ in 0..3 {
-        store.record_login_failure("Ann@X.test").await.expect("record");
+        store
+            .record_login_failure("Ann@X.test")
+            .await
+            .expect("record");
     }
-    let (count, newest) = store.login_failures("ann@x.test", start).await.expect("count");
+    let (count, newest) = store
+        .login_failures("ann@x.test", start)
+        .await
+        .expect("count");
     assert_eq!(count, 3);
     assert!(newest.is_some_and(|n| n >= start));
-    store.clear_login_failures("ann@x.test").await.expect("clear");
-    assert_eq!(store.login_failures("ann@x.test", start).await.expect("count").0, 0);
+    store
+        .clear_login_failures("ann@x.test")
+        .await
+        .expect("clear");
+    assert_eq!(
+        store
+            .login_failures("ann@x.test", start)
+            .await
+            .expect("count")
+            .0,
+        0
+    );
 });
 
-both_backends!(teams_hold_members_of_their_tenant, |store: Store| async move {
-    let a = tenant(&store, "A").await;
-    let b = tenant(&store, "B").await;
-    let ann = store.create_user(a.id, &user("ann@x.test", Role::Agent), None, &Actor::cli()).await.expect("ann");
-    let bob = store.create_user(a.id, &user("bob@x.test", Role::Agent), None, &Actor::cli()).await.expect("bob");
-    let eve = store.create_user(b.id, &user("eve@x.test", Role::Agent), None, &Actor::cli()).await.expect("eve");
-    let desk = store.create_team(a.id, &TeamDraft { name: "Service Desk".into(), description: String::new() }, &Actor::cli()).await.expect("team");
-    let dup = store.create_team(a.id, &TeamDraft { name: "Service Desk".into(), description: String::new() }, &Actor::cli()).await;
-    assert!(matches!(dup, Err(StoreError::Invalid(_))), "{dup:?}");
-    assert_eq!(store.set_team_members(a.id, desk.id, &[bob.id, ann.id, ann.id], &Actor::cli()).await.expect("set"), vec![ann.id, bob.id]);
-    let err = store.set_team_members(a.id, desk.id, &[eve.id], &Actor::cli()).await;
-    assert!(matches!(err, Err(StoreError::Invalid(_))), "{err:?}");
-    assert_eq!(store.team_members(a.id, desk.id).await.expect("members"), vec![ann.id, bob.id]);
-    store.delete_team(a.id, desk.id, &Actor::cli()).await.expect("delete");
-    store.create_team(a.id, &TeamDraft { name: "Service Desk".into(), description: String::new() }, &Actor::cli()).await.expect("name free again");
-});
+both_backends!(
+    teams_hold_members_of_their_tenant,
+    |store: Store| async move {
+        let a = tenant(&store, "A").await;
+        let b = tenant(&store, "B").await;
+        let ann = store
+            .create_user(a.id, &user("ann@x.test", Role::Agent), None, &Actor::cli())
+            .await
+            .expect("ann");
+        let bob = store
+            .create_user(a.id, &user("bob@x.test", Role::Agent), None, &Actor::cli())
+            .await
+            .expect("bob");
+        let eve = store
+            .create_user(b.id, &user("eve@x.test", Role::Agent), None, &Actor::cli())
+            .await
+            .expect("eve");
+        let desk = store
+            .create_team(
+                a.id,
+                &TeamDraft {
+                    name: "Service Desk".into(),
+                    description: String::new(),
+                },
+                &Actor::cli(),
+            )
+            .await
+            .expect("team");
+        let dup = store
+            .create_team(
+                a.id,
+                &TeamDraft {
+                    name: "Service Desk".into(),
+                    description: String::new(),
+                },
+                &Actor::cli(),
+            )
+            .await;
+        assert!(matches!(dup, Err(StoreError::Invalid(_))), "{dup:?}");
+        assert_eq!(
+            store
+                .set_team_members(a.id, desk.id, &[bob.id, ann.id, ann.id], &Actor::cli())
+                .await
+                .expect("set"),
+            vec![ann.id, bob.id]
+        );
+        let err = store
+            .set_team_members(a.id, desk.id, &[eve.id], &Actor::cli())
+            .await;
+        assert!(matches!(err, Err(StoreError::Invalid(_))), "{err:?}");
+        assert_eq!(
+            store.team_members(a.id, desk.id).await.expect("members"),
+            vec![ann.id, bob.id]
+        );
+        store
+            .delete_team(a.id, desk.id, &Actor::cli())
+            .await
+            .expect("delete");
+        store
+            .create_team(
+                a.id,
+                &TeamDraft {
+                    name: "Service Desk".into(),
+                    description: String::new(),
+                },
+                &Actor::cli(),
+            )
+            .await
+            .expect("name free again");
+    }
+);
 
 both_backends!(customers_keep_their_contacts, |store: Store| async move {
     let t = tenant(&store, "A").await;
-    let c = store.create_customer(t.id, &CustomerDraft { name: "Globex".into(), notes: "Big".into() }, &Actor::cli()).await.expect("customer");
-    let hank = ContactDraft { name: "Hank".into(), email: "hank@globex.test".into(), phone: String::new() };
-    let contact = store.create_contact(t.id, c.id, &hank, &Actor::cli()).await.expect("contact");
-    assert_eq!(store.contacts(t.id, c.id).await.expect("list"), vec![contact.clone()]);
-    let renamed = ContactDraft { name: "Hank Scorpio".into(), ..hank };
-    assert_eq!(store.update_contact(t.id, c.id, contact.id, &renamed, &Actor::cli()).await.expect("update").name, "Hank Scorpio");
-    store.delete_contact(t.id, c.id, contact.id, &Actor::cli()).await.expect("delete");
+    let c = store
+        .create_customer(
+            t.id,
+            &CustomerDraft {
+                name: "Globex".into(),
+                notes: "Big".into(),
+            },
+            &Actor::cli(),
+        )
+        .await
+        .expect("customer");
+    let hank = ContactDraft {
+        name: "Hank".into(),
+        email: "hank@globex.test".into(),
+        phone: String::new(),
+    };
+    let contact = store
+        .create_contact(t.id, c.id, &hank, &Actor::cli())
+        .await
+        .expect("contact");
+    assert_eq!(
+        store.contacts(t.id, c.id).await.expect("list"),
+        vec![contact.clone()]
+    );
+    let renamed = ContactDraft {
+        name: "Hank Scorpio".into(),
+        ..hank
+    };
+    assert_eq!(
+        store
+            .update_contact(t.id, c.id, contact.id, &renamed, &Actor::cli())
+            .await
+            .expect("update")
+            .name,
+        "Hank Scorpio"
+    );
+    store
+        .delete_contact(t.id, c.id, contact.id, &Actor::cli())
+        .await
+        .expect("delete");
     assert!(store.contacts(t.id, c.id).await.expect("list").is_empty());
 });
 
@@ -337,48 +798,122 @@ both_backends!(jobs_retry_then_die, |store: Store| async move {
     let mut job = NewJob::now("test.fail", serde_json::json!({"n": 1}));
     job.max_attempts = 2;
     let id = store.enqueue(&job).await.expect("enqueue").expect("new");
-    assert_eq!(store.enqueue(&NewJob::now("x", serde_json::json!({})).dedupe("k")).await.expect("first"), Some(id + 1));
-    assert_eq!(store.enqueue(&NewJob::now("x", serde_json::json!({})).dedupe("k")).await.expect("dup"), None);
+    assert_eq!(
+        store
+            .enqueue(&NewJob::now("x", serde_json::json!({})).dedupe("k"))
+            .await
+            .expect("first"),
+        Some(id + 1)
+    );
+    assert_eq!(
+        store
+            .enqueue(&NewJob::now("x", serde_json::json!({})).dedupe("k"))
+            .await
+            .expect("dup"),
+        None
+    );
 
-    let claimed = store.claim_jobs("w1", 10, Duration::from_secs(60)).await.expect("claim");
+    let claimed = store
+        .claim_jobs("w1", 10, Duration::from_secs(60))
+        .await
+        .expect("claim");
     assert_eq!(claimed.len(), 2);
-    assert!(store.claim_jobs("w2", 10, Duration::from_secs(60)).await.expect("claim").is_empty(), "leased jobs are not handed out twice");
+    assert!(
+        store
+            .claim_jobs("w2", 10, Duration::from_secs(60))
+            .await
+            .expect("claim")
+            .is_empty(),
+        "leased jobs are not handed out twice"
+    );
     let first = &claimed[0];
     assert_eq!(first.attempts, 1);
     let outcome = store.fail_job(first, "w1", "boom").await.expect("fail");
-    assert!(matches!(outcome, steward_domain::jobs::AfterFailure::RetryIn(_)));
-    assert!(store.claim_jobs("w1", 10, Duration::from_secs(60)).await.expect("claim").is_empty(), "retry waits for its delay");
-    assert!(store.complete_job(claimed[1].id, "w2").await.expect("complete") == false, "only the claimer completes");
-    assert!(store.complete_job(claimed[1].id, "w1").await.expect("complete"));
-    let counts: HashMap<String, i64> = store.job_counts().await.expect("counts").into_iter().collect();
+    assert!(matches!(
+        outcome,
+        steward_domain::jobs::AfterFailure::RetryIn(_)
+    ));
+    assert!(
+        store
+            .claim_jobs("w1", 10, Duration::from_secs(60))
+            .await
+            .expect("claim")
+            .is_empty(),
+        "retry waits for its delay"
+    );
+    assert!(
+        !store
+            .complete_job(claimed[1].id, "w2")
+            .await
+            .expect("complete"),
+        "only the claimer completes"
+    );
+    assert!(
+        store
+            .complete_job(claimed[1].id, "w1")
+            .await
+            .expect("complete")
+    );
+    let counts: HashMap<String, i64> = store
+        .job_counts()
+        .await
+        .expect("counts")
+        .into_iter()
+        .collect();
     assert_eq!(counts.get("queued"), Some(&1));
     assert_eq!(counts.get("done"), Some(&1));
 });
 
 both_backends!(expired_leases_are_reclaimed, |store: Store| async move {
-    store.enqueue(&NewJob::now("x", serde_json::json!({}))).await.expect("enqueue");
-    let first = store.claim_jobs("dead-node", 1, Duration::ZERO).await.expect("claim");
+    store
+        .enqueue(&NewJob::now("x", serde_json::json!({})))
+        .await
+        .expect("enqueue");
+    let first = store
+        .claim_jobs("dead-node", 1, Duration::ZERO)
+        .await
+        .expect("claim");
     assert_eq!(first.len(), 1);
     tokio::time::sleep(Duration::from_millis(5)).await;
-    let again = store.claim_jobs("live-node", 1, Duration::from_secs(60)).await.expect("reclaim");
-    assert_eq!(again.iter().map(|j| (j.id, j.attempts)).collect::<Vec<_>>(), vec![(first[0].id, 2)]);
-    assert!(!store.complete_job(first[0].id, "dead-node").await.expect("stale"), "the old lease holder cannot complete");
+    let again = store
+        .claim_jobs("live-node", 1, Duration::from_secs(60))
+        .await
+        .expect("reclaim");
+    assert_eq!(
+        again.iter().map(|j| (j.id, j.attempts)).collect::<Vec<_>>(),
+        vec![(first[0].id, 2)]
+    );
+    assert!(
+        !store
+            .complete_job(first[0].id, "dead-node")
+            .await
+            .expect("stale"),
+        "the old lease holder cannot complete"
+    );
 });
 
 /// Two runners, each with its own pool (as two nodes would have), drain 1,000 jobs; every job
 /// runs exactly once.
 async fn two_runners_share_the_queue(url: String, store: Store) {
     for i in 0..1000 {
-        store.enqueue(&NewJob::now("count", serde_json::json!({ "i": i }))).await.expect("enqueue");
+        store
+            .enqueue(&NewJob::now("count", serde_json::json!({ "i": i })))
+            .await
+            .expect("enqueue");
     }
     let runs: Arc<Mutex<HashMap<i64, u32>>> = Arc::default();
     let mut handles = Vec::new();
     for worker in ["node-a", "node-b"] {
-        let node = Store::connect(&url, steward_store::PoolConfig::default()).await.expect("second pool");
+        let node = Store::connect(&url, steward_store::PoolConfig::default())
+            .await
+            .expect("second pool");
         let runs = runs.clone();
         handles.push(tokio::spawn(async move {
             loop {
-                let jobs = node.claim_jobs(worker, 25, Duration::from_secs(300)).await.expect("claim");
+                let jobs = node
+                    .claim_jobs(worker, 25, Duration::from_secs(300))
+                    .await
+                    .expect("claim");
                 if jobs.is_empty() {
                     break;
                 }
@@ -407,7 +942,9 @@ async fn two_runners_execute_each_job_once_sqlite() {
 
 #[tokio::test]
 async fn two_runners_execute_each_job_once_postgres() {
-    let Some(db) = TestDb::postgres().await.expect("db") else { return };
+    let Some(db) = TestDb::postgres().await.expect("db") else {
+        return;
+    };
     two_runners_share_the_queue(db.url.clone(), db.store.clone()).await;
     db.finish().await;
 }

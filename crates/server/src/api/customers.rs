@@ -24,7 +24,13 @@ pub struct CustomerOut {
 
 impl From<Customer> for CustomerOut {
     fn from(c: Customer) -> Self {
-        CustomerOut { id: c.id, name: c.name, notes: c.notes, created_at: time(c.created_at), updated_at: time(c.updated_at) }
+        CustomerOut {
+            id: c.id,
+            name: c.name,
+            notes: c.notes,
+            created_at: time(c.created_at),
+            updated_at: time(c.updated_at),
+        }
     }
 }
 
@@ -102,9 +108,18 @@ pub async fn list(
     who: Can<perm::CustomersRead>,
     ApiQuery(q): ApiQuery<CustomerQuery>,
 ) -> ApiResult<Json<ListOf<CustomerOut>>> {
-    let filter = CustomerFilter { q: q.q, sort: q.sort };
-    let page = PageRequest { limit: q.limit, cursor: q.cursor };
-    let found = state.store.customers(who.tenant_id(), &filter, &page).await?;
+    let filter = CustomerFilter {
+        q: q.q,
+        sort: q.sort,
+    };
+    let page = PageRequest {
+        limit: q.limit,
+        cursor: q.cursor,
+    };
+    let found = state
+        .store
+        .customers(who.tenant_id(), &filter, &page)
+        .await?;
     Ok(Json(ListOf::from_page(found, CustomerOut::from)))
 }
 
@@ -115,8 +130,15 @@ pub async fn create(
     who: Can<perm::CustomersWrite>,
     ApiJson(body): ApiJson<CustomerCreate>,
 ) -> ApiResult<(StatusCode, Json<CustomerOut>)> {
-    let draft = CustomerDraft { name: body.name, notes: body.notes }.validate()?;
-    let customer = state.store.create_customer(who.tenant_id(), &draft, &who.actor()).await?;
+    let draft = CustomerDraft {
+        name: body.name,
+        notes: body.notes,
+    }
+    .validate()?;
+    let customer = state
+        .store
+        .create_customer(who.tenant_id(), &draft, &who.actor())
+        .await?;
     Ok((StatusCode::CREATED, Json(customer.into())))
 }
 
@@ -127,7 +149,9 @@ pub async fn get_one(
     who: Can<perm::CustomersRead>,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<CustomerOut>> {
-    Ok(Json(state.store.customer(who.tenant_id(), id).await?.into()))
+    Ok(Json(
+        state.store.customer(who.tenant_id(), id).await?.into(),
+    ))
 }
 
 #[utoipa::path(patch, path = "/customers/{id}", tag = "customers", params(("id" = i64, Path)), request_body = CustomerPatch,
@@ -139,8 +163,18 @@ pub async fn update(
     ApiJson(patch): ApiJson<CustomerPatch>,
 ) -> ApiResult<Json<CustomerOut>> {
     let current = state.store.customer(who.tenant_id(), id).await?;
-    let draft = CustomerDraft { name: patch.name.unwrap_or(current.name), notes: patch.notes.unwrap_or(current.notes) }.validate()?;
-    Ok(Json(state.store.update_customer(who.tenant_id(), id, &draft, &who.actor()).await?.into()))
+    let draft = CustomerDraft {
+        name: patch.name.unwrap_or(current.name),
+        notes: patch.notes.unwrap_or(current.notes),
+    }
+    .validate()?;
+    Ok(Json(
+        state
+            .store
+            .update_customer(who.tenant_id(), id, &draft, &who.actor())
+            .await?
+            .into(),
+    ))
 }
 
 #[utoipa::path(delete, path = "/customers/{id}", tag = "customers", params(("id" = i64, Path)),
@@ -150,7 +184,10 @@ pub async fn delete(
     who: Can<perm::CustomersWrite>,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<StatusCode> {
-    state.store.delete_customer(who.tenant_id(), id, &who.actor()).await?;
+    state
+        .store
+        .delete_customer(who.tenant_id(), id, &who.actor())
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -173,8 +210,16 @@ pub async fn create_contact(
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<ContactCreate>,
 ) -> ApiResult<(StatusCode, Json<ContactOut>)> {
-    let draft = ContactDraft { name: body.name, email: body.email, phone: body.phone }.validate()?;
-    let contact = state.store.create_contact(who.tenant_id(), id, &draft, &who.actor()).await?;
+    let draft = ContactDraft {
+        name: body.name,
+        email: body.email,
+        phone: body.phone,
+    }
+    .validate()?;
+    let contact = state
+        .store
+        .create_contact(who.tenant_id(), id, &draft, &who.actor())
+        .await?;
     Ok((StatusCode::CREATED, Json(contact.into())))
 }
 
@@ -186,7 +231,13 @@ pub async fn get_contact(
     who: Can<perm::CustomersRead>,
     ApiPath((id, contact_id)): ApiPath<(i64, i64)>,
 ) -> ApiResult<Json<ContactOut>> {
-    Ok(Json(state.store.contact(who.tenant_id(), id, contact_id).await?.into()))
+    Ok(Json(
+        state
+            .store
+            .contact(who.tenant_id(), id, contact_id)
+            .await?
+            .into(),
+    ))
 }
 
 #[utoipa::path(patch, path = "/customers/{id}/contacts/{contact_id}", tag = "customers",
@@ -205,7 +256,13 @@ pub async fn update_contact(
         phone: patch.phone.unwrap_or(current.phone),
     }
     .validate()?;
-    Ok(Json(state.store.update_contact(who.tenant_id(), id, contact_id, &draft, &who.actor()).await?.into()))
+    Ok(Json(
+        state
+            .store
+            .update_contact(who.tenant_id(), id, contact_id, &draft, &who.actor())
+            .await?
+            .into(),
+    ))
 }
 
 #[utoipa::path(delete, path = "/customers/{id}/contacts/{contact_id}", tag = "customers",
@@ -216,6 +273,9 @@ pub async fn delete_contact(
     who: Can<perm::CustomersWrite>,
     ApiPath((id, contact_id)): ApiPath<(i64, i64)>,
 ) -> ApiResult<StatusCode> {
-    state.store.delete_contact(who.tenant_id(), id, contact_id, &who.actor()).await?;
+    state
+        .store
+        .delete_contact(who.tenant_id(), id, contact_id, &who.actor())
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -65,15 +65,33 @@ pub struct JournalQuery {
 
 #[utoipa::path(get, path = "/journal", tag = "journal", params(JournalQuery),
     responses((status = 200, body = ListOf<JournalOut>), (status = 403, body = Problem), (status = 422, body = Problem)))]
-pub async fn list(State(state): State<AppState>, who: Can<perm::JournalRead>, ApiQuery(q): ApiQuery<JournalQuery>) -> ApiResult<Json<ListOf<JournalOut>>> {
+pub async fn list(
+    State(state): State<AppState>,
+    who: Can<perm::JournalRead>,
+    ApiQuery(q): ApiQuery<JournalQuery>,
+) -> ApiResult<Json<ListOf<JournalOut>>> {
     let filter = JournalFilter {
         record_type: q.record_type,
         record_id: q.record_id,
         actor_id: q.actor_id,
-        since_micros: q.since.as_deref().map(|t| parse_time("since", t)).transpose()?,
-        until_micros: q.until.as_deref().map(|t| parse_time("until", t)).transpose()?,
+        since_micros: q
+            .since
+            .as_deref()
+            .map(|t| parse_time("since", t))
+            .transpose()?,
+        until_micros: q
+            .until
+            .as_deref()
+            .map(|t| parse_time("until", t))
+            .transpose()?,
     };
-    let page = PageRequest { limit: q.limit, cursor: q.cursor };
-    let found = state.store.journal_entries(who.tenant_id(), &filter, &page).await?;
+    let page = PageRequest {
+        limit: q.limit,
+        cursor: q.cursor,
+    };
+    let found = state
+        .store
+        .journal_entries(who.tenant_id(), &filter, &page)
+        .await?;
     Ok(Json(ListOf::from_page(found, JournalOut::from)))
 }

@@ -59,7 +59,12 @@ impl Modify for BearerAuth {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("An API token")).build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("An API token"))
+                    .build(),
+            ),
         );
     }
 }
@@ -67,11 +72,23 @@ impl Modify for BearerAuth {
 fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(services::list, services::create))
-        .routes(routes!(services::get_one, services::update, services::delete))
+        .routes(routes!(
+            services::get_one,
+            services::update,
+            services::delete
+        ))
         .routes(routes!(customers::list, customers::create))
-        .routes(routes!(customers::get_one, customers::update, customers::delete))
+        .routes(routes!(
+            customers::get_one,
+            customers::update,
+            customers::delete
+        ))
         .routes(routes!(customers::list_contacts, customers::create_contact))
-        .routes(routes!(customers::get_contact, customers::update_contact, customers::delete_contact))
+        .routes(routes!(
+            customers::get_contact,
+            customers::update_contact,
+            customers::delete_contact
+        ))
         .routes(routes!(teams::list, teams::create))
         .routes(routes!(teams::get_one, teams::update, teams::delete))
         .routes(routes!(users::list, users::create))
@@ -107,13 +124,18 @@ pub struct ListOf<T> {
 
 impl<T> ListOf<T> {
     pub fn from_page<S>(page: steward_store::Page<S>, f: impl Fn(S) -> T) -> Self {
-        ListOf { items: page.items.into_iter().map(f).collect(), next_cursor: page.next_cursor }
+        ListOf {
+            items: page.items.into_iter().map(f).collect(),
+            next_cursor: page.next_cursor,
+        }
     }
 }
 
 /// An instant as RFC 3339 in UTC.
 pub fn time(micros: i64) -> String {
-    jiff::Timestamp::from_microsecond(micros).map(|t| t.to_string()).unwrap_or_default()
+    jiff::Timestamp::from_microsecond(micros)
+        .map(|t| t.to_string())
+        .unwrap_or_default()
 }
 
 pub fn opt_time(micros: Option<i64>) -> Option<String> {
@@ -124,7 +146,13 @@ pub fn opt_time(micros: Option<i64>) -> Option<String> {
 pub fn parse_time(field: &str, text: &str) -> Result<i64, ApiError> {
     text.parse::<jiff::Timestamp>()
         .map(|t| t.as_microsecond())
-        .map_err(|_| Invalid::one(field, format!("{field} must be an RFC 3339 time such as 2026-01-31T09:00:00Z")).into())
+        .map_err(|_| {
+            Invalid::one(
+                field,
+                format!("{field} must be an RFC 3339 time such as 2026-01-31T09:00:00Z"),
+            )
+            .into()
+        })
 }
 
 /// For PATCH fields that may be set to null: absent = leave alone, null = clear.
@@ -161,11 +189,17 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             ));
         }
         let bytes = bytes::Bytes::from_request(req, state).await.map_err(|_| {
-            ApiError::new(axum::http::StatusCode::PAYLOAD_TOO_LARGE, "too-large", "The request body is too large.")
+            ApiError::new(
+                axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+                "too-large",
+                "The request body is too large.",
+            )
         })?;
         let mut de = serde_json::Deserializer::from_slice(&bytes);
-        let value = serde_path_to_error::deserialize::<_, T>(&mut de).map_err(|e| json_error(&e))?;
-        de.end().map_err(|e| ApiError::bad_request(format!("The body is not valid JSON: {e}")))?;
+        let value =
+            serde_path_to_error::deserialize::<_, T>(&mut de).map_err(|e| json_error(&e))?;
+        de.end()
+            .map_err(|e| ApiError::bad_request(format!("The body is not valid JSON: {e}")))?;
         Ok(ApiJson(value))
     }
 }
@@ -176,7 +210,11 @@ fn json_error(e: &serde_path_to_error::Error<serde_json::Error>) -> ApiError {
         return ApiError::bad_request(format!("The body is not valid JSON: {inner}"));
     }
     let message = inner.to_string();
-    let message = message.split(" at line ").next().unwrap_or(&message).to_owned();
+    let message = message
+        .split(" at line ")
+        .next()
+        .unwrap_or(&message)
+        .to_owned();
     let path = e.path().to_string();
     let field = if path == "." {
         message
@@ -230,6 +268,9 @@ pub struct PageParams {
 
 impl PageParams {
     pub fn page(&self) -> steward_store::PageRequest {
-        steward_store::PageRequest { limit: self.limit, cursor: self.cursor.clone() }
+        steward_store::PageRequest {
+            limit: self.limit,
+            cursor: self.cursor.clone(),
+        }
     }
 }

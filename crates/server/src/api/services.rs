@@ -1,9 +1,9 @@
 //! `/services`: the service catalogue.
 
 use super::{ApiJson, ApiPath, ApiQuery, ListOf, nullable, time};
+use crate::AppState;
 use crate::auth::{Can, perm};
 use crate::error::{ApiResult, Problem};
-use crate::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -91,9 +91,21 @@ pub async fn list(
     who: Can<perm::ServicesRead>,
     ApiQuery(q): ApiQuery<ServiceQuery>,
 ) -> ApiResult<Json<ListOf<ServiceOut>>> {
-    let filter = ServiceFilter { q: q.q, status: q.status, criticality: q.criticality, owner_id: q.owner_id, sort: q.sort };
-    let page = PageRequest { limit: q.limit, cursor: q.cursor };
-    let found = state.store.services(who.tenant_id(), &filter, &page).await?;
+    let filter = ServiceFilter {
+        q: q.q,
+        status: q.status,
+        criticality: q.criticality,
+        owner_id: q.owner_id,
+        sort: q.sort,
+    };
+    let page = PageRequest {
+        limit: q.limit,
+        cursor: q.cursor,
+    };
+    let found = state
+        .store
+        .services(who.tenant_id(), &filter, &page)
+        .await?;
     Ok(Json(ListOf::from_page(found, ServiceOut::from)))
 }
 
@@ -112,7 +124,10 @@ pub async fn create(
         status: body.status,
     }
     .validate()?;
-    let service = state.store.create_service(who.tenant_id(), &draft, &who.actor()).await?;
+    let service = state
+        .store
+        .create_service(who.tenant_id(), &draft, &who.actor())
+        .await?;
     Ok((StatusCode::CREATED, Json(service.into())))
 }
 
@@ -143,7 +158,13 @@ pub async fn update(
         status: patch.status.unwrap_or(current.status),
     }
     .validate()?;
-    Ok(Json(state.store.update_service(who.tenant_id(), id, &draft, &who.actor()).await?.into()))
+    Ok(Json(
+        state
+            .store
+            .update_service(who.tenant_id(), id, &draft, &who.actor())
+            .await?
+            .into(),
+    ))
 }
 
 #[utoipa::path(delete, path = "/services/{id}", tag = "services", params(("id" = i64, Path)),
@@ -153,6 +174,9 @@ pub async fn delete(
     who: Can<perm::ServicesWrite>,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<StatusCode> {
-    state.store.delete_service(who.tenant_id(), id, &who.actor()).await?;
+    state
+        .store
+        .delete_service(who.tenant_id(), id, &who.actor())
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -55,30 +55,57 @@ pub struct TokenCreated {
 
 #[utoipa::path(get, path = "/tokens", tag = "tokens",
     responses((status = 200, body = Vec<TokenOut>), (status = 401, body = Problem)))]
-pub async fn list(State(state): State<AppState>, who: Can<perm::TokensOwn>) -> ApiResult<Json<Vec<TokenOut>>> {
-    let only = if who.can(Permission::TokensAll) { None } else { Some(who.user.id) };
+pub async fn list(
+    State(state): State<AppState>,
+    who: Can<perm::TokensOwn>,
+) -> ApiResult<Json<Vec<TokenOut>>> {
+    let only = if who.can(Permission::TokensAll) {
+        None
+    } else {
+        Some(who.user.id)
+    };
     let tokens = state.store.tokens(who.tenant_id(), only).await?;
     Ok(Json(tokens.into_iter().map(TokenOut::from).collect()))
 }
 
 #[utoipa::path(post, path = "/tokens", tag = "tokens", request_body = TokenCreate,
     responses((status = 201, body = TokenCreated), (status = 422, body = Problem)))]
-pub async fn create(State(state): State<AppState>, who: Can<perm::TokensOwn>, ApiJson(body): ApiJson<TokenCreate>) -> ApiResult<(StatusCode, Json<TokenCreated>)> {
+pub async fn create(
+    State(state): State<AppState>,
+    who: Can<perm::TokensOwn>,
+    ApiJson(body): ApiJson<TokenCreate>,
+) -> ApiResult<(StatusCode, Json<TokenCreated>)> {
     let name = body.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(Invalid::one("name", "Label is required (at most 100 characters)").into());
     }
-    let (token, secret) = state.store.create_token(who.tenant_id(), who.user.id, name, &who.actor()).await?;
-    Ok((StatusCode::CREATED, Json(TokenCreated { token: token.into(), secret })))
+    let (token, secret) = state
+        .store
+        .create_token(who.tenant_id(), who.user.id, name, &who.actor())
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(TokenCreated {
+            token: token.into(),
+            secret,
+        }),
+    ))
 }
 
 #[utoipa::path(delete, path = "/tokens/{id}", tag = "tokens", params(("id" = i64, Path)),
     responses((status = 204), (status = 404, body = Problem)))]
-pub async fn revoke(State(state): State<AppState>, who: Can<perm::TokensOwn>, ApiPath(id): ApiPath<i64>) -> ApiResult<StatusCode> {
+pub async fn revoke(
+    State(state): State<AppState>,
+    who: Can<perm::TokensOwn>,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<StatusCode> {
     let token = state.store.token(who.tenant_id(), id).await?;
     if token.user_id != who.user.id && !who.can(Permission::TokensAll) {
         return Err(ApiError::not_found());
     }
-    state.store.revoke_token(who.tenant_id(), id, &who.actor()).await?;
+    state
+        .store
+        .revoke_token(who.tenant_id(), id, &who.actor())
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

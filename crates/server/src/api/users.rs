@@ -81,9 +81,21 @@ pub struct UserQuery {
 
 #[utoipa::path(get, path = "/users", tag = "users", params(UserQuery),
     responses((status = 200, body = ListOf<UserOut>), (status = 400, body = Problem)))]
-pub async fn list(State(state): State<AppState>, who: Can<perm::UsersRead>, ApiQuery(q): ApiQuery<UserQuery>) -> ApiResult<Json<ListOf<UserOut>>> {
-    let filter = UserFilter { role: q.role, active: q.active, q: q.q, sort: q.sort };
-    let page = PageRequest { limit: q.limit, cursor: q.cursor };
+pub async fn list(
+    State(state): State<AppState>,
+    who: Can<perm::UsersRead>,
+    ApiQuery(q): ApiQuery<UserQuery>,
+) -> ApiResult<Json<ListOf<UserOut>>> {
+    let filter = UserFilter {
+        role: q.role,
+        active: q.active,
+        q: q.q,
+        sort: q.sort,
+    };
+    let page = PageRequest {
+        limit: q.limit,
+        cursor: q.cursor,
+    };
     let found = state.store.users(who.tenant_id(), &filter, &page).await?;
     Ok(Json(ListOf::from_page(found, UserOut::from)))
 }
@@ -100,24 +112,46 @@ async fn optional_hash(password: Option<String>) -> ApiResult<Option<String>> {
 
 #[utoipa::path(post, path = "/users", tag = "users", request_body = UserCreate,
     responses((status = 201, body = UserOut), (status = 422, body = Problem), (status = 403, body = Problem)))]
-pub async fn create(State(state): State<AppState>, who: Can<perm::UsersWrite>, ApiJson(body): ApiJson<UserCreate>) -> ApiResult<(StatusCode, Json<UserOut>)> {
-    let name = body.name.unwrap_or_else(|| name_from_email(body.email.trim()));
-    let draft = UserDraft { email: body.email, name, role: body.role, active: true }.validate()?;
+pub async fn create(
+    State(state): State<AppState>,
+    who: Can<perm::UsersWrite>,
+    ApiJson(body): ApiJson<UserCreate>,
+) -> ApiResult<(StatusCode, Json<UserOut>)> {
+    let name = body
+        .name
+        .unwrap_or_else(|| name_from_email(body.email.trim()));
+    let draft = UserDraft {
+        email: body.email,
+        name,
+        role: body.role,
+        active: true,
+    }
+    .validate()?;
     let hash = optional_hash(body.password).await?;
-    let user = state.store.create_user(who.tenant_id(), &draft, hash.as_deref(), &who.actor()).await?;
+    let user = state
+        .store
+        .create_user(who.tenant_id(), &draft, hash.as_deref(), &who.actor())
+        .await?;
     Ok((StatusCode::CREATED, Json(user.into())))
 }
 
 #[utoipa::path(get, path = "/users/{id}", tag = "users", params(("id" = i64, Path)),
     responses((status = 200, body = UserOut), (status = 404, body = Problem)))]
-pub async fn get_one(State(state): State<AppState>, who: Can<perm::UsersRead>, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<UserOut>> {
+pub async fn get_one(
+    State(state): State<AppState>,
+    who: Can<perm::UsersRead>,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<UserOut>> {
     Ok(Json(state.store.user(who.tenant_id(), id).await?.into()))
 }
 
 /// Admins may not demote or deactivate themselves: that is how organisations lock themselves out.
 fn guard_self(who_id: i64, target: i64, draft: &UserDraft) -> Result<(), Invalid> {
     if who_id == target && (!draft.active || draft.role != Role::Admin) {
-        Err(Invalid::one("role", "You cannot remove your own admin role or deactivate yourself; ask another admin"))
+        Err(Invalid::one(
+            "role",
+            "You cannot remove your own admin role or deactivate yourself; ask another admin",
+        ))
     } else {
         Ok(())
     }
@@ -141,9 +175,15 @@ pub async fn update(
     .validate()?;
     guard_self(who.user.id, id, &draft)?;
     let hash = optional_hash(patch.password).await?;
-    let user = state.store.update_user(who.tenant_id(), id, &draft, &who.actor()).await?;
+    let user = state
+        .store
+        .update_user(who.tenant_id(), id, &draft, &who.actor())
+        .await?;
     if let Some(hash) = hash {
-        state.store.set_password(who.tenant_id(), id, &hash, None, &who.actor()).await?;
+        state
+            .store
+            .set_password(who.tenant_id(), id, &hash, None, &who.actor())
+            .await?;
     }
     Ok(Json(user.into()))
 }
@@ -151,13 +191,25 @@ pub async fn update(
 #[utoipa::path(delete, path = "/users/{id}", tag = "users", params(("id" = i64, Path)),
     description = "Deactivates the user: they can no longer sign in and their tokens stop working.",
     responses((status = 204), (status = 404, body = Problem), (status = 422, body = Problem)))]
-pub async fn delete(State(state): State<AppState>, who: Can<perm::UsersWrite>, ApiPath(id): ApiPath<i64>) -> ApiResult<StatusCode> {
+pub async fn delete(
+    State(state): State<AppState>,
+    who: Can<perm::UsersWrite>,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<StatusCode> {
     let current = state.store.user(who.tenant_id(), id).await?;
     if !current.active {
         return Err(ApiError::not_found());
     }
-    let draft = UserDraft { email: current.email, name: current.name, role: current.role, active: false };
+    let draft = UserDraft {
+        email: current.email,
+        name: current.name,
+        role: current.role,
+        active: false,
+    };
     guard_self(who.user.id, id, &draft)?;
-    state.store.update_user(who.tenant_id(), id, &draft, &who.actor()).await?;
+    state
+        .store
+        .update_user(who.tenant_id(), id, &draft, &who.actor())
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

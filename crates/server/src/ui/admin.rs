@@ -38,13 +38,30 @@ pub struct CursorQuery {
     done: Option<String>,
 }
 
-async fn render_users(state: &AppState, who: &Principal, cursor: Option<String>, form: FormState, done: Option<&str>, status: StatusCode) -> UiResult {
-    let page = PageRequest { limit: Some(100), cursor };
-    let found = match state.store.users(who.tenant_id(), &UserFilter::default(), &page).await {
+async fn render_users(
+    state: &AppState,
+    who: &Principal,
+    cursor: Option<String>,
+    form: FormState,
+    done: Option<&str>,
+    status: StatusCode,
+) -> UiResult {
+    let page = PageRequest {
+        limit: Some(100),
+        cursor,
+    };
+    let found = match state
+        .store
+        .users(who.tenant_id(), &UserFilter::default(), &page)
+        .await
+    {
         Err(StoreError::Invalid(_)) => return Ok(Redirect::to("/users").into_response()),
         other => other?,
     };
-    let roles = options(Role::ALL.iter().map(|r| (r.to_string(), r.to_string())), form.value("role"));
+    let roles = options(
+        Role::ALL.iter().map(|r| (r.to_string(), r.to_string())),
+        form.value("role"),
+    );
     let page = UsersPage {
         chrome: Chrome::new(state, who, "/users").await.with_notice(done),
         rows: found.items,
@@ -57,9 +74,21 @@ async fn render_users(state: &AppState, who: &Principal, cursor: Option<String>,
     Ok((status, page).into_response())
 }
 
-pub async fn users(State(state): State<AppState>, who: Can<perm::UsersRead>, Query(q): Query<CursorQuery>) -> UiResult {
+pub async fn users(
+    State(state): State<AppState>,
+    who: Can<perm::UsersRead>,
+    Query(q): Query<CursorQuery>,
+) -> UiResult {
     let form = FormState::with(&[("role", "agent")]);
-    render_users(&state, &who, q.cursor, form, q.done.as_deref(), StatusCode::OK).await
+    render_users(
+        &state,
+        &who,
+        q.cursor,
+        form,
+        q.done.as_deref(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -71,25 +100,66 @@ pub struct UserForm {
     password: String,
 }
 
-async fn create_user_from(state: &AppState, who: &Principal, form: &UserForm) -> Result<User, StoreError> {
-    let role: Role = form.role.parse().map_err(|_| Invalid::one("role", "Choose a role from the list"))?;
-    let name = if form.name.trim().is_empty() { name_from_email(form.email.trim()) } else { form.name.clone() };
-    let draft = UserDraft { email: form.email.clone(), name, role, active: true }.validate()?;
+async fn create_user_from(
+    state: &AppState,
+    who: &Principal,
+    form: &UserForm,
+) -> Result<User, StoreError> {
+    let role: Role = form
+        .role
+        .parse()
+        .map_err(|_| Invalid::one("role", "Choose a role from the list"))?;
+    let name = if form.name.trim().is_empty() {
+        name_from_email(form.email.trim())
+    } else {
+        form.name.clone()
+    };
+    let draft = UserDraft {
+        email: form.email.clone(),
+        name,
+        role,
+        active: true,
+    }
+    .validate()?;
     let hash = if form.password.is_empty() {
         None
     } else {
         check_password("password", &form.password)?;
-        Some(hash_password(form.password.clone()).await.map_err(|_| StoreError::Config("password hashing failed".into()))?)
+        Some(
+            hash_password(form.password.clone())
+                .await
+                .map_err(|_| StoreError::Config("password hashing failed".into()))?,
+        )
     };
-    state.store.create_user(who.tenant_id(), &draft, hash.as_deref(), &who.actor()).await
+    state
+        .store
+        .create_user(who.tenant_id(), &draft, hash.as_deref(), &who.actor())
+        .await
 }
 
-pub async fn create_user(State(state): State<AppState>, who: Can<perm::UsersWrite>, Form(form): Form<UserForm>) -> UiResult {
+pub async fn create_user(
+    State(state): State<AppState>,
+    who: Can<perm::UsersWrite>,
+    Form(form): Form<UserForm>,
+) -> UiResult {
     match create_user_from(&state, &who, &form).await {
         Ok(_) => Ok(Redirect::to("/users?done=created").into_response()),
         Err(StoreError::Invalid(invalid)) => {
-            let values = FormState::with(&[("email", &form.email), ("name", &form.name), ("role", &form.role)]).rejected(invalid);
-            render_users(&state, &who, None, values, None, StatusCode::UNPROCESSABLE_ENTITY).await
+            let values = FormState::with(&[
+                ("email", &form.email),
+                ("name", &form.name),
+                ("role", &form.role),
+            ])
+            .rejected(invalid);
+            render_users(
+                &state,
+                &who,
+                None,
+                values,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }
@@ -101,13 +171,26 @@ pub struct ActiveForm {
     active: bool,
 }
 
-pub async fn set_user_active(State(state): State<AppState>, who: Can<perm::UsersWrite>, Id(id): Id<i64>, Form(form): Form<ActiveForm>) -> UiResult {
+pub async fn set_user_active(
+    State(state): State<AppState>,
+    who: Can<perm::UsersWrite>,
+    Id(id): Id<i64>,
+    Form(form): Form<ActiveForm>,
+) -> UiResult {
     if id == who.user.id {
         return Ok(Redirect::to("/users").into_response());
     }
     let user = state.store.user(who.tenant_id(), id).await?;
-    let draft = UserDraft { email: user.email, name: user.name, role: user.role, active: form.active };
-    state.store.update_user(who.tenant_id(), id, &draft, &who.actor()).await?;
+    let draft = UserDraft {
+        email: user.email,
+        name: user.name,
+        role: user.role,
+        active: form.active,
+    };
+    state
+        .store
+        .update_user(who.tenant_id(), id, &draft, &who.actor())
+        .await?;
     Ok(Redirect::to("/users?done=saved").into_response())
 }
 
@@ -128,8 +211,18 @@ struct TeamsPage {
     form: FormState,
 }
 
-async fn render_teams(state: &AppState, who: &Principal, cursor: Option<String>, form: FormState, done: Option<&str>, status: StatusCode) -> UiResult {
-    let page = PageRequest { limit: Some(100), cursor };
+async fn render_teams(
+    state: &AppState,
+    who: &Principal,
+    cursor: Option<String>,
+    form: FormState,
+    done: Option<&str>,
+    status: StatusCode,
+) -> UiResult {
+    let page = PageRequest {
+        limit: Some(100),
+        cursor,
+    };
     let found = match state.store.teams(who.tenant_id(), None, &page).await {
         Err(StoreError::Invalid(_)) => return Ok(Redirect::to("/teams").into_response()),
         other => other?,
@@ -137,7 +230,12 @@ async fn render_teams(state: &AppState, who: &Principal, cursor: Option<String>,
     let mut rows = Vec::new();
     for t in found.items {
         let members = state.store.team_members(who.tenant_id(), t.id).await?.len();
-        rows.push(TeamRow { id: t.id, name: t.name, description: t.description, members });
+        rows.push(TeamRow {
+            id: t.id,
+            name: t.name,
+            description: t.description,
+            members,
+        });
     }
     let page = TeamsPage {
         chrome: Chrome::new(state, who, "/teams").await.with_notice(done),
@@ -149,8 +247,20 @@ async fn render_teams(state: &AppState, who: &Principal, cursor: Option<String>,
     Ok((status, page).into_response())
 }
 
-pub async fn teams(State(state): State<AppState>, who: Can<perm::TeamsRead>, Query(q): Query<CursorQuery>) -> UiResult {
-    render_teams(&state, &who, q.cursor, FormState::default(), q.done.as_deref(), StatusCode::OK).await
+pub async fn teams(
+    State(state): State<AppState>,
+    who: Can<perm::TeamsRead>,
+    Query(q): Query<CursorQuery>,
+) -> UiResult {
+    render_teams(
+        &state,
+        &who,
+        q.cursor,
+        FormState::default(),
+        q.done.as_deref(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -160,16 +270,40 @@ pub struct TeamForm {
     description: String,
 }
 
-pub async fn create_team(State(state): State<AppState>, who: Can<perm::TeamsWrite>, Form(form): Form<TeamForm>) -> UiResult {
-    let saved = match (TeamDraft { name: form.name.clone(), description: form.description.clone() }).validate() {
-        Ok(draft) => state.store.create_team(who.tenant_id(), &draft, &who.actor()).await,
+pub async fn create_team(
+    State(state): State<AppState>,
+    who: Can<perm::TeamsWrite>,
+    Form(form): Form<TeamForm>,
+) -> UiResult {
+    let saved = match (TeamDraft {
+        name: form.name.clone(),
+        description: form.description.clone(),
+    })
+    .validate()
+    {
+        Ok(draft) => {
+            state
+                .store
+                .create_team(who.tenant_id(), &draft, &who.actor())
+                .await
+        }
         Err(invalid) => Err(invalid.into()),
     };
     match saved {
         Ok(team) => Ok(Redirect::to(&format!("/teams/{}?done=created", team.id)).into_response()),
         Err(StoreError::Invalid(invalid)) => {
-            let values = FormState::with(&[("name", &form.name), ("description", &form.description)]).rejected(invalid);
-            render_teams(&state, &who, None, values, None, StatusCode::UNPROCESSABLE_ENTITY).await
+            let values =
+                FormState::with(&[("name", &form.name), ("description", &form.description)])
+                    .rejected(invalid);
+            render_teams(
+                &state,
+                &who,
+                None,
+                values,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }
@@ -192,20 +326,42 @@ struct TeamPage {
     history: Option<Vec<HistoryRow>>,
 }
 
-pub async fn team(State(state): State<AppState>, who: Can<perm::TeamsRead>, Id(id): Id<i64>, Query(q): Query<DoneQuery>) -> UiResult {
+pub async fn team(
+    State(state): State<AppState>,
+    who: Can<perm::TeamsRead>,
+    Id(id): Id<i64>,
+    Query(q): Query<DoneQuery>,
+) -> UiResult {
     let team = state.store.team(who.tenant_id(), id).await?;
     let members = state.store.team_members(who.tenant_id(), id).await?;
     let users = state
         .store
-        .users(who.tenant_id(), &UserFilter { active: Some(true), sort: Some("name".into()), ..Default::default() }, &PageRequest { limit: Some(500), cursor: None })
+        .users(
+            who.tenant_id(),
+            &UserFilter {
+                active: Some(true),
+                sort: Some("name".into()),
+                ..Default::default()
+            },
+            &PageRequest {
+                limit: Some(500),
+                cursor: None,
+            },
+        )
         .await?;
     let people = users
         .items
         .into_iter()
-        .map(|u| Person { selected: members.contains(&u.id), id: u.id, label: format!("{} <{}>", u.name, u.email) })
+        .map(|u| Person {
+            selected: members.contains(&u.id),
+            id: u.id,
+            label: format!("{} <{}>", u.name, u.email),
+        })
         .collect();
     let page = TeamPage {
-        chrome: Chrome::new(&state, &who, "/teams").await.with_notice(q.done.as_deref()),
+        chrome: Chrome::new(&state, &who, "/teams")
+            .await
+            .with_notice(q.done.as_deref()),
         team,
         people,
         can_write: who.can(Permission::TeamsWrite),
@@ -215,16 +371,38 @@ pub async fn team(State(state): State<AppState>, who: Can<perm::TeamsRead>, Id(i
     Ok(page.into_response())
 }
 
-pub async fn set_members(State(state): State<AppState>, who: Can<perm::TeamsWrite>, Id(id): Id<i64>, Form(fields): Form<Vec<(String, String)>>) -> UiResult {
-    let members: Vec<i64> = fields.iter().filter(|(k, _)| k == "member").filter_map(|(_, v)| v.parse().ok()).collect();
-    match state.store.set_team_members(who.tenant_id(), id, &members, &who.actor()).await {
-        Ok(_) | Err(StoreError::Invalid(_)) => Ok(Redirect::to(&format!("/teams/{id}?done=saved")).into_response()),
+pub async fn set_members(
+    State(state): State<AppState>,
+    who: Can<perm::TeamsWrite>,
+    Id(id): Id<i64>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> UiResult {
+    let members: Vec<i64> = fields
+        .iter()
+        .filter(|(k, _)| k == "member")
+        .filter_map(|(_, v)| v.parse().ok())
+        .collect();
+    match state
+        .store
+        .set_team_members(who.tenant_id(), id, &members, &who.actor())
+        .await
+    {
+        Ok(_) | Err(StoreError::Invalid(_)) => {
+            Ok(Redirect::to(&format!("/teams/{id}?done=saved")).into_response())
+        }
         Err(e) => Err(e.into()),
     }
 }
 
-pub async fn delete_team(State(state): State<AppState>, who: Can<perm::TeamsWrite>, Id(id): Id<i64>) -> UiResult {
-    state.store.delete_team(who.tenant_id(), id, &who.actor()).await?;
+pub async fn delete_team(
+    State(state): State<AppState>,
+    who: Can<perm::TeamsWrite>,
+    Id(id): Id<i64>,
+) -> UiResult {
+    state
+        .store
+        .delete_team(who.tenant_id(), id, &who.actor())
+        .await?;
     Ok(Redirect::to("/teams?done=deleted").into_response())
 }
 
@@ -248,12 +426,31 @@ struct TokensPage {
     form: FormState,
 }
 
-async fn render_tokens(state: &AppState, who: &Principal, new_secret: Option<String>, form: FormState, done: Option<&str>, status: StatusCode) -> UiResult {
+async fn render_tokens(
+    state: &AppState,
+    who: &Principal,
+    new_secret: Option<String>,
+    form: FormState,
+    done: Option<&str>,
+    status: StatusCode,
+) -> UiResult {
     let all = who.can(Permission::TokensAll);
-    let tokens = state.store.tokens(who.tenant_id(), if all { None } else { Some(who.user.id) }).await?;
+    let tokens = state
+        .store
+        .tokens(who.tenant_id(), if all { None } else { Some(who.user.id) })
+        .await?;
     let mut rows = Vec::with_capacity(tokens.len());
     for t in tokens {
-        let owner = if all { state.store.user(who.tenant_id(), t.user_id).await.map(|u| u.email).unwrap_or_default() } else { String::new() };
+        let owner = if all {
+            state
+                .store
+                .user(who.tenant_id(), t.user_id)
+                .await
+                .map(|u| u.email)
+                .unwrap_or_default()
+        } else {
+            String::new()
+        };
         rows.push(TokenRow {
             id: t.id,
             name: t.name,
@@ -264,12 +461,30 @@ async fn render_tokens(state: &AppState, who: &Principal, new_secret: Option<Str
             revoked: t.revoked_at.is_some(),
         });
     }
-    let page = TokensPage { chrome: Chrome::new(state, who, "/tokens").await.with_notice(done), rows, show_owner: all, new_secret, form };
+    let page = TokensPage {
+        chrome: Chrome::new(state, who, "/tokens").await.with_notice(done),
+        rows,
+        show_owner: all,
+        new_secret,
+        form,
+    };
     Ok((status, page).into_response())
 }
 
-pub async fn tokens(State(state): State<AppState>, who: Can<perm::TokensOwn>, Query(q): Query<DoneQuery>) -> UiResult {
-    render_tokens(&state, &who, None, FormState::default(), q.done.as_deref(), StatusCode::OK).await
+pub async fn tokens(
+    State(state): State<AppState>,
+    who: Can<perm::TokensOwn>,
+    Query(q): Query<DoneQuery>,
+) -> UiResult {
+    render_tokens(
+        &state,
+        &who,
+        None,
+        FormState::default(),
+        q.done.as_deref(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -279,21 +494,54 @@ pub struct TokenForm {
 }
 
 /// The new secret is rendered directly (not after a redirect) so it never sits in a URL or log.
-pub async fn create_token(State(state): State<AppState>, who: Can<perm::TokensOwn>, Form(form): Form<TokenForm>) -> UiResult {
+pub async fn create_token(
+    State(state): State<AppState>,
+    who: Can<perm::TokensOwn>,
+    Form(form): Form<TokenForm>,
+) -> UiResult {
     let name = form.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
-        let values = FormState::with(&[("name", &form.name)]).rejected(Invalid::one("name", "Label is required (at most 100 characters)"));
-        return render_tokens(&state, &who, None, values, None, StatusCode::UNPROCESSABLE_ENTITY).await;
+        let values = FormState::with(&[("name", &form.name)]).rejected(Invalid::one(
+            "name",
+            "Label is required (at most 100 characters)",
+        ));
+        return render_tokens(
+            &state,
+            &who,
+            None,
+            values,
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     }
-    let (_, secret) = state.store.create_token(who.tenant_id(), who.user.id, name, &who.actor()).await?;
-    render_tokens(&state, &who, Some(secret), FormState::default(), None, StatusCode::CREATED).await
+    let (_, secret) = state
+        .store
+        .create_token(who.tenant_id(), who.user.id, name, &who.actor())
+        .await?;
+    render_tokens(
+        &state,
+        &who,
+        Some(secret),
+        FormState::default(),
+        None,
+        StatusCode::CREATED,
+    )
+    .await
 }
 
-pub async fn revoke_token(State(state): State<AppState>, who: Can<perm::TokensOwn>, Id(id): Id<i64>) -> UiResult {
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    who: Can<perm::TokensOwn>,
+    Id(id): Id<i64>,
+) -> UiResult {
     let token = state.store.token(who.tenant_id(), id).await?;
     if token.user_id != who.user.id && !who.can(Permission::TokensAll) {
         return Err(super::UiError::NotFound);
     }
-    state.store.revoke_token(who.tenant_id(), id, &who.actor()).await?;
+    state
+        .store
+        .revoke_token(who.tenant_id(), id, &who.actor())
+        .await?;
     Ok(Redirect::to("/tokens?done=revoked").into_response())
 }

@@ -41,9 +41,19 @@ pub struct ListQuery {
     done: Option<String>,
 }
 
-pub async fn list(State(state): State<AppState>, who: Can<perm::CustomersRead>, Query(q): Query<ListQuery>) -> UiResult {
-    let filter = CustomerFilter { q: Some(q.q.clone()), sort: None };
-    let page = PageRequest { limit: Some(50), cursor: q.cursor };
+pub async fn list(
+    State(state): State<AppState>,
+    who: Can<perm::CustomersRead>,
+    Query(q): Query<ListQuery>,
+) -> UiResult {
+    let filter = CustomerFilter {
+        q: Some(q.q.clone()),
+        sort: None,
+    };
+    let page = PageRequest {
+        limit: Some(50),
+        cursor: q.cursor,
+    };
     let found = match state.store.customers(who.tenant_id(), &filter, &page).await {
         Err(StoreError::Invalid(_)) => return Ok(Redirect::to("/customers").into_response()),
         other => other?,
@@ -51,11 +61,25 @@ pub async fn list(State(state): State<AppState>, who: Can<perm::CustomersRead>, 
     let rows = found
         .items
         .into_iter()
-        .map(|c| Row { id: c.id, notes: c.notes.chars().take(80).collect(), updated: when(c.updated_at), name: c.name })
+        .map(|c| Row {
+            id: c.id,
+            notes: c.notes.chars().take(80).collect(),
+            updated: when(c.updated_at),
+            name: c.name,
+        })
         .collect();
-    let chrome = Chrome::new(&state, &who, "/customers").await.with_notice(q.done.as_deref());
+    let chrome = Chrome::new(&state, &who, "/customers")
+        .await
+        .with_notice(q.done.as_deref());
     let next = next_link("/customers", &[("q", &q.q)], found.next_cursor);
-    Ok(ListPage { chrome, rows, q: q.q, next, can_write: who.can(Permission::CustomersWrite) }.into_response())
+    Ok(ListPage {
+        chrome,
+        rows,
+        q: q.q,
+        next,
+        can_write: who.can(Permission::CustomersWrite),
+    }
+    .into_response())
 }
 
 #[derive(Template, WebTemplate)]
@@ -82,11 +106,20 @@ impl CustomerForm {
     }
 
     fn draft(&self) -> CustomerDraft {
-        CustomerDraft { name: self.name.clone(), notes: self.notes.clone() }
+        CustomerDraft {
+            name: self.name.clone(),
+            notes: self.notes.clone(),
+        }
     }
 }
 
-async fn render_form(state: &AppState, who: &Principal, editing: Option<&Customer>, form: FormState, status: StatusCode) -> UiResult {
+async fn render_form(
+    state: &AppState,
+    who: &Principal,
+    editing: Option<&Customer>,
+    form: FormState,
+    status: StatusCode,
+) -> UiResult {
     let chrome = Chrome::new(state, who, "/customers").await;
     let page = match editing {
         None => FormPage {
@@ -113,15 +146,31 @@ pub async fn new_form(State(state): State<AppState>, who: Can<perm::CustomersWri
     render_form(&state, &who, None, FormState::default(), StatusCode::OK).await
 }
 
-pub async fn create(State(state): State<AppState>, who: Can<perm::CustomersWrite>, Form(form): Form<CustomerForm>) -> UiResult {
+pub async fn create(
+    State(state): State<AppState>,
+    who: Can<perm::CustomersWrite>,
+    Form(form): Form<CustomerForm>,
+) -> UiResult {
     let saved = match form.draft().validate() {
-        Ok(draft) => state.store.create_customer(who.tenant_id(), &draft, &who.actor()).await,
+        Ok(draft) => {
+            state
+                .store
+                .create_customer(who.tenant_id(), &draft, &who.actor())
+                .await
+        }
         Err(invalid) => Err(invalid.into()),
     };
     match saved {
         Ok(c) => Ok(Redirect::to(&format!("/customers/{}?done=created", c.id)).into_response()),
         Err(StoreError::Invalid(invalid)) => {
-            render_form(&state, &who, None, form.state().rejected(invalid), StatusCode::UNPROCESSABLE_ENTITY).await
+            render_form(
+                &state,
+                &who,
+                None,
+                form.state().rejected(invalid),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }
@@ -138,10 +187,19 @@ struct ViewPage {
     history: Option<Vec<HistoryRow>>,
 }
 
-async fn render_view(state: &AppState, who: &Principal, id: i64, contact_form: FormState, done: Option<&str>, status: StatusCode) -> UiResult {
+async fn render_view(
+    state: &AppState,
+    who: &Principal,
+    id: i64,
+    contact_form: FormState,
+    done: Option<&str>,
+    status: StatusCode,
+) -> UiResult {
     let customer = state.store.customer(who.tenant_id(), id).await?;
     let contacts = state.store.contacts(who.tenant_id(), id).await?;
-    let chrome = Chrome::new(state, who, "/customers").await.with_notice(done);
+    let chrome = Chrome::new(state, who, "/customers")
+        .await
+        .with_notice(done);
     let page = ViewPage {
         chrome,
         customer,
@@ -153,33 +211,78 @@ async fn render_view(state: &AppState, who: &Principal, id: i64, contact_form: F
     Ok((status, page).into_response())
 }
 
-pub async fn view(State(state): State<AppState>, who: Can<perm::CustomersRead>, Id(id): Id<i64>, Query(q): Query<DoneQuery>) -> UiResult {
-    render_view(&state, &who, id, FormState::default(), q.done.as_deref(), StatusCode::OK).await
+pub async fn view(
+    State(state): State<AppState>,
+    who: Can<perm::CustomersRead>,
+    Id(id): Id<i64>,
+    Query(q): Query<DoneQuery>,
+) -> UiResult {
+    render_view(
+        &state,
+        &who,
+        id,
+        FormState::default(),
+        q.done.as_deref(),
+        StatusCode::OK,
+    )
+    .await
 }
 
-pub async fn edit_form(State(state): State<AppState>, who: Can<perm::CustomersWrite>, Id(id): Id<i64>) -> UiResult {
+pub async fn edit_form(
+    State(state): State<AppState>,
+    who: Can<perm::CustomersWrite>,
+    Id(id): Id<i64>,
+) -> UiResult {
     let c = state.store.customer(who.tenant_id(), id).await?;
-    let form = CustomerForm { name: c.name.clone(), notes: c.notes.clone() }.state();
+    let form = CustomerForm {
+        name: c.name.clone(),
+        notes: c.notes.clone(),
+    }
+    .state();
     render_form(&state, &who, Some(&c), form, StatusCode::OK).await
 }
 
-pub async fn update(State(state): State<AppState>, who: Can<perm::CustomersWrite>, Id(id): Id<i64>, Form(form): Form<CustomerForm>) -> UiResult {
+pub async fn update(
+    State(state): State<AppState>,
+    who: Can<perm::CustomersWrite>,
+    Id(id): Id<i64>,
+    Form(form): Form<CustomerForm>,
+) -> UiResult {
     let current = state.store.customer(who.tenant_id(), id).await?;
     let saved = match form.draft().validate() {
-        Ok(draft) => state.store.update_customer(who.tenant_id(), id, &draft, &who.actor()).await,
+        Ok(draft) => {
+            state
+                .store
+                .update_customer(who.tenant_id(), id, &draft, &who.actor())
+                .await
+        }
         Err(invalid) => Err(invalid.into()),
     };
     match saved {
         Ok(_) => Ok(Redirect::to(&format!("/customers/{id}?done=saved")).into_response()),
         Err(StoreError::Invalid(invalid)) => {
-            render_form(&state, &who, Some(&current), form.state().rejected(invalid), StatusCode::UNPROCESSABLE_ENTITY).await
+            render_form(
+                &state,
+                &who,
+                Some(&current),
+                form.state().rejected(invalid),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }
 }
 
-pub async fn delete(State(state): State<AppState>, who: Can<perm::CustomersWrite>, Id(id): Id<i64>) -> UiResult {
-    state.store.delete_customer(who.tenant_id(), id, &who.actor()).await?;
+pub async fn delete(
+    State(state): State<AppState>,
+    who: Can<perm::CustomersWrite>,
+    Id(id): Id<i64>,
+) -> UiResult {
+    state
+        .store
+        .delete_customer(who.tenant_id(), id, &who.actor())
+        .await?;
     Ok(Redirect::to("/customers?done=deleted").into_response())
 }
 
@@ -191,23 +294,57 @@ pub struct ContactForm {
     phone: String,
 }
 
-pub async fn add_contact(State(state): State<AppState>, who: Can<perm::CustomersWrite>, Id(id): Id<i64>, Form(form): Form<ContactForm>) -> UiResult {
-    let draft = ContactDraft { name: form.name.clone(), email: form.email.clone(), phone: form.phone.clone() };
+pub async fn add_contact(
+    State(state): State<AppState>,
+    who: Can<perm::CustomersWrite>,
+    Id(id): Id<i64>,
+    Form(form): Form<ContactForm>,
+) -> UiResult {
+    let draft = ContactDraft {
+        name: form.name.clone(),
+        email: form.email.clone(),
+        phone: form.phone.clone(),
+    };
     let saved = match draft.validate() {
-        Ok(draft) => state.store.create_contact(who.tenant_id(), id, &draft, &who.actor()).await,
+        Ok(draft) => {
+            state
+                .store
+                .create_contact(who.tenant_id(), id, &draft, &who.actor())
+                .await
+        }
         Err(invalid) => Err(invalid.into()),
     };
     match saved {
         Ok(_) => Ok(Redirect::to(&format!("/customers/{id}?done=saved")).into_response()),
         Err(StoreError::Invalid(invalid)) => {
-            let state_form = FormState::with(&[("name", &form.name), ("email", &form.email), ("phone", &form.phone)]).rejected(invalid);
-            render_view(&state, &who, id, state_form, None, StatusCode::UNPROCESSABLE_ENTITY).await
+            let state_form = FormState::with(&[
+                ("name", &form.name),
+                ("email", &form.email),
+                ("phone", &form.phone),
+            ])
+            .rejected(invalid);
+            render_view(
+                &state,
+                &who,
+                id,
+                state_form,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }
 }
 
-pub async fn remove_contact(State(state): State<AppState>, who: Can<perm::CustomersWrite>, Id((id, contact_id)): Id<(i64, i64)>) -> UiResult {
-    state.store.delete_contact(who.tenant_id(), id, contact_id, &who.actor()).await?;
+pub async fn remove_contact(
+    State(state): State<AppState>,
+    who: Can<perm::CustomersWrite>,
+    Id((id, contact_id)): Id<(i64, i64)>,
+) -> UiResult {
+    state
+        .store
+        .delete_contact(who.tenant_id(), id, contact_id, &who.actor())
+        .await?;
     Ok(Redirect::to(&format!("/customers/{id}?done=deleted")).into_response())
 }

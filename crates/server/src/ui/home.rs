@@ -19,20 +19,46 @@ struct HomePage {
     customers: Option<i64>,
 }
 
-pub async fn page(State(state): State<AppState>, who: Principal, Query(q): Query<DoneQuery>) -> UiResult {
-    let chrome = Chrome::new(&state, &who, "/").await.with_notice(q.done.as_deref());
+pub async fn page(
+    State(state): State<AppState>,
+    who: Principal,
+    Query(q): Query<DoneQuery>,
+) -> UiResult {
+    let chrome = Chrome::new(&state, &who, "/")
+        .await
+        .with_notice(q.done.as_deref());
     let services_chart = if who.can(Permission::ServicesRead) {
-        let counts = state.store.service_counts_by_status(who.tenant_id()).await?;
+        let counts = state
+            .store
+            .service_counts_by_status(who.tenant_id())
+            .await?;
         let bars: Vec<(&str, i64)> = ServiceStatus::ALL
             .iter()
-            .map(|s| (s.as_str(), counts.iter().find(|(k, _)| k == s.as_str()).map_or(0, |(_, n)| *n)))
+            .map(|s| {
+                (
+                    s.as_str(),
+                    counts
+                        .iter()
+                        .find(|(k, _)| k == s.as_str())
+                        .map_or(0, |(_, n)| *n),
+                )
+            })
             .collect();
         Some(bar_chart("Services by status", &bars))
     } else {
         None
     };
-    let customers = if who.can(Permission::CustomersRead) { Some(state.store.count_customers(who.tenant_id()).await?) } else { None };
-    Ok(HomePage { chrome, services_chart, customers }.into_response())
+    let customers = if who.can(Permission::CustomersRead) {
+        Some(state.store.count_customers(who.tenant_id()).await?)
+    } else {
+        None
+    };
+    Ok(HomePage {
+        chrome,
+        services_chart,
+        customers,
+    }
+    .into_response())
 }
 
 /// A horizontal bar chart as inline SVG, with a title and value labels.

@@ -29,19 +29,41 @@ pub struct JournalQuery {
     cursor: Option<String>,
 }
 
-pub async fn page(State(state): State<AppState>, who: Can<perm::JournalRead>, Query(q): Query<JournalQuery>) -> UiResult {
+pub async fn page(
+    State(state): State<AppState>,
+    who: Can<perm::JournalRead>,
+    Query(q): Query<JournalQuery>,
+) -> UiResult {
     let filter = JournalFilter {
         record_type: Some(q.record_type.trim().to_owned()).filter(|t| !t.is_empty()),
         record_id: q.record_id.trim().parse().ok(),
         ..Default::default()
     };
-    let page = PageRequest { limit: Some(100), cursor: q.cursor };
-    let found = match state.store.journal_entries(who.tenant_id(), &filter, &page).await {
+    let page = PageRequest {
+        limit: Some(100),
+        cursor: q.cursor,
+    };
+    let found = match state
+        .store
+        .journal_entries(who.tenant_id(), &filter, &page)
+        .await
+    {
         Err(StoreError::Invalid(_)) => return Ok(Redirect::to("/journal").into_response()),
         other => other?,
     };
-    let next = next_link("/journal", &[("record_type", &q.record_type), ("record_id", &q.record_id)], found.next_cursor);
+    let next = next_link(
+        "/journal",
+        &[("record_type", &q.record_type), ("record_id", &q.record_id)],
+        found.next_cursor,
+    );
     let chrome = Chrome::new(&state, &who, "/journal").await;
     let rows = found.items.into_iter().map(HistoryRow::from).collect();
-    Ok(JournalPage { chrome, rows, record_type: q.record_type, record_id: q.record_id, next }.into_response())
+    Ok(JournalPage {
+        chrome,
+        rows,
+        record_type: q.record_type,
+        record_id: q.record_id,
+        next,
+    }
+    .into_response())
 }

@@ -40,11 +40,17 @@ pub fn router() -> Router<AppState> {
         .route("/services/{id}/delete", post(services::delete))
         .route("/customers", get(customers::list).post(customers::create))
         .route("/customers/new", get(customers::new_form))
-        .route("/customers/{id}", get(customers::view).post(customers::update))
+        .route(
+            "/customers/{id}",
+            get(customers::view).post(customers::update),
+        )
         .route("/customers/{id}/edit", get(customers::edit_form))
         .route("/customers/{id}/delete", post(customers::delete))
         .route("/customers/{id}/contacts", post(customers::add_contact))
-        .route("/customers/{id}/contacts/{contact_id}/delete", post(customers::remove_contact))
+        .route(
+            "/customers/{id}/contacts/{contact_id}/delete",
+            post(customers::remove_contact),
+        )
         .route("/users", get(admin::users).post(admin::create_user))
         .route("/users/{id}/active", post(admin::set_user_active))
         .route("/teams", get(admin::teams).post(admin::create_team))
@@ -85,11 +91,20 @@ const NAV: [(&str, &str, Option<Permission>); 7] = [
 
 impl Chrome {
     pub async fn new(state: &AppState, who: &Principal, current: &str) -> Chrome {
-        let tenant = state.store.tenant(who.tenant_id()).await.map(|t| t.name).unwrap_or_default();
+        let tenant = state
+            .store
+            .tenant(who.tenant_id())
+            .await
+            .map(|t| t.name)
+            .unwrap_or_default();
         let nav = NAV
             .iter()
             .filter(|(_, _, p)| p.is_none_or(|p| who.can(p)))
-            .map(|&(label, href, _)| NavItem { label, href, current: href == current })
+            .map(|&(label, href, _)| NavItem {
+                label,
+                href,
+                current: href == current,
+            })
             .collect();
         Chrome {
             tenant,
@@ -124,7 +139,13 @@ pub struct FormState {
 
 impl FormState {
     pub fn with(values: &[(&str, &str)]) -> FormState {
-        FormState { values: values.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(), errors: Vec::new() }
+        FormState {
+            values: values
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            errors: Vec::new(),
+        }
     }
 
     pub fn rejected(mut self, invalid: Invalid) -> FormState {
@@ -137,7 +158,10 @@ impl FormState {
     }
 
     pub fn error(&self, name: &str) -> Option<&str> {
-        self.errors.iter().find(|e| e.field == name).map(|e| e.message.as_str())
+        self.errors
+            .iter()
+            .find(|e| e.field == name)
+            .map(|e| e.message.as_str())
     }
 
     pub fn has_errors(&self) -> bool {
@@ -152,10 +176,14 @@ pub struct Opt {
     pub selected: bool,
 }
 
-pub fn options<'a>(choices: impl IntoIterator<Item = (String, String)>, current: &'a str) -> Vec<Opt> {
+pub fn options(choices: impl IntoIterator<Item = (String, String)>, current: &str) -> Vec<Opt> {
     choices
         .into_iter()
-        .map(|(value, label)| Opt { selected: value == current, value, label })
+        .map(|(value, label)| Opt {
+            selected: value == current,
+            value,
+            label,
+        })
         .collect()
 }
 
@@ -180,14 +208,22 @@ impl From<StoreError> for UiError {
 
 impl From<crate::error::ApiError> for UiError {
     fn from(e: crate::error::ApiError) -> Self {
-        if e.status() == StatusCode::NOT_FOUND { UiError::NotFound } else { UiError::Internal }
+        if e.status() == StatusCode::NOT_FOUND {
+            UiError::NotFound
+        } else {
+            UiError::Internal
+        }
     }
 }
 
 impl IntoResponse for UiError {
     fn into_response(self) -> Response {
         match self {
-            UiError::NotFound => crate::auth::plain_page(StatusCode::NOT_FOUND, "Not found", "There is no such page or record."),
+            UiError::NotFound => crate::auth::plain_page(
+                StatusCode::NOT_FOUND,
+                "Not found",
+                "There is no such page or record.",
+            ),
             UiError::Internal => crate::auth::plain_page(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Something went wrong",
@@ -206,7 +242,10 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned + Send> FromRequestParts<S> 
     type Rejection = UiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        axum::extract::Path::<T>::from_request_parts(parts, state).await.map(|p| Id(p.0)).map_err(|_| UiError::NotFound)
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| Id(p.0))
+            .map_err(|_| UiError::NotFound)
     }
 }
 
@@ -220,9 +259,16 @@ pub fn when(micros: i64) -> String {
 /// A link to the next page of a list, keeping the other query parameters.
 pub fn next_link(path: &str, params: &[(&str, &str)], cursor: Option<String>) -> Option<String> {
     let cursor = cursor?;
-    let mut pairs: Vec<(&str, &str)> = params.iter().copied().filter(|(_, v)| !v.is_empty()).collect();
+    let mut pairs: Vec<(&str, &str)> = params
+        .iter()
+        .copied()
+        .filter(|(_, v)| !v.is_empty())
+        .collect();
     pairs.push(("cursor", &cursor));
-    Some(format!("{path}?{}", serde_urlencoded::to_string(&pairs).unwrap_or_default()))
+    Some(format!(
+        "{path}?{}",
+        serde_urlencoded::to_string(&pairs).unwrap_or_default()
+    ))
 }
 
 /// One journal entry, summarised for a history table.
@@ -257,14 +303,20 @@ pub fn summarize(before: Option<&Value>, after: Option<&Value>) -> String {
     const SKIP: [&str; 3] = ["id", "created_at", "updated_at"];
     let show = |v: Option<&Value>| match v {
         None | Some(Value::Null) => "—".to_owned(),
-        Some(Value::String(s)) if s.chars().count() > 40 => format!("{}…", s.chars().take(40).collect::<String>()),
+        Some(Value::String(s)) if s.chars().count() > 40 => {
+            format!("{}…", s.chars().take(40).collect::<String>())
+        }
         Some(Value::String(s)) => s.clone(),
         Some(other) => other.to_string(),
     };
     let empty = serde_json::Map::new();
     let b = before.and_then(Value::as_object).unwrap_or(&empty);
     let a = after.and_then(Value::as_object).unwrap_or(&empty);
-    let mut keys: Vec<&String> = a.keys().chain(b.keys()).filter(|k| !SKIP.contains(&k.as_str())).collect();
+    let mut keys: Vec<&String> = a
+        .keys()
+        .chain(b.keys())
+        .filter(|k| !SKIP.contains(&k.as_str()))
+        .collect();
     keys.sort();
     keys.dedup();
     keys.into_iter()
@@ -279,7 +331,12 @@ pub fn summarize(before: Option<&Value>, after: Option<&Value>) -> String {
 }
 
 /// The journal entries of one record, newest first, for its page's History section.
-pub async fn history(state: &AppState, who: &Principal, record_type: &str, id: i64) -> Option<Vec<HistoryRow>> {
+pub async fn history(
+    state: &AppState,
+    who: &Principal,
+    record_type: &str,
+    id: i64,
+) -> Option<Vec<HistoryRow>> {
     if !who.can(Permission::JournalRead) {
         return None;
     }
@@ -288,8 +345,15 @@ pub async fn history(state: &AppState, who: &Principal, record_type: &str, id: i
         record_id: Some(id),
         ..Default::default()
     };
-    let page = steward_store::PageRequest { limit: Some(50), cursor: None };
-    let entries = state.store.journal_entries(who.tenant_id(), &filter, &page).await.ok()?;
+    let page = steward_store::PageRequest {
+        limit: Some(50),
+        cursor: None,
+    };
+    let entries = state
+        .store
+        .journal_entries(who.tenant_id(), &filter, &page)
+        .await
+        .ok()?;
     Some(entries.items.into_iter().map(HistoryRow::from).collect())
 }
 
@@ -302,13 +366,22 @@ mod tests {
     fn summaries_show_what_changed() {
         let before = json!({"name": "Payroll", "status": "live", "updated_at": 1});
         let after = json!({"name": "Payroll Service", "status": "live", "updated_at": 2});
-        assert_eq!(summarize(Some(&before), Some(&after)), "name: Payroll → Payroll Service");
-        assert_eq!(summarize(None, Some(&json!({"name": "X", "id": 1}))), "name: X");
+        assert_eq!(
+            summarize(Some(&before), Some(&after)),
+            "name: Payroll → Payroll Service"
+        );
+        assert_eq!(
+            summarize(None, Some(&json!({"name": "X", "id": 1}))),
+            "name: X"
+        );
     }
 
     #[test]
     fn next_links_keep_filters() {
-        assert_eq!(next_link("/services", &[("q", "pay"), ("x", "")], Some("abc".into())).as_deref(), Some("/services?q=pay&cursor=abc"));
+        assert_eq!(
+            next_link("/services", &[("q", "pay"), ("x", "")], Some("abc".into())).as_deref(),
+            Some("/services?q=pay&cursor=abc")
+        );
         assert_eq!(next_link("/services", &[], None), None);
     }
 }

@@ -47,23 +47,55 @@ pub struct ListQuery {
 
 /// Display names of the tenant's users, by id (for owner columns and pickers).
 async fn people(state: &AppState, who: &Principal) -> Result<Vec<(i64, String)>, StoreError> {
-    let page = PageRequest { limit: Some(500), cursor: None };
-    let users = state.store.users(who.tenant_id(), &UserFilter { sort: Some("name".into()), ..Default::default() }, &page).await?;
-    Ok(users.items.into_iter().map(|u| (u.id, format!("{} <{}>", u.name, u.email))).collect())
+    let page = PageRequest {
+        limit: Some(500),
+        cursor: None,
+    };
+    let users = state
+        .store
+        .users(
+            who.tenant_id(),
+            &UserFilter {
+                sort: Some("name".into()),
+                ..Default::default()
+            },
+            &page,
+        )
+        .await?;
+    Ok(users
+        .items
+        .into_iter()
+        .map(|u| (u.id, format!("{} <{}>", u.name, u.email)))
+        .collect())
 }
 
 fn name_of(people: &[(i64, String)], id: Option<i64>) -> String {
-    id.and_then(|id| people.iter().find(|(i, _)| *i == id)).map_or_else(|| "—".to_owned(), |(_, n)| n.clone())
+    id.and_then(|id| people.iter().find(|(i, _)| *i == id))
+        .map_or_else(|| "—".to_owned(), |(_, n)| n.clone())
 }
 
-pub async fn list(State(state): State<AppState>, who: Can<perm::ServicesRead>, Query(q): Query<ListQuery>) -> UiResult {
-    let filter = ServiceFilter { q: Some(q.q.clone()), ..Default::default() };
-    let page = PageRequest { limit: Some(50), cursor: q.cursor };
+pub async fn list(
+    State(state): State<AppState>,
+    who: Can<perm::ServicesRead>,
+    Query(q): Query<ListQuery>,
+) -> UiResult {
+    let filter = ServiceFilter {
+        q: Some(q.q.clone()),
+        ..Default::default()
+    };
+    let page = PageRequest {
+        limit: Some(50),
+        cursor: q.cursor,
+    };
     let found = match state.store.services(who.tenant_id(), &filter, &page).await {
         Err(StoreError::Invalid(_)) => return Ok(Redirect::to("/services").into_response()),
         other => other?,
     };
-    let people = if who.can(Permission::UsersRead) { people(&state, &who).await? } else { Vec::new() };
+    let people = if who.can(Permission::UsersRead) {
+        people(&state, &who).await?
+    } else {
+        Vec::new()
+    };
     let rows = found
         .items
         .into_iter()
@@ -76,9 +108,18 @@ pub async fn list(State(state): State<AppState>, who: Can<perm::ServicesRead>, Q
             status: s.status,
         })
         .collect();
-    let chrome = Chrome::new(&state, &who, "/services").await.with_notice(q.done.as_deref());
+    let chrome = Chrome::new(&state, &who, "/services")
+        .await
+        .with_notice(q.done.as_deref());
     let next = next_link("/services", &[("q", &q.q)], found.next_cursor);
-    Ok(ListPage { chrome, rows, q: q.q, next, can_write: who.can(Permission::ServicesWrite) }.into_response())
+    Ok(ListPage {
+        chrome,
+        rows,
+        q: q.q,
+        next,
+        can_write: who.can(Permission::ServicesWrite),
+    }
+    .into_response())
 }
 
 #[derive(Template, WebTemplate)]
@@ -143,7 +184,13 @@ impl ServiceForm {
             errors.add("status", "Choose pipeline, live or retired");
             ServiceStatus::default()
         });
-        let draft = ServiceDraft { name: self.name.clone(), description: self.description.clone(), owner_id, criticality, status };
+        let draft = ServiceDraft {
+            name: self.name.clone(),
+            description: self.description.clone(),
+            owner_id,
+            criticality,
+            status,
+        };
         match draft.validate() {
             Ok(draft) if errors.errors.is_empty() => Ok(draft),
             Ok(_) => Err(errors),
@@ -162,12 +209,33 @@ struct FormTarget {
     cancel: String,
 }
 
-async fn render_form(state: &AppState, who: &Principal, target: FormTarget, form: FormState, status: StatusCode) -> UiResult {
+async fn render_form(
+    state: &AppState,
+    who: &Principal,
+    target: FormTarget,
+    form: FormState,
+    status: StatusCode,
+) -> UiResult {
     let mut owner_choices = vec![(String::new(), "— nobody yet —".to_owned())];
-    owner_choices.extend(people(state, who).await?.into_iter().map(|(id, name)| (id.to_string(), name)));
+    owner_choices.extend(
+        people(state, who)
+            .await?
+            .into_iter()
+            .map(|(id, name)| (id.to_string(), name)),
+    );
     let owners = options(owner_choices, form.value("owner_id"));
-    let criticalities = options(Criticality::ALL.iter().map(|c| (c.to_string(), c.to_string())), form.value("criticality"));
-    let statuses = options(ServiceStatus::ALL.iter().map(|s| (s.to_string(), s.to_string())), form.value("status"));
+    let criticalities = options(
+        Criticality::ALL
+            .iter()
+            .map(|c| (c.to_string(), c.to_string())),
+        form.value("criticality"),
+    );
+    let statuses = options(
+        ServiceStatus::ALL
+            .iter()
+            .map(|s| (s.to_string(), s.to_string())),
+        form.value("status"),
+    );
     let chrome = Chrome::new(state, who, "/services").await;
     let page = FormPage {
         chrome,
@@ -184,7 +252,12 @@ async fn render_form(state: &AppState, who: &Principal, target: FormTarget, form
 }
 
 fn new_target() -> FormTarget {
-    FormTarget { heading: "New service".into(), action: "/services".into(), submit: "Create service", cancel: "/services".into() }
+    FormTarget {
+        heading: "New service".into(),
+        action: "/services".into(),
+        submit: "Create service",
+        cancel: "/services".into(),
+    }
 }
 
 fn edit_target(s: &Service) -> FormTarget {
@@ -197,19 +270,41 @@ fn edit_target(s: &Service) -> FormTarget {
 }
 
 pub async fn new_form(State(state): State<AppState>, who: Can<perm::ServicesWrite>) -> UiResult {
-    let blank = ServiceForm { criticality: "medium".into(), status: "pipeline".into(), ..Default::default() };
+    let blank = ServiceForm {
+        criticality: "medium".into(),
+        status: "pipeline".into(),
+        ..Default::default()
+    };
     render_form(&state, &who, new_target(), blank.state(), StatusCode::OK).await
 }
 
-pub async fn create(State(state): State<AppState>, who: Can<perm::ServicesWrite>, Form(form): Form<ServiceForm>) -> UiResult {
+pub async fn create(
+    State(state): State<AppState>,
+    who: Can<perm::ServicesWrite>,
+    Form(form): Form<ServiceForm>,
+) -> UiResult {
     let saved = match form.draft() {
-        Ok(draft) => state.store.create_service(who.tenant_id(), &draft, &who.actor()).await,
+        Ok(draft) => {
+            state
+                .store
+                .create_service(who.tenant_id(), &draft, &who.actor())
+                .await
+        }
         Err(invalid) => Err(invalid.into()),
     };
     match saved {
-        Ok(service) => Ok(Redirect::to(&format!("/services/{}?done=created", service.id)).into_response()),
+        Ok(service) => {
+            Ok(Redirect::to(&format!("/services/{}?done=created", service.id)).into_response())
+        }
         Err(StoreError::Invalid(invalid)) => {
-            render_form(&state, &who, new_target(), form.state().rejected(invalid), StatusCode::UNPROCESSABLE_ENTITY).await
+            render_form(
+                &state,
+                &who,
+                new_target(),
+                form.state().rejected(invalid),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }
@@ -227,13 +322,25 @@ struct ViewPage {
     history: Option<Vec<HistoryRow>>,
 }
 
-pub async fn view(State(state): State<AppState>, who: Can<perm::ServicesRead>, Id(id): Id<i64>, Query(q): Query<DoneQuery>) -> UiResult {
+pub async fn view(
+    State(state): State<AppState>,
+    who: Can<perm::ServicesRead>,
+    Id(id): Id<i64>,
+    Query(q): Query<DoneQuery>,
+) -> UiResult {
     let service = state.store.service(who.tenant_id(), id).await?;
     let owner = match service.owner_id {
-        Some(owner) => state.store.user(who.tenant_id(), owner).await.map(|u| u.name).unwrap_or_default(),
+        Some(owner) => state
+            .store
+            .user(who.tenant_id(), owner)
+            .await
+            .map(|u| u.name)
+            .unwrap_or_default(),
         None => "—".to_owned(),
     };
-    let chrome = Chrome::new(&state, &who, "/services").await.with_notice(q.done.as_deref());
+    let chrome = Chrome::new(&state, &who, "/services")
+        .await
+        .with_notice(q.done.as_deref());
     Ok(ViewPage {
         chrome,
         owner,
@@ -246,27 +353,62 @@ pub async fn view(State(state): State<AppState>, who: Can<perm::ServicesRead>, I
     .into_response())
 }
 
-pub async fn edit_form(State(state): State<AppState>, who: Can<perm::ServicesWrite>, Id(id): Id<i64>) -> UiResult {
+pub async fn edit_form(
+    State(state): State<AppState>,
+    who: Can<perm::ServicesWrite>,
+    Id(id): Id<i64>,
+) -> UiResult {
     let service = state.store.service(who.tenant_id(), id).await?;
-    render_form(&state, &who, edit_target(&service), ServiceForm::of(&service).state(), StatusCode::OK).await
+    render_form(
+        &state,
+        &who,
+        edit_target(&service),
+        ServiceForm::of(&service).state(),
+        StatusCode::OK,
+    )
+    .await
 }
 
-pub async fn update(State(state): State<AppState>, who: Can<perm::ServicesWrite>, Id(id): Id<i64>, Form(form): Form<ServiceForm>) -> UiResult {
+pub async fn update(
+    State(state): State<AppState>,
+    who: Can<perm::ServicesWrite>,
+    Id(id): Id<i64>,
+    Form(form): Form<ServiceForm>,
+) -> UiResult {
     let current = state.store.service(who.tenant_id(), id).await?;
     let saved = match form.draft() {
-        Ok(draft) => state.store.update_service(who.tenant_id(), id, &draft, &who.actor()).await,
+        Ok(draft) => {
+            state
+                .store
+                .update_service(who.tenant_id(), id, &draft, &who.actor())
+                .await
+        }
         Err(invalid) => Err(invalid.into()),
     };
     match saved {
         Ok(_) => Ok(Redirect::to(&format!("/services/{id}?done=saved")).into_response()),
         Err(StoreError::Invalid(invalid)) => {
-            render_form(&state, &who, edit_target(&current), form.state().rejected(invalid), StatusCode::UNPROCESSABLE_ENTITY).await
+            render_form(
+                &state,
+                &who,
+                edit_target(&current),
+                form.state().rejected(invalid),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }
 }
 
-pub async fn delete(State(state): State<AppState>, who: Can<perm::ServicesWrite>, Id(id): Id<i64>) -> UiResult {
-    state.store.delete_service(who.tenant_id(), id, &who.actor()).await?;
+pub async fn delete(
+    State(state): State<AppState>,
+    who: Can<perm::ServicesWrite>,
+    Id(id): Id<i64>,
+) -> UiResult {
+    state
+        .store
+        .delete_service(who.tenant_id(), id, &who.actor())
+        .await?;
     Ok(Redirect::to("/services?done=deleted").into_response())
 }

@@ -1,0 +1,300 @@
+//! Browser sessions through the real router: sign-in, CSRF, throttling, sign-out.
+//! (Page flows themselves are checked in real Chromium: see e2e/.)
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use steward_domain::access::Role;
+use steward_domain::tenant::new_tenant;
+use steward_domain::user::UserDraft;
+use steward_server::{AppState, ServerConfig, router};
+use steward_store::{Actor, Store, both_backends};
+use tower::ServiceExt;
+
+const PASSWORD: &str = "correct horse battery staple";
+
+async fn app(store: Store, role: Role) -> Router {
+    let tenant = store
+        .create_tenant(&new_tenant("Acme").expect("name"), &Actor::cli())
+        .await
+        .expect("tenant");
+    let hash = steward_server::auth::hash_password(PASSWORD.into())
+        .await
+        .expect("hash");
+    let draft = UserDraft {
+        email: "ann@acme.test".into(),
+        name: "Ann".into(),
+        role,
+        active: true,
+    };
+    store
+        .create_user(tenant.id, &draft, Some(&hash), &Actor::cli())
+        .await
+        .expect("user");
+    router(AppState::new(store, ServerConfig::default()))
+}
+
+struct Page {
+    status: StatusCode,
+    location: String,
+    cookies: Vec<String>,
+    html: String,
+}
+
+async fn send(app: &Router, request: Request<Body>) -> Page {
+    let response = app.clone().oneshot(request).await.expect("response");
+    let status = response.status();
+    let location = response
+        .headers()
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let cookies = response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .collect();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    Page {
+        status,
+        location,
+        cookies,
+        html: String::from_utf8_lossy(&bytes).into_owned(),
+    }
+}
+
+fn cookie_value(page: &Page, name: &str) -> Option<String> {
+    page.cookies.iter().find_map(|c| {
+        c.strip_prefix(&format!("{name}="))
+            .map(|rest| rest.split(';').next().unwrap_or("").to_owned())
+    })
+}
+
+fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    html.split(&marker)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn get(path: &str, cookie: &str) -> Request<Body> {
+    Request::get(path)
+        .header(header::COOKIE, cookie)
+        .body(Body::empty())
+        .expect("request")
+}
+
+fn post_form(path: &str, cookie: &str, body: &str) -> Request<Body> {
+    Request::post(path)
+        .header(header::COOKIE, cookie)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(body.to_owned()))
+        .expect("request")
+}
+
+/// Signs in through the form; returns the session cookie header value.
+async fn sign_in(app: &Router, password: &str) -> Result<String, Page> {
+    let form = send(app, get("/login", "")).await;
+    let login_csrf = cookie_value(&form, "steward_login_csrf").expect("login csrf cookie");
+    assert_eq!(hidden(&form.html, "_csrf"), login_csrf);
+    let body = serde_urlencoded::to_string([
+        ("email", "ann@acme.test"),
+        ("password", password),
+        ("_csrf", &login_csrf),
+        ("next", "/services"),
+    ])
+    .expect("form");
+    let reply = send(
+        app,
+        post_form("/login", &format!("steward_login_csrf={login_csrf}"), &body),
+    )
+    .await;
+    match cookie_value(&reply, "steward_session") {
+        Some(session) if reply.status == StatusCode::SEE_OTHER => {
+            assert_eq!(reply.location, "/services");
+            let set = reply
+                .cookies
+                .iter()
+                .find(|c| c.starts_with("steward_session="))
+                .expect("cookie");
+            assert!(
+                set.contains("HttpOnly") && set.contains("SameSite=Lax"),
+                "{set}"
+            );
+            Ok(format!("steward_session={session}"))
+        }
+        _ => Err(reply),
+    }
+}
+
+both_backends!(sign_in_then_use_and_leave, |store: Store| async move {
+    let app = app(store, Role::Admin).await;
+    let anonymous = send(&app, get("/services", "")).await;
+    assert_eq!(anonymous.status, StatusCode::SEE_OTHER);
+    assert!(
+        anonymous.location.starts_with("/login?next="),
+        "{}",
+        anonymous.location
+    );
+
+    let session = sign_in(&app, PASSWORD)
+        .await
+        .unwrap_or_else(|p| panic!("sign-in failed: {} {}", p.status, p.html));
+    let list = send(&app, get("/services", &session)).await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(list.html.contains("<h1>Services</h1>"));
+
+    let no_csrf = send(
+        &app,
+        post_form(
+            "/services",
+            &session,
+            "name=Payroll&criticality=high&status=live",
+        ),
+    )
+    .await;
+    assert_eq!(
+        no_csrf.status,
+        StatusCode::FORBIDDEN,
+        "a form without the CSRF token is refused"
+    );
+    let csrf = hidden(
+        &send(&app, get("/services/new", &session)).await.html,
+        "_csrf",
+    );
+    let wrong = send(
+        &app,
+        post_form(
+            "/services",
+            &session,
+            "name=Payroll&criticality=high&status=live&_csrf=forged",
+        ),
+    )
+    .await;
+    assert_eq!(wrong.status, StatusCode::FORBIDDEN);
+    let created = send(
+        &app,
+        post_form(
+            "/services",
+            &session,
+            &format!("name=Payroll&criticality=high&status=live&owner_id=&_csrf={csrf}"),
+        ),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.html);
+    let view = send(&app, get(&created.location, &session)).await;
+    assert!(view.html.contains("<h1>Payroll</h1>"));
+
+    let invalid = send(
+        &app,
+        post_form(
+            "/services",
+            &session,
+            &format!("name=&description=kept+text&criticality=high&status=live&_csrf={csrf}"),
+        ),
+    )
+    .await;
+    assert_eq!(invalid.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(invalid.html.contains("Name is required") && invalid.html.contains("kept text"));
+
+    // Session-authenticated API writes need the token as a header.
+    let api = Request::post("/api/v1/services")
+        .header(header::COOKIE, &session)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(r#"{"name":"Mail"}"#))
+        .expect("request");
+    assert_eq!(send(&app, api).await.status, StatusCode::FORBIDDEN);
+    let api = Request::post("/api/v1/services")
+        .header(header::COOKIE, &session)
+        .header("x-csrf-token", &csrf)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(r#"{"name":"Mail"}"#))
+        .expect("request");
+    assert_eq!(send(&app, api).await.status, StatusCode::CREATED);
+
+    let out = send(
+        &app,
+        post_form("/logout", &session, &format!("_csrf={csrf}")),
+    )
+    .await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        send(&app, get("/services", &session)).await.status,
+        StatusCode::SEE_OTHER,
+        "the session is over"
+    );
+});
+
+both_backends!(login_needs_its_csrf_cookie, |store: Store| async move {
+    let app = app(store, Role::Agent).await;
+    let body = format!(
+        "email=ann%40acme.test&password={}&_csrf=abc",
+        PASSWORD.replace(' ', "+")
+    );
+    let reply = send(&app, post_form("/login", "steward_login_csrf=other", &body)).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    assert!(cookie_value(&reply, "steward_session").is_none());
+});
+
+both_backends!(repeated_failures_are_throttled, |store: Store| async move {
+    let app = app(store, Role::Agent).await;
+    for _ in 0..5 {
+        let reply = sign_in(&app, "wrong password")
+            .await
+            .expect_err("wrong password");
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+        assert!(reply.html.contains("Invalid email or password"));
+    }
+    let throttled = sign_in(&app, PASSWORD)
+        .await
+        .expect_err("locked out even with the right password");
+    assert_eq!(throttled.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(throttled.html.contains("Too many failed attempts"));
+});
+
+both_backends!(pages_respect_roles, |store: Store| async move {
+    let app = app(store, Role::Requester).await;
+    let session = sign_in(&app, PASSWORD)
+        .await
+        .unwrap_or_else(|p| panic!("sign-in failed: {}", p.status));
+    assert_eq!(
+        send(&app, get("/services", &session)).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        send(&app, get("/customers", &session)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        send(&app, get("/journal", &session)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        send(&app, get("/services/new", &session)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let home = send(&app, get("/", &session)).await;
+    assert!(
+        !home.html.contains("href=\"/users\""),
+        "the navigation hides what the role cannot use"
+    );
+    assert_eq!(
+        send(&app, get("/services/999999", &session)).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        send(&app, get("/static/steward.css", "")).await.status,
+        StatusCode::OK
+    );
+});
