@@ -29,6 +29,7 @@ struct UsersPage {
     can_write: bool,
     form: FormState,
     roles: Vec<Opt>,
+    role_names: Vec<&'static str>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -70,6 +71,7 @@ async fn render_users(
         can_write: who.can(Permission::UsersWrite),
         form,
         roles,
+        role_names: Role::ALL.iter().map(|r| r.as_str()).collect(),
     };
     Ok((status, page).into_response())
 }
@@ -186,6 +188,38 @@ pub async fn set_user_active(
         name: user.name,
         role: user.role,
         active: form.active,
+    };
+    state
+        .store
+        .update_user(who.tenant_id(), id, &draft, &who.actor())
+        .await?;
+    Ok(Redirect::to("/users?done=saved").into_response())
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+pub struct RoleForm {
+    role: String,
+}
+
+pub async fn set_user_role(
+    State(state): State<AppState>,
+    who: Can<perm::UsersWrite>,
+    Id(id): Id<i64>,
+    Form(form): Form<RoleForm>,
+) -> UiResult {
+    let Ok(role) = form.role.parse::<Role>() else {
+        return Ok(Redirect::to("/users").into_response());
+    };
+    if id == who.user.id {
+        return Ok(Redirect::to("/users").into_response());
+    }
+    let user = state.store.user(who.tenant_id(), id).await?;
+    let draft = UserDraft {
+        email: user.email,
+        name: user.name,
+        role,
+        active: user.active,
     };
     state
         .store
@@ -332,23 +366,29 @@ pub async fn team(
     Id(id): Id<i64>,
     Query(q): Query<DoneQuery>,
 ) -> UiResult {
+    render_team(&state, &who, id, None, q.done.as_deref()).await
+}
+
+/// The team page; `rejected` carries a rename that failed validation, to show it again.
+async fn render_team(
+    state: &AppState,
+    who: &Principal,
+    id: i64,
+    rejected: Option<(TeamForm, Invalid)>,
+    done: Option<&str>,
+) -> UiResult {
     let team = state.store.team(who.tenant_id(), id).await?;
     let members = state.store.team_members(who.tenant_id(), id).await?;
-    let users = state
-        .store
-        .users(
-            who.tenant_id(),
-            &UserFilter {
-                active: Some(true),
-                sort: Some("name".into()),
-                ..Default::default()
-            },
-            &PageRequest {
-                limit: Some(500),
-                cursor: None,
-            },
-        )
-        .await?;
+    let filter = UserFilter {
+        active: Some(true),
+        sort: Some("name".into()),
+        ..Default::default()
+    };
+    let page = PageRequest {
+        limit: Some(500),
+        cursor: None,
+    };
+    let users = state.store.users(who.tenant_id(), &filter, &page).await?;
     let people = users
         .items
         .into_iter()
@@ -358,17 +398,54 @@ pub async fn team(
             label: format!("{} <{}>", u.name, u.email),
         })
         .collect();
+    let (form, status) = match rejected {
+        Some((form, invalid)) => (
+            FormState::with(&[("name", &form.name), ("description", &form.description)])
+                .rejected(invalid),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        None => (
+            FormState::with(&[("name", &team.name), ("description", &team.description)]),
+            StatusCode::OK,
+        ),
+    };
     let page = TeamPage {
-        chrome: Chrome::new(&state, &who, "/teams")
-            .await
-            .with_notice(q.done.as_deref()),
+        chrome: Chrome::new(state, who, "/teams").await.with_notice(done),
         team,
         people,
         can_write: who.can(Permission::TeamsWrite),
-        form: FormState::default(),
-        history: history(&state, &who, "team", id).await,
+        form,
+        history: history(state, who, "team", id).await,
     };
-    Ok(page.into_response())
+    Ok((status, page).into_response())
+}
+
+pub async fn update_team(
+    State(state): State<AppState>,
+    who: Can<perm::TeamsWrite>,
+    Id(id): Id<i64>,
+    Form(form): Form<TeamForm>,
+) -> UiResult {
+    let draft = TeamDraft {
+        name: form.name.clone(),
+        description: form.description.clone(),
+    };
+    let saved = match draft.validate() {
+        Ok(draft) => {
+            state
+                .store
+                .update_team(who.tenant_id(), id, &draft, &who.actor())
+                .await
+        }
+        Err(invalid) => Err(invalid.into()),
+    };
+    match saved {
+        Ok(_) => Ok(Redirect::to(&format!("/teams/{id}?done=saved")).into_response()),
+        Err(StoreError::Invalid(invalid)) => {
+            render_team(&state, &who, id, Some((form, invalid)), None).await
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 pub async fn set_members(

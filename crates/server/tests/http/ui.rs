@@ -298,3 +298,105 @@ both_backends!(pages_respect_roles, |store: Store| async move {
         StatusCode::OK
     );
 });
+
+both_backends!(
+    admins_manage_teams_and_roles_in_pages,
+    |store: Store| async move {
+        let app = app(store.clone(), Role::Admin).await;
+        let session = sign_in(&app, PASSWORD)
+            .await
+            .unwrap_or_else(|p| panic!("sign-in failed: {}", p.status));
+        let csrf = hidden(&send(&app, get("/teams", &session)).await.html, "_csrf");
+        let created = send(
+            &app,
+            post_form(
+                "/teams",
+                &session,
+                &format!("name=Desk&description=&_csrf={csrf}"),
+            ),
+        )
+        .await;
+        assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.html);
+        let team_path = created
+            .location
+            .split('?')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        let blank = send(
+            &app,
+            post_form(&team_path, &session, &format!("name=&_csrf={csrf}")),
+        )
+        .await;
+        assert_eq!(blank.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(blank.html.contains("Name is required"));
+        let renamed = send(
+            &app,
+            post_form(
+                &team_path,
+                &session,
+                &format!("name=Service+Desk&description=First+line&_csrf={csrf}"),
+            ),
+        )
+        .await;
+        assert_eq!(renamed.status, StatusCode::SEE_OTHER);
+        assert!(
+            send(&app, get(&team_path, &session))
+                .await
+                .html
+                .contains("<h1>Service Desk</h1>")
+        );
+
+        let added = send(
+            &app,
+            post_form(
+                "/users",
+                &session,
+                &format!("email=bob%40acme.test&name=Bob&role=agent&password=&_csrf={csrf}"),
+            ),
+        )
+        .await;
+        assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.html);
+        let tenant = store.tenant_by_slug("acme").await.expect("tenant");
+        let bob = store
+            .user_by_email(tenant.id, "bob@acme.test")
+            .await
+            .expect("bob");
+        let promoted = send(
+            &app,
+            post_form(
+                &format!("/users/{}/role", bob.id),
+                &session,
+                &format!("role=manager&_csrf={csrf}"),
+            ),
+        )
+        .await;
+        assert_eq!(promoted.status, StatusCode::SEE_OTHER);
+        assert_eq!(
+            store.user(tenant.id, bob.id).await.expect("bob").role,
+            Role::Manager
+        );
+        let members = send(
+            &app,
+            post_form(
+                &format!("{team_path}/members"),
+                &session,
+                &format!("member={}&_csrf={csrf}", bob.id),
+            ),
+        )
+        .await;
+        assert_eq!(members.status, StatusCode::SEE_OTHER);
+        let team_id: i64 = team_path
+            .rsplit('/')
+            .next()
+            .and_then(|id| id.parse().ok())
+            .expect("team id");
+        assert_eq!(
+            store
+                .team_members(tenant.id, team_id)
+                .await
+                .expect("members"),
+            vec![bob.id]
+        );
+    }
+);
