@@ -176,13 +176,14 @@ async fn serve(ctx: &Ctx, args: ServeArgs, demo_logins: Option<String>) -> anyho
         let worker = format!("{}-{}", hostname(), std::process::id());
         tokio::spawn(steward_server::jobs::Runner::new(store.clone(), worker).run(stop_rx.clone()))
     });
+    let shutdown = shutdown_signal()?;
     println!("listening on http://{addr}");
     if let Some(logins) = demo_logins {
         println!("{logins}");
     }
     std::io::stdout().flush()?;
     tracing::info!(%addr, backend = store.backend().name(), "serving");
-    steward_server::serve(listener, state, shutdown_signal())
+    steward_server::serve(listener, state, shutdown)
         .await
         .context("server failed")?;
     let _ = stop_tx.send(true);
@@ -200,26 +201,19 @@ fn hostname() -> String {
         .unwrap_or_else(|_| "node".into())
 }
 
-/// Resolves on SIGINT or SIGTERM: in-flight requests then finish before the process exits.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+/// Registers SIGINT and SIGTERM handlers now (before the address is announced, so a signal
+/// sent right after never meets the default handler) and resolves when either arrives;
+/// in-flight requests then finish before the process exits.
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()> + Send + 'static> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
+    let mut terminate = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = terminate => {}
-    }
+    })
 }
 
 /// Turns a store error into one readable line, with field messages for invalid input.

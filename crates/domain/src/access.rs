@@ -49,13 +49,27 @@ impl Role {
             Role::Manager => !matches!(permission, UsersWrite | TokensAll),
             Role::Agent => matches!(
                 permission,
-                ServicesRead | CustomersRead | CustomersWrite | TeamsRead | UsersRead | TokensOwn
+                ServicesRead
+                    | CustomersRead
+                    | CustomersWrite
+                    | TeamsRead
+                    | UsersRead
+                    | TokensOwn
+                    | RecordsRead
+                    | RecordsWrite
+                    | RecordsOwn
             ),
             Role::Auditor => matches!(
                 permission,
-                ServicesRead | CustomersRead | TeamsRead | UsersRead | JournalRead | TokensOwn
+                ServicesRead
+                    | CustomersRead
+                    | TeamsRead
+                    | UsersRead
+                    | JournalRead
+                    | TokensOwn
+                    | RecordsRead
             ),
-            Role::Requester => matches!(permission, ServicesRead),
+            Role::Requester => matches!(permission, ServicesRead | RecordsOwn),
         }
     }
 }
@@ -104,10 +118,16 @@ pub enum Permission {
     /// List and revoke anyone's API tokens.
     TokensAll,
     JournalRead,
+    /// Read every incident, request and problem of the tenant.
+    RecordsRead,
+    /// Create and work incidents, requests and problems.
+    RecordsWrite,
+    /// Raise records and follow one's own (what requesters do in the portal).
+    RecordsOwn,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 11] = [
+    pub const ALL: [Permission; 14] = [
         Permission::ServicesRead,
         Permission::ServicesWrite,
         Permission::CustomersRead,
@@ -119,6 +139,9 @@ impl Permission {
         Permission::TokensOwn,
         Permission::TokensAll,
         Permission::JournalRead,
+        Permission::RecordsRead,
+        Permission::RecordsWrite,
+        Permission::RecordsOwn,
     ];
 
     /// Write permissions: the auditor must hold none of them.
@@ -126,7 +149,13 @@ impl Permission {
         use Permission::*;
         matches!(
             self,
-            ServicesWrite | CustomersWrite | TeamsWrite | UsersWrite | TokensAll
+            ServicesWrite
+                | CustomersWrite
+                | TeamsWrite
+                | UsersWrite
+                | TokensAll
+                | RecordsWrite
+                | RecordsOwn
         )
     }
 }
@@ -144,11 +173,19 @@ mod tests {
     }
 
     #[test]
-    fn auditor_and_requester_never_write() {
+    fn auditors_never_write_and_requesters_only_their_own() {
         for p in Permission::ALL.into_iter().filter(|p| p.is_write()) {
             assert!(!Role::Auditor.can(p), "auditor must not have {p:?}");
-            assert!(!Role::Requester.can(p), "requester must not have {p:?}");
         }
+        let requester: Vec<Permission> = Permission::ALL
+            .into_iter()
+            .filter(|p| Role::Requester.can(*p))
+            .collect();
+        assert_eq!(
+            requester,
+            [Permission::ServicesRead, Permission::RecordsOwn],
+            "requesters only raise and follow their own records"
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod customer;
+pub mod incident;
 pub mod jobs;
 pub mod journal;
 pub mod login;

@@ -49,6 +49,8 @@ macro_rules! text_enum {
     };
 }
 
+pub(crate) use text_enum;
+
 text_enum!(Criticality { High => "high", Medium => "medium", Low => "low" });
 text_enum!(ServiceStatus { Pipeline => "pipeline", Live => "live", Retired => "retired" });
 

@@ -388,6 +388,9 @@ pub mod perm {
         TokensOwn,
         TokensAll,
         JournalRead,
+        RecordsRead,
+        RecordsWrite,
+        RecordsOwn,
     );
 }
 

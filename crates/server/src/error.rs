@@ -24,6 +24,9 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     #[schema(value_type = Vec<FieldErrorDoc>)]
     pub errors: Vec<FieldError>,
+    /// For refused status changes: the statuses allowed from the current one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allowed: Option<Vec<String>>,
 }
 
 /// One rejected input field.
@@ -39,6 +42,7 @@ pub struct ApiError {
     kind: &'static str,
     detail: String,
     errors: Vec<FieldError>,
+    allowed: Option<Vec<String>>,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -50,6 +54,7 @@ impl ApiError {
             kind,
             detail: detail.into(),
             errors: Vec::new(),
+            allowed: None,
         }
     }
 
@@ -97,7 +102,20 @@ impl ApiError {
             kind: "validation",
             detail,
             errors: invalid.errors,
+            allowed: None,
         }
+    }
+
+    /// A refused status change, naming the statuses that are allowed instead.
+    pub fn transition(detail: impl Into<String>, allowed: Vec<String>) -> Self {
+        Self {
+            allowed: Some(allowed),
+            ..Self::new(StatusCode::CONFLICT, "transition", detail)
+        }
+    }
+
+    pub fn conflict(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, "conflict", detail)
     }
 
     pub fn too_many(detail: impl Into<String>) -> Self {
@@ -131,6 +149,7 @@ impl ApiError {
             status: self.status.as_u16(),
             detail: self.detail.clone(),
             errors: self.errors.clone(),
+            allowed: self.allowed.clone(),
         }
     }
 }
@@ -140,6 +159,7 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::NotFound => ApiError::not_found(),
             StoreError::Invalid(invalid) => ApiError::invalid(invalid),
+            StoreError::Conflict(detail) => ApiError::conflict(detail),
             other => {
                 tracing::error!(error = %other, "store failure");
                 ApiError::internal()

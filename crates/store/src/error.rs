@@ -10,6 +10,9 @@ pub enum StoreError {
     /// The input broke a rule, such as an e-mail address already in use.
     #[error(transparent)]
     Invalid(#[from] Invalid),
+    /// The record changed since the caller read it, or the change breaks a rule of its lifecycle.
+    #[error("{0}")]
+    Conflict(String),
     /// The database URL or options are unusable.
     #[error("{0}")]
     Config(String),

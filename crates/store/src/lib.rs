@@ -10,9 +10,11 @@ mod migrate;
 
 pub mod customer;
 pub mod identity;
+pub mod incident;
 pub mod jobs;
 pub mod journal;
 pub mod page;
+mod search;
 pub mod service;
 pub mod team;
 pub mod tenant;

@@ -948,3 +948,412 @@ async fn two_runners_execute_each_job_once_postgres() {
     two_runners_share_the_queue(db.url.clone(), db.store.clone()).await;
     db.finish().await;
 }
+
+mod incidents {
+    use super::*;
+    use steward_domain::incident::{Level, Priority, Source, Status};
+    use steward_store::incident::{IncidentFields, IncidentFilter};
+
+    pub fn fields(title: &str, description: &str) -> IncidentFields {
+        IncidentFields {
+            title: title.into(),
+            description: description.into(),
+            status: Status::New,
+            pending_reason: None,
+            impact: Level::Medium,
+            urgency: Level::Medium,
+            priority: Priority::P3,
+            service_id: None,
+            customer_id: None,
+            requester_contact_id: None,
+            requester_user_id: None,
+            assignee_team_id: None,
+            assignee_id: None,
+            source: Source::Phone,
+            resolution_code: None,
+            resolution_notes: String::new(),
+            opened_at: steward_store::now_micros(),
+            first_response_at: None,
+            resolved_at: None,
+            closed_at: None,
+        }
+    }
+
+    fn keys(page: &steward_store::Page<steward_store::incident::Incident>) -> Vec<String> {
+        page.items.iter().map(|i| i.key()).collect()
+    }
+
+    both_backends!(numbers_are_per_tenant, |store: Store| async move {
+        let a = tenant(&store, "A").await;
+        let b = tenant(&store, "B").await;
+        let first = store
+            .create_incident(a.id, &fields("Mail down", ""), &Actor::cli())
+            .await
+            .expect("a1");
+        let second = store
+            .create_incident(a.id, &fields("VPN slow", ""), &Actor::cli())
+            .await
+            .expect("a2");
+        let other = store
+            .create_incident(b.id, &fields("Printer", ""), &Actor::cli())
+            .await
+            .expect("b1");
+        assert_eq!(
+            (first.key(), second.key(), other.key()),
+            ("INC-1".into(), "INC-2".into(), "INC-1".into())
+        );
+        assert_eq!(
+            store
+                .incident_by_number(a.id, 2)
+                .await
+                .expect("by number")
+                .id,
+            second.id
+        );
+        assert!(matches!(
+            store.incident(b.id, first.id).await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(store.verify_journal().await.expect("verify").is_ok());
+    });
+
+    both_backends!(
+        full_text_search_covers_the_conversation,
+        |store: Store| async move {
+            let t = tenant(&store, "A").await;
+            let mail = store
+                .create_incident(
+                    t.id,
+                    &fields("Mailbox full", "Outlook says the mailbox is full"),
+                    &Actor::cli(),
+                )
+                .await
+                .expect("mail");
+            let vpn = store
+                .create_incident(
+                    t.id,
+                    &fields("VPN drops", "Connection drops every hour"),
+                    &Actor::cli(),
+                )
+                .await
+                .expect("vpn");
+            store
+                .add_incident_comment(
+                    t.id,
+                    vpn.id,
+                    "Replaced the router firmware",
+                    true,
+                    true,
+                    &Actor::cli(),
+                )
+                .await
+                .expect("comment");
+            let search = |q: &str| IncidentFilter {
+                q: Some(q.into()),
+                ..Default::default()
+            };
+            let page = PageRequest::default();
+            assert_eq!(
+                keys(
+                    &store
+                        .incidents(t.id, &search("mailbox"), &page)
+                        .await
+                        .expect("search")
+                ),
+                [mail.key()]
+            );
+            assert_eq!(
+                keys(
+                    &store
+                        .incidents(t.id, &search("router firmware"), &page)
+                        .await
+                        .expect("search")
+                ),
+                [vpn.key()]
+            );
+            assert_eq!(
+                keys(
+                    &store
+                        .incidents(t.id, &search("dropping"), &page)
+                        .await
+                        .expect("stemmed")
+                ),
+                [vpn.key()]
+            );
+            assert!(
+                store
+                    .incidents(t.id, &search("\"unbalanced OR*"), &page)
+                    .await
+                    .expect("syntax is neutral")
+                    .items
+                    .is_empty()
+            );
+            assert!(
+                store
+                    .incidents(t.id, &search("mailbox router"), &page)
+                    .await
+                    .expect("all words")
+                    .items
+                    .is_empty()
+            );
+            let mut renamed = IncidentFields::from(&mail);
+            renamed.title = "Quota exceeded".into();
+            renamed.description = "Storage quota".into();
+            store
+                .update_incident(t.id, mail.id, mail.updated_at, &renamed, &Actor::cli())
+                .await
+                .expect("update");
+            assert!(
+                store
+                    .incidents(t.id, &search("mailbox"), &page)
+                    .await
+                    .expect("reindexed")
+                    .items
+                    .is_empty()
+            );
+            assert_eq!(
+                keys(
+                    &store
+                        .incidents(t.id, &search("quota"), &page)
+                        .await
+                        .expect("reindexed")
+                ),
+                [mail.key()]
+            );
+        }
+    );
+
+    both_backends!(stale_updates_are_refused, |store: Store| async move {
+        let t = tenant(&store, "A").await;
+        let inc = store
+            .create_incident(t.id, &fields("Disk", ""), &Actor::cli())
+            .await
+            .expect("create");
+        let mut f = IncidentFields::from(&inc);
+        f.status = Status::InProgress;
+        let updated = store
+            .update_incident(t.id, inc.id, inc.updated_at, &f, &Actor::cli())
+            .await
+            .expect("first");
+        assert!(updated.updated_at > inc.updated_at);
+        let again = store
+            .update_incident(t.id, inc.id, inc.updated_at, &f, &Actor::cli())
+            .await;
+        assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+        let missing = store
+            .update_incident(t.id, 999_999, 0, &f, &Actor::cli())
+            .await;
+        assert!(matches!(missing, Err(StoreError::NotFound)), "{missing:?}");
+    });
+
+    both_backends!(
+        references_stay_inside_the_tenant,
+        |store: Store| async move {
+            let a = tenant(&store, "A").await;
+            let b = tenant(&store, "B").await;
+            let foreign = store
+                .create_service(b.id, &service("Theirs"), &Actor::cli())
+                .await
+                .expect("service");
+            let mut f = fields("Broken", "");
+            f.service_id = Some(foreign.id);
+            let err = store
+                .create_incident(a.id, &f, &Actor::cli())
+                .await
+                .expect_err("foreign service");
+            assert!(
+                matches!(err, StoreError::Invalid(ref i) if i.message_for("service_id").is_some()),
+                "{err:?}"
+            );
+            let agent = store
+                .create_user(a.id, &user("sam@a.test", Role::Agent), None, &Actor::cli())
+                .await
+                .expect("agent");
+            let desk = store
+                .create_team(
+                    a.id,
+                    &TeamDraft {
+                        name: "Desk".into(),
+                        description: String::new(),
+                    },
+                    &Actor::cli(),
+                )
+                .await
+                .expect("team");
+            let mut f = fields("Broken", "");
+            f.assignee_team_id = Some(desk.id);
+            f.assignee_id = Some(agent.id);
+            let err = store
+                .create_incident(a.id, &f, &Actor::cli())
+                .await
+                .expect_err("not a member");
+            assert!(
+                matches!(err, StoreError::Invalid(ref i) if i.message_for("assignee_id").is_some()),
+                "{err:?}"
+            );
+            store
+                .set_team_members(a.id, desk.id, &[agent.id], &Actor::cli())
+                .await
+                .expect("join");
+            store
+                .create_incident(a.id, &f, &Actor::cli())
+                .await
+                .expect("member may be assigned");
+        }
+    );
+
+    both_backends!(queues_filter_and_count, |store: Store| async move {
+        let t = tenant(&store, "A").await;
+        let agent = store
+            .create_user(t.id, &user("sam@a.test", Role::Agent), None, &Actor::cli())
+            .await
+            .expect("agent");
+        for (title, priority, status, mine) in [
+            ("One", Priority::P1, Status::New, true),
+            ("Two", Priority::P3, Status::InProgress, false),
+            ("Three", Priority::P2, Status::Resolved, true),
+            ("Four", Priority::P1, Status::Pending, false),
+        ] {
+            let mut f = fields(title, "");
+            f.priority = priority;
+            f.status = status;
+            f.assignee_id = mine.then_some(agent.id);
+            store
+                .create_incident(t.id, &f, &Actor::cli())
+                .await
+                .expect("create");
+        }
+        let page = PageRequest::default();
+        let open = store
+            .incidents(
+                t.id,
+                &IncidentFilter {
+                    open: true,
+                    ..Default::default()
+                },
+                &page,
+            )
+            .await
+            .expect("open");
+        assert_eq!(
+            open.items
+                .iter()
+                .map(|i| i.title.as_str())
+                .collect::<Vec<_>>(),
+            ["One", "Four", "Two"],
+            "by priority, then age"
+        );
+        let unassigned = IncidentFilter {
+            open: true,
+            unassigned: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            store
+                .incidents(t.id, &unassigned, &page)
+                .await
+                .expect("list")
+                .items
+                .len(),
+            2
+        );
+        assert_eq!(
+            store
+                .incident_queue_counts(t.id, agent.id)
+                .await
+                .expect("counts"),
+            (1, 2)
+        );
+        let counts: HashMap<String, i64> = store
+            .incident_counts(t.id)
+            .await
+            .expect("counts")
+            .into_iter()
+            .collect();
+        assert_eq!(counts.get("resolved"), Some(&1));
+        let paged = store
+            .incidents(
+                t.id,
+                &IncidentFilter::default(),
+                &PageRequest {
+                    limit: Some(3),
+                    cursor: None,
+                },
+            )
+            .await
+            .expect("page");
+        let rest = PageRequest {
+            limit: Some(3),
+            cursor: paged.next_cursor.clone(),
+        };
+        assert_eq!(
+            store
+                .incidents(t.id, &IncidentFilter::default(), &rest)
+                .await
+                .expect("page 2")
+                .items
+                .len(),
+            1
+        );
+    });
+
+    both_backends!(replies_mark_the_first_response, |store: Store| async move {
+        let t = tenant(&store, "A").await;
+        let inc = store
+            .create_incident(t.id, &fields("Disk", ""), &Actor::cli())
+            .await
+            .expect("create");
+        store
+            .add_incident_comment(t.id, inc.id, "Checking logs", false, true, &Actor::cli())
+            .await
+            .expect("note");
+        assert_eq!(
+            store
+                .incident(t.id, inc.id)
+                .await
+                .expect("get")
+                .first_response_at,
+            None,
+            "internal notes are not a response"
+        );
+        store
+            .add_incident_comment(t.id, inc.id, "We are on it", true, true, &Actor::cli())
+            .await
+            .expect("reply");
+        let first = store
+            .incident(t.id, inc.id)
+            .await
+            .expect("get")
+            .first_response_at;
+        assert!(first.is_some());
+        store
+            .add_incident_comment(t.id, inc.id, "Fixed soon", true, true, &Actor::cli())
+            .await
+            .expect("reply");
+        assert_eq!(
+            store
+                .incident(t.id, inc.id)
+                .await
+                .expect("get")
+                .first_response_at,
+            first
+        );
+        assert_eq!(
+            store
+                .incident_comments(t.id, inc.id, false)
+                .await
+                .expect("all")
+                .len(),
+            3
+        );
+        assert_eq!(
+            store
+                .incident_comments(t.id, inc.id, true)
+                .await
+                .expect("public")
+                .len(),
+            2
+        );
+        assert!(store.verify_journal().await.expect("verify").is_ok());
+    });
+}

@@ -2,6 +2,7 @@
 //! from the handlers themselves.
 
 mod customers;
+pub mod incidents;
 mod journal;
 mod me;
 mod services;
@@ -46,6 +47,7 @@ use utoipa_axum::routes;
         (name = "teams", description = "Teams and membership"),
         (name = "users", description = "People who sign in"),
         (name = "tokens", description = "API tokens"),
+        (name = "incidents", description = "Incidents (ISO/IEC 20000-1 8.6.1)"),
         (name = "journal", description = "The audit journal"),
         (name = "me", description = "The signed-in user"),
     )
@@ -95,6 +97,9 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(users::get_one, users::update, users::delete))
         .routes(routes!(tokens::list, tokens::create))
         .routes(routes!(tokens::revoke))
+        .routes(routes!(incidents::list, incidents::create))
+        .routes(routes!(incidents::get_one, incidents::update))
+        .routes(routes!(incidents::list_comments, incidents::create_comment))
         .routes(routes!(journal::list))
         .routes(routes!(me::get_me))
         .routes(routes!(me::change_password))

@@ -13,24 +13,24 @@ use steward_server::{AppState, ServerConfig, router};
 use steward_store::{Actor, Store, both_backends};
 use tower::ServiceExt;
 
-struct TestApp {
+pub struct TestApp {
     router: Router,
-    store: Store,
-    tenant_id: i64,
+    pub store: Store,
+    pub tenant_id: i64,
     /// A token per role in tenant A.
     tokens: HashMap<Role, String>,
     /// An admin token of tenant B.
-    outsider: String,
+    pub outsider: String,
 }
 
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Value,
-    text: String,
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+    pub text: String,
 }
 
-async fn app(store: Store) -> TestApp {
+pub async fn app(store: Store) -> TestApp {
     let tenant = store
         .create_tenant(&new_tenant("Acme").expect("name"), &Actor::cli())
         .await
@@ -85,11 +85,11 @@ async fn app(store: Store) -> TestApp {
 }
 
 impl TestApp {
-    fn token(&self, role: Role) -> &str {
+    pub fn token(&self, role: Role) -> &str {
         &self.tokens[&role]
     }
 
-    async fn send(&self, request: Request<Body>) -> Reply {
+    pub async fn send(&self, request: Request<Body>) -> Reply {
         let response = self
             .router
             .clone()
@@ -114,7 +114,7 @@ impl TestApp {
         }
     }
 
-    async fn call(
+    pub async fn call(
         &self,
         method: Method,
         path: &str,
@@ -135,22 +135,22 @@ impl TestApp {
         self.send(request.body(body).expect("request")).await
     }
 
-    async fn get(&self, path: &str, role: Role) -> Reply {
+    pub async fn get(&self, path: &str, role: Role) -> Reply {
         self.call(Method::GET, path, Some(self.token(role)), None)
             .await
     }
 
-    async fn post(&self, path: &str, role: Role, body: Value) -> Reply {
+    pub async fn post(&self, path: &str, role: Role, body: Value) -> Reply {
         self.call(Method::POST, path, Some(self.token(role)), Some(body))
             .await
     }
 
-    async fn patch(&self, path: &str, role: Role, body: Value) -> Reply {
+    pub async fn patch(&self, path: &str, role: Role, body: Value) -> Reply {
         self.call(Method::PATCH, path, Some(self.token(role)), Some(body))
             .await
     }
 
-    async fn delete(&self, path: &str, role: Role) -> Reply {
+    pub async fn delete(&self, path: &str, role: Role) -> Reply {
         self.call(Method::DELETE, path, Some(self.token(role)), None)
             .await
     }
@@ -164,7 +164,7 @@ impl TestApp {
     }
 }
 
-fn is_problem(reply: &Reply) -> bool {
+pub fn is_problem(reply: &Reply) -> bool {
     reply
         .headers
         .get(header::CONTENT_TYPE)
@@ -859,6 +859,9 @@ async fn openapi_covers_every_route() {
         ("/users/{id}", vec!["get", "patch", "delete"]),
         ("/tokens", vec!["get", "post"]),
         ("/tokens/{id}", vec!["delete"]),
+        ("/incidents", vec!["get", "post"]),
+        ("/incidents/{key}", vec!["get", "patch"]),
+        ("/incidents/{key}/comments", vec!["get", "post"]),
         ("/journal", vec!["get"]),
         ("/me", vec!["get"]),
         ("/me/password", vec!["post"]),

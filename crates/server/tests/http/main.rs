@@ -1,5 +1,6 @@
 //! The server's integration tests, in one binary (link time matters on small machines).
 
 mod api;
+mod incidents;
 mod jobs;
 mod ui;

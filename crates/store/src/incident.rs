@@ -1,0 +1,546 @@
+//! Incidents and their conversation.
+
+use crate::db::{Sql, Tx, sql};
+use crate::journal::{Change, Record, snapshot};
+use crate::page::{CursorKey, Page, PageRequest, Sort, finish, paginate};
+use crate::search::{filter_incidents, reindex_incident};
+use crate::{Actor, Store, StoreError, StoreResult, now_micros};
+use serde::Serialize;
+use steward_domain::Invalid;
+use steward_domain::incident::{Level, PendingReason, Priority, Source, Status};
+use steward_domain::journal::Action;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Incident {
+    pub id: i64,
+    pub number: i64,
+    pub title: String,
+    pub description: String,
+    #[sqlx(try_from = "String")]
+    pub status: Status,
+    pub pending_reason: Option<String>,
+    #[sqlx(try_from = "String")]
+    pub impact: Level,
+    #[sqlx(try_from = "String")]
+    pub urgency: Level,
+    #[sqlx(try_from = "String")]
+    pub priority: Priority,
+    pub service_id: Option<i64>,
+    pub customer_id: Option<i64>,
+    pub requester_contact_id: Option<i64>,
+    pub requester_user_id: Option<i64>,
+    pub assignee_team_id: Option<i64>,
+    pub assignee_id: Option<i64>,
+    #[sqlx(try_from = "String")]
+    pub source: Source,
+    pub resolution_code: Option<String>,
+    pub resolution_notes: String,
+    pub opened_at: i64,
+    pub first_response_at: Option<i64>,
+    pub resolved_at: Option<i64>,
+    pub closed_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl Incident {
+    /// The key people use: `INC-42`.
+    pub fn key(&self) -> String {
+        format!("INC-{}", self.number)
+    }
+
+    pub fn pending(&self) -> Option<PendingReason> {
+        self.pending_reason
+            .as_deref()
+            .and_then(PendingReason::parse)
+    }
+}
+
+impl Record for Incident {
+    const KIND: &'static str = "incident";
+    fn id(&self) -> i64 {
+        self.id
+    }
+}
+
+const COLUMNS: &str = "id, number, title, description, status, pending_reason, impact, urgency, priority, service_id, \
+    customer_id, requester_contact_id, requester_user_id, assignee_team_id, assignee_id, source, resolution_code, \
+    resolution_notes, opened_at, first_response_at, resolved_at, closed_at, created_at, updated_at";
+
+/// Every stored field an update may change; the server fills it from the domain's decisions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncidentFields {
+    pub title: String,
+    pub description: String,
+    pub status: Status,
+    pub pending_reason: Option<PendingReason>,
+    pub impact: Level,
+    pub urgency: Level,
+    pub priority: Priority,
+    pub service_id: Option<i64>,
+    pub customer_id: Option<i64>,
+    pub requester_contact_id: Option<i64>,
+    pub requester_user_id: Option<i64>,
+    pub assignee_team_id: Option<i64>,
+    pub assignee_id: Option<i64>,
+    pub source: Source,
+    pub resolution_code: Option<String>,
+    pub resolution_notes: String,
+    pub opened_at: i64,
+    pub first_response_at: Option<i64>,
+    pub resolved_at: Option<i64>,
+    pub closed_at: Option<i64>,
+}
+
+impl From<&Incident> for IncidentFields {
+    fn from(i: &Incident) -> Self {
+        IncidentFields {
+            title: i.title.clone(),
+            description: i.description.clone(),
+            status: i.status,
+            pending_reason: i.pending(),
+            impact: i.impact,
+            urgency: i.urgency,
+            priority: i.priority,
+            service_id: i.service_id,
+            customer_id: i.customer_id,
+            requester_contact_id: i.requester_contact_id,
+            requester_user_id: i.requester_user_id,
+            assignee_team_id: i.assignee_team_id,
+            assignee_id: i.assignee_id,
+            source: i.source,
+            resolution_code: i.resolution_code.clone(),
+            resolution_notes: i.resolution_notes.clone(),
+            opened_at: i.opened_at,
+            first_response_at: i.first_response_at,
+            resolved_at: i.resolved_at,
+            closed_at: i.closed_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct IncidentFilter {
+    /// Full-text query over title, description and conversation.
+    pub q: Option<String>,
+    pub statuses: Vec<Status>,
+    /// Only new, in progress or pending.
+    pub open: bool,
+    pub priority: Option<Priority>,
+    pub service_id: Option<i64>,
+    pub customer_id: Option<i64>,
+    pub assignee_id: Option<i64>,
+    pub assignee_team_id: Option<i64>,
+    /// Only incidents nobody is assigned to.
+    pub unassigned: bool,
+    pub requester_user_id: Option<i64>,
+    pub sort: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Comment {
+    pub id: i64,
+    pub author_id: Option<i64>,
+    pub author: String,
+    pub body: String,
+    pub public: bool,
+    pub created_at: i64,
+}
+
+impl Record for Comment {
+    const KIND: &'static str = "comment";
+    fn id(&self) -> i64 {
+        self.id
+    }
+}
+
+fn select_by_id(tenant_id: i64, id: i64) -> Sql {
+    sql(format!(
+        "SELECT {COLUMNS} FROM incidents WHERE tenant_id = $1 AND id = $2"
+    ))
+    .bind(tenant_id)
+    .bind(id)
+}
+
+/// Takes the next number of a kind of record in a tenant (INC-1, INC-2, ...), inside the
+/// record's own transaction so that numbers are never skipped or shared.
+async fn next_number(tx: &mut Tx, tenant_id: i64, kind: &str) -> StoreResult<i64> {
+    let bumped: Option<(i64,)> = tx
+        .fetch_optional(
+            sql("UPDATE record_counters SET last = last + 1 WHERE tenant_id = $1 AND kind = $2 RETURNING last")
+                .bind(tenant_id)
+                .bind(kind),
+        )
+        .await?;
+    if let Some((n,)) = bumped {
+        return Ok(n);
+    }
+    tx.execute(
+        sql("INSERT INTO record_counters (tenant_id, kind, last) VALUES ($1, $2, 1)")
+            .bind(tenant_id)
+            .bind(kind),
+    )
+    .await?;
+    Ok(1)
+}
+
+fn bind_fields(q: Sql, f: &IncidentFields) -> Sql {
+    q.bind(&f.title)
+        .bind(&f.description)
+        .bind(f.status.as_str())
+        .bind(f.pending_reason.map(|p| p.as_str().to_owned()))
+        .bind(f.impact.as_str())
+        .bind(f.urgency.as_str())
+        .bind(f.priority.as_str())
+        .bind(f.service_id)
+        .bind(f.customer_id)
+        .bind(f.requester_contact_id)
+        .bind(f.requester_user_id)
+        .bind(f.assignee_team_id)
+        .bind(f.assignee_id)
+        .bind(f.source.as_str())
+        .bind(f.resolution_code.clone())
+        .bind(&f.resolution_notes)
+        .bind(f.opened_at)
+        .bind(f.first_response_at)
+        .bind(f.resolved_at)
+        .bind(f.closed_at)
+}
+
+impl Store {
+    /// Checks that every referenced record belongs to the tenant; reports the field otherwise.
+    async fn check_incident_refs(&self, tenant_id: i64, f: &IncidentFields) -> StoreResult<()> {
+        let refs: [(&str, &str, Option<i64>, &str); 6] = [
+            ("service_id", "services", f.service_id, "Service"),
+            ("customer_id", "customers", f.customer_id, "Customer"),
+            (
+                "requester_contact_id",
+                "contacts",
+                f.requester_contact_id,
+                "Requester",
+            ),
+            (
+                "requester_user_id",
+                "users",
+                f.requester_user_id,
+                "Requester",
+            ),
+            ("assignee_team_id", "teams", f.assignee_team_id, "Team"),
+            ("assignee_id", "users", f.assignee_id, "Assignee"),
+        ];
+        let mut errors = Invalid::new();
+        for (field, table, id, label) in refs {
+            let Some(id) = id else { continue };
+            let live = if table == "users" {
+                ""
+            } else {
+                " AND deleted_at IS NULL"
+            };
+            let found: Option<(i64,)> = self
+                .db
+                .fetch_optional(
+                    sql(format!(
+                        "SELECT id FROM {table} WHERE tenant_id = $1 AND id = $2{live}"
+                    ))
+                    .bind(tenant_id)
+                    .bind(id),
+                )
+                .await?;
+            if found.is_none() {
+                errors.add(
+                    field,
+                    format!("{label} {id} does not exist in this organisation"),
+                );
+            }
+        }
+        if let (Some(team), Some(agent)) = (f.assignee_team_id, f.assignee_id) {
+            let member: Option<(i64,)> = self
+                .db
+                .fetch_optional(
+                    sql("SELECT user_id FROM team_members WHERE team_id = $1 AND user_id = $2")
+                        .bind(team)
+                        .bind(agent),
+                )
+                .await?;
+            if member.is_none() && errors.errors.is_empty() {
+                errors.add(
+                    "assignee_id",
+                    "The assignee must be a member of the assigned team",
+                );
+            }
+        }
+        errors.into_result(()).map_err(StoreError::from)
+    }
+
+    pub async fn create_incident(
+        &self,
+        tenant_id: i64,
+        f: &IncidentFields,
+        actor: &Actor,
+    ) -> StoreResult<Incident> {
+        self.check_incident_refs(tenant_id, f).await?;
+        let now = now_micros();
+        let mut tx = self.db.begin().await?;
+        let number = next_number(&mut tx, tenant_id, "incident").await?;
+        let q = sql(format!(
+            "INSERT INTO incidents (tenant_id, number, title, description, status, pending_reason, impact, urgency, priority, \
+             service_id, customer_id, requester_contact_id, requester_user_id, assignee_team_id, assignee_id, source, \
+             resolution_code, resolution_notes, opened_at, first_response_at, resolved_at, closed_at, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $23) \
+             RETURNING {COLUMNS}"
+        ))
+        .bind(tenant_id)
+        .bind(number);
+        let incident: Incident = tx.fetch_one(bind_fields(q, f).bind(now)).await?;
+        reindex_incident(&mut tx, incident.id).await?;
+        self.journal(
+            &mut tx,
+            Change {
+                tenant_id,
+                actor,
+                action: Action::Create,
+                record_type: Incident::KIND,
+                record_id: incident.id,
+                before: None,
+                after: snapshot(&incident),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(incident)
+    }
+
+    pub async fn incident(&self, tenant_id: i64, id: i64) -> StoreResult<Incident> {
+        self.db.fetch_one(select_by_id(tenant_id, id)).await
+    }
+
+    pub async fn incident_by_number(&self, tenant_id: i64, number: i64) -> StoreResult<Incident> {
+        self.db
+            .fetch_one(
+                sql(format!(
+                    "SELECT {COLUMNS} FROM incidents WHERE tenant_id = $1 AND number = $2"
+                ))
+                .bind(tenant_id)
+                .bind(number),
+            )
+            .await
+    }
+
+    /// Writes new field values if the incident has not changed since `seen_updated_at`;
+    /// otherwise answers `Conflict`, so two agents never silently overwrite each other.
+    pub async fn update_incident(
+        &self,
+        tenant_id: i64,
+        id: i64,
+        seen_updated_at: i64,
+        f: &IncidentFields,
+        actor: &Actor,
+    ) -> StoreResult<Incident> {
+        self.check_incident_refs(tenant_id, f).await?;
+        let q = sql(format!(
+            "UPDATE incidents SET title = $1, description = $2, status = $3, pending_reason = $4, impact = $5, urgency = $6, \
+             priority = $7, service_id = $8, customer_id = $9, requester_contact_id = $10, requester_user_id = $11, \
+             assignee_team_id = $12, assignee_id = $13, source = $14, resolution_code = $15, resolution_notes = $16, \
+             opened_at = $17, first_response_at = $18, resolved_at = $19, closed_at = $20, updated_at = $21 \
+             WHERE tenant_id = $22 AND id = $23 AND updated_at = $24 RETURNING {COLUMNS}"
+        ));
+        let write = bind_fields(q, f)
+            .bind(now_micros().max(seen_updated_at + 1))
+            .bind(tenant_id)
+            .bind(id)
+            .bind(seen_updated_at);
+        let mut tx = self.db.begin().await?;
+        let before: Incident = tx.fetch_one(select_by_id(tenant_id, id)).await?;
+        if before.updated_at != seen_updated_at {
+            return Err(StoreError::Conflict(
+                "The incident was changed by someone else; reload it and try again".into(),
+            ));
+        }
+        let after: Incident = tx.fetch_one(write).await?;
+        reindex_incident(&mut tx, id).await?;
+        self.journal(
+            &mut tx,
+            Change {
+                tenant_id,
+                actor,
+                action: Action::Update,
+                record_type: Incident::KIND,
+                record_id: id,
+                before: snapshot(&before),
+                after: snapshot(&after),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    pub async fn incidents(
+        &self,
+        tenant_id: i64,
+        f: &IncidentFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Incident>> {
+        let sort = Sort::parse(f.sort.as_deref(), &["priority", "opened_at", "updated_at", "number"]).ok_or_else(|| {
+            Invalid::one("sort", "sort must be priority, opened_at, updated_at or number, optionally with a leading -")
+        })?;
+        let mut q = sql(format!(
+            "SELECT {COLUMNS} FROM incidents WHERE tenant_id = $1"
+        ))
+        .bind(tenant_id);
+        if let Some(text) = f.q.as_deref().filter(|t| !t.trim().is_empty()) {
+            q = filter_incidents(self.backend(), q, text);
+        }
+        let statuses: Vec<Status> = if f.open {
+            vec![Status::New, Status::InProgress, Status::Pending]
+        } else {
+            f.statuses.clone()
+        };
+        if !statuses.is_empty() {
+            let list = statuses
+                .iter()
+                .map(|s| format!("'{}'", s.as_str()))
+                .collect::<Vec<_>>()
+                .join(", ");
+            q = q.push(&format!(" AND status IN ({list})"));
+        }
+        if let Some(p) = f.priority {
+            q = q.push_bound(" AND priority = {}", p.as_str());
+        }
+        for (column, value) in [
+            ("service_id", f.service_id),
+            ("customer_id", f.customer_id),
+            ("assignee_id", f.assignee_id),
+            ("assignee_team_id", f.assignee_team_id),
+            ("requester_user_id", f.requester_user_id),
+        ] {
+            if let Some(v) = value {
+                q = q.push_bound(&format!(" AND {column} = {{}}"), v);
+            }
+        }
+        if f.unassigned {
+            q = q.push(" AND assignee_id IS NULL");
+        }
+        let rows: Vec<Incident> = self.db.fetch_all(paginate(q, sort, page)?).await?;
+        Ok(finish(rows, page, |i| match sort.column {
+            "opened_at" => (CursorKey::Int(i.opened_at), i.id),
+            "updated_at" => (CursorKey::Int(i.updated_at), i.id),
+            "number" => (CursorKey::Int(i.number), i.id),
+            _ => (CursorKey::Text(i.priority.as_str().to_owned()), i.id),
+        }))
+    }
+
+    /// Incidents per status, uncapped, for queue counts.
+    pub async fn incident_counts(&self, tenant_id: i64) -> StoreResult<Vec<(String, i64)>> {
+        self.db
+            .fetch_all(sql("SELECT status, COUNT(*) FROM incidents WHERE tenant_id = $1 GROUP BY status ORDER BY status").bind(tenant_id))
+            .await
+    }
+
+    /// Open incidents assigned to `user_id`, and open incidents assigned to nobody.
+    pub async fn incident_queue_counts(
+        &self,
+        tenant_id: i64,
+        user_id: i64,
+    ) -> StoreResult<(i64, i64)> {
+        self.db
+            .fetch_one(
+                sql("SELECT \
+                       COALESCE(SUM(CASE WHEN assignee_id = $2 THEN 1 ELSE 0 END), 0), \
+                       COALESCE(SUM(CASE WHEN assignee_id IS NULL THEN 1 ELSE 0 END), 0) \
+                     FROM incidents WHERE tenant_id = $1 AND status IN ('new', 'in_progress', 'pending')")
+                    .bind(tenant_id)
+                    .bind(user_id),
+            )
+            .await
+    }
+
+    /// Adds a public reply or internal note. An agent's first public reply marks the incident's
+    /// first response.
+    pub async fn add_incident_comment(
+        &self,
+        tenant_id: i64,
+        incident_id: i64,
+        body: &str,
+        public: bool,
+        first_response: bool,
+        actor: &Actor,
+    ) -> StoreResult<Comment> {
+        let now = now_micros();
+        let mut tx = self.db.begin().await?;
+        let before: Incident = tx.fetch_one(select_by_id(tenant_id, incident_id)).await?;
+        let comment: Comment = tx
+            .fetch_one(
+                sql("INSERT INTO comments (tenant_id, record_type, record_id, author_id, author, body, public, created_at) \
+                     VALUES ($1, 'incident', $2, $3, $4, $5, $6, $7) RETURNING id, author_id, author, body, public, created_at")
+                    .bind(tenant_id)
+                    .bind(incident_id)
+                    .bind(actor.user_id)
+                    .bind(actor.label.clone())
+                    .bind(body)
+                    .bind(public)
+                    .bind(now),
+            )
+            .await?;
+        self.journal(
+            &mut tx,
+            Change {
+                tenant_id,
+                actor,
+                action: Action::Create,
+                record_type: Comment::KIND,
+                record_id: comment.id,
+                before: None,
+                after: Some(serde_json::json!({
+                    "record": before.key(), "public": public, "body": body,
+                })),
+            },
+        )
+        .await?;
+        let stamp_first_response = public && first_response && before.first_response_at.is_none();
+        let q = if stamp_first_response {
+            sql("UPDATE incidents SET updated_at = $1, first_response_at = $1 WHERE id = $2")
+        } else {
+            sql("UPDATE incidents SET updated_at = $1 WHERE id = $2")
+        };
+        tx.execute(q.bind(now.max(before.updated_at + 1)).bind(incident_id))
+            .await?;
+        if stamp_first_response {
+            self.journal(
+                &mut tx,
+                Change {
+                    tenant_id,
+                    actor,
+                    action: Action::Update,
+                    record_type: Incident::KIND,
+                    record_id: incident_id,
+                    before: Some(serde_json::json!({ "first_response_at": null })),
+                    after: Some(serde_json::json!({ "first_response_at": now })),
+                },
+            )
+            .await?;
+        }
+        reindex_incident(&mut tx, incident_id).await?;
+        tx.commit().await?;
+        Ok(comment)
+    }
+
+    /// The conversation of an incident, oldest first; `public_only` for requesters.
+    pub async fn incident_comments(
+        &self,
+        tenant_id: i64,
+        incident_id: i64,
+        public_only: bool,
+    ) -> StoreResult<Vec<Comment>> {
+        let mut q = sql(
+            "SELECT id, author_id, author, body, public, created_at FROM comments \
+                         WHERE tenant_id = $1 AND record_type = 'incident' AND record_id = $2",
+        )
+        .bind(tenant_id)
+        .bind(incident_id);
+        if public_only {
+            q = q.push(" AND public = TRUE");
+        }
+        self.db.fetch_all(q.push(" ORDER BY id")).await
+    }
+}
