@@ -24,6 +24,9 @@ pub async fn page(
     who: Principal,
     Query(q): Query<DoneQuery>,
 ) -> UiResult {
+    if !who.can(Permission::RecordsRead) && who.can(Permission::RecordsOwn) {
+        return Ok(axum::response::Redirect::to("/portal").into_response());
+    }
     let chrome = Chrome::new(&state, &who, "/")
         .await
         .with_notice(q.done.as_deref());

@@ -7,7 +7,9 @@ mod admin;
 mod assets;
 mod customers;
 mod home;
+mod incidents;
 mod journal;
+mod portal;
 mod services;
 mod session;
 
@@ -60,6 +62,17 @@ pub fn router() -> Router<AppState> {
         .route("/teams/{id}/delete", post(admin::delete_team))
         .route("/tokens", get(admin::tokens).post(admin::create_token))
         .route("/tokens/{id}/revoke", post(admin::revoke_token))
+        .route("/incidents", get(incidents::list).post(incidents::create))
+        .route("/incidents/new", get(incidents::new_form))
+        .route("/incidents/{key}", get(incidents::view))
+        .route(
+            "/incidents/{key}/edit",
+            get(incidents::edit_form).post(incidents::update),
+        )
+        .route("/incidents/{key}/status", post(incidents::set_status))
+        .route("/incidents/{key}/comments", post(incidents::reply))
+        .route("/portal", get(portal::home).post(portal::report))
+        .route("/portal/{key}", get(portal::record))
         .route("/journal", get(journal::page))
         .route("/static/{file}", get(assets::serve))
 }
@@ -80,8 +93,10 @@ pub struct NavItem {
     pub current: bool,
 }
 
-const NAV: [(&str, &str, Option<Permission>); 7] = [
+const NAV: [(&str, &str, Option<Permission>); 9] = [
     ("Home", "/", None),
+    ("Incidents", "/incidents", Some(Permission::RecordsRead)),
+    ("Help portal", "/portal", Some(Permission::RecordsOwn)),
     ("Services", "/services", Some(Permission::ServicesRead)),
     ("Customers", "/customers", Some(Permission::CustomersRead)),
     ("Teams", "/teams", Some(Permission::TeamsRead)),
@@ -299,13 +314,17 @@ impl From<JournalEntry> for HistoryRow {
     }
 }
 
-/// `name: Payroll → Payroll Service; status: pipeline → live`, leaving out bookkeeping fields.
+/// `name: Payroll → Payroll Service; status: pipeline → live`, leaving out bookkeeping fields
+/// and showing instants (`*_at`) as times.
 pub fn summarize(before: Option<&Value>, after: Option<&Value>) -> String {
-    const SKIP: [&str; 3] = ["id", "created_at", "updated_at"];
-    let show = |v: Option<&Value>| match v {
+    const SKIP: [&str; 4] = ["id", "number", "created_at", "updated_at"];
+    let show = |key: &str, v: Option<&Value>| match v {
         None | Some(Value::Null) => "—".to_owned(),
-        Some(Value::String(s)) if s.chars().count() > 40 => {
-            format!("{}…", s.chars().take(40).collect::<String>())
+        Some(Value::Number(n)) if key.ends_with("_at") => {
+            n.as_i64().map_or_else(|| n.to_string(), when)
+        }
+        Some(Value::String(s)) if s.chars().count() > 60 => {
+            format!("{}…", s.chars().take(60).collect::<String>())
         }
         Some(Value::String(s)) => s.clone(),
         Some(other) => other.to_string(),
@@ -322,10 +341,14 @@ pub fn summarize(before: Option<&Value>, after: Option<&Value>) -> String {
     keys.dedup();
     keys.into_iter()
         .filter(|k| a.get(*k) != b.get(*k))
+        .filter(|k| {
+            before.is_some()
+                || !matches!(a.get(*k), None | Some(Value::Null))
+                    && a.get(*k) != Some(&Value::String(String::new()))
+        })
         .map(|k| match (b.get(k), a.get(k)) {
-            (None, v) => format!("{k}: {}", show(v)),
-            (v, None) => format!("{k}: {} removed", show(v)),
-            (old, new) => format!("{k}: {} → {}", show(old), show(new)),
+            (None, v) if before.is_none() => format!("{k}: {}", show(k, v)),
+            (old, new) => format!("{k}: {} → {}", show(k, old), show(k, new)),
         })
         .collect::<Vec<_>>()
         .join("; ")

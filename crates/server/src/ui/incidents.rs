@@ -1,0 +1,903 @@
+//! The agent console for incidents: queues, the record page with its timeline, forms.
+
+use super::session::DoneQuery;
+use super::{Chrome, FormState, Opt, UiError, UiResult, next_link, options, summarize, when};
+use crate::AppState;
+use crate::api::incidents::{
+    CommentCreate, IncidentCreate, IncidentPatch, change_incident, comment, find, open_incident,
+};
+use crate::auth::{Can, Principal, perm};
+use crate::error::ApiError;
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use std::collections::HashMap;
+use steward_domain::Invalid;
+use steward_domain::access::Permission;
+use steward_domain::incident::{Level, PendingReason, Status};
+use steward_store::PageRequest;
+use steward_store::incident::{Incident, IncidentFilter};
+use steward_store::journal::JournalFilter;
+
+/// How people read a status.
+pub fn status_label(s: Status) -> &'static str {
+    match s {
+        Status::New => "new",
+        Status::InProgress => "in progress",
+        Status::Pending => "pending",
+        Status::Resolved => "resolved",
+        Status::Closed => "closed",
+        Status::Cancelled => "cancelled",
+    }
+}
+
+/// Names of the tenant's services, customers, teams and users by id, for lists and pickers.
+struct Names {
+    services: Vec<(i64, String)>,
+    customers: Vec<(i64, String)>,
+    teams: Vec<(i64, String)>,
+    users: Vec<(i64, String)>,
+}
+
+impl Names {
+    async fn load(state: &AppState, who: &Principal) -> Result<Names, UiError> {
+        let t = who.tenant_id();
+        let all = PageRequest {
+            limit: Some(500),
+            cursor: None,
+        };
+        let services = state
+            .store
+            .services(t, &Default::default(), &all)
+            .await?
+            .items
+            .into_iter()
+            .map(|s| (s.id, s.name))
+            .collect();
+        let customers = if who.can(Permission::CustomersRead) {
+            state
+                .store
+                .customers(t, &Default::default(), &all)
+                .await?
+                .items
+                .into_iter()
+                .map(|c| (c.id, c.name))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let (teams, users) = if who.can(Permission::TeamsRead) && who.can(Permission::UsersRead) {
+            let teams = state
+                .store
+                .teams(t, None, &all)
+                .await?
+                .items
+                .into_iter()
+                .map(|t| (t.id, t.name))
+                .collect();
+            let filter = steward_store::identity::UserFilter {
+                sort: Some("name".into()),
+                ..Default::default()
+            };
+            let users = state
+                .store
+                .users(t, &filter, &all)
+                .await?
+                .items
+                .into_iter()
+                .map(|u| (u.id, u.name))
+                .collect();
+            (teams, users)
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        Ok(Names {
+            services,
+            customers,
+            teams,
+            users,
+        })
+    }
+
+    fn of(list: &[(i64, String)], id: Option<i64>) -> String {
+        id.and_then(|id| list.iter().find(|(i, _)| *i == id))
+            .map_or_else(|| "—".to_owned(), |(_, n)| n.clone())
+    }
+
+    fn choices(list: &[(i64, String)], none: &str) -> Vec<(String, String)> {
+        std::iter::once((String::new(), none.to_owned()))
+            .chain(list.iter().map(|(id, n)| (id.to_string(), n.clone())))
+            .collect()
+    }
+}
+
+pub struct Row {
+    pub key: String,
+    pub priority: String,
+    pub title: String,
+    pub service: String,
+    pub assignee: String,
+    pub status: &'static str,
+    pub status_label: &'static str,
+    pub age: String,
+}
+
+pub struct Queue {
+    pub id: &'static str,
+    pub label: &'static str,
+    pub count: i64,
+    pub current: bool,
+}
+
+pub struct SortLinks {
+    pub number: String,
+    pub priority: String,
+    pub opened: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "incidents_list.html")]
+struct ListPage {
+    chrome: Chrome,
+    queues: Vec<Queue>,
+    queue: String,
+    rows: Vec<Row>,
+    q: String,
+    next: Option<String>,
+    sort_links: SortLinks,
+    can_write: bool,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+pub struct ListQuery {
+    queue: String,
+    q: String,
+    sort: String,
+    cursor: Option<String>,
+    done: Option<String>,
+}
+
+/// "3 h", "2 d": how long ago, at a glance.
+fn age(opened_micros: i64) -> String {
+    let minutes = (steward_store::now_micros() - opened_micros).max(0) / 60_000_000;
+    match minutes {
+        m if m < 60 => format!("{m} min"),
+        m if m < 48 * 60 => format!("{} h", m / 60),
+        m => format!("{} d", m / (24 * 60)),
+    }
+}
+
+fn queue_filter(queue: &str, me: i64) -> IncidentFilter {
+    match queue {
+        "mine" => IncidentFilter {
+            open: true,
+            assignee_id: Some(me),
+            ..Default::default()
+        },
+        "unassigned" => IncidentFilter {
+            open: true,
+            unassigned: true,
+            ..Default::default()
+        },
+        "pending" => IncidentFilter {
+            statuses: vec![Status::Pending],
+            ..Default::default()
+        },
+        "resolved" => IncidentFilter {
+            statuses: vec![Status::Resolved],
+            ..Default::default()
+        },
+        "all" => IncidentFilter::default(),
+        _ => IncidentFilter {
+            open: true,
+            ..Default::default()
+        },
+    }
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    who: Can<perm::RecordsRead>,
+    Query(q): Query<ListQuery>,
+) -> UiResult {
+    let queue = if q.queue.is_empty() {
+        "open".to_owned()
+    } else {
+        q.queue.clone()
+    };
+    let mut filter = queue_filter(&queue, who.user.id);
+    filter.q = Some(q.q.clone()).filter(|t| !t.trim().is_empty());
+    filter.sort = Some(q.sort.clone()).filter(|s| !s.is_empty());
+    let page = PageRequest {
+        limit: Some(50),
+        cursor: q.cursor,
+    };
+    let found = match state.store.incidents(who.tenant_id(), &filter, &page).await {
+        Err(steward_store::StoreError::Invalid(_)) => {
+            return Ok(Redirect::to("/incidents").into_response());
+        }
+        other => other?,
+    };
+    let names = Names::load(&state, &who).await?;
+    let rows = found
+        .items
+        .iter()
+        .map(|i| Row {
+            key: i.key(),
+            priority: i.priority.to_string(),
+            title: i.title.clone(),
+            service: Names::of(&names.services, i.service_id),
+            assignee: Names::of(&names.users, i.assignee_id),
+            status: i.status.as_str(),
+            status_label: status_label(i.status),
+            age: age(i.opened_at),
+        })
+        .collect();
+    let counts: HashMap<String, i64> = state
+        .store
+        .incident_counts(who.tenant_id())
+        .await?
+        .into_iter()
+        .collect();
+    let (mine, unassigned) = state
+        .store
+        .incident_queue_counts(who.tenant_id(), who.user.id)
+        .await?;
+    let count = |s: &str| counts.get(s).copied().unwrap_or(0);
+    let open = count("new") + count("in_progress") + count("pending");
+    let queues = [
+        ("mine", "Assigned to me", mine),
+        ("unassigned", "Unassigned", unassigned),
+        ("open", "All open", open),
+        ("pending", "Pending", count("pending")),
+        ("resolved", "Resolved", count("resolved")),
+        ("all", "All", counts.values().sum()),
+    ]
+    .into_iter()
+    .map(|(id, label, count)| Queue {
+        id,
+        label,
+        count,
+        current: id == queue,
+    })
+    .collect();
+    let base = [("queue", queue.as_str()), ("q", q.q.as_str())];
+    let sort_link = |column: &str| {
+        let next = if q.sort == column {
+            format!("-{column}")
+        } else {
+            column.to_owned()
+        };
+        let mut pairs: Vec<(&str, &str)> = base
+            .iter()
+            .copied()
+            .filter(|(_, v)| !v.is_empty())
+            .collect();
+        pairs.push(("sort", &next));
+        format!(
+            "/incidents?{}",
+            serde_urlencoded::to_string(&pairs).unwrap_or_default()
+        )
+    };
+    let sort_links = SortLinks {
+        number: sort_link("number"),
+        priority: sort_link("priority"),
+        opened: sort_link("opened_at"),
+    };
+    let next = next_link(
+        "/incidents",
+        &[("queue", &queue), ("q", &q.q), ("sort", &q.sort)],
+        found.next_cursor,
+    );
+    let chrome = Chrome::new(&state, &who, "/incidents")
+        .await
+        .with_notice(q.done.as_deref());
+    Ok(ListPage {
+        chrome,
+        queues,
+        queue,
+        rows,
+        q: q.q,
+        next,
+        sort_links,
+        can_write: who.can(Permission::RecordsWrite),
+    }
+    .into_response())
+}
+
+/// The select choices of the incident form.
+pub struct Choices {
+    pub impact: Vec<Opt>,
+    pub urgency: Vec<Opt>,
+    pub services: Vec<Opt>,
+    pub customers: Vec<Opt>,
+    pub teams: Vec<Opt>,
+    pub agents: Vec<Opt>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "incident_form.html")]
+struct FormPage {
+    chrome: Chrome,
+    heading: String,
+    action: String,
+    submit: &'static str,
+    cancel: String,
+    form: FormState,
+    choices: Choices,
+}
+
+#[derive(Debug, Deserialize, Default, Clone)]
+#[serde(default)]
+pub struct IncidentForm {
+    title: String,
+    description: String,
+    impact: String,
+    urgency: String,
+    service_id: String,
+    customer_id: String,
+    assignee_team_id: String,
+    assignee_id: String,
+}
+
+impl IncidentForm {
+    fn of(i: &Incident) -> IncidentForm {
+        let id = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
+        IncidentForm {
+            title: i.title.clone(),
+            description: i.description.clone(),
+            impact: i.impact.to_string(),
+            urgency: i.urgency.to_string(),
+            service_id: id(i.service_id),
+            customer_id: id(i.customer_id),
+            assignee_team_id: id(i.assignee_team_id),
+            assignee_id: id(i.assignee_id),
+        }
+    }
+
+    fn state(&self) -> FormState {
+        FormState::with(&[
+            ("title", &self.title),
+            ("description", &self.description),
+            ("impact", &self.impact),
+            ("urgency", &self.urgency),
+            ("service_id", &self.service_id),
+            ("customer_id", &self.customer_id),
+            ("assignee_team_id", &self.assignee_team_id),
+            ("assignee_id", &self.assignee_id),
+        ])
+    }
+
+    fn level(&self, field: &str, text: &str, errors: &mut Invalid) -> Level {
+        Level::parse(text).unwrap_or_else(|| {
+            errors.add(field, "Choose high, medium or low");
+            Level::Medium
+        })
+    }
+
+    fn id(field: &str, text: &str, errors: &mut Invalid) -> Option<i64> {
+        match text.trim() {
+            "" => None,
+            t => t.parse().ok().or_else(|| {
+                errors.add(field, "Choose from the list");
+                None
+            }),
+        }
+    }
+
+    fn create(&self) -> Result<IncidentCreate, Invalid> {
+        let mut e = Invalid::new();
+        let body = IncidentCreate {
+            title: self.title.clone(),
+            description: self.description.clone(),
+            impact: self.level("impact", &self.impact, &mut e),
+            urgency: self.level("urgency", &self.urgency, &mut e),
+            service_id: Self::id("service_id", &self.service_id, &mut e),
+            customer_id: Self::id("customer_id", &self.customer_id, &mut e),
+            requester_contact_id: None,
+            assignee_team_id: Self::id("assignee_team_id", &self.assignee_team_id, &mut e),
+            assignee_id: Self::id("assignee_id", &self.assignee_id, &mut e),
+            source: Some(steward_domain::incident::Source::Phone),
+            opened_at: None,
+        };
+        e.into_result(body)
+    }
+
+    fn patch(&self) -> Result<IncidentPatch, Invalid> {
+        let c = self.create()?;
+        Ok(IncidentPatch {
+            title: Some(c.title),
+            description: Some(c.description),
+            impact: Some(c.impact),
+            urgency: Some(c.urgency),
+            status: None,
+            pending_reason: None,
+            service_id: Some(c.service_id),
+            customer_id: Some(c.customer_id),
+            requester_contact_id: None,
+            assignee_team_id: Some(c.assignee_team_id),
+            assignee_id: Some(c.assignee_id),
+            resolution_code: None,
+            resolution_notes: None,
+        })
+    }
+}
+
+async fn render_form(
+    state: &AppState,
+    who: &Principal,
+    editing: Option<&Incident>,
+    form: FormState,
+    status: StatusCode,
+) -> UiResult {
+    let names = Names::load(state, who).await?;
+    let levels = || {
+        Level::ALL
+            .iter()
+            .rev()
+            .map(|l| (l.to_string(), l.to_string()))
+    };
+    let choices = Choices {
+        impact: options(levels(), form.value("impact")),
+        urgency: options(levels(), form.value("urgency")),
+        services: options(
+            Names::choices(&names.services, "— none —"),
+            form.value("service_id"),
+        ),
+        customers: options(
+            Names::choices(&names.customers, "— none —"),
+            form.value("customer_id"),
+        ),
+        teams: options(
+            Names::choices(&names.teams, "— no team —"),
+            form.value("assignee_team_id"),
+        ),
+        agents: options(
+            Names::choices(&names.users, "— nobody —"),
+            form.value("assignee_id"),
+        ),
+    };
+    let (heading, action, submit, cancel) = match editing {
+        None => (
+            "New incident".to_owned(),
+            "/incidents".to_owned(),
+            "Create incident",
+            "/incidents".to_owned(),
+        ),
+        Some(i) => (
+            format!("Edit {}", i.key()),
+            format!("/incidents/{}/edit", i.key()),
+            "Save",
+            format!("/incidents/{}", i.key()),
+        ),
+    };
+    let chrome = Chrome::new(state, who, "/incidents").await;
+    Ok((
+        status,
+        FormPage {
+            chrome,
+            heading,
+            action,
+            submit,
+            cancel,
+            form,
+            choices,
+        },
+    )
+        .into_response())
+}
+
+pub async fn new_form(State(state): State<AppState>, who: Can<perm::RecordsWrite>) -> UiResult {
+    let blank = IncidentForm {
+        impact: "medium".into(),
+        urgency: "medium".into(),
+        ..Default::default()
+    };
+    render_form(&state, &who, None, blank.state(), StatusCode::OK).await
+}
+
+/// Field errors from an API-level failure, or the failure itself for anything else.
+fn field_errors(e: ApiError) -> Result<Invalid, UiError> {
+    if e.status() == StatusCode::UNPROCESSABLE_ENTITY {
+        Ok(Invalid {
+            errors: e.field_errors().to_vec(),
+        })
+    } else {
+        Err(e.into())
+    }
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    who: Can<perm::RecordsWrite>,
+    Form(form): Form<IncidentForm>,
+) -> UiResult {
+    let created = match form.create() {
+        Ok(body) => open_incident(&state, &who, body)
+            .await
+            .map_err(field_errors),
+        Err(invalid) => Err(Ok(invalid)),
+    };
+    match created {
+        Ok(i) => Ok(Redirect::to(&format!("/incidents/{}?done=created", i.key())).into_response()),
+        Err(Ok(invalid)) => {
+            render_form(
+                &state,
+                &who,
+                None,
+                form.state().rejected(invalid),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(Err(e)) => Err(e),
+    }
+}
+
+pub async fn edit_form(
+    State(state): State<AppState>,
+    who: Can<perm::RecordsWrite>,
+    Path(key): Path<String>,
+) -> UiResult {
+    let incident = find(&state, &who, &key).await?;
+    render_form(
+        &state,
+        &who,
+        Some(&incident),
+        IncidentForm::of(&incident).state(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    who: Can<perm::RecordsWrite>,
+    Path(key): Path<String>,
+    Form(form): Form<IncidentForm>,
+) -> UiResult {
+    let incident = find(&state, &who, &key).await?;
+    let saved = match form.patch() {
+        Ok(patch) => change_incident(&state, &who, &key, patch)
+            .await
+            .map_err(field_errors),
+        Err(invalid) => Err(Ok(invalid)),
+    };
+    match saved {
+        Ok(i) => Ok(Redirect::to(&format!("/incidents/{}?done=saved", i.key())).into_response()),
+        Err(Ok(invalid)) => {
+            render_form(
+                &state,
+                &who,
+                Some(&incident),
+                form.state().rejected(invalid),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(Err(e)) => Err(e),
+    }
+}
+
+/// A button offered by the lifecycle.
+pub struct Offer {
+    pub status: &'static str,
+    pub label: &'static str,
+    pub primary: bool,
+}
+
+fn offer(from: Status, to: Status) -> Offer {
+    let label = match (from, to) {
+        (Status::Resolved, Status::InProgress) => "Reopen",
+        (_, Status::InProgress) => "Start work",
+        (_, Status::Pending) => "Wait",
+        (_, Status::Resolved) => "Resolve",
+        (_, Status::Closed) => "Close",
+        (_, Status::Cancelled) => "Cancel incident",
+        (_, Status::New) => "New",
+    };
+    Offer {
+        status: to.as_str(),
+        label,
+        primary: matches!(to, Status::Resolved | Status::Closed | Status::InProgress)
+            && from != Status::Resolved,
+    }
+}
+
+pub struct TimelineItem {
+    pub at_micros: i64,
+    pub at: String,
+    pub who: String,
+    pub kind: &'static str,
+    pub label: &'static str,
+    pub text: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "incident_view.html")]
+struct ViewPage {
+    chrome: Chrome,
+    key: String,
+    incident: Incident,
+    status_label: &'static str,
+    terminal: bool,
+    transitions: Vec<Offer>,
+    resolution_code: String,
+    action_form: FormState,
+    reply_form: FormState,
+    can_write: bool,
+    can_comment: bool,
+    timeline: Vec<TimelineItem>,
+    service: String,
+    customer: String,
+    requester: String,
+    team: String,
+    assignee: String,
+    opened: String,
+    first_response: String,
+    resolved: String,
+}
+
+/// Conversation and journal, merged newest first.
+async fn timeline(
+    state: &AppState,
+    who: &Principal,
+    incident: &Incident,
+) -> Result<Vec<TimelineItem>, UiError> {
+    let internal = who.can(Permission::RecordsRead);
+    let comments = state
+        .store
+        .incident_comments(who.tenant_id(), incident.id, !internal)
+        .await?;
+    let mut items: Vec<TimelineItem> = comments
+        .into_iter()
+        .map(|c| TimelineItem {
+            at_micros: c.created_at,
+            at: when(c.created_at),
+            who: c.author,
+            kind: if c.public { "reply" } else { "note" },
+            label: if c.public {
+                "public reply"
+            } else {
+                "internal note"
+            },
+            text: c.body,
+        })
+        .collect();
+    if internal {
+        let filter = JournalFilter {
+            record_type: Some("incident".into()),
+            record_id: Some(incident.id),
+            ..Default::default()
+        };
+        let page = PageRequest {
+            limit: Some(200),
+            cursor: None,
+        };
+        for e in state
+            .store
+            .journal_entries(who.tenant_id(), &filter, &page)
+            .await?
+            .items
+        {
+            items.push(TimelineItem {
+                at_micros: e.at_micros,
+                at: when(e.at_micros),
+                who: e.actor,
+                kind: "change",
+                label: if e.action == steward_domain::journal::Action::Create {
+                    "opened"
+                } else {
+                    "changed"
+                },
+                text: summarize(e.before.as_ref(), e.after.as_ref()),
+            });
+        }
+    }
+    items.sort_by_key(|i| std::cmp::Reverse(i.at_micros));
+    Ok(items)
+}
+
+async fn render_view(
+    state: &AppState,
+    who: &Principal,
+    key: &str,
+    action_form: FormState,
+    reply_form: FormState,
+    done: Option<&str>,
+    status: StatusCode,
+) -> UiResult {
+    let incident = find(state, who, key).await?;
+    let names = Names::load(state, who).await?;
+    let requester = match (incident.requester_user_id, incident.requester_contact_id) {
+        (Some(id), _) => state
+            .store
+            .user(who.tenant_id(), id)
+            .await
+            .map(|u| u.name)
+            .unwrap_or_default(),
+        (None, Some(id)) if who.can(Permission::CustomersRead) => match incident.customer_id {
+            Some(customer) => state
+                .store
+                .contact(who.tenant_id(), customer, id)
+                .await
+                .map(|c| c.name)
+                .unwrap_or_default(),
+            None => "—".into(),
+        },
+        _ => "—".into(),
+    };
+    let page = ViewPage {
+        chrome: Chrome::new(state, who, "/incidents")
+            .await
+            .with_notice(done),
+        key: incident.key(),
+        status_label: status_label(incident.status),
+        terminal: incident.status.is_terminal(),
+        transitions: incident
+            .status
+            .next()
+            .iter()
+            .map(|to| offer(incident.status, *to))
+            .collect(),
+        resolution_code: incident.resolution_code.clone().unwrap_or_default(),
+        action_form,
+        reply_form,
+        can_write: who.can(Permission::RecordsWrite),
+        can_comment: !incident.status.is_terminal(),
+        timeline: timeline(state, who, &incident).await?,
+        service: Names::of(&names.services, incident.service_id),
+        customer: Names::of(&names.customers, incident.customer_id),
+        requester,
+        team: Names::of(&names.teams, incident.assignee_team_id),
+        assignee: Names::of(&names.users, incident.assignee_id),
+        opened: when(incident.opened_at),
+        first_response: incident.first_response_at.map_or_else(|| "—".into(), when),
+        resolved: incident.resolved_at.map_or_else(|| "—".into(), when),
+        incident,
+    };
+    Ok((status, page).into_response())
+}
+
+pub async fn view(
+    State(state): State<AppState>,
+    who: Can<perm::RecordsRead>,
+    Path(key): Path<String>,
+    Query(q): Query<DoneQuery>,
+) -> UiResult {
+    render_view(
+        &state,
+        &who,
+        &key,
+        FormState::default(),
+        FormState::default(),
+        q.done.as_deref(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+pub struct StatusForm {
+    status: String,
+    pending_reason: String,
+    resolution_code: String,
+}
+
+pub async fn set_status(
+    State(state): State<AppState>,
+    who: Can<perm::RecordsWrite>,
+    Path(key): Path<String>,
+    Form(form): Form<StatusForm>,
+) -> UiResult {
+    let Some(status) = Status::parse(&form.status) else {
+        return Err(UiError::NotFound);
+    };
+    let patch = IncidentPatch {
+        title: None,
+        description: None,
+        impact: None,
+        urgency: None,
+        status: Some(status),
+        pending_reason: PendingReason::parse(&form.pending_reason),
+        service_id: None,
+        customer_id: None,
+        requester_contact_id: None,
+        assignee_team_id: None,
+        assignee_id: None,
+        resolution_code: Some(form.resolution_code.clone()).filter(|c| !c.trim().is_empty()),
+        resolution_notes: None,
+    };
+    match change_incident(&state, &who, &key, patch).await {
+        Ok(i) => Ok(Redirect::to(&format!("/incidents/{}?done=saved", i.key())).into_response()),
+        Err(e)
+            if e.status() == StatusCode::UNPROCESSABLE_ENTITY
+                || e.status() == StatusCode::CONFLICT =>
+        {
+            let invalid = if e.field_errors().is_empty() {
+                Invalid::one("status", e.detail())
+            } else {
+                Invalid {
+                    errors: e.field_errors().to_vec(),
+                }
+            };
+            let status = e.status();
+            render_view(
+                &state,
+                &who,
+                &key,
+                FormState::default().rejected(invalid),
+                FormState::default(),
+                None,
+                status,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+pub struct ReplyForm {
+    body: String,
+    public: String,
+}
+
+/// Replies from the record page; requesters reply from the portal's copy of the page.
+pub async fn reply(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(key): Path<String>,
+    Form(form): Form<ReplyForm>,
+) -> Result<Response, UiError> {
+    let body = CommentCreate {
+        body: form.body.clone(),
+        public: form.public != "false",
+    };
+    match comment(&state, &who, &key, body).await {
+        Ok(_) => {
+            Ok(Redirect::to(&format!("{}?done=saved", record_path(&who, &key))).into_response())
+        }
+        Err(e) => {
+            let invalid = field_errors(e)?;
+            let reply_form = FormState::with(&[("body", &form.body)]).rejected(invalid);
+            if who.can(Permission::RecordsRead) {
+                render_view(
+                    &state,
+                    &who,
+                    &key,
+                    FormState::default(),
+                    reply_form,
+                    None,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await
+            } else {
+                super::portal::render_record(
+                    &state,
+                    &who,
+                    &key,
+                    reply_form,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await
+            }
+        }
+    }
+}
+
+/// Where a person reads a record: the console for agents, the portal for requesters.
+pub fn record_path(who: &Principal, key: &str) -> String {
+    if who.can(Permission::RecordsRead) {
+        format!("/incidents/{key}")
+    } else {
+        format!("/portal/{key}")
+    }
+}

@@ -1,0 +1,114 @@
+// An agent works an incident from new to closed; a requester reports a problem in the portal.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  ADMIN_EMAIL, ADMIN_PASSWORD, startServer, launchBrowser, login, shot,
+  field, button, link, heading, navTo,
+} from './helpers.mjs';
+
+let server;
+let browser;
+let page;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  context.setDefaultTimeout(10_000);
+  page = await context.newPage();
+  await login(page, server.base, ADMIN_EMAIL, ADMIN_PASSWORD);
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+async function status() {
+  return (await page.locator('.toolbar .badge[class*="status-"]').innerText()).trim();
+}
+
+test('an agent works an incident from new to closed', async () => {
+  await navTo(page, 'Incidents');
+  await link(page, 'New incident').click();
+  await field(page, 'Title').fill('Email is down for the sales team');
+  await field(page, 'Description').fill('Outlook cannot connect since 9:00.');
+  await field(page, 'Impact').selectOption('high');
+  await field(page, 'Urgency').selectOption('high');
+  await button(page, 'Create incident').click();
+  await page.getByRole('heading', { level: 1, name: /INC-1/ }).waitFor();
+  assert.match(await page.locator('.toolbar').innerText(), /P1/);
+  assert.equal(await status(), 'new');
+
+  await button(page, 'Start work').click();
+  await page.waitForURL(/done=saved/);
+  assert.equal(await status(), 'in progress');
+
+  await field(page, 'Message').fill('We are looking into it.');
+  await button(page, 'Send public reply').click();
+  await page.getByText('We are looking into it.').waitFor();
+  await field(page, 'Message').fill('Exchange queue is stuck.');
+  await button(page, 'Add internal note').click();
+  await page.locator('li.note', { hasText: 'Exchange queue is stuck.' }).waitFor();
+
+  await page.locator('form', { has: button(page, 'Resolve') }).getByPlaceholder('Resolution code').fill('restarted service');
+  await button(page, 'Resolve').click();
+  await page.waitForURL(/done=saved/);
+  assert.equal(await status(), 'resolved');
+  await shot(page, 'incident-view');
+
+  await button(page, 'Close').click();
+  await page.waitForURL(/done=saved/);
+  assert.equal(await status(), 'closed');
+  assert.equal(await button(page, 'Send public reply').count(), 0, 'closed incidents take no more replies');
+
+  await navTo(page, 'Incidents');
+  await link(page, /All \d+/).click();
+  await page.getByRole('row').filter({ hasText: 'Email is down for the sales team' }).waitFor();
+  await shot(page, 'incidents-list');
+});
+
+test('an illegal form is answered in words, keeping what was typed', async () => {
+  await page.goto(`${server.base}/incidents/new`);
+  await page.locator('form').evaluateAll((forms) => forms.forEach((f) => { f.noValidate = true; }));
+  await field(page, 'Description').fill('kept text');
+  await button(page, 'Create incident').click();
+  await page.getByRole('alert').filter({ hasText: 'Title is required' }).waitFor();
+  assert.equal(await field(page, 'Description').inputValue(), 'kept text');
+});
+
+test('a requester reports a problem in the portal and the desk sees it', async () => {
+  await navTo(page, 'Users');
+  await field(page, 'Email').fill('rob@acme.test');
+  await field(page, 'Role').selectOption('requester');
+  await field(page, 'Initial password').fill('requester password 1');
+  await button(page, 'Add user').click();
+  await page.getByRole('row').filter({ hasText: 'rob@acme.test' }).waitFor();
+
+  const context = await browser.newContext({ viewport: { width: 414, height: 896 } });
+  try {
+    const p = await context.newPage();
+    await login(p, server.base, 'rob@acme.test', 'requester password 1');
+    await heading(p, 'How can we help?').waitFor();
+    await field(p, 'What is wrong?').fill('Printer on floor 3 is jammed');
+    await field(p, 'Details').fill('Paper stuck in tray 2.');
+    await button(p, 'Send').click();
+    await p.getByText('Received: we will look at it soon').waitFor();
+    await field(p, 'Your reply').fill('It is urgent, we print invoices there.');
+    await button(p, 'Send reply').click();
+    await p.getByText('It is urgent, we print invoices there.').waitFor();
+    await shot(p, 'portal-record');
+    await p.goto(`${server.base}/portal`);
+    await p.getByRole('row').filter({ hasText: 'Printer on floor 3 is jammed' }).waitFor();
+    await shot(p, 'portal');
+    const denied = await p.goto(`${server.base}/incidents`);
+    assert.equal(denied.status(), 403, 'requesters do not see the agent console');
+  } finally {
+    await context.close();
+  }
+
+  await navTo(page, 'Incidents');
+  await link(page, /Unassigned/).click();
+  await page.getByRole('row').filter({ hasText: 'Printer on floor 3 is jammed' }).getByRole('link').click();
+  await page.getByText('It is urgent, we print invoices there.').waitFor();
+});
