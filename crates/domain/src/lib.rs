@@ -9,6 +9,7 @@ pub mod incident;
 pub mod jobs;
 pub mod journal;
 pub mod login;
+pub mod problem;
 pub mod service;
 pub mod team;
 pub mod tenant;

@@ -3,7 +3,7 @@
 use crate::db::{Sql, Tx, sql};
 use crate::journal::{Change, Record, snapshot};
 use crate::page::{CursorKey, Page, PageRequest, Sort, finish, paginate};
-use crate::search::{filter_incidents, reindex_incident};
+use crate::search::{matching, reindex_incident};
 use crate::{Actor, Store, StoreError, StoreResult, now_micros};
 use serde::Serialize;
 use steward_domain::Invalid;
@@ -164,7 +164,7 @@ fn select_by_id(tenant_id: i64, id: i64) -> Sql {
 
 /// Takes the next number of a kind of record in a tenant (INC-1, INC-2, ...), inside the
 /// record's own transaction so that numbers are never skipped or shared.
-async fn next_number(tx: &mut Tx, tenant_id: i64, kind: &str) -> StoreResult<i64> {
+pub(crate) async fn next_number(tx: &mut Tx, tenant_id: i64, kind: &str) -> StoreResult<i64> {
     let bumped: Option<(i64,)> = tx
         .fetch_optional(
             sql("UPDATE record_counters SET last = last + 1 WHERE tenant_id = $1 AND kind = $2 RETURNING last")
@@ -389,7 +389,7 @@ impl Store {
         ))
         .bind(tenant_id);
         if let Some(text) = f.q.as_deref().filter(|t| !t.trim().is_empty()) {
-            q = filter_incidents(self.backend(), q, text);
+            q = matching(self.backend(), q, "incidents", text);
         }
         let statuses: Vec<Status> = if f.open {
             vec![Status::New, Status::InProgress, Status::Pending]

@@ -14,6 +14,7 @@ pub mod incident;
 pub mod jobs;
 pub mod journal;
 pub mod page;
+pub mod problem;
 mod search;
 pub mod service;
 pub mod team;

@@ -45,28 +45,19 @@ pub(crate) fn words(query: &str) -> Vec<String> {
         .collect()
 }
 
-/// Adds "matches every word of `query`" to an incident list query.
-pub(crate) fn filter_incidents(backend: Backend, q: Sql, query: &str) -> Sql {
+/// Adds "matches every word of `query`" to a list query over `table`, which has an FTS5 twin
+/// `{table}_fts` on SQLite and a `search` tsvector column on PostgreSQL.
+pub(crate) fn matching(backend: Backend, q: Sql, table: &str, query: &str) -> Sql {
     let words = words(query);
     if words.is_empty() {
         return q.push(" AND 1 = 0");
     }
     match backend {
         Backend::Sqlite => {
-            let fts = words
-                .iter()
-                .map(|w| format!("\"{w}\""))
-                .collect::<Vec<_>>()
-                .join(" ");
-            q.push_bound(
-                " AND id IN (SELECT rowid FROM incidents_fts WHERE incidents_fts MATCH {})",
-                fts,
-            )
+            let fts = words.iter().map(|w| format!("\"{w}\"")).collect::<Vec<_>>().join(" ");
+            q.push_bound(&format!(" AND id IN (SELECT rowid FROM {table}_fts WHERE {table}_fts MATCH {{}})"), fts)
         }
-        Backend::Postgres => q.push_bound(
-            " AND search @@ plainto_tsquery('english', {})",
-            words.join(" "),
-        ),
+        Backend::Postgres => q.push_bound(" AND search @@ plainto_tsquery('english', {})", words.join(" ")),
     }
 }
 
@@ -82,4 +73,28 @@ mod tests {
         );
         assert!(words("*** ---").is_empty());
     }
+}
+
+/// Rebuilds the search entry of one known error from its title, symptoms, cause and workaround.
+pub(crate) async fn reindex_known_error(tx: &mut Tx, id: i64) -> StoreResult<()> {
+    match tx.backend() {
+        Backend::Sqlite => {
+            tx.execute(sql("DELETE FROM known_errors_fts WHERE rowid = $1").bind(id)).await?;
+            tx.execute(
+                sql("INSERT INTO known_errors_fts (rowid, title, body) \
+                     SELECT id, title, symptoms || ' ' || root_cause || ' ' || workaround FROM known_errors WHERE id = $1")
+                .bind(id),
+            )
+            .await?;
+        }
+        Backend::Postgres => {
+            tx.execute(
+                sql("UPDATE known_errors SET search = setweight(to_tsvector('english', title), 'A') || \
+                     to_tsvector('english', symptoms || ' ' || root_cause || ' ' || workaround) WHERE id = $1")
+                .bind(id),
+            )
+            .await?;
+        }
+    }
+    Ok(())
 }

@@ -1,0 +1,56 @@
+-- Problems, known errors and links between records. Keep in step with ../sqlite
+-- (full-text search differs by design: a tsvector column here, an FTS5 table there).
+
+CREATE TABLE problems (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    tenant_id BIGINT NOT NULL REFERENCES tenants(id),
+    number BIGINT NOT NULL,
+    title TEXT NOT NULL,
+    description TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('new', 'investigating', 'known_error', 'resolved', 'closed', 'cancelled')),
+    impact TEXT NOT NULL CHECK (impact IN ('low', 'medium', 'high')),
+    urgency TEXT NOT NULL CHECK (urgency IN ('low', 'medium', 'high')),
+    priority TEXT NOT NULL CHECK (priority IN ('P1', 'P2', 'P3', 'P4', 'P5')),
+    service_id BIGINT REFERENCES services(id),
+    assignee_id BIGINT REFERENCES users(id),
+    root_cause TEXT NOT NULL,
+    workaround TEXT NOT NULL,
+    resolved_at BIGINT,
+    closed_at BIGINT,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    UNIQUE (tenant_id, number)
+);
+CREATE INDEX problems_by_status ON problems (tenant_id, status, priority, id);
+CREATE INDEX problems_by_service ON problems (tenant_id, service_id, status);
+
+CREATE TABLE known_errors (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    tenant_id BIGINT NOT NULL REFERENCES tenants(id),
+    number BIGINT NOT NULL,
+    problem_id BIGINT NOT NULL REFERENCES problems(id),
+    title TEXT NOT NULL,
+    symptoms TEXT NOT NULL,
+    root_cause TEXT NOT NULL,
+    workaround TEXT NOT NULL,
+    active BOOLEAN NOT NULL,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    search TSVECTOR,
+    UNIQUE (tenant_id, number)
+);
+CREATE INDEX known_errors_search ON known_errors USING GIN (search);
+CREATE INDEX known_errors_by_problem ON known_errors (tenant_id, problem_id);
+
+CREATE TABLE record_links (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    tenant_id BIGINT NOT NULL REFERENCES tenants(id),
+    kind TEXT NOT NULL CHECK (kind IN ('related', 'parent_of', 'duplicate_of', 'caused_by')),
+    source_type TEXT NOT NULL,
+    source_id BIGINT NOT NULL,
+    target_type TEXT NOT NULL,
+    target_id BIGINT NOT NULL,
+    created_at BIGINT NOT NULL,
+    UNIQUE (tenant_id, kind, source_type, source_id, target_type, target_id)
+);
+CREATE INDEX record_links_by_target ON record_links (tenant_id, target_type, target_id);
