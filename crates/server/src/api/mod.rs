@@ -5,6 +5,7 @@ mod customers;
 pub mod incidents;
 mod journal;
 mod me;
+pub mod problems;
 mod services;
 mod teams;
 mod tokens;
@@ -48,6 +49,7 @@ use utoipa_axum::routes;
         (name = "users", description = "People who sign in"),
         (name = "tokens", description = "API tokens"),
         (name = "incidents", description = "Incidents (ISO/IEC 20000-1 8.6.1)"),
+        (name = "problems", description = "Problems and known errors (ISO/IEC 20000-1 8.6.3)"),
         (name = "journal", description = "The audit journal"),
         (name = "me", description = "The signed-in user"),
     )
@@ -100,6 +102,16 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(incidents::list, incidents::create))
         .routes(routes!(incidents::get_one, incidents::update))
         .routes(routes!(incidents::list_comments, incidents::create_comment))
+        .routes(routes!(problems::incident_links, problems::link_incident))
+        .routes(routes!(problems::list, problems::create))
+        .routes(routes!(problems::candidates))
+        .routes(routes!(problems::get_one, problems::update))
+        .routes(routes!(problems::problem_links, problems::link_problem))
+        .routes(routes!(problems::list_known_errors))
+        .routes(routes!(
+            problems::get_known_error,
+            problems::update_known_error
+        ))
         .routes(routes!(journal::list))
         .routes(routes!(me::get_me))
         .routes(routes!(me::change_password))

@@ -3,4 +3,5 @@
 mod api;
 mod incidents;
 mod jobs;
+mod problems;
 mod ui;
