@@ -112,3 +112,34 @@ test('a requester reports a problem in the portal and the desk sees it', async (
   await page.getByRole('row').filter({ hasText: 'Printer on floor 3 is jammed' }).getByRole('link').click();
   await page.getByText('It is urgent, we print invoices there.').waitFor();
 });
+
+test('a problem manager turns incidents into a known error the desk can find', async () => {
+  await navTo(page, 'Problems');
+  await link(page, 'New problem').click();
+  await field(page, 'Title').fill('Mail server runs out of memory');
+  await field(page, 'Incidents').fill('INC-1');
+  await button(page, 'Create problem').click();
+  await page.getByRole('heading', { level: 1, name: /PRB-1/ }).waitFor();
+  await page.getByRole('link', { name: 'INC-1' }).waitFor();
+
+  await button(page, 'Investigate').click();
+  await page.waitForURL(/done=saved/);
+  await button(page, 'Record as known error').click();
+  await page.getByRole('alert').filter({ hasText: 'Record the root cause first' }).waitFor();
+  await field(page, 'Root cause').fill('The sync agent leaks memory');
+  await field(page, 'Workaround').fill('Restart the sync agent nightly');
+  await button(page, 'Record as known error').click();
+  await page.waitForURL(/done=saved/);
+  assert.match(await page.locator('aside').innerText(), /KE-1/);
+  await shot(page, 'problem-view');
+
+  await page.goto(`${server.base}/incidents/INC-2`);
+  await field(page, 'Search known errors').fill('memory leak');
+  await button(page, 'Look up').click();
+  await page.getByText('Workaround: Restart the sync agent nightly').waitFor();
+  await field(page, 'Other record').fill('PRB-1');
+  await field(page, 'Link type').selectOption('caused_by');
+  await button(page, 'Add link').click();
+  await page.waitForURL(/done=saved/);
+  await page.locator('aside').getByRole('link', { name: 'PRB-1' }).waitFor();
+});

@@ -1,6 +1,5 @@
 //! The agent console for incidents: queues, the record page with its timeline, forms.
 
-use super::session::DoneQuery;
 use super::{Chrome, FormState, Opt, UiError, UiResult, next_link, options, summarize, when};
 use crate::AppState;
 use crate::api::incidents::{
@@ -641,6 +640,21 @@ struct ViewPage {
     opened: String,
     first_response: String,
     resolved: String,
+    links: Vec<super::problems::LinkRow>,
+    link_action: String,
+    link_kinds: Vec<Opt>,
+    link_form: FormState,
+    ke_q: String,
+    ke_rows: Vec<super::problems::KnownErrorRow>,
+}
+
+/// What else the record page shows besides the record: forms that came back, lookups asked for.
+#[derive(Default)]
+pub struct ViewExtras {
+    pub action_form: FormState,
+    pub reply_form: FormState,
+    pub link_form: FormState,
+    pub ke_q: String,
 }
 
 /// Conversation and journal, merged newest first.
@@ -707,12 +721,18 @@ async fn render_view(
     state: &AppState,
     who: &Principal,
     key: &str,
-    action_form: FormState,
-    reply_form: FormState,
+    extras: ViewExtras,
     done: Option<&str>,
     status: StatusCode,
 ) -> UiResult {
+    let ViewExtras { action_form, reply_form, link_form, ke_q } = extras;
     let incident = find(state, who, key).await?;
+    let ke_rows = if ke_q.trim().is_empty() {
+        Vec::new()
+    } else {
+        let page = PageRequest { limit: Some(10), cursor: None };
+        super::problems::known_error_rows(state, who, &ke_q, &page).await?.0
+    };
     let names = Names::load(state, who).await?;
     let requester = match (incident.requester_user_id, incident.requester_contact_id) {
         (Some(id), _) => state
@@ -759,6 +779,12 @@ async fn render_view(
         opened: when(incident.opened_at),
         first_response: incident.first_response_at.map_or_else(|| "—".into(), when),
         resolved: incident.resolved_at.map_or_else(|| "—".into(), when),
+        links: super::problems::link_rows(state, who, steward_domain::problem::RecordKind::Incident, &incident.key()).await?,
+        link_action: format!("/incidents/{}/links", incident.key()),
+        link_kinds: super::problems::link_kinds(link_form.value("kind")),
+        link_form,
+        ke_q,
+        ke_rows,
         incident,
     };
     Ok((status, page).into_response())
@@ -768,18 +794,35 @@ pub async fn view(
     State(state): State<AppState>,
     who: Can<perm::RecordsRead>,
     Path(key): Path<String>,
-    Query(q): Query<DoneQuery>,
+    Query(q): Query<ViewQuery>,
 ) -> UiResult {
-    render_view(
-        &state,
-        &who,
-        &key,
-        FormState::default(),
-        FormState::default(),
-        q.done.as_deref(),
-        StatusCode::OK,
-    )
-    .await
+    let extras = ViewExtras { ke_q: q.ke, ..Default::default() };
+    render_view(&state, &who, &key, extras, q.done.as_deref(), StatusCode::OK).await
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+pub struct ViewQuery {
+    done: Option<String>,
+    /// Words to look up among the known errors.
+    ke: String,
+}
+
+pub async fn link(
+    State(state): State<AppState>,
+    who: Can<perm::RecordsWrite>,
+    Path(key): Path<String>,
+    Form(form): Form<super::problems::LinkForm>,
+) -> UiResult {
+    use steward_domain::problem::RecordKind;
+    match super::problems::link_from_form(&state, &who, RecordKind::Incident, &key, &form).await {
+        Ok(()) => Ok(Redirect::to(&format!("/incidents/{key}?done=saved")).into_response()),
+        Err(Ok(link_form)) => {
+            let extras = ViewExtras { link_form, ..Default::default() };
+            render_view(&state, &who, &key, extras, None, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(Err(e)) => Err(e),
+    }
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -828,16 +871,8 @@ pub async fn set_status(
                 }
             };
             let status = e.status();
-            render_view(
-                &state,
-                &who,
-                &key,
-                FormState::default().rejected(invalid),
-                FormState::default(),
-                None,
-                status,
-            )
-            .await
+            let extras = ViewExtras { action_form: FormState::default().rejected(invalid), ..Default::default() };
+            render_view(&state, &who, &key, extras, None, status).await
         }
         Err(e) => Err(e.into()),
     }
@@ -869,16 +904,8 @@ pub async fn reply(
             let invalid = field_errors(e)?;
             let reply_form = FormState::with(&[("body", &form.body)]).rejected(invalid);
             if who.can(Permission::RecordsRead) {
-                render_view(
-                    &state,
-                    &who,
-                    &key,
-                    FormState::default(),
-                    reply_form,
-                    None,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                )
-                .await
+                let extras = ViewExtras { reply_form, ..Default::default() };
+                render_view(&state, &who, &key, extras, None, StatusCode::UNPROCESSABLE_ENTITY).await
             } else {
                 super::portal::render_record(
                     &state,

@@ -10,6 +10,7 @@ mod home;
 mod incidents;
 mod journal;
 mod portal;
+mod problems;
 mod services;
 mod session;
 
@@ -71,6 +72,12 @@ pub fn router() -> Router<AppState> {
         )
         .route("/incidents/{key}/status", post(incidents::set_status))
         .route("/incidents/{key}/comments", post(incidents::reply))
+        .route("/incidents/{key}/links", post(incidents::link))
+        .route("/problems", get(problems::list).post(problems::create))
+        .route("/problems/new", get(problems::new_form))
+        .route("/problems/{key}", get(problems::view).post(problems::update))
+        .route("/problems/{key}/links", post(problems::link))
+        .route("/known-errors", get(problems::known_errors))
         .route("/portal", get(portal::home).post(portal::report))
         .route("/portal/{key}", get(portal::record))
         .route("/journal", get(journal::page))
@@ -93,9 +100,10 @@ pub struct NavItem {
     pub current: bool,
 }
 
-const NAV: [(&str, &str, Option<Permission>); 9] = [
+const NAV: [(&str, &str, Option<Permission>); 10] = [
     ("Home", "/", None),
     ("Incidents", "/incidents", Some(Permission::RecordsRead)),
+    ("Problems", "/problems", Some(Permission::RecordsRead)),
     ("Help portal", "/portal", Some(Permission::RecordsOwn)),
     ("Services", "/services", Some(Permission::ServicesRead)),
     ("Customers", "/customers", Some(Permission::CustomersRead)),
