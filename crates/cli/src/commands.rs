@@ -177,11 +177,13 @@ async fn serve(ctx: &Ctx, args: ServeArgs, demo_logins: Option<String>) -> anyho
         tokio::spawn(steward_server::jobs::Runner::new(store.clone(), worker).run(stop_rx.clone()))
     });
     let shutdown = shutdown_signal()?;
-    println!("listening on http://{addr}");
+    // Whoever started us may stop reading stdout at any time: never let that stop the server.
+    let mut out = std::io::stdout();
+    let _ = writeln!(out, "listening on http://{addr}");
     if let Some(logins) = demo_logins {
-        println!("{logins}");
+        let _ = writeln!(out, "{logins}");
     }
-    std::io::stdout().flush()?;
+    let _ = out.flush();
     tracing::info!(%addr, backend = store.backend().name(), "serving");
     steward_server::serve(listener, state, shutdown)
         .await
