@@ -4,12 +4,12 @@
 use anyhow::anyhow;
 use steward_domain::access::Role;
 use steward_domain::customer::{ContactDraft, CustomerDraft};
+use steward_domain::incident::{Level, PendingReason, PriorityMatrix, Source, Status};
+use steward_domain::problem::{LinkKind, ProblemStatus, RecordKind};
 use steward_domain::service::{Criticality, ServiceDraft, ServiceStatus};
 use steward_domain::team::TeamDraft;
 use steward_domain::tenant::new_tenant;
 use steward_domain::user::UserDraft;
-use steward_domain::incident::{Level, PendingReason, PriorityMatrix, Source, Status};
-use steward_domain::problem::{LinkKind, ProblemStatus, RecordKind};
 use steward_store::identity::User;
 use steward_store::incident::IncidentFields;
 use steward_store::problem::ProblemFields;
@@ -216,26 +216,121 @@ async fn create(store: &Store) -> anyhow::Result<()> {
 }
 
 /// Title, impact, urgency, service index, status, assignee index, agent reply.
-type DemoIncident = (&'static str, Level, Level, usize, Status, Option<usize>, Option<&'static str>);
+type DemoIncident = (
+    &'static str,
+    Level,
+    Level,
+    usize,
+    Status,
+    Option<usize>,
+    Option<&'static str>,
+);
 
 const INCIDENTS: [DemoIncident; 10] = [
-    ("Outlook keeps asking for the password", Level::Medium, Level::High, 0, Status::InProgress, Some(2), Some("We are resetting your mail profile now.")),
-    ("Shared calendar not syncing on phones", Level::Medium, Level::Medium, 0, Status::New, None, None),
-    ("Mail delayed by up to an hour", Level::High, Level::High, 0, Status::InProgress, Some(3), Some("The mail queue is backed up; we are on it.")),
-    ("Payslip PDF shows last month's figures", Level::High, Level::Medium, 1, Status::Pending, Some(2), Some("Could you send us a screenshot of the payslip?")),
-    ("Customer portal login page times out", Level::High, Level::High, 2, Status::Resolved, Some(4), Some("A stuck cache node was restarted; please try again.")),
-    ("Order history empty for some customers", Level::Medium, Level::Medium, 2, Status::New, None, None),
-    ("Wi-Fi drops in meeting room 4", Level::Low, Level::Medium, 3, Status::InProgress, Some(4), Some("An engineer will check the access point today.")),
-    ("Guest Wi-Fi voucher printer offline", Level::Low, Level::Low, 3, Status::Closed, Some(4), Some("Replaced the printer cable.")),
-    ("New starter has no laptop account", Level::Medium, Level::High, 4, Status::New, None, None),
-    ("Mail rules stopped working", Level::Medium, Level::Low, 0, Status::Cancelled, None, None),
+    (
+        "Outlook keeps asking for the password",
+        Level::Medium,
+        Level::High,
+        0,
+        Status::InProgress,
+        Some(2),
+        Some("We are resetting your mail profile now."),
+    ),
+    (
+        "Shared calendar not syncing on phones",
+        Level::Medium,
+        Level::Medium,
+        0,
+        Status::New,
+        None,
+        None,
+    ),
+    (
+        "Mail delayed by up to an hour",
+        Level::High,
+        Level::High,
+        0,
+        Status::InProgress,
+        Some(3),
+        Some("The mail queue is backed up; we are on it."),
+    ),
+    (
+        "Payslip PDF shows last month's figures",
+        Level::High,
+        Level::Medium,
+        1,
+        Status::Pending,
+        Some(2),
+        Some("Could you send us a screenshot of the payslip?"),
+    ),
+    (
+        "Customer portal login page times out",
+        Level::High,
+        Level::High,
+        2,
+        Status::Resolved,
+        Some(4),
+        Some("A stuck cache node was restarted; please try again."),
+    ),
+    (
+        "Order history empty for some customers",
+        Level::Medium,
+        Level::Medium,
+        2,
+        Status::New,
+        None,
+        None,
+    ),
+    (
+        "Wi-Fi drops in meeting room 4",
+        Level::Low,
+        Level::Medium,
+        3,
+        Status::InProgress,
+        Some(4),
+        Some("An engineer will check the access point today."),
+    ),
+    (
+        "Guest Wi-Fi voucher printer offline",
+        Level::Low,
+        Level::Low,
+        3,
+        Status::Closed,
+        Some(4),
+        Some("Replaced the printer cable."),
+    ),
+    (
+        "New starter has no laptop account",
+        Level::Medium,
+        Level::High,
+        4,
+        Status::New,
+        None,
+        None,
+    ),
+    (
+        "Mail rules stopped working",
+        Level::Medium,
+        Level::Low,
+        0,
+        Status::Cancelled,
+        None,
+        None,
+    ),
 ];
 
-async fn records(store: &Store, tenant_id: i64, users: &[User], services: &[i64]) -> anyhow::Result<()> {
+async fn records(
+    store: &Store,
+    tenant_id: i64,
+    users: &[User],
+    services: &[i64],
+) -> anyhow::Result<()> {
     let matrix = PriorityMatrix::default();
     let now = steward_store::now_micros();
     let mut mail_incidents = Vec::new();
-    for (n, (title, impact, urgency, service, status, assignee, reply)) in INCIDENTS.into_iter().enumerate() {
+    for (n, (title, impact, urgency, service, status, assignee, reply)) in
+        INCIDENTS.into_iter().enumerate()
+    {
         let opened_at = now - (i64::try_from(n).unwrap_or(0) + 1) * 5 * 3_600_000_000;
         let done = matches!(status, Status::Resolved | Status::Closed);
         let fields = IncidentFields {
@@ -252,18 +347,25 @@ async fn records(store: &Store, tenant_id: i64, users: &[User], services: &[i64]
             requester_user_id: (n % 3 == 0).then_some(users[6].id),
             assignee_team_id: None,
             assignee_id: assignee.map(|i| users[i].id),
-            source: if n % 3 == 0 { Source::Portal } else { Source::Phone },
+            source: if n % 3 == 0 {
+                Source::Portal
+            } else {
+                Source::Phone
+            },
             resolution_code: done.then(|| "fixed".to_owned()),
             resolution_notes: String::new(),
             opened_at,
             first_response_at: None,
             resolved_at: done.then_some(opened_at + 3_600_000_000),
-            closed_at: matches!(status, Status::Closed | Status::Cancelled).then_some(opened_at + 7_200_000_000),
+            closed_at: matches!(status, Status::Closed | Status::Cancelled)
+                .then_some(opened_at + 7_200_000_000),
         };
         let agent = assignee.map_or_else(Actor::cli, |i| Actor::user(users[i].id, &users[i].email));
         let incident = store.create_incident(tenant_id, &fields, &agent).await?;
         if let Some(text) = reply {
-            store.add_incident_comment(tenant_id, incident.id, text, true, true, &agent).await?;
+            store
+                .add_incident_comment(tenant_id, incident.id, text, true, true, &agent)
+                .await?;
         }
         if service == 0 && !status.is_terminal() {
             mail_incidents.push(incident.id);
@@ -286,10 +388,28 @@ async fn records(store: &Store, tenant_id: i64, users: &[User], services: &[i64]
     let manager = Actor::user(users[1].id, &users[1].email);
     let mut investigating = problem.clone();
     investigating.status = ProblemStatus::Investigating;
-    let created = store.create_problem(tenant_id, &investigating, &manager).await?;
-    store.update_problem(tenant_id, created.id, created.updated_at, &problem, &manager).await?;
+    let created = store
+        .create_problem(tenant_id, &investigating, &manager)
+        .await?;
+    store
+        .update_problem(
+            tenant_id,
+            created.id,
+            created.updated_at,
+            &problem,
+            &manager,
+        )
+        .await?;
     for id in mail_incidents {
-        store.link(tenant_id, LinkKind::CausedBy, (RecordKind::Incident, id), (RecordKind::Problem, created.id), &manager).await?;
+        store
+            .link(
+                tenant_id,
+                LinkKind::CausedBy,
+                (RecordKind::Incident, id),
+                (RecordKind::Problem, created.id),
+                &manager,
+            )
+            .await?;
     }
     Ok(())
 }

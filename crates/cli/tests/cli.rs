@@ -327,9 +327,17 @@ fn http_get(addr: &str, path: &str) -> String {
 
 fn http_get_as(addr: &str, path: &str, token: Option<&str>) -> String {
     let mut stream = TcpStream::connect(addr).expect("connect");
-    stream.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
-    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Connection: close\r\n\r\n").expect("write");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Connection: close\r\n\r\n"
+    )
+    .expect("write");
     let mut response = String::new();
     stream.read_to_string(&mut response).expect("read");
     response
@@ -404,10 +412,21 @@ fn demo_seeds_once_and_serves() {
     }
     assert!(text.contains("steward-demo"), "{text}");
     assert!(http_get(&addr, "/login").contains("Sign in"));
-    let token_out = s.ok(&["token", "create", "--tenant", "meridian-it", "--email", "admin@meridian.test"]);
+    let token_out = s.ok(&[
+        "token",
+        "create",
+        "--tenant",
+        "meridian-it",
+        "--email",
+        "admin@meridian.test",
+    ]);
     let token = last_line(&token_out);
     let incidents = http_get_as(&addr, "/api/v1/incidents?limit=100", Some(token));
-    assert_eq!(incidents.matches("\"key\":\"INC-").count(), 10, "{incidents}");
+    assert_eq!(
+        incidents.matches("\"key\":\"INC-").count(),
+        10,
+        "{incidents}"
+    );
     let problems = http_get_as(&addr, "/api/v1/problems", Some(token));
     assert!(problems.contains("\"known_error\":\"KE-1\""), "{problems}");
     stop(child);

@@ -29,7 +29,11 @@ crate::service::text_enum!(ProblemStatus {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProblemRefusal {
     #[error("a problem cannot go from {from} to {to}")]
-    NotAllowed { from: ProblemStatus, to: ProblemStatus, allowed: Vec<ProblemStatus> },
+    NotAllowed {
+        from: ProblemStatus,
+        to: ProblemStatus,
+        allowed: Vec<ProblemStatus>,
+    },
     #[error("{1}")]
     Needs(&'static str, &'static str),
 }
@@ -51,16 +55,31 @@ impl ProblemStatus {
     }
 
     /// A known error needs its root cause and a workaround; resolving needs the root cause.
-    pub fn transition(self, to: ProblemStatus, root_cause: &str, workaround: &str) -> Result<ProblemStatus, ProblemRefusal> {
+    pub fn transition(
+        self,
+        to: ProblemStatus,
+        root_cause: &str,
+        workaround: &str,
+    ) -> Result<ProblemStatus, ProblemRefusal> {
         if !self.next().contains(&to) {
-            return Err(ProblemRefusal::NotAllowed { from: self, to, allowed: self.next().to_vec() });
+            return Err(ProblemRefusal::NotAllowed {
+                from: self,
+                to,
+                allowed: self.next().to_vec(),
+            });
         }
         let needs_cause = matches!(to, ProblemStatus::KnownError | ProblemStatus::Resolved);
         if needs_cause && root_cause.trim().is_empty() {
-            return Err(ProblemRefusal::Needs("root_cause", "Record the root cause first"));
+            return Err(ProblemRefusal::Needs(
+                "root_cause",
+                "Record the root cause first",
+            ));
         }
         if to == ProblemStatus::KnownError && workaround.trim().is_empty() {
-            return Err(ProblemRefusal::Needs("workaround", "A known error needs a workaround"));
+            return Err(ProblemRefusal::Needs(
+                "workaround",
+                "A known error needs a workaround",
+            ));
         }
         Ok(to)
     }
@@ -83,15 +102,37 @@ impl ProblemDraft {
     pub fn validate(mut self) -> Result<Self, Invalid> {
         let mut errors = Invalid::new();
         self.title = required_text(&mut errors, "title", "Title", &self.title, 300);
-        self.description = optional_text(&mut errors, "description", "Description", &self.description, 100_000);
-        self.root_cause = optional_text(&mut errors, "root_cause", "Root cause", &self.root_cause, 50_000);
-        self.workaround = optional_text(&mut errors, "workaround", "Workaround", &self.workaround, 50_000);
+        self.description = optional_text(
+            &mut errors,
+            "description",
+            "Description",
+            &self.description,
+            100_000,
+        );
+        self.root_cause = optional_text(
+            &mut errors,
+            "root_cause",
+            "Root cause",
+            &self.root_cause,
+            50_000,
+        );
+        self.workaround = optional_text(
+            &mut errors,
+            "workaround",
+            "Workaround",
+            &self.workaround,
+            50_000,
+        );
         errors.into_result(self)
     }
 }
 
 /// Problem priority comes from the same matrix as incidents.
-pub fn priority(matrix: &crate::incident::PriorityMatrix, impact: Level, urgency: Level) -> Priority {
+pub fn priority(
+    matrix: &crate::incident::PriorityMatrix,
+    impact: Level,
+    urgency: Level,
+) -> Priority {
     matrix.priority(impact, urgency)
 }
 
@@ -132,24 +173,37 @@ impl RecordKind {
     /// Reads `INC-42` or `PRB-7` into its kind and number.
     pub fn parse_key(key: &str) -> Option<(RecordKind, i64)> {
         let (prefix, number) = key.trim().split_once('-')?;
-        let kind = [RecordKind::Incident, RecordKind::Problem].into_iter().find(|k| k.prefix().eq_ignore_ascii_case(prefix))?;
+        let kind = [RecordKind::Incident, RecordKind::Problem]
+            .into_iter()
+            .find(|k| k.prefix().eq_ignore_ascii_case(prefix))?;
         let number = number.parse().ok().filter(|n: &i64| *n > 0)?;
         Some((kind, number))
     }
 }
 
 /// Checks that a link makes sense before it is stored.
-pub fn check_link(kind: LinkKind, from: (RecordKind, i64), to: (RecordKind, i64)) -> Result<(), Invalid> {
+pub fn check_link(
+    kind: LinkKind,
+    from: (RecordKind, i64),
+    to: (RecordKind, i64),
+) -> Result<(), Invalid> {
     if from == to {
-        return Err(Invalid::one("target", "A record cannot be linked to itself"));
+        return Err(Invalid::one(
+            "target",
+            "A record cannot be linked to itself",
+        ));
     }
     match kind {
         LinkKind::CausedBy if from.0 != RecordKind::Incident || to.0 != RecordKind::Problem => {
-            Err(Invalid::one("kind", "caused_by links an incident to the problem that caused it"))
+            Err(Invalid::one(
+                "kind",
+                "caused_by links an incident to the problem that caused it",
+            ))
         }
-        LinkKind::DuplicateOf | LinkKind::ParentOf if from.0 != to.0 => {
-            Err(Invalid::one("kind", "parent_of and duplicate_of join records of the same kind"))
-        }
+        LinkKind::DuplicateOf | LinkKind::ParentOf if from.0 != to.0 => Err(Invalid::one(
+            "kind",
+            "parent_of and duplicate_of join records of the same kind",
+        )),
         _ => Ok(()),
     }
 }
@@ -162,16 +216,34 @@ mod tests {
     #[test]
     fn a_known_error_needs_cause_and_workaround() {
         use ProblemStatus::*;
-        assert!(matches!(Investigating.transition(KnownError, "", "reboot"), Err(ProblemRefusal::Needs("root_cause", _))));
-        assert!(matches!(Investigating.transition(KnownError, "leak", " "), Err(ProblemRefusal::Needs("workaround", _))));
-        assert_eq!(Investigating.transition(KnownError, "leak", "reboot"), Ok(KnownError));
-        assert!(matches!(New.transition(Closed, "x", "y"), Err(ProblemRefusal::NotAllowed { .. })));
+        assert!(matches!(
+            Investigating.transition(KnownError, "", "reboot"),
+            Err(ProblemRefusal::Needs("root_cause", _))
+        ));
+        assert!(matches!(
+            Investigating.transition(KnownError, "leak", " "),
+            Err(ProblemRefusal::Needs("workaround", _))
+        ));
+        assert_eq!(
+            Investigating.transition(KnownError, "leak", "reboot"),
+            Ok(KnownError)
+        );
+        assert!(matches!(
+            New.transition(Closed, "x", "y"),
+            Err(ProblemRefusal::NotAllowed { .. })
+        ));
     }
 
     #[test]
     fn keys_parse() {
-        assert_eq!(RecordKind::parse_key("INC-42"), Some((RecordKind::Incident, 42)));
-        assert_eq!(RecordKind::parse_key("prb-7"), Some((RecordKind::Problem, 7)));
+        assert_eq!(
+            RecordKind::parse_key("INC-42"),
+            Some((RecordKind::Incident, 42))
+        );
+        assert_eq!(
+            RecordKind::parse_key("prb-7"),
+            Some((RecordKind::Problem, 7))
+        );
         for bad in ["", "INC", "INC-", "INC-x", "KB-1", "INC-0", "INC--1"] {
             assert_eq!(RecordKind::parse_key(bad), None, "{bad}");
         }

@@ -144,7 +144,11 @@ const COLUMNS: &str = "id, number, title, description, status, impact, urgency, 
 const KE_COLUMNS: &str = "id, number, problem_id, title, symptoms, root_cause, workaround, active, created_at, updated_at";
 
 fn select_problem(tenant_id: i64, id: i64) -> Sql {
-    sql(format!("SELECT {COLUMNS} FROM problems WHERE tenant_id = $1 AND id = $2")).bind(tenant_id).bind(id)
+    sql(format!(
+        "SELECT {COLUMNS} FROM problems WHERE tenant_id = $1 AND id = $2"
+    ))
+    .bind(tenant_id)
+    .bind(id)
 }
 
 fn bind_problem(q: Sql, f: &ProblemFields) -> Sql {
@@ -179,18 +183,29 @@ impl Store {
                 .fetch_optional(sql("SELECT id FROM services WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL").bind(tenant_id).bind(id))
                 .await?;
             if found.is_none() {
-                errors.add("service_id", format!("Service {id} does not exist in this organisation"));
+                errors.add(
+                    "service_id",
+                    format!("Service {id} does not exist in this organisation"),
+                );
             }
         }
         if let Some(id) = f.assignee_id
             && self.user(tenant_id, id).await.is_err()
         {
-            errors.add("assignee_id", format!("User {id} does not exist in this organisation"));
+            errors.add(
+                "assignee_id",
+                format!("User {id} does not exist in this organisation"),
+            );
         }
         errors.into_result(()).map_err(StoreError::from)
     }
 
-    pub async fn create_problem(&self, tenant_id: i64, f: &ProblemFields, actor: &Actor) -> StoreResult<Problem> {
+    pub async fn create_problem(
+        &self,
+        tenant_id: i64,
+        f: &ProblemFields,
+        actor: &Actor,
+    ) -> StoreResult<Problem> {
         self.check_problem_refs(tenant_id, f).await?;
         let mut tx = self.db.begin().await?;
         let number = next_number(&mut tx, tenant_id, "problem").await?;
@@ -202,15 +217,18 @@ impl Store {
         .bind(tenant_id)
         .bind(number);
         let problem: Problem = tx.fetch_one(bind_problem(q, f).bind(now_micros())).await?;
-        self.journal(&mut tx, Change {
-            tenant_id,
-            actor,
-            action: Action::Create,
-            record_type: Problem::KIND,
-            record_id: problem.id,
-            before: None,
-            after: snapshot(&problem),
-        })
+        self.journal(
+            &mut tx,
+            Change {
+                tenant_id,
+                actor,
+                action: Action::Create,
+                record_type: Problem::KIND,
+                record_id: problem.id,
+                before: None,
+                after: snapshot(&problem),
+            },
+        )
         .await?;
         tx.commit().await?;
         Ok(problem)
@@ -222,7 +240,13 @@ impl Store {
 
     pub async fn problem_by_number(&self, tenant_id: i64, number: i64) -> StoreResult<Problem> {
         self.db
-            .fetch_one(sql(format!("SELECT {COLUMNS} FROM problems WHERE tenant_id = $1 AND number = $2")).bind(tenant_id).bind(number))
+            .fetch_one(
+                sql(format!(
+                    "SELECT {COLUMNS} FROM problems WHERE tenant_id = $1 AND number = $2"
+                ))
+                .bind(tenant_id)
+                .bind(number),
+            )
             .await
     }
 
@@ -240,7 +264,9 @@ impl Store {
         let mut tx = self.db.begin().await?;
         let before: Problem = tx.fetch_one(select_problem(tenant_id, id)).await?;
         if before.updated_at != seen_updated_at {
-            return Err(StoreError::Conflict("The problem was changed by someone else; reload it and try again".into()));
+            return Err(StoreError::Conflict(
+                "The problem was changed by someone else; reload it and try again".into(),
+            ));
         }
         let q = sql(format!(
             "UPDATE problems SET title = $1, description = $2, status = $3, impact = $4, urgency = $5, priority = $6, \
@@ -248,30 +274,50 @@ impl Store {
              updated_at = $13 WHERE tenant_id = $14 AND id = $15 RETURNING {COLUMNS}"
         ));
         let after: Problem = tx
-            .fetch_one(bind_problem(q, f).bind(now_micros().max(seen_updated_at + 1)).bind(tenant_id).bind(id))
+            .fetch_one(
+                bind_problem(q, f)
+                    .bind(now_micros().max(seen_updated_at + 1))
+                    .bind(tenant_id)
+                    .bind(id),
+            )
             .await?;
-        self.journal(&mut tx, Change {
-            tenant_id,
-            actor,
-            action: Action::Update,
-            record_type: Problem::KIND,
-            record_id: id,
-            before: snapshot(&before),
-            after: snapshot(&after),
-        })
+        self.journal(
+            &mut tx,
+            Change {
+                tenant_id,
+                actor,
+                action: Action::Update,
+                record_type: Problem::KIND,
+                record_id: id,
+                before: snapshot(&before),
+                after: snapshot(&after),
+            },
+        )
         .await?;
         if after.status == ProblemStatus::KnownError && before.status != ProblemStatus::KnownError {
-            let existing: Option<(i64,)> =
-                tx.fetch_optional(sql("SELECT id FROM known_errors WHERE tenant_id = $1 AND problem_id = $2").bind(tenant_id).bind(id)).await?;
+            let existing: Option<(i64,)> = tx
+                .fetch_optional(
+                    sql("SELECT id FROM known_errors WHERE tenant_id = $1 AND problem_id = $2")
+                        .bind(tenant_id)
+                        .bind(id),
+                )
+                .await?;
             if existing.is_none() {
-                self.insert_known_error(&mut tx, tenant_id, &after, actor).await?;
+                self.insert_known_error(&mut tx, tenant_id, &after, actor)
+                    .await?;
             }
         }
         tx.commit().await?;
         Ok(after)
     }
 
-    async fn insert_known_error(&self, tx: &mut Tx, tenant_id: i64, p: &Problem, actor: &Actor) -> StoreResult<KnownError> {
+    async fn insert_known_error(
+        &self,
+        tx: &mut Tx,
+        tenant_id: i64,
+        p: &Problem,
+        actor: &Actor,
+    ) -> StoreResult<KnownError> {
         let number = next_number(tx, tenant_id, "known_error").await?;
         let ke: KnownError = tx
             .fetch_one(
@@ -290,25 +336,46 @@ impl Store {
             )
             .await?;
         reindex_known_error(tx, ke.id).await?;
-        self.journal(tx, Change {
-            tenant_id,
-            actor,
-            action: Action::Create,
-            record_type: KnownError::KIND,
-            record_id: ke.id,
-            before: None,
-            after: snapshot(&ke),
-        })
+        self.journal(
+            tx,
+            Change {
+                tenant_id,
+                actor,
+                action: Action::Create,
+                record_type: KnownError::KIND,
+                record_id: ke.id,
+                before: None,
+                after: snapshot(&ke),
+            },
+        )
         .await?;
         Ok(ke)
     }
 
-    pub async fn problems(&self, tenant_id: i64, f: &ProblemFilter, page: &PageRequest) -> StoreResult<Page<Problem>> {
+    pub async fn problems(
+        &self,
+        tenant_id: i64,
+        f: &ProblemFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Problem>> {
         let sort = Sort::parse(f.sort.as_deref(), &["priority", "number", "updated_at"])
-            .ok_or_else(|| Invalid::one("sort", "sort must be priority, number or updated_at, optionally with a leading -"))?;
-        let mut q = sql(format!("SELECT {COLUMNS} FROM problems WHERE tenant_id = $1")).bind(tenant_id);
+            .ok_or_else(|| {
+                Invalid::one(
+                    "sort",
+                    "sort must be priority, number or updated_at, optionally with a leading -",
+                )
+            })?;
+        let mut q = sql(format!(
+            "SELECT {COLUMNS} FROM problems WHERE tenant_id = $1"
+        ))
+        .bind(tenant_id);
         if !f.statuses.is_empty() {
-            let list = f.statuses.iter().map(|s| format!("'{}'", s.as_str())).collect::<Vec<_>>().join(", ");
+            let list = f
+                .statuses
+                .iter()
+                .map(|s| format!("'{}'", s.as_str()))
+                .collect::<Vec<_>>()
+                .join(", ");
             q = q.push(&format!(" AND status IN ({list})"));
         }
         if let Some(service) = f.service_id {
@@ -322,30 +389,60 @@ impl Store {
         }))
     }
 
-    pub async fn known_error_by_number(&self, tenant_id: i64, number: i64) -> StoreResult<KnownError> {
+    pub async fn known_error_by_number(
+        &self,
+        tenant_id: i64,
+        number: i64,
+    ) -> StoreResult<KnownError> {
         self.db
-            .fetch_one(sql(format!("SELECT {KE_COLUMNS} FROM known_errors WHERE tenant_id = $1 AND number = $2")).bind(tenant_id).bind(number))
+            .fetch_one(
+                sql(format!(
+                    "SELECT {KE_COLUMNS} FROM known_errors WHERE tenant_id = $1 AND number = $2"
+                ))
+                .bind(tenant_id)
+                .bind(number),
+            )
             .await
     }
 
-    pub async fn known_error_of(&self, tenant_id: i64, problem_id: i64) -> StoreResult<Option<KnownError>> {
+    pub async fn known_error_of(
+        &self,
+        tenant_id: i64,
+        problem_id: i64,
+    ) -> StoreResult<Option<KnownError>> {
         self.db
             .fetch_optional(
-                sql(format!("SELECT {KE_COLUMNS} FROM known_errors WHERE tenant_id = $1 AND problem_id = $2")).bind(tenant_id).bind(problem_id),
+                sql(format!(
+                    "SELECT {KE_COLUMNS} FROM known_errors WHERE tenant_id = $1 AND problem_id = $2"
+                ))
+                .bind(tenant_id)
+                .bind(problem_id),
             )
             .await
     }
 
     /// Known errors, active first; `q` searches title, symptoms, cause and workaround.
-    pub async fn known_errors(&self, tenant_id: i64, q: Option<&str>, active_only: bool, page: &PageRequest) -> StoreResult<Page<KnownError>> {
-        let mut query = sql(format!("SELECT {KE_COLUMNS} FROM known_errors WHERE tenant_id = $1")).bind(tenant_id);
+    pub async fn known_errors(
+        &self,
+        tenant_id: i64,
+        q: Option<&str>,
+        active_only: bool,
+        page: &PageRequest,
+    ) -> StoreResult<Page<KnownError>> {
+        let mut query = sql(format!(
+            "SELECT {KE_COLUMNS} FROM known_errors WHERE tenant_id = $1"
+        ))
+        .bind(tenant_id);
         if let Some(text) = q.filter(|t| !t.trim().is_empty()) {
             query = matching(self.backend(), query, "known_errors", text);
         }
         if active_only {
             query = query.push(" AND active = TRUE");
         }
-        let sort = Sort { column: "number", descending: true };
+        let sort = Sort {
+            column: "number",
+            descending: true,
+        };
         let rows: Vec<KnownError> = self.db.fetch_all(paginate(query, sort, page)?).await?;
         Ok(finish(rows, page, |k| (CursorKey::Int(k.number), k.id)))
     }
@@ -359,7 +456,11 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<KnownError> {
         let mut tx = self.db.begin().await?;
-        let select = sql(format!("SELECT {KE_COLUMNS} FROM known_errors WHERE tenant_id = $1 AND id = $2")).bind(tenant_id).bind(id);
+        let select = sql(format!(
+            "SELECT {KE_COLUMNS} FROM known_errors WHERE tenant_id = $1 AND id = $2"
+        ))
+        .bind(tenant_id)
+        .bind(id);
         let before: KnownError = tx.fetch_one(select).await?;
         let after: KnownError = tx
             .fetch_one(
@@ -377,15 +478,18 @@ impl Store {
             )
             .await?;
         reindex_known_error(&mut tx, id).await?;
-        self.journal(&mut tx, Change {
-            tenant_id,
-            actor,
-            action: Action::Update,
-            record_type: KnownError::KIND,
-            record_id: id,
-            before: snapshot(&before),
-            after: snapshot(&after),
-        })
+        self.journal(
+            &mut tx,
+            Change {
+                tenant_id,
+                actor,
+                action: Action::Update,
+                record_type: KnownError::KIND,
+                record_id: id,
+                before: snapshot(&before),
+                after: snapshot(&after),
+            },
+        )
         .await?;
         tx.commit().await?;
         Ok(after)
@@ -403,7 +507,14 @@ impl Store {
         let mut tx = self.db.begin().await?;
         for (end, field) in [(source, "source"), (target, "target")] {
             let found: Option<(i64,)> = tx
-                .fetch_optional(sql(format!("SELECT id FROM {} WHERE tenant_id = $1 AND id = $2", table(end.0))).bind(tenant_id).bind(end.1))
+                .fetch_optional(
+                    sql(format!(
+                        "SELECT id FROM {} WHERE tenant_id = $1 AND id = $2",
+                        table(end.0)
+                    ))
+                    .bind(tenant_id)
+                    .bind(end.1),
+                )
                 .await?;
             if found.is_none() {
                 return Err(Invalid::one(field, "No such record in this organisation").into());
@@ -437,19 +548,22 @@ impl Store {
                 .bind(now_micros()),
             )
             .await?;
-        self.journal(&mut tx, Change {
-            tenant_id,
-            actor,
-            action: Action::Create,
-            record_type: "link",
-            record_id: id,
-            before: None,
-            after: Some(serde_json::json!({
-                "kind": kind.as_str(),
-                "source": format!("{}:{}", source.0.as_str(), source.1),
-                "target": format!("{}:{}", target.0.as_str(), target.1),
-            })),
-        })
+        self.journal(
+            &mut tx,
+            Change {
+                tenant_id,
+                actor,
+                action: Action::Create,
+                record_type: "link",
+                record_id: id,
+                before: None,
+                after: Some(serde_json::json!({
+                    "kind": kind.as_str(),
+                    "source": format!("{}:{}", source.0.as_str(), source.1),
+                    "target": format!("{}:{}", target.0.as_str(), target.1),
+                })),
+            },
+        )
         .await?;
         tx.commit().await?;
         Ok(id)
@@ -479,13 +593,29 @@ impl Store {
         let mut links = Vec::with_capacity(rows.len());
         for r in rows {
             let outgoing = r.source_type == record.0.as_str() && r.source_id == record.1;
-            let (other_type, other_id) = if outgoing { (r.target_type, r.target_id) } else { (r.source_type, r.source_id) };
-            let (Some(kind), Some(other_kind)) = (LinkKind::parse(&r.kind), RecordKind::parse(&other_type)) else {
-                return Err(StoreError::Corrupt(format!("link {} has an unknown kind", r.id)));
+            let (other_type, other_id) = if outgoing {
+                (r.target_type, r.target_id)
+            } else {
+                (r.source_type, r.source_id)
+            };
+            let (Some(kind), Some(other_kind)) =
+                (LinkKind::parse(&r.kind), RecordKind::parse(&other_type))
+            else {
+                return Err(StoreError::Corrupt(format!(
+                    "link {} has an unknown kind",
+                    r.id
+                )));
             };
             let (number, title): (i64, String) = self
                 .db
-                .fetch_one(sql(format!("SELECT number, title FROM {} WHERE tenant_id = $1 AND id = $2", table(other_kind))).bind(tenant_id).bind(other_id))
+                .fetch_one(
+                    sql(format!(
+                        "SELECT number, title FROM {} WHERE tenant_id = $1 AND id = $2",
+                        table(other_kind)
+                    ))
+                    .bind(tenant_id)
+                    .bind(other_id),
+                )
                 .await?;
             links.push(Link {
                 id: r.id,
@@ -502,7 +632,12 @@ impl Store {
 
     /// Services with at least `threshold` incidents opened since `since_micros` and no open
     /// problem: what the problem manager should look at.
-    pub async fn problem_candidates(&self, tenant_id: i64, threshold: i64, since_micros: i64) -> StoreResult<Vec<Candidate>> {
+    pub async fn problem_candidates(
+        &self,
+        tenant_id: i64,
+        threshold: i64,
+        since_micros: i64,
+    ) -> StoreResult<Vec<Candidate>> {
         self.db
             .fetch_all(
                 sql("SELECT i.service_id, COUNT(*) AS incidents FROM incidents i \
@@ -521,17 +656,27 @@ impl Store {
 impl Store {
     /// Merges a duplicate incident into the one it duplicates: the conversation moves over, the
     /// duplicate is cancelled with resolution code `duplicate`, and both stay linked.
-    pub async fn merge_incident(&self, tenant_id: i64, duplicate_id: i64, into_id: i64, actor: &Actor) -> StoreResult<()> {
+    pub async fn merge_incident(
+        &self,
+        tenant_id: i64,
+        duplicate_id: i64,
+        into_id: i64,
+        actor: &Actor,
+    ) -> StoreResult<()> {
         use crate::incident::Incident;
         let select = |id: i64| {
-            sql("SELECT number, status FROM incidents WHERE tenant_id = $1 AND id = $2").bind(tenant_id).bind(id)
+            sql("SELECT number, status FROM incidents WHERE tenant_id = $1 AND id = $2")
+                .bind(tenant_id)
+                .bind(id)
         };
         let mut tx = self.db.begin().await?;
         let (dup_number, dup_status): (i64, String) = tx.fetch_one(select(duplicate_id)).await?;
         let (into_number, into_status): (i64, String) = tx.fetch_one(select(into_id)).await?;
         let terminal = |s: &str| matches!(s, "closed" | "cancelled");
         if terminal(&dup_status) || terminal(&into_status) {
-            return Err(StoreError::Conflict("Closed or cancelled incidents cannot be merged".into()));
+            return Err(StoreError::Conflict(
+                "Closed or cancelled incidents cannot be merged".into(),
+            ));
         }
         let moved = tx
             .execute(
@@ -560,18 +705,21 @@ impl Store {
             .bind(now),
         )
         .await?;
-        self.journal(&mut tx, Change {
-            tenant_id,
-            actor,
-            action: Action::Update,
-            record_type: Incident::KIND,
-            record_id: duplicate_id,
-            before: Some(serde_json::json!({ "status": dup_status })),
-            after: Some(serde_json::json!({
-                "status": "cancelled", "resolution_code": "duplicate",
-                "merged_into": format!("INC-{into_number}"), "comments_moved": moved,
-            })),
-        })
+        self.journal(
+            &mut tx,
+            Change {
+                tenant_id,
+                actor,
+                action: Action::Update,
+                record_type: Incident::KIND,
+                record_id: duplicate_id,
+                before: Some(serde_json::json!({ "status": dup_status })),
+                after: Some(serde_json::json!({
+                    "status": "cancelled", "resolution_code": "duplicate",
+                    "merged_into": format!("INC-{into_number}"), "comments_moved": moved,
+                })),
+            },
+        )
         .await?;
         self.journal(&mut tx, Change {
             tenant_id,

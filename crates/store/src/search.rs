@@ -5,34 +5,71 @@
 use crate::db::{Sql, Tx, sql};
 use crate::{Backend, StoreResult};
 
-/// Rebuilds the search entry of one incident from its current title, description and comments.
-pub(crate) async fn reindex_incident(tx: &mut Tx, id: i64) -> StoreResult<()> {
+/// What one kind of record puts in its search entry: SQL expressions over the row `t`.
+struct Indexed {
+    table: &'static str,
+    title: &'static str,
+    /// The body, once per backend (their string aggregates differ).
+    body_sqlite: &'static str,
+    body_postgres: &'static str,
+}
+
+const INCIDENTS: Indexed = Indexed {
+    table: "incidents",
+    title: "t.title",
+    body_sqlite: "t.description || ' ' || COALESCE((SELECT group_concat(c.body, ' ') FROM comments c \
+                  WHERE c.tenant_id = t.tenant_id AND c.record_type = 'incident' AND c.record_id = t.id), '')",
+    body_postgres: "t.description || ' ' || COALESCE((SELECT string_agg(c.body, ' ') FROM comments c \
+                    WHERE c.tenant_id = t.tenant_id AND c.record_type = 'incident' AND c.record_id = t.id), '')",
+};
+
+const KNOWN_ERRORS: Indexed = Indexed {
+    table: "known_errors",
+    title: "t.title",
+    body_sqlite: "t.symptoms || ' ' || t.root_cause || ' ' || t.workaround",
+    body_postgres: "t.symptoms || ' ' || t.root_cause || ' ' || t.workaround",
+};
+
+/// Rebuilds one record's search entry from its current content, inside the caller's transaction.
+async fn reindex(tx: &mut Tx, what: &Indexed, id: i64) -> StoreResult<()> {
+    let Indexed {
+        table,
+        title,
+        body_sqlite,
+        body_postgres,
+    } = what;
     match tx.backend() {
         Backend::Sqlite => {
-            tx.execute(sql("DELETE FROM incidents_fts WHERE rowid = $1").bind(id))
+            tx.execute(sql(format!("DELETE FROM {table}_fts WHERE rowid = $1")).bind(id))
                 .await?;
             tx.execute(
-                sql("INSERT INTO incidents_fts (rowid, title, body) \
-                     SELECT i.id, i.title, i.description || ' ' || COALESCE((SELECT group_concat(c.body, ' ') FROM comments c \
-                       WHERE c.tenant_id = i.tenant_id AND c.record_type = 'incident' AND c.record_id = i.id), '') \
-                     FROM incidents i WHERE i.id = $1")
-                .bind(id),
+                sql(format!("INSERT INTO {table}_fts (rowid, title, body) SELECT t.id, {title}, {body_sqlite} FROM {table} t WHERE t.id = $1"))
+                    .bind(id),
             )
             .await?;
         }
         Backend::Postgres => {
             tx.execute(
-                sql("UPDATE incidents i SET search = \
-                       setweight(to_tsvector('english', i.title), 'A') || \
-                       to_tsvector('english', i.description || ' ' || COALESCE((SELECT string_agg(c.body, ' ') FROM comments c \
-                         WHERE c.tenant_id = i.tenant_id AND c.record_type = 'incident' AND c.record_id = i.id), '')) \
-                     WHERE i.id = $1")
+                sql(format!(
+                    "UPDATE {table} t SET search = setweight(to_tsvector('english', {title}), 'A') || \
+                     to_tsvector('english', {body_postgres}) WHERE t.id = $1"
+                ))
                 .bind(id),
             )
             .await?;
         }
     }
     Ok(())
+}
+
+/// Rebuilds the search entry of one incident from its title, description and comments.
+pub(crate) async fn reindex_incident(tx: &mut Tx, id: i64) -> StoreResult<()> {
+    reindex(tx, &INCIDENTS, id).await
+}
+
+/// Rebuilds the search entry of one known error from its title, symptoms, cause and workaround.
+pub(crate) async fn reindex_known_error(tx: &mut Tx, id: i64) -> StoreResult<()> {
+    reindex(tx, &KNOWN_ERRORS, id).await
 }
 
 /// Words of a query, stripped of anything a query language could read as syntax.
@@ -54,10 +91,20 @@ pub(crate) fn matching(backend: Backend, q: Sql, table: &str, query: &str) -> Sq
     }
     match backend {
         Backend::Sqlite => {
-            let fts = words.iter().map(|w| format!("\"{w}\"")).collect::<Vec<_>>().join(" ");
-            q.push_bound(&format!(" AND id IN (SELECT rowid FROM {table}_fts WHERE {table}_fts MATCH {{}})"), fts)
+            let fts = words
+                .iter()
+                .map(|w| format!("\"{w}\""))
+                .collect::<Vec<_>>()
+                .join(" ");
+            q.push_bound(
+                &format!(" AND id IN (SELECT rowid FROM {table}_fts WHERE {table}_fts MATCH {{}})"),
+                fts,
+            )
         }
-        Backend::Postgres => q.push_bound(" AND search @@ plainto_tsquery('english', {})", words.join(" ")),
+        Backend::Postgres => q.push_bound(
+            " AND search @@ plainto_tsquery('english', {})",
+            words.join(" "),
+        ),
     }
 }
 
@@ -73,28 +120,4 @@ mod tests {
         );
         assert!(words("*** ---").is_empty());
     }
-}
-
-/// Rebuilds the search entry of one known error from its title, symptoms, cause and workaround.
-pub(crate) async fn reindex_known_error(tx: &mut Tx, id: i64) -> StoreResult<()> {
-    match tx.backend() {
-        Backend::Sqlite => {
-            tx.execute(sql("DELETE FROM known_errors_fts WHERE rowid = $1").bind(id)).await?;
-            tx.execute(
-                sql("INSERT INTO known_errors_fts (rowid, title, body) \
-                     SELECT id, title, symptoms || ' ' || root_cause || ' ' || workaround FROM known_errors WHERE id = $1")
-                .bind(id),
-            )
-            .await?;
-        }
-        Backend::Postgres => {
-            tx.execute(
-                sql("UPDATE known_errors SET search = setweight(to_tsvector('english', title), 'A') || \
-                     to_tsvector('english', symptoms || ' ' || root_cause || ' ' || workaround) WHERE id = $1")
-                .bind(id),
-            )
-            .await?;
-        }
-    }
-    Ok(())
 }

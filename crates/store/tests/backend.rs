@@ -1382,68 +1382,189 @@ mod problems {
         }
     }
 
-    both_backends!(a_known_error_appears_once_with_the_workaround, |store: Store| async move {
-        let t = tenant(&store, "A").await;
-        let p = store.create_problem(t.id, &problem("Mailbox sync stalls"), &Actor::cli()).await.expect("problem");
-        assert_eq!(p.key(), "PRB-1");
-        let mut f = ProblemFields::from(&p);
-        f.status = ProblemStatus::Investigating;
-        let p = store.update_problem(t.id, p.id, p.updated_at, &f, &Actor::cli()).await.expect("investigate");
-        f.status = ProblemStatus::KnownError;
-        f.root_cause = "Memory leak in the sync agent".into();
-        f.workaround = "Restart the sync agent".into();
-        let p = store.update_problem(t.id, p.id, p.updated_at, &f, &Actor::cli()).await.expect("known error");
-        let ke = store.known_error_of(t.id, p.id).await.expect("lookup").expect("created");
-        assert_eq!((ke.key(), ke.workaround.as_str()), ("KE-1".into(), "Restart the sync agent"));
-        let page = PageRequest::default();
-        let found = store.known_errors(t.id, Some("restarting agents"), true, &page).await.expect("search");
-        assert_eq!(found.items.iter().map(KnownError::key).collect::<Vec<_>>(), ["KE-1"]);
-        let stale = store.update_problem(t.id, p.id, 0, &f, &Actor::cli()).await;
-        assert!(matches!(stale, Err(StoreError::Conflict(_))));
-        store.update_known_error(t.id, ke.id, ("Sync stalls", "Mail stops arriving", "Restart", false), &Actor::cli()).await.expect("retire");
-        assert!(store.known_errors(t.id, None, true, &page).await.expect("active").items.is_empty());
-        assert!(store.verify_journal().await.expect("verify").is_ok());
-    });
+    both_backends!(
+        a_known_error_appears_once_with_the_workaround,
+        |store: Store| async move {
+            let t = tenant(&store, "A").await;
+            let p = store
+                .create_problem(t.id, &problem("Mailbox sync stalls"), &Actor::cli())
+                .await
+                .expect("problem");
+            assert_eq!(p.key(), "PRB-1");
+            let mut f = ProblemFields::from(&p);
+            f.status = ProblemStatus::Investigating;
+            let p = store
+                .update_problem(t.id, p.id, p.updated_at, &f, &Actor::cli())
+                .await
+                .expect("investigate");
+            f.status = ProblemStatus::KnownError;
+            f.root_cause = "Memory leak in the sync agent".into();
+            f.workaround = "Restart the sync agent".into();
+            let p = store
+                .update_problem(t.id, p.id, p.updated_at, &f, &Actor::cli())
+                .await
+                .expect("known error");
+            let ke = store
+                .known_error_of(t.id, p.id)
+                .await
+                .expect("lookup")
+                .expect("created");
+            assert_eq!(
+                (ke.key(), ke.workaround.as_str()),
+                ("KE-1".into(), "Restart the sync agent")
+            );
+            let page = PageRequest::default();
+            let found = store
+                .known_errors(t.id, Some("restarting agents"), true, &page)
+                .await
+                .expect("search");
+            assert_eq!(
+                found.items.iter().map(KnownError::key).collect::<Vec<_>>(),
+                ["KE-1"]
+            );
+            let stale = store.update_problem(t.id, p.id, 0, &f, &Actor::cli()).await;
+            assert!(matches!(stale, Err(StoreError::Conflict(_))));
+            store
+                .update_known_error(
+                    t.id,
+                    ke.id,
+                    ("Sync stalls", "Mail stops arriving", "Restart", false),
+                    &Actor::cli(),
+                )
+                .await
+                .expect("retire");
+            assert!(
+                store
+                    .known_errors(t.id, None, true, &page)
+                    .await
+                    .expect("active")
+                    .items
+                    .is_empty()
+            );
+            assert!(store.verify_journal().await.expect("verify").is_ok());
+        }
+    );
 
     use steward_store::problem::KnownError;
 
     both_backends!(links_read_from_both_ends, |store: Store| async move {
         let t = tenant(&store, "A").await;
-        let inc = store.create_incident(t.id, &incident("Mail slow", ""), &Actor::cli()).await.expect("incident");
-        let p = store.create_problem(t.id, &problem("Mail server overloaded"), &Actor::cli()).await.expect("problem");
-        let id = store.link(t.id, LinkKind::CausedBy, (RecordKind::Incident, inc.id), (RecordKind::Problem, p.id), &Actor::cli()).await.expect("link");
-        let again = store.link(t.id, LinkKind::CausedBy, (RecordKind::Incident, inc.id), (RecordKind::Problem, p.id), &Actor::cli()).await.expect("again");
+        let inc = store
+            .create_incident(t.id, &incident("Mail slow", ""), &Actor::cli())
+            .await
+            .expect("incident");
+        let p = store
+            .create_problem(t.id, &problem("Mail server overloaded"), &Actor::cli())
+            .await
+            .expect("problem");
+        let id = store
+            .link(
+                t.id,
+                LinkKind::CausedBy,
+                (RecordKind::Incident, inc.id),
+                (RecordKind::Problem, p.id),
+                &Actor::cli(),
+            )
+            .await
+            .expect("link");
+        let again = store
+            .link(
+                t.id,
+                LinkKind::CausedBy,
+                (RecordKind::Incident, inc.id),
+                (RecordKind::Problem, p.id),
+                &Actor::cli(),
+            )
+            .await
+            .expect("again");
         assert_eq!(id, again, "linking twice keeps one link");
-        let from_incident = store.links(t.id, (RecordKind::Incident, inc.id)).await.expect("links");
+        let from_incident = store
+            .links(t.id, (RecordKind::Incident, inc.id))
+            .await
+            .expect("links");
         assert_eq!(from_incident.len(), 1);
         assert!(from_incident[0].outgoing);
         assert_eq!(from_incident[0].other_key, "PRB-1");
-        let from_problem = store.links(t.id, (RecordKind::Problem, p.id)).await.expect("links");
-        assert_eq!((from_problem[0].outgoing, from_problem[0].other_key.as_str()), (false, "INC-1"));
+        let from_problem = store
+            .links(t.id, (RecordKind::Problem, p.id))
+            .await
+            .expect("links");
+        assert_eq!(
+            (from_problem[0].outgoing, from_problem[0].other_key.as_str()),
+            (false, "INC-1")
+        );
         let other = tenant(&store, "B").await;
-        let err = store.link(other.id, LinkKind::Related, (RecordKind::Incident, inc.id), (RecordKind::Problem, p.id), &Actor::cli()).await;
-        assert!(matches!(err, Err(StoreError::Invalid(_))), "links never cross tenants");
+        let err = store
+            .link(
+                other.id,
+                LinkKind::Related,
+                (RecordKind::Incident, inc.id),
+                (RecordKind::Problem, p.id),
+                &Actor::cli(),
+            )
+            .await;
+        assert!(
+            matches!(err, Err(StoreError::Invalid(_))),
+            "links never cross tenants"
+        );
     });
 
-    both_backends!(repeated_incidents_suggest_a_problem, |store: Store| async move {
-        let t = tenant(&store, "A").await;
-        let mail = store.create_service(t.id, &service("Mail"), &Actor::cli()).await.expect("service");
-        let wifi = store.create_service(t.id, &service("Wi-Fi"), &Actor::cli()).await.expect("service");
-        for (svc, n) in [(mail.id, 3), (wifi.id, 1)] {
-            for i in 0..n {
-                let mut f = incident(&format!("Trouble {i}"), "");
-                f.service_id = Some(svc);
-                store.create_incident(t.id, &f, &Actor::cli()).await.expect("incident");
+    both_backends!(
+        repeated_incidents_suggest_a_problem,
+        |store: Store| async move {
+            let t = tenant(&store, "A").await;
+            let mail = store
+                .create_service(t.id, &service("Mail"), &Actor::cli())
+                .await
+                .expect("service");
+            let wifi = store
+                .create_service(t.id, &service("Wi-Fi"), &Actor::cli())
+                .await
+                .expect("service");
+            for (svc, n) in [(mail.id, 3), (wifi.id, 1)] {
+                for i in 0..n {
+                    let mut f = incident(&format!("Trouble {i}"), "");
+                    f.service_id = Some(svc);
+                    store
+                        .create_incident(t.id, &f, &Actor::cli())
+                        .await
+                        .expect("incident");
+                }
             }
+            let candidates = store
+                .problem_candidates(t.id, 3, 0)
+                .await
+                .expect("candidates");
+            assert_eq!(
+                candidates
+                    .iter()
+                    .map(|c| (c.service_id, c.incidents))
+                    .collect::<Vec<_>>(),
+                [(mail.id, 3)]
+            );
+            let mut p = problem("Mail keeps failing");
+            p.service_id = Some(mail.id);
+            store
+                .create_problem(t.id, &p, &Actor::cli())
+                .await
+                .expect("problem");
+            assert!(
+                store
+                    .problem_candidates(t.id, 3, 0)
+                    .await
+                    .expect("candidates")
+                    .is_empty(),
+                "an open problem answers the candidate"
+            );
+            assert!(
+                store
+                    .problem_candidates(t.id, 3, steward_store::now_micros())
+                    .await
+                    .expect("window")
+                    .is_empty()
+            );
         }
-        let candidates = store.problem_candidates(t.id, 3, 0).await.expect("candidates");
-        assert_eq!(candidates.iter().map(|c| (c.service_id, c.incidents)).collect::<Vec<_>>(), [(mail.id, 3)]);
-        let mut p = problem("Mail keeps failing");
-        p.service_id = Some(mail.id);
-        store.create_problem(t.id, &p, &Actor::cli()).await.expect("problem");
-        assert!(store.problem_candidates(t.id, 3, 0).await.expect("candidates").is_empty(), "an open problem answers the candidate");
-        assert!(store.problem_candidates(t.id, 3, steward_store::now_micros()).await.expect("window").is_empty());
-    });
+    );
 }
 
 mod merging {
@@ -1452,20 +1573,49 @@ mod merging {
     use steward_domain::incident::Status;
     use steward_domain::problem::RecordKind;
 
-    both_backends!(merging_moves_the_conversation_and_cancels_the_duplicate, |store: Store| async move {
-        let t = tenant(&store, "A").await;
-        let keep = store.create_incident(t.id, &incident("Printer jammed", ""), &Actor::cli()).await.expect("keep");
-        let dup = store.create_incident(t.id, &incident("Printer jammed again", ""), &Actor::cli()).await.expect("dup");
-        store.add_incident_comment(t.id, dup.id, "Tray 2 this time", true, false, &Actor::cli()).await.expect("comment");
-        store.merge_incident(t.id, dup.id, keep.id, &Actor::cli()).await.expect("merge");
-        let dup = store.incident(t.id, dup.id).await.expect("dup");
-        assert_eq!((dup.status, dup.resolution_code.as_deref()), (Status::Cancelled, Some("duplicate")));
-        let moved = store.incident_comments(t.id, keep.id, false).await.expect("comments");
-        assert_eq!(moved.iter().map(|c| c.body.as_str()).collect::<Vec<_>>(), ["Tray 2 this time"]);
-        let links = store.links(t.id, (RecordKind::Incident, keep.id)).await.expect("links");
-        assert_eq!(links[0].other_key, dup.key());
-        let again = store.merge_incident(t.id, dup.id, keep.id, &Actor::cli()).await;
-        assert!(matches!(again, Err(StoreError::Conflict(_))));
-        assert!(store.verify_journal().await.expect("verify").is_ok());
-    });
+    both_backends!(
+        merging_moves_the_conversation_and_cancels_the_duplicate,
+        |store: Store| async move {
+            let t = tenant(&store, "A").await;
+            let keep = store
+                .create_incident(t.id, &incident("Printer jammed", ""), &Actor::cli())
+                .await
+                .expect("keep");
+            let dup = store
+                .create_incident(t.id, &incident("Printer jammed again", ""), &Actor::cli())
+                .await
+                .expect("dup");
+            store
+                .add_incident_comment(t.id, dup.id, "Tray 2 this time", true, false, &Actor::cli())
+                .await
+                .expect("comment");
+            store
+                .merge_incident(t.id, dup.id, keep.id, &Actor::cli())
+                .await
+                .expect("merge");
+            let dup = store.incident(t.id, dup.id).await.expect("dup");
+            assert_eq!(
+                (dup.status, dup.resolution_code.as_deref()),
+                (Status::Cancelled, Some("duplicate"))
+            );
+            let moved = store
+                .incident_comments(t.id, keep.id, false)
+                .await
+                .expect("comments");
+            assert_eq!(
+                moved.iter().map(|c| c.body.as_str()).collect::<Vec<_>>(),
+                ["Tray 2 this time"]
+            );
+            let links = store
+                .links(t.id, (RecordKind::Incident, keep.id))
+                .await
+                .expect("links");
+            assert_eq!(links[0].other_key, dup.key());
+            let again = store
+                .merge_incident(t.id, dup.id, keep.id, &Actor::cli())
+                .await;
+            assert!(matches!(again, Err(StoreError::Conflict(_))));
+            assert!(store.verify_journal().await.expect("verify").is_ok());
+        }
+    );
 }

@@ -725,13 +725,23 @@ async fn render_view(
     done: Option<&str>,
     status: StatusCode,
 ) -> UiResult {
-    let ViewExtras { action_form, reply_form, link_form, ke_q } = extras;
+    let ViewExtras {
+        action_form,
+        reply_form,
+        link_form,
+        ke_q,
+    } = extras;
     let incident = find(state, who, key).await?;
     let ke_rows = if ke_q.trim().is_empty() {
         Vec::new()
     } else {
-        let page = PageRequest { limit: Some(10), cursor: None };
-        super::problems::known_error_rows(state, who, &ke_q, &page).await?.0
+        let page = PageRequest {
+            limit: Some(10),
+            cursor: None,
+        };
+        super::problems::known_error_rows(state, who, &ke_q, &page)
+            .await?
+            .0
     };
     let names = Names::load(state, who).await?;
     let requester = match (incident.requester_user_id, incident.requester_contact_id) {
@@ -779,7 +789,13 @@ async fn render_view(
         opened: when(incident.opened_at),
         first_response: incident.first_response_at.map_or_else(|| "—".into(), when),
         resolved: incident.resolved_at.map_or_else(|| "—".into(), when),
-        links: super::problems::link_rows(state, who, steward_domain::problem::RecordKind::Incident, &incident.key()).await?,
+        links: super::problems::link_rows(
+            state,
+            who,
+            steward_domain::problem::RecordKind::Incident,
+            &incident.key(),
+        )
+        .await?,
         link_action: format!("/incidents/{}/links", incident.key()),
         link_kinds: super::problems::link_kinds(link_form.value("kind")),
         link_form,
@@ -796,8 +812,19 @@ pub async fn view(
     Path(key): Path<String>,
     Query(q): Query<ViewQuery>,
 ) -> UiResult {
-    let extras = ViewExtras { ke_q: q.ke, ..Default::default() };
-    render_view(&state, &who, &key, extras, q.done.as_deref(), StatusCode::OK).await
+    let extras = ViewExtras {
+        ke_q: q.ke,
+        ..Default::default()
+    };
+    render_view(
+        &state,
+        &who,
+        &key,
+        extras,
+        q.done.as_deref(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -818,8 +845,19 @@ pub async fn link(
     match super::problems::link_from_form(&state, &who, RecordKind::Incident, &key, &form).await {
         Ok(()) => Ok(Redirect::to(&format!("/incidents/{key}?done=saved")).into_response()),
         Err(Ok(link_form)) => {
-            let extras = ViewExtras { link_form, ..Default::default() };
-            render_view(&state, &who, &key, extras, None, StatusCode::UNPROCESSABLE_ENTITY).await
+            let extras = ViewExtras {
+                link_form,
+                ..Default::default()
+            };
+            render_view(
+                &state,
+                &who,
+                &key,
+                extras,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
         Err(Err(e)) => Err(e),
     }
@@ -871,7 +909,10 @@ pub async fn set_status(
                 }
             };
             let status = e.status();
-            let extras = ViewExtras { action_form: FormState::default().rejected(invalid), ..Default::default() };
+            let extras = ViewExtras {
+                action_form: FormState::default().rejected(invalid),
+                ..Default::default()
+            };
             render_view(&state, &who, &key, extras, None, status).await
         }
         Err(e) => Err(e.into()),
@@ -904,8 +945,19 @@ pub async fn reply(
             let invalid = field_errors(e)?;
             let reply_form = FormState::with(&[("body", &form.body)]).rejected(invalid);
             if who.can(Permission::RecordsRead) {
-                let extras = ViewExtras { reply_form, ..Default::default() };
-                render_view(&state, &who, &key, extras, None, StatusCode::UNPROCESSABLE_ENTITY).await
+                let extras = ViewExtras {
+                    reply_form,
+                    ..Default::default()
+                };
+                render_view(
+                    &state,
+                    &who,
+                    &key,
+                    extras,
+                    None,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await
             } else {
                 super::portal::render_record(
                     &state,

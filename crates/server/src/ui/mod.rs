@@ -75,7 +75,10 @@ pub fn router() -> Router<AppState> {
         .route("/incidents/{key}/links", post(incidents::link))
         .route("/problems", get(problems::list).post(problems::create))
         .route("/problems/new", get(problems::new_form))
-        .route("/problems/{key}", get(problems::view).post(problems::update))
+        .route(
+            "/problems/{key}",
+            get(problems::view).post(problems::update),
+        )
         .route("/problems/{key}/links", post(problems::link))
         .route("/known-errors", get(problems::known_errors))
         .route("/portal", get(portal::home).post(portal::report))

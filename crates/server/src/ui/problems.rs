@@ -2,7 +2,10 @@
 
 use super::{Chrome, FormState, Opt, UiError, UiResult, next_link, options};
 use crate::AppState;
-use crate::api::problems::{LinkCreate, LinkOut, ProblemCreate, ProblemPatch, add_link, change_problem, find_problem, links_of, open_problem};
+use crate::api::problems::{
+    LinkCreate, LinkOut, ProblemCreate, ProblemPatch, add_link, change_problem, find_problem,
+    links_of, open_problem,
+};
 use crate::auth::{Can, Principal, perm};
 use askama::Template;
 use askama_web::WebTemplate;
@@ -40,7 +43,12 @@ fn relation(kind: LinkKind, outgoing: bool) -> &'static str {
 }
 
 /// The rows of a record's links panel.
-pub async fn link_rows(state: &AppState, who: &Principal, kind: RecordKind, key: &str) -> Result<Vec<LinkRow>, UiError> {
+pub async fn link_rows(
+    state: &AppState,
+    who: &Principal,
+    kind: RecordKind,
+    key: &str,
+) -> Result<Vec<LinkRow>, UiError> {
     let links: Vec<LinkOut> = links_of(state, who, kind, key).await?;
     Ok(links
         .into_iter()
@@ -51,7 +59,12 @@ pub async fn link_rows(state: &AppState, who: &Principal, kind: RecordKind, key:
                 Some((RecordKind::Problem, _)) => format!("/problems/{other}"),
                 _ => format!("/incidents/{other}"),
             };
-            LinkRow { relation: relation(l.kind, outgoing), key: other, title: l.title, href }
+            LinkRow {
+                relation: relation(l.kind, outgoing),
+                key: other,
+                title: l.title,
+                href,
+            }
         })
         .collect())
 }
@@ -63,7 +76,12 @@ pub fn link_kinds(current: &str) -> Vec<Opt> {
         ("parent_of", "parent of"),
         ("duplicate_of", "duplicate of (merge into)"),
     ];
-    options(choices.into_iter().map(|(v, l)| (v.to_owned(), l.to_owned())), current)
+    options(
+        choices
+            .into_iter()
+            .map(|(v, l)| (v.to_owned(), l.to_owned())),
+        current,
+    )
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -74,16 +92,36 @@ pub struct LinkForm {
 }
 
 /// Adds a link from the form on a record page; errors come back as field messages.
-pub async fn link_from_form(state: &AppState, who: &Principal, kind: RecordKind, key: &str, form: &LinkForm) -> Result<(), Result<FormState, UiError>> {
+pub async fn link_from_form(
+    state: &AppState,
+    who: &Principal,
+    kind: RecordKind,
+    key: &str,
+    form: &LinkForm,
+) -> Result<(), Result<FormState, UiError>> {
     let values = FormState::with(&[("kind", &form.kind), ("target", &form.target)]);
     let Some(link_kind) = LinkKind::parse(&form.kind) else {
-        return Err(Ok(values.rejected(Invalid::one("kind", "Choose a link type"))));
+        return Err(Ok(
+            values.rejected(Invalid::one("kind", "Choose a link type"))
+        ));
     };
-    let body = LinkCreate { kind: link_kind, target: form.target.trim().to_owned() };
+    let body = LinkCreate {
+        kind: link_kind,
+        target: form.target.trim().to_owned(),
+    };
     match add_link(state, who, kind, key, body).await {
         Ok(()) => Ok(()),
-        Err(e) if e.status() == StatusCode::UNPROCESSABLE_ENTITY || e.status() == StatusCode::CONFLICT => {
-            let invalid = if e.field_errors().is_empty() { Invalid::one("target", e.detail()) } else { Invalid { errors: e.field_errors().to_vec() } };
+        Err(e)
+            if e.status() == StatusCode::UNPROCESSABLE_ENTITY
+                || e.status() == StatusCode::CONFLICT =>
+        {
+            let invalid = if e.field_errors().is_empty() {
+                Invalid::one("target", e.detail())
+            } else {
+                Invalid {
+                    errors: e.field_errors().to_vec(),
+                }
+            };
             Err(Ok(values.rejected(invalid)))
         }
         Err(e) => Err(Err(e.into())),
@@ -123,18 +161,42 @@ pub struct ListQuery {
 }
 
 async fn service_names(state: &AppState, who: &Principal) -> Result<Vec<(i64, String)>, UiError> {
-    let all = PageRequest { limit: Some(500), cursor: None };
-    Ok(state.store.services(who.tenant_id(), &Default::default(), &all).await?.items.into_iter().map(|s| (s.id, s.name)).collect())
+    let all = PageRequest {
+        limit: Some(500),
+        cursor: None,
+    };
+    Ok(state
+        .store
+        .services(who.tenant_id(), &Default::default(), &all)
+        .await?
+        .items
+        .into_iter()
+        .map(|s| (s.id, s.name))
+        .collect())
 }
 
 fn name_of(names: &[(i64, String)], id: Option<i64>) -> String {
-    id.and_then(|id| names.iter().find(|(i, _)| *i == id)).map_or_else(|| "—".to_owned(), |(_, n)| n.clone())
+    id.and_then(|id| names.iter().find(|(i, _)| *i == id))
+        .map_or_else(|| "—".to_owned(), |(_, n)| n.clone())
 }
 
-pub async fn list(State(state): State<AppState>, who: Can<perm::RecordsRead>, Query(q): Query<ListQuery>) -> UiResult {
-    let page = PageRequest { limit: Some(50), cursor: q.cursor };
-    let found = match state.store.problems(who.tenant_id(), &ProblemFilter::default(), &page).await {
-        Err(steward_store::StoreError::Invalid(_)) => return Ok(Redirect::to("/problems").into_response()),
+pub async fn list(
+    State(state): State<AppState>,
+    who: Can<perm::RecordsRead>,
+    Query(q): Query<ListQuery>,
+) -> UiResult {
+    let page = PageRequest {
+        limit: Some(50),
+        cursor: q.cursor,
+    };
+    let found = match state
+        .store
+        .problems(who.tenant_id(), &ProblemFilter::default(), &page)
+        .await
+    {
+        Err(steward_store::StoreError::Invalid(_)) => {
+            return Ok(Redirect::to("/problems").into_response());
+        }
         other => other?,
     };
     let names = service_names(&state, &who).await?;
@@ -156,11 +218,24 @@ pub async fn list(State(state): State<AppState>, who: Can<perm::RecordsRead>, Qu
         .problem_candidates(who.tenant_id(), 3, week_ago)
         .await?
         .into_iter()
-        .map(|c| CandidateRow { service: name_of(&names, Some(c.service_id)), service_id: c.service_id, incidents: c.incidents })
+        .map(|c| CandidateRow {
+            service: name_of(&names, Some(c.service_id)),
+            service_id: c.service_id,
+            incidents: c.incidents,
+        })
         .collect();
-    let chrome = Chrome::new(&state, &who, "/problems").await.with_notice(q.done.as_deref());
+    let chrome = Chrome::new(&state, &who, "/problems")
+        .await
+        .with_notice(q.done.as_deref());
     let next = next_link("/problems", &[], found.next_cursor);
-    Ok(ListPage { chrome, rows, candidates, next, can_write: who.can(Permission::RecordsWrite) }.into_response())
+    Ok(ListPage {
+        chrome,
+        rows,
+        candidates,
+        next,
+        can_write: who.can(Permission::RecordsWrite),
+    }
+    .into_response())
 }
 
 #[derive(Template, WebTemplate)]
@@ -219,16 +294,33 @@ impl ProblemForm {
             urgency: level(&self.urgency, "urgency", &mut errors),
             service_id,
             assignee_id: None,
-            incidents: self.incidents.split([',', ' ']).map(str::trim).filter(|k| !k.is_empty()).map(str::to_owned).collect(),
+            incidents: self
+                .incidents
+                .split([',', ' '])
+                .map(str::trim)
+                .filter(|k| !k.is_empty())
+                .map(str::to_owned)
+                .collect(),
         };
         errors.into_result(body)
     }
 }
 
-async fn render_form(state: &AppState, who: &Principal, form: FormState, status: StatusCode) -> UiResult {
-    let levels = || Level::ALL.iter().rev().map(|l| (l.to_string(), l.to_string()));
+async fn render_form(
+    state: &AppState,
+    who: &Principal,
+    form: FormState,
+    status: StatusCode,
+) -> UiResult {
+    let levels = || {
+        Level::ALL
+            .iter()
+            .rev()
+            .map(|l| (l.to_string(), l.to_string()))
+    };
     let names = service_names(state, who).await?;
-    let services = std::iter::once((String::new(), "— none —".to_owned())).chain(names.into_iter().map(|(id, n)| (id.to_string(), n)));
+    let services = std::iter::once((String::new(), "— none —".to_owned()))
+        .chain(names.into_iter().map(|(id, n)| (id.to_string(), n)));
     let page = FormPage {
         chrome: Chrome::new(state, who, "/problems").await,
         impact: options(levels(), form.value("impact")),
@@ -246,21 +338,49 @@ pub struct NewQuery {
     incidents: String,
 }
 
-pub async fn new_form(State(state): State<AppState>, who: Can<perm::RecordsWrite>, Query(q): Query<NewQuery>) -> UiResult {
-    let form = ProblemForm { impact: "medium".into(), urgency: "medium".into(), service_id: q.service_id, incidents: q.incidents, ..Default::default() };
+pub async fn new_form(
+    State(state): State<AppState>,
+    who: Can<perm::RecordsWrite>,
+    Query(q): Query<NewQuery>,
+) -> UiResult {
+    let form = ProblemForm {
+        impact: "medium".into(),
+        urgency: "medium".into(),
+        service_id: q.service_id,
+        incidents: q.incidents,
+        ..Default::default()
+    };
     render_form(&state, &who, form.state(), StatusCode::OK).await
 }
 
-pub async fn create(State(state): State<AppState>, who: Can<perm::RecordsWrite>, Form(form): Form<ProblemForm>) -> UiResult {
+pub async fn create(
+    State(state): State<AppState>,
+    who: Can<perm::RecordsWrite>,
+    Form(form): Form<ProblemForm>,
+) -> UiResult {
     let result = match form.body() {
         Ok(body) => open_problem(&state, &who, body).await.map_err(|e| {
-            if e.status() == StatusCode::UNPROCESSABLE_ENTITY { Ok(Invalid { errors: e.field_errors().to_vec() }) } else { Err(UiError::from(e)) }
+            if e.status() == StatusCode::UNPROCESSABLE_ENTITY {
+                Ok(Invalid {
+                    errors: e.field_errors().to_vec(),
+                })
+            } else {
+                Err(UiError::from(e))
+            }
         }),
         Err(invalid) => Err(Ok(invalid)),
     };
     match result {
         Ok(p) => Ok(Redirect::to(&format!("/problems/{}?done=created", p.key())).into_response()),
-        Err(Ok(invalid)) => render_form(&state, &who, form.state().rejected(invalid), StatusCode::UNPROCESSABLE_ENTITY).await,
+        Err(Ok(invalid)) => {
+            render_form(
+                &state,
+                &who,
+                form.state().rejected(invalid),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
         Err(Err(e)) => Err(e),
     }
 }
@@ -294,11 +414,27 @@ fn transition_label(to: ProblemStatus) -> &'static str {
     }
 }
 
-async fn render_view(state: &AppState, who: &Principal, key: &str, form: Option<FormState>, link_form: FormState, done: Option<&str>, status: StatusCode) -> UiResult {
+async fn render_view(
+    state: &AppState,
+    who: &Principal,
+    key: &str,
+    form: Option<FormState>,
+    link_form: FormState,
+    done: Option<&str>,
+    status: StatusCode,
+) -> UiResult {
     let problem = find_problem(state, who, key).await?;
     let names = service_names(state, who).await?;
-    let ke = state.store.known_error_of(who.tenant_id(), problem.id).await?;
-    let form = form.unwrap_or_else(|| FormState::with(&[("root_cause", &problem.root_cause), ("workaround", &problem.workaround)]));
+    let ke = state
+        .store
+        .known_error_of(who.tenant_id(), problem.id)
+        .await?;
+    let form = form.unwrap_or_else(|| {
+        FormState::with(&[
+            ("root_cause", &problem.root_cause),
+            ("workaround", &problem.workaround),
+        ])
+    });
     let key = problem.key();
     let page = ViewPage {
         chrome: Chrome::new(state, who, "/problems").await.with_notice(done),
@@ -307,7 +443,12 @@ async fn render_view(state: &AppState, who: &Principal, key: &str, form: Option<
         link_kinds: link_kinds(link_form.value("kind")),
         link_form,
         terminal: problem.status.is_terminal(),
-        transitions: problem.status.next().iter().map(|s| (s.as_str(), transition_label(*s))).collect(),
+        transitions: problem
+            .status
+            .next()
+            .iter()
+            .map(|s| (s.as_str(), transition_label(*s)))
+            .collect(),
         form,
         service: name_of(&names, problem.service_id),
         known_error: ke.map_or_else(|| "—".to_owned(), |k| format!("{}: {}", k.key(), k.title)),
@@ -318,8 +459,22 @@ async fn render_view(state: &AppState, who: &Principal, key: &str, form: Option<
     Ok((status, page).into_response())
 }
 
-pub async fn view(State(state): State<AppState>, who: Can<perm::RecordsRead>, Path(key): Path<String>, Query(q): Query<ListQuery>) -> UiResult {
-    render_view(&state, &who, &key, None, FormState::default(), q.done.as_deref(), StatusCode::OK).await
+pub async fn view(
+    State(state): State<AppState>,
+    who: Can<perm::RecordsRead>,
+    Path(key): Path<String>,
+    Query(q): Query<ListQuery>,
+) -> UiResult {
+    render_view(
+        &state,
+        &who,
+        &key,
+        None,
+        FormState::default(),
+        q.done.as_deref(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -330,7 +485,12 @@ pub struct DiagnosisForm {
     status: String,
 }
 
-pub async fn update(State(state): State<AppState>, who: Can<perm::RecordsWrite>, Path(key): Path<String>, Form(form): Form<DiagnosisForm>) -> UiResult {
+pub async fn update(
+    State(state): State<AppState>,
+    who: Can<perm::RecordsWrite>,
+    Path(key): Path<String>,
+    Form(form): Form<DiagnosisForm>,
+) -> UiResult {
     let patch = ProblemPatch {
         title: None,
         description: None,
@@ -344,19 +504,57 @@ pub async fn update(State(state): State<AppState>, who: Can<perm::RecordsWrite>,
     };
     match change_problem(&state, &who, &key, patch).await {
         Ok(p) => Ok(Redirect::to(&format!("/problems/{}?done=saved", p.key())).into_response()),
-        Err(e) if e.status() == StatusCode::UNPROCESSABLE_ENTITY || e.status() == StatusCode::CONFLICT => {
-            let invalid = if e.field_errors().is_empty() { Invalid::one("status", e.detail()) } else { Invalid { errors: e.field_errors().to_vec() } };
-            let values = FormState::with(&[("root_cause", &form.root_cause), ("workaround", &form.workaround)]).rejected(invalid);
-            render_view(&state, &who, &key, Some(values), FormState::default(), None, e.status()).await
+        Err(e)
+            if e.status() == StatusCode::UNPROCESSABLE_ENTITY
+                || e.status() == StatusCode::CONFLICT =>
+        {
+            let invalid = if e.field_errors().is_empty() {
+                Invalid::one("status", e.detail())
+            } else {
+                Invalid {
+                    errors: e.field_errors().to_vec(),
+                }
+            };
+            let values = FormState::with(&[
+                ("root_cause", &form.root_cause),
+                ("workaround", &form.workaround),
+            ])
+            .rejected(invalid);
+            render_view(
+                &state,
+                &who,
+                &key,
+                Some(values),
+                FormState::default(),
+                None,
+                e.status(),
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }
 }
 
-pub async fn link(State(state): State<AppState>, who: Can<perm::RecordsWrite>, Path(key): Path<String>, Form(form): Form<LinkForm>) -> UiResult {
+pub async fn link(
+    State(state): State<AppState>,
+    who: Can<perm::RecordsWrite>,
+    Path(key): Path<String>,
+    Form(form): Form<LinkForm>,
+) -> UiResult {
     match link_from_form(&state, &who, RecordKind::Problem, &key, &form).await {
         Ok(()) => Ok(Redirect::to(&format!("/problems/{key}?done=saved")).into_response()),
-        Err(Ok(link_form)) => render_view(&state, &who, &key, None, link_form, None, StatusCode::UNPROCESSABLE_ENTITY).await,
+        Err(Ok(link_form)) => {
+            render_view(
+                &state,
+                &who,
+                &key,
+                None,
+                link_form,
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
         Err(Err(e)) => Err(e),
     }
 }
@@ -385,23 +583,58 @@ pub struct KnownErrorQuery {
 }
 
 /// Active known errors matching `q`, with their problem's key.
-pub async fn known_error_rows(state: &AppState, who: &Principal, q: &str, page: &PageRequest) -> Result<(Vec<KnownErrorRow>, Option<String>), UiError> {
-    let found = state.store.known_errors(who.tenant_id(), Some(q).filter(|t| !t.trim().is_empty()), true, page).await?;
+pub async fn known_error_rows(
+    state: &AppState,
+    who: &Principal,
+    q: &str,
+    page: &PageRequest,
+) -> Result<(Vec<KnownErrorRow>, Option<String>), UiError> {
+    let found = state
+        .store
+        .known_errors(
+            who.tenant_id(),
+            Some(q).filter(|t| !t.trim().is_empty()),
+            true,
+            page,
+        )
+        .await?;
     let mut rows = Vec::with_capacity(found.items.len());
     for k in found.items {
-        let problem = state.store.problem(who.tenant_id(), k.problem_id).await?.key();
-        rows.push(KnownErrorRow { key: k.key(), title: k.title, workaround: k.workaround, problem });
+        let problem = state
+            .store
+            .problem(who.tenant_id(), k.problem_id)
+            .await?
+            .key();
+        rows.push(KnownErrorRow {
+            key: k.key(),
+            title: k.title,
+            workaround: k.workaround,
+            problem,
+        });
     }
     Ok((rows, found.next_cursor))
 }
 
-pub async fn known_errors(State(state): State<AppState>, who: Can<perm::RecordsRead>, Query(q): Query<KnownErrorQuery>) -> UiResult {
-    let page = PageRequest { limit: Some(50), cursor: q.cursor };
+pub async fn known_errors(
+    State(state): State<AppState>,
+    who: Can<perm::RecordsRead>,
+    Query(q): Query<KnownErrorQuery>,
+) -> UiResult {
+    let page = PageRequest {
+        limit: Some(50),
+        cursor: q.cursor,
+    };
     let (rows, cursor) = match known_error_rows(&state, &who, &q.q, &page).await {
         Err(UiError::NotFound) => return Ok(Redirect::to("/known-errors").into_response()),
         other => other?,
     };
     let chrome = Chrome::new(&state, &who, "/problems").await;
     let next = next_link("/known-errors", &[("q", &q.q)], cursor);
-    Ok(KnownErrorsPage { chrome, q: q.q, rows, next }.into_response())
+    Ok(KnownErrorsPage {
+        chrome,
+        q: q.q,
+        rows,
+        next,
+    }
+    .into_response())
 }
