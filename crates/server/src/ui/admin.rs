@@ -1,7 +1,9 @@
 //! Administration pages: users, teams and API tokens.
 
 use super::session::DoneQuery;
-use super::{Chrome, FormState, HistoryRow, Id, Opt, UiResult, history, next_link, options, when};
+use super::{
+    Chrome, FormState, HistoryRow, Id, Opt, UiResult, after_save, history, next_link, options, when,
+};
 use crate::AppState;
 use crate::auth::{Can, Principal, hash_password, perm};
 use askama::Template;
@@ -309,23 +311,22 @@ pub async fn create_team(
     who: Can<perm::TeamsWrite>,
     Form(form): Form<TeamForm>,
 ) -> UiResult {
-    let saved = match (TeamDraft {
-        name: form.name.clone(),
-        description: form.description.clone(),
-    })
-    .validate()
-    {
-        Ok(draft) => {
-            state
-                .store
-                .create_team(who.tenant_id(), &draft, &who.actor())
-                .await
+    let saved = async {
+        let draft = TeamDraft {
+            name: form.name.clone(),
+            description: form.description.clone(),
         }
-        Err(invalid) => Err(invalid.into()),
-    };
-    match saved {
-        Ok(team) => Ok(Redirect::to(&format!("/teams/{}?done=created", team.id)).into_response()),
-        Err(StoreError::Invalid(invalid)) => {
+        .validate()?;
+        state
+            .store
+            .create_team(who.tenant_id(), &draft, &who.actor())
+            .await
+    }
+    .await;
+    after_save(
+        saved,
+        |team| format!("/teams/{}?done=created", team.id),
+        |invalid| async move {
             let values =
                 FormState::with(&[("name", &form.name), ("description", &form.description)])
                     .rejected(invalid);
@@ -338,9 +339,9 @@ pub async fn create_team(
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await
-        }
-        Err(e) => Err(e.into()),
-    }
+        },
+    )
+    .await
 }
 
 pub struct Person {
@@ -426,26 +427,24 @@ pub async fn update_team(
     Id(id): Id<i64>,
     Form(form): Form<TeamForm>,
 ) -> UiResult {
-    let draft = TeamDraft {
-        name: form.name.clone(),
-        description: form.description.clone(),
-    };
-    let saved = match draft.validate() {
-        Ok(draft) => {
-            state
-                .store
-                .update_team(who.tenant_id(), id, &draft, &who.actor())
-                .await
+    let saved = async {
+        let draft = TeamDraft {
+            name: form.name.clone(),
+            description: form.description.clone(),
         }
-        Err(invalid) => Err(invalid.into()),
-    };
-    match saved {
-        Ok(_) => Ok(Redirect::to(&format!("/teams/{id}?done=saved")).into_response()),
-        Err(StoreError::Invalid(invalid)) => {
-            render_team(&state, &who, id, Some((form, invalid)), None).await
-        }
-        Err(e) => Err(e.into()),
+        .validate()?;
+        state
+            .store
+            .update_team(who.tenant_id(), id, &draft, &who.actor())
+            .await
     }
+    .await;
+    after_save(
+        saved,
+        |_| format!("/teams/{id}?done=saved"),
+        |invalid| render_team(&state, &who, id, Some((form, invalid)), None),
+    )
+    .await
 }
 
 pub async fn set_members(

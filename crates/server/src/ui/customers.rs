@@ -1,7 +1,7 @@
 //! Customer pages, with contacts managed on the customer's page.
 
 use super::session::DoneQuery;
-use super::{Chrome, FormState, HistoryRow, Id, UiResult, history, next_link, when};
+use super::{Chrome, FormState, HistoryRow, Id, UiResult, after_save, history, next_link, when};
 use crate::AppState;
 use crate::auth::{Can, Principal, perm};
 use askama::Template;
@@ -151,18 +151,18 @@ pub async fn create(
     who: Can<perm::CustomersWrite>,
     Form(form): Form<CustomerForm>,
 ) -> UiResult {
-    let saved = match form.draft().validate() {
-        Ok(draft) => {
-            state
-                .store
-                .create_customer(who.tenant_id(), &draft, &who.actor())
-                .await
-        }
-        Err(invalid) => Err(invalid.into()),
-    };
-    match saved {
-        Ok(c) => Ok(Redirect::to(&format!("/customers/{}?done=created", c.id)).into_response()),
-        Err(StoreError::Invalid(invalid)) => {
+    let saved = async {
+        let draft = form.draft().validate()?;
+        state
+            .store
+            .create_customer(who.tenant_id(), &draft, &who.actor())
+            .await
+    }
+    .await;
+    after_save(
+        saved,
+        |c| format!("/customers/{}?done=created", c.id),
+        |invalid| {
             render_form(
                 &state,
                 &who,
@@ -170,10 +170,9 @@ pub async fn create(
                 form.state().rejected(invalid),
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
-            .await
-        }
-        Err(e) => Err(e.into()),
-    }
+        },
+    )
+    .await
 }
 
 #[derive(Template, WebTemplate)]
@@ -249,18 +248,18 @@ pub async fn update(
     Form(form): Form<CustomerForm>,
 ) -> UiResult {
     let current = state.store.customer(who.tenant_id(), id).await?;
-    let saved = match form.draft().validate() {
-        Ok(draft) => {
-            state
-                .store
-                .update_customer(who.tenant_id(), id, &draft, &who.actor())
-                .await
-        }
-        Err(invalid) => Err(invalid.into()),
-    };
-    match saved {
-        Ok(_) => Ok(Redirect::to(&format!("/customers/{id}?done=saved")).into_response()),
-        Err(StoreError::Invalid(invalid)) => {
+    let saved = async {
+        let draft = form.draft().validate()?;
+        state
+            .store
+            .update_customer(who.tenant_id(), id, &draft, &who.actor())
+            .await
+    }
+    .await;
+    after_save(
+        saved,
+        |_| format!("/customers/{id}?done=saved"),
+        |invalid| {
             render_form(
                 &state,
                 &who,
@@ -268,10 +267,9 @@ pub async fn update(
                 form.state().rejected(invalid),
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
-            .await
-        }
-        Err(e) => Err(e.into()),
-    }
+        },
+    )
+    .await
 }
 
 pub async fn delete(
@@ -305,18 +303,18 @@ pub async fn add_contact(
         email: form.email.clone(),
         phone: form.phone.clone(),
     };
-    let saved = match draft.validate() {
-        Ok(draft) => {
-            state
-                .store
-                .create_contact(who.tenant_id(), id, &draft, &who.actor())
-                .await
-        }
-        Err(invalid) => Err(invalid.into()),
-    };
-    match saved {
-        Ok(_) => Ok(Redirect::to(&format!("/customers/{id}?done=saved")).into_response()),
-        Err(StoreError::Invalid(invalid)) => {
+    let saved = async {
+        let draft = draft.validate()?;
+        state
+            .store
+            .create_contact(who.tenant_id(), id, &draft, &who.actor())
+            .await
+    }
+    .await;
+    after_save(
+        saved,
+        |_| format!("/customers/{id}?done=saved"),
+        |invalid| async move {
             let state_form = FormState::with(&[
                 ("name", &form.name),
                 ("email", &form.email),
@@ -332,9 +330,9 @@ pub async fn add_contact(
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
             .await
-        }
-        Err(e) => Err(e.into()),
-    }
+        },
+    )
+    .await
 }
 
 pub async fn remove_contact(

@@ -262,6 +262,24 @@ impl IntoResponse for UiError {
 
 pub type UiResult = Result<Response, UiError>;
 
+/// The end of every form submit: on success go to the page `to` names; on invalid input show
+/// the form `again` with the field errors (and what was typed); anything else is an error page.
+pub async fn after_save<T, Again, Fut>(
+    saved: Result<T, StoreError>,
+    to: impl FnOnce(&T) -> String,
+    again: Again,
+) -> UiResult
+where
+    Again: FnOnce(Invalid) -> Fut,
+    Fut: std::future::Future<Output = UiResult>,
+{
+    match saved {
+        Ok(value) => Ok(axum::response::Redirect::to(&to(&value)).into_response()),
+        Err(StoreError::Invalid(invalid)) => again(invalid).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// A numeric id from the path; anything else is a page that does not exist.
 pub struct Id<T>(pub T);
 

@@ -1,7 +1,9 @@
 //! Service pages: list, view, create, edit, delete.
 
 use super::session::DoneQuery;
-use super::{Chrome, FormState, HistoryRow, Id, Opt, UiResult, history, next_link, options, when};
+use super::{
+    Chrome, FormState, HistoryRow, Id, Opt, UiResult, after_save, history, next_link, options, when,
+};
 use crate::AppState;
 use crate::auth::{Can, Principal, perm};
 use askama::Template;
@@ -283,20 +285,18 @@ pub async fn create(
     who: Can<perm::ServicesWrite>,
     Form(form): Form<ServiceForm>,
 ) -> UiResult {
-    let saved = match form.draft() {
-        Ok(draft) => {
-            state
-                .store
-                .create_service(who.tenant_id(), &draft, &who.actor())
-                .await
-        }
-        Err(invalid) => Err(invalid.into()),
-    };
-    match saved {
-        Ok(service) => {
-            Ok(Redirect::to(&format!("/services/{}?done=created", service.id)).into_response())
-        }
-        Err(StoreError::Invalid(invalid)) => {
+    let saved = async {
+        let draft = form.draft()?;
+        state
+            .store
+            .create_service(who.tenant_id(), &draft, &who.actor())
+            .await
+    }
+    .await;
+    after_save(
+        saved,
+        |service| format!("/services/{}?done=created", service.id),
+        |invalid| {
             render_form(
                 &state,
                 &who,
@@ -304,10 +304,9 @@ pub async fn create(
                 form.state().rejected(invalid),
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
-            .await
-        }
-        Err(e) => Err(e.into()),
-    }
+        },
+    )
+    .await
 }
 
 #[derive(Template, WebTemplate)]
@@ -376,18 +375,18 @@ pub async fn update(
     Form(form): Form<ServiceForm>,
 ) -> UiResult {
     let current = state.store.service(who.tenant_id(), id).await?;
-    let saved = match form.draft() {
-        Ok(draft) => {
-            state
-                .store
-                .update_service(who.tenant_id(), id, &draft, &who.actor())
-                .await
-        }
-        Err(invalid) => Err(invalid.into()),
-    };
-    match saved {
-        Ok(_) => Ok(Redirect::to(&format!("/services/{id}?done=saved")).into_response()),
-        Err(StoreError::Invalid(invalid)) => {
+    let saved = async {
+        let draft = form.draft()?;
+        state
+            .store
+            .update_service(who.tenant_id(), id, &draft, &who.actor())
+            .await
+    }
+    .await;
+    after_save(
+        saved,
+        |_| format!("/services/{id}?done=saved"),
+        |invalid| {
             render_form(
                 &state,
                 &who,
@@ -395,10 +394,9 @@ pub async fn update(
                 form.state().rejected(invalid),
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
-            .await
-        }
-        Err(e) => Err(e.into()),
-    }
+        },
+    )
+    .await
 }
 
 pub async fn delete(
