@@ -1,7 +1,7 @@
 //! Incidents and their conversation.
 
 use crate::db::{Sql, Tx, sql};
-use crate::journal::{Change, Record, snapshot};
+use crate::journal::{Change, Record};
 use crate::page::{CursorKey, Page, PageRequest, Sort, finish, paginate};
 use crate::search::{matching, reindex_incident};
 use crate::{Actor, Store, StoreError, StoreResult, now_micros};
@@ -295,15 +295,7 @@ impl Store {
         reindex_incident(&mut tx, incident.id).await?;
         self.journal(
             &mut tx,
-            Change {
-                tenant_id,
-                actor,
-                action: Action::Create,
-                record_type: Incident::KIND,
-                record_id: incident.id,
-                before: None,
-                after: snapshot(&incident),
-            },
+            Change::of(tenant_id, actor, Action::Create, None, Some(&incident)),
         )
         .await?;
         tx.commit().await?;
@@ -360,15 +352,13 @@ impl Store {
         reindex_incident(&mut tx, id).await?;
         self.journal(
             &mut tx,
-            Change {
+            Change::of(
                 tenant_id,
                 actor,
-                action: Action::Update,
-                record_type: Incident::KIND,
-                record_id: id,
-                before: snapshot(&before),
-                after: snapshot(&after),
-            },
+                Action::Update,
+                Some(&before),
+                Some(&after),
+            ),
         )
         .await?;
         tx.commit().await?;

@@ -50,6 +50,28 @@ pub(crate) struct Change<'a> {
     pub after: Option<Value>,
 }
 
+impl<'a> Change<'a> {
+    /// A change to a record of kind `T`, with its state before and after (absent on create or
+    /// delete respectively).
+    pub fn of<T: Record>(
+        tenant_id: i64,
+        actor: &'a Actor,
+        action: Action,
+        before: Option<&T>,
+        after: Option<&T>,
+    ) -> Change<'a> {
+        Change {
+            tenant_id,
+            actor,
+            action,
+            record_type: T::KIND,
+            record_id: after.or(before).map_or(0, Record::id),
+            before: before.and_then(snapshot),
+            after: after.and_then(snapshot),
+        }
+    }
+}
+
 /// Serialises a record for the journal's before/after columns.
 pub(crate) fn snapshot<T: Serialize>(record: &T) -> Option<Value> {
     serde_json::to_value(record).ok()
@@ -337,21 +359,10 @@ impl Store {
             Some((field, message)) => e.unique_as(field, message),
             None => e,
         })?;
+        let kept = (w.action != Action::Delete).then_some(&after);
         self.journal(
             &mut tx,
-            Change {
-                tenant_id: w.tenant_id,
-                actor: w.actor,
-                action: w.action,
-                record_type: T::KIND,
-                record_id: after.id(),
-                before: before.as_ref().and_then(snapshot),
-                after: if w.action == Action::Delete {
-                    None
-                } else {
-                    snapshot(&after)
-                },
-            },
+            Change::of(w.tenant_id, w.actor, w.action, before.as_ref(), kept),
         )
         .await?;
         tx.commit().await?;

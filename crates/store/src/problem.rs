@@ -2,7 +2,7 @@
 
 use crate::db::{Sql, Tx, sql};
 use crate::incident::next_number;
-use crate::journal::{Change, Record, snapshot};
+use crate::journal::{Change, Record};
 use crate::page::{CursorKey, Page, PageRequest, Sort, finish, paginate};
 use crate::search::{matching, reindex_known_error};
 use crate::{Actor, Store, StoreError, StoreResult, now_micros};
@@ -219,15 +219,7 @@ impl Store {
         let problem: Problem = tx.fetch_one(bind_problem(q, f).bind(now_micros())).await?;
         self.journal(
             &mut tx,
-            Change {
-                tenant_id,
-                actor,
-                action: Action::Create,
-                record_type: Problem::KIND,
-                record_id: problem.id,
-                before: None,
-                after: snapshot(&problem),
-            },
+            Change::of(tenant_id, actor, Action::Create, None, Some(&problem)),
         )
         .await?;
         tx.commit().await?;
@@ -283,15 +275,13 @@ impl Store {
             .await?;
         self.journal(
             &mut tx,
-            Change {
+            Change::of(
                 tenant_id,
                 actor,
-                action: Action::Update,
-                record_type: Problem::KIND,
-                record_id: id,
-                before: snapshot(&before),
-                after: snapshot(&after),
-            },
+                Action::Update,
+                Some(&before),
+                Some(&after),
+            ),
         )
         .await?;
         if after.status == ProblemStatus::KnownError && before.status != ProblemStatus::KnownError {
@@ -338,15 +328,7 @@ impl Store {
         reindex_known_error(tx, ke.id).await?;
         self.journal(
             tx,
-            Change {
-                tenant_id,
-                actor,
-                action: Action::Create,
-                record_type: KnownError::KIND,
-                record_id: ke.id,
-                before: None,
-                after: snapshot(&ke),
-            },
+            Change::of(tenant_id, actor, Action::Create, None, Some(&ke)),
         )
         .await?;
         Ok(ke)
@@ -480,15 +462,13 @@ impl Store {
         reindex_known_error(&mut tx, id).await?;
         self.journal(
             &mut tx,
-            Change {
+            Change::of(
                 tenant_id,
                 actor,
-                action: Action::Update,
-                record_type: KnownError::KIND,
-                record_id: id,
-                before: snapshot(&before),
-                after: snapshot(&after),
-            },
+                Action::Update,
+                Some(&before),
+                Some(&after),
+            ),
         )
         .await?;
         tx.commit().await?;
