@@ -10,6 +10,7 @@ pub mod jobs;
 pub mod journal;
 pub mod login;
 pub mod problem;
+pub mod request;
 pub mod service;
 pub mod team;
 pub mod tenant;

@@ -330,8 +330,8 @@ impl JournalRow {
     }
 }
 
-/// A tenant's record that is written through `write_record`: it knows its kind and id.
-pub(crate) trait Record: crate::db::Row + Serialize {
+/// A tenant's record: it knows its kind and id, and serialises for the journal.
+pub(crate) trait Record: Serialize {
     const KIND: &'static str;
     fn id(&self) -> i64;
 }
@@ -349,7 +349,7 @@ pub(crate) struct RecordWrite<'a> {
 }
 
 impl Store {
-    pub(crate) async fn write_record<T: Record>(&self, w: RecordWrite<'_>) -> StoreResult<T> {
+    pub(crate) async fn write_record<T: Record + crate::db::Row>(&self, w: RecordWrite<'_>) -> StoreResult<T> {
         let mut tx = self.db.begin().await?;
         let before = match w.before {
             Some(q) => Some(tx.fetch_one::<T>(q).await?),

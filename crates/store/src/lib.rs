@@ -15,6 +15,7 @@ pub mod jobs;
 pub mod journal;
 pub mod page;
 pub mod problem;
+pub mod request;
 mod search;
 pub mod service;
 pub mod team;

@@ -1619,3 +1619,80 @@ mod merging {
         }
     );
 }
+
+mod requests {
+    use super::*;
+    use serde_json::json;
+    use steward_domain::request::{Decision, FieldKind, FormField, ItemDraft, RequestStatus, TaskTemplate};
+
+    fn laptop(approvers: Vec<i64>, tasks: Vec<&str>) -> ItemDraft {
+        ItemDraft {
+            name: "New laptop".into(),
+            description: "A laptop for a new starter".into(),
+            category: "Hardware".into(),
+            fields: vec![FormField { name: "model".into(), label: "Model".into(), kind: FieldKind::Text, required: true, options: vec![] }],
+            approver_ids: approvers,
+            tasks: tasks.into_iter().map(|t| TaskTemplate { title: t.into(), team_id: None }).collect(),
+            active: true,
+        }
+    }
+
+    both_backends!(approvals_then_tasks_fulfil_a_request, |store: Store| async move {
+        let t = tenant(&store, "A").await;
+        let boss = store.create_user(t.id, &user("boss@a.test", Role::Manager), None, &Actor::cli()).await.expect("boss");
+        let cfo = store.create_user(t.id, &user("cfo@a.test", Role::Manager), None, &Actor::cli()).await.expect("cfo");
+        let item = store.save_item(t.id, None, &laptop(vec![boss.id, cfo.id], vec!["Order", "Set up"]), &Actor::cli()).await.expect("item");
+        let answers = json!({"model": "13-inch"}).as_object().cloned().unwrap_or_default();
+        let req = store.create_request(t.id, &item, &answers, None, &Actor::cli()).await.expect("request");
+        assert_eq!((req.key(), req.status), ("REQ-1".into(), RequestStatus::PendingApproval));
+        assert!(store.tasks(t.id, req.id).await.expect("tasks").is_empty(), "no work before approval");
+        let waiting = steward_store::request::RequestFilter { awaiting_approver: Some(boss.id), ..Default::default() };
+        assert_eq!(store.requests(t.id, &waiting, &PageRequest::default()).await.expect("queue").items.len(), 1);
+
+        let half = store.decide(t.id, req.id, boss.id, Decision::Approved, "ok", &Actor::cli()).await.expect("boss");
+        assert_eq!(half.status, RequestStatus::PendingApproval);
+        let twice = store.decide(t.id, req.id, boss.id, Decision::Approved, "again", &Actor::cli()).await;
+        assert!(matches!(twice, Err(StoreError::Conflict(_))));
+        let approved = store.decide(t.id, req.id, cfo.id, Decision::Approved, "", &Actor::cli()).await.expect("cfo");
+        assert_eq!(approved.status, RequestStatus::InFulfilment);
+        let tasks = store.tasks(t.id, req.id).await.expect("tasks");
+        assert_eq!(tasks.len(), 2);
+        assert_eq!(store.complete_task(t.id, tasks[0].id, &Actor::cli()).await.expect("one").status, RequestStatus::InFulfilment);
+        let done = store.complete_task(t.id, tasks[1].id, &Actor::cli()).await.expect("two");
+        assert_eq!(done.status, RequestStatus::Fulfilled);
+        assert!(done.fulfilled_at.is_some());
+        let closed = store.set_request_status(t.id, req.id, RequestStatus::Closed, &Actor::cli()).await.expect("close");
+        assert!(closed.closed_at.is_some());
+        let stuck = store.set_request_status(t.id, req.id, RequestStatus::InFulfilment, &Actor::cli()).await;
+        assert!(matches!(stuck, Err(StoreError::Conflict(_))));
+        assert!(store.verify_journal().await.expect("verify").is_ok());
+    });
+
+    both_backends!(one_rejection_rejects, |store: Store| async move {
+        let t = tenant(&store, "A").await;
+        let boss = store.create_user(t.id, &user("boss@a.test", Role::Manager), None, &Actor::cli()).await.expect("boss");
+        let item = store.save_item(t.id, None, &laptop(vec![boss.id], vec!["Order"]), &Actor::cli()).await.expect("item");
+        let req = store.create_request(t.id, &item, &Default::default(), None, &Actor::cli()).await.expect("request");
+        let rejected = store.decide(t.id, req.id, boss.id, Decision::Rejected, "No budget", &Actor::cli()).await.expect("reject");
+        assert_eq!(rejected.status, RequestStatus::Rejected);
+        assert!(store.tasks(t.id, req.id).await.expect("tasks").is_empty());
+        assert_eq!(store.approvals(t.id, req.id).await.expect("approvals")[0].comment, "No budget");
+    });
+
+    both_backends!(items_without_approval_start_work_at_once, |store: Store| async move {
+        let t = tenant(&store, "A").await;
+        let item = store.save_item(t.id, None, &laptop(vec![], vec!["Hand over"]), &Actor::cli()).await.expect("item");
+        let req = store.create_request(t.id, &item, &Default::default(), None, &Actor::cli()).await.expect("request");
+        assert_eq!(req.status, RequestStatus::InFulfilment);
+        assert_eq!(store.tasks(t.id, req.id).await.expect("tasks").len(), 1);
+        let mut retired = laptop(vec![], vec![]);
+        retired.active = false;
+        store.save_item(t.id, Some(item.id), &retired, &Actor::cli()).await.expect("retire");
+        assert!(store.items(t.id, true).await.expect("active").is_empty());
+        assert_eq!(store.items(t.id, false).await.expect("all").len(), 1);
+        let other = tenant(&store, "B").await;
+        let stranger = store.create_user(other.id, &user("x@b.test", Role::Manager), None, &Actor::cli()).await.expect("user");
+        let bad = store.save_item(t.id, None, &laptop(vec![stranger.id], vec![]), &Actor::cli()).await;
+        assert!(matches!(bad, Err(StoreError::Invalid(_))), "approvers come from the same tenant");
+    });
+}
