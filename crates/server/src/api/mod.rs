@@ -6,6 +6,7 @@ pub mod incidents;
 mod journal;
 mod me;
 pub mod problems;
+pub mod requests;
 mod services;
 mod teams;
 mod tokens;
@@ -49,6 +50,7 @@ use utoipa_axum::routes;
         (name = "users", description = "People who sign in"),
         (name = "tokens", description = "API tokens"),
         (name = "incidents", description = "Incidents (ISO/IEC 20000-1 8.6.1)"),
+        (name = "requests", description = "The service catalogue and service requests (ISO/IEC 20000-1 8.6.2)"),
         (name = "problems", description = "Problems and known errors (ISO/IEC 20000-1 8.6.3)"),
         (name = "journal", description = "The audit journal"),
         (name = "me", description = "The signed-in user"),
@@ -103,6 +105,12 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(incidents::get_one, incidents::update))
         .routes(routes!(incidents::list_comments, incidents::create_comment))
         .routes(routes!(problems::incident_links, problems::link_incident))
+        .routes(routes!(requests::list_items, requests::create_item))
+        .routes(routes!(requests::get_item, requests::replace_item))
+        .routes(routes!(requests::list, requests::create))
+        .routes(routes!(requests::get_one, requests::update))
+        .routes(routes!(requests::approve))
+        .routes(routes!(requests::complete_task))
         .routes(routes!(problems::list, problems::create))
         .routes(routes!(problems::candidates))
         .routes(routes!(problems::get_one, problems::update))

@@ -3,5 +3,7 @@
 mod api;
 mod incidents;
 mod jobs;
+mod mail;
 mod problems;
+mod requests;
 mod ui;

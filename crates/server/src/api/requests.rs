@@ -1,0 +1,384 @@
+//! `/catalogue-items` and `/requests`: the service catalogue and what people order from it.
+
+use super::incidents::{Scope, scope};
+use super::{ApiJson, ApiPath, ApiQuery, ListOf, opt_time, time};
+use crate::AppState;
+use crate::auth::{Can, Principal, perm};
+use crate::error::{ApiError, ApiResult, Problem};
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use steward_domain::Invalid;
+use steward_domain::access::Permission;
+use steward_domain::request::{Decision, FormField, ItemDraft, RequestStatus, TaskTemplate, check_answers};
+use steward_store::PageRequest;
+use steward_store::request::{Approval, CatalogueItem, RequestFilter, ServiceRequest, Task};
+use utoipa::{IntoParams, ToSchema};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ItemOut {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub category: String,
+    pub fields: Vec<FormField>,
+    /// Users who must all approve; empty means no approval.
+    pub approver_ids: Vec<i64>,
+    pub tasks: Vec<TaskTemplate>,
+    pub active: bool,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<CatalogueItem> for ItemOut {
+    fn from(i: CatalogueItem) -> Self {
+        ItemOut {
+            id: i.id,
+            name: i.name,
+            description: i.description,
+            category: i.category,
+            fields: i.fields,
+            approver_ids: i.approver_ids,
+            tasks: i.tasks,
+            active: i.active,
+            created_at: time(i.created_at),
+            updated_at: time(i.updated_at),
+        }
+    }
+}
+
+/// A catalogue item as an admin defines it (the whole definition, also for updates).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ItemInput {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub category: String,
+    #[serde(default)]
+    pub fields: Vec<FormField>,
+    #[serde(default)]
+    pub approver_ids: Vec<i64>,
+    #[serde(default)]
+    pub tasks: Vec<TaskTemplate>,
+    #[serde(default = "yes")]
+    pub active: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl ItemInput {
+    fn draft(self) -> Result<ItemDraft, Invalid> {
+        ItemDraft {
+            name: self.name,
+            description: self.description,
+            category: self.category,
+            fields: self.fields,
+            approver_ids: self.approver_ids,
+            tasks: self.tasks,
+            active: self.active,
+        }
+        .validate()
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ItemQuery {
+    /// Include retired items (catalogue managers only).
+    pub all: Option<bool>,
+}
+
+#[utoipa::path(get, path = "/catalogue-items", tag = "requests", params(ItemQuery),
+    responses((status = 200, body = Vec<ItemOut>), (status = 401, body = Problem)))]
+pub async fn list_items(State(state): State<AppState>, who: Principal, ApiQuery(q): ApiQuery<ItemQuery>) -> ApiResult<Json<Vec<ItemOut>>> {
+    scope(&who)?;
+    let all = q.all.unwrap_or(false) && who.can(Permission::ServicesWrite);
+    let items = state.store.items(who.tenant_id(), !all).await?;
+    Ok(Json(items.into_iter().map(ItemOut::from).collect()))
+}
+
+#[utoipa::path(post, path = "/catalogue-items", tag = "requests", request_body = ItemInput,
+    responses((status = 201, body = ItemOut), (status = 422, body = Problem), (status = 403, body = Problem)))]
+pub async fn create_item(State(state): State<AppState>, who: Can<perm::ServicesWrite>, ApiJson(body): ApiJson<ItemInput>) -> ApiResult<(StatusCode, Json<ItemOut>)> {
+    let item = state.store.save_item(who.tenant_id(), None, &body.draft()?, &who.actor()).await?;
+    Ok((StatusCode::CREATED, Json(item.into())))
+}
+
+async fn visible_item(state: &AppState, who: &Principal, id: i64) -> ApiResult<CatalogueItem> {
+    scope(who)?;
+    let item = state.store.item(who.tenant_id(), id).await?;
+    if !item.active && !who.can(Permission::ServicesWrite) {
+        return Err(ApiError::not_found());
+    }
+    Ok(item)
+}
+
+#[utoipa::path(get, path = "/catalogue-items/{id}", tag = "requests", params(("id" = i64, Path)),
+    responses((status = 200, body = ItemOut), (status = 404, body = Problem)))]
+pub async fn get_item(State(state): State<AppState>, who: Principal, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<ItemOut>> {
+    Ok(Json(visible_item(&state, &who, id).await?.into()))
+}
+
+#[utoipa::path(put, path = "/catalogue-items/{id}", tag = "requests", params(("id" = i64, Path)), request_body = ItemInput,
+    responses((status = 200, body = ItemOut), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn replace_item(
+    State(state): State<AppState>,
+    who: Can<perm::ServicesWrite>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<ItemInput>,
+) -> ApiResult<Json<ItemOut>> {
+    let item = state.store.save_item(who.tenant_id(), Some(id), &body.draft()?, &who.actor()).await?;
+    Ok(Json(item.into()))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApprovalOut {
+    pub approver_id: i64,
+    pub decision: Decision,
+    pub comment: String,
+    pub decided_at: Option<String>,
+}
+
+impl From<Approval> for ApprovalOut {
+    fn from(a: Approval) -> Self {
+        ApprovalOut { approver_id: a.approver_id, decision: a.decision, comment: a.comment, decided_at: opt_time(a.decided_at) }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TaskOut {
+    pub id: i64,
+    pub title: String,
+    pub team_id: Option<i64>,
+    pub done: bool,
+    pub done_at: Option<String>,
+    pub done_by: Option<String>,
+}
+
+impl From<Task> for TaskOut {
+    fn from(t: Task) -> Self {
+        TaskOut { id: t.id, title: t.title, team_id: t.team_id, done: t.done, done_at: opt_time(t.done_at), done_by: t.done_by }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RequestOut {
+    pub id: i64,
+    /// `REQ-n`.
+    pub key: String,
+    pub item_id: i64,
+    pub title: String,
+    #[schema(value_type = Object)]
+    pub answers: Map<String, Value>,
+    pub status: RequestStatus,
+    pub requester_user_id: Option<i64>,
+    pub opened_at: String,
+    pub fulfilled_at: Option<String>,
+    pub closed_at: Option<String>,
+    pub updated_at: String,
+    pub approvals: Vec<ApprovalOut>,
+    pub tasks: Vec<TaskOut>,
+}
+
+/// A request with its approvals and tasks, as the API and pages show it.
+pub async fn request_out(state: &AppState, tenant_id: i64, r: ServiceRequest) -> ApiResult<RequestOut> {
+    let approvals = state.store.approvals(tenant_id, r.id).await?;
+    let tasks = state.store.tasks(tenant_id, r.id).await?;
+    Ok(RequestOut {
+        key: r.key(),
+        id: r.id,
+        item_id: r.item_id,
+        title: r.title,
+        answers: r.answers,
+        status: r.status,
+        requester_user_id: r.requester_user_id,
+        opened_at: time(r.opened_at),
+        fulfilled_at: opt_time(r.fulfilled_at),
+        closed_at: opt_time(r.closed_at),
+        updated_at: time(r.updated_at),
+        approvals: approvals.into_iter().map(ApprovalOut::from).collect(),
+        tasks: tasks.into_iter().map(TaskOut::from).collect(),
+    })
+}
+
+/// Finds a request by key (`REQ-5`) or id, within what the caller may see. Approvers see the
+/// requests they are asked to decide.
+pub async fn find_request(state: &AppState, who: &Principal, key: &str) -> ApiResult<ServiceRequest> {
+    let scope = scope(who)?;
+    let request = match key.strip_prefix("REQ-").or_else(|| key.strip_prefix("req-")) {
+        Some(n) => state.store.request_by_number(who.tenant_id(), n.parse().map_err(|_| ApiError::not_found())?).await?,
+        None => state.store.request(who.tenant_id(), key.parse().map_err(|_| ApiError::not_found())?).await?,
+    };
+    if let Scope::Own(user) = scope
+        && request.requester_user_id != Some(user)
+        && !state.store.approvals(who.tenant_id(), request.id).await?.iter().any(|a| a.approver_id == user)
+    {
+        return Err(ApiError::not_found());
+    }
+    Ok(request)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct RequestQuery {
+    /// Comma-separated statuses.
+    pub status: Option<String>,
+    /// Only requests waiting for the caller's approval.
+    pub awaiting_me: Option<bool>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+#[utoipa::path(get, path = "/requests", tag = "requests", params(RequestQuery),
+    responses((status = 200, body = ListOf<RequestOut>), (status = 400, body = Problem)))]
+pub async fn list(State(state): State<AppState>, who: Principal, ApiQuery(q): ApiQuery<RequestQuery>) -> ApiResult<Json<ListOf<RequestOut>>> {
+    let awaiting = q.awaiting_me.unwrap_or(false);
+    let requester_user_id = match scope(&who)? {
+        Scope::Own(user) if !awaiting => Some(user),
+        _ => None,
+    };
+    let statuses = match q.status.as_deref() {
+        Some(text) => text
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| RequestStatus::parse(s).ok_or_else(|| ApiError::bad_request(format!("unknown status `{s}`"))))
+            .collect::<ApiResult<Vec<_>>>()?,
+        None => Vec::new(),
+    };
+    let filter = RequestFilter { statuses, requester_user_id, awaiting_approver: awaiting.then_some(who.user.id) };
+    let page = PageRequest { limit: q.limit, cursor: q.cursor };
+    let found = state.store.requests(who.tenant_id(), &filter, &page).await?;
+    let mut items = Vec::with_capacity(found.items.len());
+    for r in found.items {
+        items.push(request_out(&state, who.tenant_id(), r).await?);
+    }
+    Ok(Json(ListOf { items, next_cursor: found.next_cursor }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RequestCreate {
+    /// The catalogue item ordered.
+    pub item_id: i64,
+    /// Answers to the item's form, by field name.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub answers: Map<String, Value>,
+}
+
+/// Raises a request for the caller (requesters and agents alike); shared by API and portal.
+pub async fn raise(state: &AppState, who: &Principal, body: RequestCreate) -> ApiResult<ServiceRequest> {
+    if !who.can(Permission::RecordsOwn) {
+        return Err(ApiError::forbidden());
+    }
+    let item = visible_item(state, who, body.item_id)
+        .await
+        .map_err(|_| ApiError::invalid(Invalid::one("item_id", "No such catalogue item")))?;
+    if !item.active {
+        return Err(Invalid::one("item_id", "This catalogue item is retired").into());
+    }
+    let answers = check_answers(&item.fields, &body.answers)?;
+    Ok(state.store.create_request(who.tenant_id(), &item, &answers, Some(who.user.id), &who.actor()).await?)
+}
+
+#[utoipa::path(post, path = "/requests", tag = "requests", request_body = RequestCreate,
+    responses((status = 201, body = RequestOut), (status = 422, body = Problem), (status = 403, body = Problem)))]
+pub async fn create(State(state): State<AppState>, who: Principal, ApiJson(body): ApiJson<RequestCreate>) -> ApiResult<(StatusCode, Json<RequestOut>)> {
+    let request = raise(&state, &who, body).await?;
+    Ok((StatusCode::CREATED, Json(request_out(&state, who.tenant_id(), request).await?)))
+}
+
+#[utoipa::path(get, path = "/requests/{key}", tag = "requests", params(("key" = String, Path, description = "REQ-5 or the numeric id")),
+    responses((status = 200, body = RequestOut), (status = 404, body = Problem)))]
+pub async fn get_one(State(state): State<AppState>, who: Principal, ApiPath(key): ApiPath<String>) -> ApiResult<Json<RequestOut>> {
+    let request = find_request(&state, &who, &key).await?;
+    Ok(Json(request_out(&state, who.tenant_id(), request).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RequestPatch {
+    /// `cancelled`, `closed` (once fulfilled) or `in_fulfilment` (reopen a fulfilled request).
+    pub status: RequestStatus,
+}
+
+#[utoipa::path(patch, path = "/requests/{key}", tag = "requests", params(("key" = String, Path)), request_body = RequestPatch,
+    responses((status = 200, body = RequestOut), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn update(
+    State(state): State<AppState>,
+    who: Can<perm::RecordsWrite>,
+    ApiPath(key): ApiPath<String>,
+    ApiJson(body): ApiJson<RequestPatch>,
+) -> ApiResult<Json<RequestOut>> {
+    let request = find_request(&state, &who, &key).await?;
+    if !request.status.manual_next().contains(&body.status) {
+        return Err(ApiError::transition(
+            format!("{} cannot go from {} to {}", request.key(), request.status, body.status),
+            request.status.manual_next().iter().map(|s| s.as_str().to_owned()).collect(),
+        ));
+    }
+    let updated = state.store.set_request_status(who.tenant_id(), request.id, body.status, &who.actor()).await?;
+    Ok(Json(request_out(&state, who.tenant_id(), updated).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionInput {
+    /// `approved` or `rejected`.
+    pub decision: Decision,
+    #[serde(default)]
+    pub comment: String,
+}
+
+/// Records the caller's approval decision; shared by API and UI.
+pub async fn decide(state: &AppState, who: &Principal, key: &str, body: DecisionInput) -> ApiResult<ServiceRequest> {
+    if body.decision == Decision::Pending {
+        return Err(Invalid::one("decision", "Decide approved or rejected").into());
+    }
+    if body.decision == Decision::Rejected && body.comment.trim().is_empty() {
+        return Err(Invalid::one("comment", "Say why the request is rejected").into());
+    }
+    let request = find_request(state, who, key).await?;
+    Ok(state.store.decide(who.tenant_id(), request.id, who.user.id, body.decision, body.comment.trim(), &who.actor()).await?)
+}
+
+#[utoipa::path(post, path = "/requests/{key}/approvals", tag = "requests", params(("key" = String, Path)), request_body = DecisionInput,
+    description = "The caller approves or rejects, if they are one of the request's approvers with a pending decision.",
+    responses((status = 200, body = RequestOut), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn approve(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiPath(key): ApiPath<String>,
+    ApiJson(body): ApiJson<DecisionInput>,
+) -> ApiResult<Json<RequestOut>> {
+    let request = decide(&state, &who, &key, body).await?;
+    Ok(Json(request_out(&state, who.tenant_id(), request).await?))
+}
+
+/// Marks a fulfilment task of a request done; shared by API and UI.
+pub async fn finish_task(state: &AppState, who: &Principal, key: &str, task_id: i64) -> ApiResult<ServiceRequest> {
+    let request = find_request(state, who, key).await?;
+    let tasks = state.store.tasks(who.tenant_id(), request.id).await?;
+    if !tasks.iter().any(|t| t.id == task_id) {
+        return Err(ApiError::not_found());
+    }
+    Ok(state.store.complete_task(who.tenant_id(), task_id, &who.actor()).await?)
+}
+
+#[utoipa::path(post, path = "/requests/{key}/tasks/{task_id}/complete", tag = "requests",
+    params(("key" = String, Path), ("task_id" = i64, Path)),
+    description = "Marks a fulfilment task done; when the last task is done the request is fulfilled.",
+    responses((status = 200, body = RequestOut), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn complete_task(
+    State(state): State<AppState>,
+    who: Can<perm::RecordsWrite>,
+    ApiPath((key, task_id)): ApiPath<(String, i64)>,
+) -> ApiResult<Json<RequestOut>> {
+    let request = finish_task(&state, &who, &key, task_id).await?;
+    Ok(Json(request_out(&state, who.tenant_id(), request).await?))
+}
