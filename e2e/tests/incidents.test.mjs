@@ -143,3 +143,44 @@ test('a problem manager turns incidents into a known error the desk can find', a
   await page.waitForURL(/done=saved/);
   await page.locator('aside').getByRole('link', { name: 'PRB-1' }).waitFor();
 });
+
+test('a requester orders from the catalogue; approval and tasks fulfil it', async () => {
+  await navTo(page, 'Requests');
+  await link(page, 'Catalogue').click();
+  await field(page, 'Name').fill('New laptop');
+  await field(page, 'Category').fill('Hardware');
+  await field(page, 'Form fields').fill('model | Model | select | required | 13-inch, 15-inch\nneeded_by | Needed by | date');
+  await field(page, 'Fulfilment tasks').fill('Order the laptop\nSet it up');
+  await page.getByLabel(/Admin <admin@acme.test>/).check();
+  await button(page, 'Create item').click();
+  await page.getByRole('row').filter({ hasText: 'New laptop' }).waitFor();
+
+  const context = await browser.newContext({ viewport: { width: 414, height: 896 } });
+  try {
+    const p = await context.newPage();
+    await login(p, server.base, 'rob@acme.test', 'requester password 1');
+    await link(p, 'New laptop').click();
+    await p.locator('form').evaluateAll((forms) => forms.forEach((f) => { f.noValidate = true; }));
+    await button(p, 'Submit request').click();
+    await p.getByRole('alert').filter({ hasText: 'Model is required' }).waitFor();
+    await field(p, 'Model').selectOption('13-inch');
+    await button(p, 'Submit request').click();
+    await p.getByRole('heading', { level: 1, name: /REQ-1/ }).waitFor();
+    assert.match(await p.locator('.toolbar').innerText(), /waiting for approval/);
+    await shot(p, 'portal-request');
+  } finally {
+    await context.close();
+  }
+
+  await navTo(page, 'Requests');
+  await link(page, 'Waiting for my approval').click();
+  await page.getByRole('link', { name: 'REQ-1' }).click();
+  await button(page, 'Approve').click();
+  await page.getByText('being fulfilled').first().waitFor();
+  for (let i = 0; i < 2; i += 1) {
+    await button(page, 'Mark done').first().click();
+    await page.waitForLoadState();
+  }
+  await page.locator('.toolbar').getByText('fulfilled').waitFor();
+  await shot(page, 'request-view');
+});

@@ -17,6 +17,7 @@ use steward_domain::incident::{PendingReason, Status};
 use steward_domain::service::ServiceStatus;
 use steward_store::PageRequest;
 use steward_store::incident::{Incident, IncidentFilter};
+use steward_store::request::RequestFilter;
 use steward_store::service::ServiceFilter;
 
 /// A status as a requester reads it.
@@ -34,9 +35,11 @@ pub fn plain_status(i: &Incident) -> &'static str {
 
 pub struct Row {
     pub key: String,
+    pub href: String,
     pub title: String,
     pub status: &'static str,
     pub updated: String,
+    updated_micros: i64,
 }
 
 #[derive(Template, WebTemplate)]
@@ -48,6 +51,8 @@ struct PortalPage {
     next: Option<String>,
     form: FormState,
     services: Vec<Opt>,
+    /// Orderable items: id, name, category, description.
+    catalogue: Vec<(i64, String, String, String)>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -73,7 +78,7 @@ async fn render_home(
     };
     let page = PageRequest {
         limit: Some(25),
-        cursor: q.cursor,
+        cursor: q.cursor.clone(),
     };
     let found = match state.store.incidents(who.tenant_id(), &filter, &page).await {
         Err(steward_store::StoreError::Invalid(_)) => {
@@ -81,15 +86,38 @@ async fn render_home(
         }
         other => other?,
     };
-    let rows = found
+    let mut rows: Vec<Row> = found
         .items
         .iter()
         .map(|i| Row {
             key: i.key(),
+            href: format!("/portal/{}", i.key()),
             title: i.title.clone(),
             status: plain_status(i),
             updated: when(i.updated_at),
+            updated_micros: i.updated_at,
         })
+        .collect();
+    if q.q.trim().is_empty() && q.cursor.is_none() {
+        // Catalogue orders sit beside reported problems, newest first.
+        let mine = RequestFilter { requester_user_id: Some(who.user.id), ..Default::default() };
+        let orders = state.store.requests(who.tenant_id(), &mine, &PageRequest { limit: Some(25), cursor: None }).await?;
+        rows.extend(orders.items.iter().map(|r| Row {
+            key: r.key(),
+            href: format!("/portal/requests/{}", r.key()),
+            title: r.title.clone(),
+            status: super::requests::status_label(r.status),
+            updated: when(r.updated_at),
+            updated_micros: r.updated_at,
+        }));
+        rows.sort_by_key(|r| std::cmp::Reverse(r.updated_micros));
+    }
+    let catalogue = state
+        .store
+        .items(who.tenant_id(), true)
+        .await?
+        .into_iter()
+        .map(|i| (i.id, i.name, i.category, i.description))
         .collect();
     let live = ServiceFilter {
         status: Some(ServiceStatus::Live),
@@ -119,6 +147,7 @@ async fn render_home(
         next: next_link("/portal", &[("q", &q.q)], found.next_cursor),
         q: q.q,
         rows,
+        catalogue,
         services: options(choices, form.value("service_id")),
         form,
     };

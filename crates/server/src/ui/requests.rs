@@ -1,0 +1,461 @@
+//! Service request pages: ordering from the catalogue, the request page with approvals and
+//! tasks, the desk's request queues, and catalogue administration.
+
+use super::{Chrome, FormState, UiError, UiResult, after_save, next_link, when};
+use crate::AppState;
+use crate::api::requests::{DecisionInput, RequestCreate, RequestOut, decide, find_request, finish_task, raise, request_out};
+use crate::auth::{Can, Principal, perm};
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use steward_domain::Invalid;
+use steward_domain::access::Permission;
+use steward_domain::request::{Decision, FieldKind, FormField, ItemDraft, RequestStatus, TaskTemplate};
+use steward_store::PageRequest;
+use steward_store::request::{CatalogueItem, RequestFilter};
+
+/// How people read a request status.
+pub fn status_label(s: RequestStatus) -> &'static str {
+    match s {
+        RequestStatus::PendingApproval => "waiting for approval",
+        RequestStatus::InFulfilment => "being fulfilled",
+        RequestStatus::Fulfilled => "fulfilled",
+        RequestStatus::Closed => "closed",
+        RequestStatus::Rejected => "rejected",
+        RequestStatus::Cancelled => "cancelled",
+    }
+}
+
+/// A form field as the template needs it (kinds as text).
+pub struct FieldView {
+    pub name: String,
+    pub label: String,
+    pub kind: &'static str,
+    pub required: bool,
+    pub options: Vec<String>,
+}
+
+impl From<&FormField> for FieldView {
+    fn from(f: &FormField) -> Self {
+        let kind = match f.kind {
+            FieldKind::Text => "text",
+            FieldKind::Number => "number",
+            FieldKind::Date => "date",
+            FieldKind::Select => "select",
+        };
+        FieldView { name: f.name.clone(), label: f.label.clone(), kind, required: f.required, options: f.options.clone() }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "portal_order.html")]
+struct OrderPage {
+    chrome: Chrome,
+    item: CatalogueItem,
+    needs_approval: bool,
+    fields: Vec<FieldView>,
+    form: FormState,
+}
+
+async fn render_order(state: &AppState, who: &Principal, id: i64, form: FormState, status: StatusCode) -> UiResult {
+    let item = state.store.item(who.tenant_id(), id).await?;
+    if !item.active {
+        return Err(UiError::NotFound);
+    }
+    let page = OrderPage {
+        chrome: Chrome::new(state, who, "/portal").await,
+        needs_approval: !item.approver_ids.is_empty(),
+        fields: item.fields.iter().map(FieldView::from).collect(),
+        item,
+        form,
+    };
+    Ok((status, page).into_response())
+}
+
+pub async fn order_form(State(state): State<AppState>, who: Can<perm::RecordsOwn>, Path(id): Path<i64>) -> UiResult {
+    render_order(&state, &who, id, FormState::default(), StatusCode::OK).await
+}
+
+pub async fn order(State(state): State<AppState>, who: Can<perm::RecordsOwn>, Path(id): Path<i64>, Form(fields): Form<Vec<(String, String)>>) -> UiResult {
+    let answers: Map<String, Value> =
+        fields.iter().filter(|(k, _)| k != "_csrf").map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+    let saved = raise(&state, &who, RequestCreate { item_id: id, answers }).await;
+    match saved {
+        Ok(r) => Ok(Redirect::to(&format!("/portal/requests/{}?done=created", r.key())).into_response()),
+        Err(e) if e.status() == StatusCode::UNPROCESSABLE_ENTITY => {
+            let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            let form = FormState::with(&pairs).rejected(Invalid { errors: e.field_errors().to_vec() });
+            render_order(&state, &who, id, form, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "request_view.html")]
+struct ViewPage {
+    chrome: Chrome,
+    r: RequestOut,
+    status: &'static str,
+    status_label: &'static str,
+    opened: String,
+    base: String,
+    answers: Vec<(String, String)>,
+    /// Approver name, decision, comment.
+    approvals: Vec<(String, &'static str, String)>,
+    manual: Vec<(&'static str, &'static str)>,
+    can_decide: bool,
+    can_work: bool,
+    form: FormState,
+}
+
+async fn render_view(state: &AppState, who: &Principal, key: &str, portal: bool, form: FormState, status: StatusCode) -> UiResult {
+    let request = find_request(state, who, key).await?;
+    if portal && request.requester_user_id != Some(who.user.id) && !who.can(Permission::RecordsRead) {
+        return Err(UiError::NotFound);
+    }
+    let item = state.store.item(who.tenant_id(), request.item_id).await?;
+    let labels: Vec<(String, String)> = item.fields.iter().map(|f| (f.name.clone(), f.label.clone())).collect();
+    let answers = request
+        .answers
+        .iter()
+        .map(|(k, v)| {
+            let label = labels.iter().find(|(n, _)| n == k).map_or_else(|| k.clone(), |(_, l)| l.clone());
+            let text = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+            (label, text)
+        })
+        .collect();
+    let opened = when(request.opened_at);
+    let r = request_out(state, who.tenant_id(), request).await?;
+    let can_work = who.can(Permission::RecordsWrite) && !portal;
+    let can_decide = r.status == RequestStatus::PendingApproval
+        && r.approvals.iter().any(|a| a.approver_id == who.user.id && a.decision == Decision::Pending);
+    let mut approvals = Vec::new();
+    for a in &r.approvals {
+        let name = state.store.user(who.tenant_id(), a.approver_id).await.map(|u| u.name).unwrap_or_default();
+        approvals.push((name, a.decision.as_str(), a.comment.clone()));
+    }
+    let manual = if can_work {
+        r.status
+            .manual_next()
+            .iter()
+            .map(|s| {
+                let label = match s {
+                    RequestStatus::Cancelled => "Cancel request",
+                    RequestStatus::Closed => "Close",
+                    _ => "Reopen",
+                };
+                (s.as_str(), label)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let base = if portal { format!("/portal/requests/{}", r.key) } else { format!("/requests/{}", r.key) };
+    let page = ViewPage {
+        chrome: Chrome::new(state, who, if portal { "/portal" } else { "/requests" }).await,
+        status: r.status.as_str(),
+        status_label: status_label(r.status),
+        opened,
+        base,
+        answers,
+        approvals,
+        manual,
+        can_decide,
+        can_work,
+        form,
+        r,
+    };
+    Ok((status, page).into_response())
+}
+
+pub async fn portal_view(State(state): State<AppState>, who: Can<perm::RecordsOwn>, Path(key): Path<String>) -> UiResult {
+    render_view(&state, &who, &key, true, FormState::default(), StatusCode::OK).await
+}
+
+pub async fn view(State(state): State<AppState>, who: Principal, Path(key): Path<String>) -> UiResult {
+    render_view(&state, &who, &key, false, FormState::default(), StatusCode::OK).await
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+pub struct DecisionForm {
+    decision: String,
+    comment: String,
+}
+
+pub async fn approval(State(state): State<AppState>, who: Principal, Path(key): Path<String>, Form(form): Form<DecisionForm>) -> UiResult {
+    let Some(decision) = Decision::parse(&form.decision) else {
+        return Err(UiError::NotFound);
+    };
+    match decide(&state, &who, &key, DecisionInput { decision, comment: form.comment.clone() }).await {
+        Ok(r) => Ok(Redirect::to(&format!("/requests/{}", r.key())).into_response()),
+        Err(e) if e.status() == StatusCode::UNPROCESSABLE_ENTITY || e.status() == StatusCode::CONFLICT => {
+            let invalid = if e.field_errors().is_empty() { Invalid::one("decision", e.detail()) } else { Invalid { errors: e.field_errors().to_vec() } };
+            let values = FormState::with(&[("comment", &form.comment)]).rejected(invalid);
+            render_view(&state, &who, &key, false, values, e.status()).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn task_done(State(state): State<AppState>, who: Can<perm::RecordsWrite>, Path((key, task)): Path<(String, i64)>) -> UiResult {
+    let r = finish_task(&state, &who, &key, task).await?;
+    Ok(Redirect::to(&format!("/requests/{}", r.key())).into_response())
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+pub struct StatusForm {
+    status: String,
+}
+
+pub async fn set_status(State(state): State<AppState>, who: Can<perm::RecordsWrite>, Path(key): Path<String>, Form(form): Form<StatusForm>) -> UiResult {
+    let to = RequestStatus::parse(&form.status).ok_or(UiError::NotFound)?;
+    let request = find_request(&state, &who, &key).await?;
+    match state.store.set_request_status(who.tenant_id(), request.id, to, &who.actor()).await {
+        Ok(r) => Ok(Redirect::to(&format!("/requests/{}", r.key())).into_response()),
+        Err(steward_store::StoreError::Conflict(detail)) => {
+            let form = FormState::default().rejected(Invalid::one("status", detail));
+            render_view(&state, &who, &key, false, form, StatusCode::CONFLICT).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub struct Row {
+    pub key: String,
+    pub title: String,
+    pub status: &'static str,
+    pub status_label: &'static str,
+    pub progress: String,
+    pub opened: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "requests_list.html")]
+struct ListPage {
+    chrome: Chrome,
+    queues: Vec<(&'static str, &'static str)>,
+    queue: String,
+    rows: Vec<Row>,
+    next: Option<String>,
+    can_manage: bool,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+pub struct ListQuery {
+    queue: String,
+    cursor: Option<String>,
+}
+
+pub async fn list(State(state): State<AppState>, who: Can<perm::RecordsRead>, Query(q): Query<ListQuery>) -> UiResult {
+    let queue = if q.queue.is_empty() { "open".to_owned() } else { q.queue.clone() };
+    let filter = match queue.as_str() {
+        "approval" => RequestFilter { awaiting_approver: Some(who.user.id), ..Default::default() },
+        "all" => RequestFilter::default(),
+        _ => RequestFilter { statuses: vec![RequestStatus::PendingApproval, RequestStatus::InFulfilment, RequestStatus::Fulfilled], ..Default::default() },
+    };
+    let page = PageRequest { limit: Some(50), cursor: q.cursor };
+    let found = match state.store.requests(who.tenant_id(), &filter, &page).await {
+        Err(steward_store::StoreError::Invalid(_)) => return Ok(Redirect::to("/requests").into_response()),
+        other => other?,
+    };
+    let mut rows = Vec::with_capacity(found.items.len());
+    for r in found.items {
+        let tasks = state.store.tasks(who.tenant_id(), r.id).await?;
+        rows.push(Row {
+            key: r.key(),
+            status: r.status.as_str(),
+            status_label: status_label(r.status),
+            progress: format!("{} of {}", tasks.iter().filter(|t| t.done).count(), tasks.len()),
+            opened: when(r.opened_at),
+            title: r.title,
+        });
+    }
+    let page = ListPage {
+        chrome: Chrome::new(&state, &who, "/requests").await,
+        queues: vec![("open", "Open"), ("approval", "Waiting for my approval"), ("all", "All")],
+        next: next_link("/requests", &[("queue", &queue)], found.next_cursor),
+        queue,
+        rows,
+        can_manage: who.can(Permission::ServicesWrite),
+    };
+    Ok(page.into_response())
+}
+
+pub struct Person {
+    pub id: i64,
+    pub label: String,
+    pub selected: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "catalogue.html")]
+struct CataloguePage {
+    chrome: Chrome,
+    items: Vec<CatalogueItem>,
+    people: Vec<Person>,
+    form_heading: String,
+    form_action: String,
+    form_submit: &'static str,
+    form: FormState,
+}
+
+/// The form-field lines an admin edits: `name | Label | kind | required | a, b`.
+fn fields_text(fields: &[FormField]) -> String {
+    fields
+        .iter()
+        .map(|f| {
+            let kind = FieldView::from(f).kind;
+            let required = if f.required { "required" } else { "optional" };
+            format!("{} | {} | {kind} | {required} | {}", f.name, f.label, f.options.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn parse_fields(text: &str) -> Result<Vec<FormField>, Invalid> {
+    let mut fields = Vec::new();
+    for (n, line) in text.lines().map(str::trim).filter(|l| !l.is_empty()).enumerate() {
+        let parts: Vec<&str> = line.split('|').map(str::trim).collect();
+        let kind = match parts.get(2).copied().unwrap_or("text") {
+            "text" | "" => FieldKind::Text,
+            "number" => FieldKind::Number,
+            "date" => FieldKind::Date,
+            "select" => FieldKind::Select,
+            other => return Err(Invalid::one("fields", format!("Line {}: unknown kind `{other}`", n + 1))),
+        };
+        fields.push(FormField {
+            name: parts.first().copied().unwrap_or_default().to_owned(),
+            label: parts.get(1).copied().unwrap_or_default().to_owned(),
+            kind,
+            required: parts.get(3).is_some_and(|r| *r == "required"),
+            options: parts.get(4).map(|o| o.split(',').map(str::trim).filter(|o| !o.is_empty()).map(str::to_owned).collect()).unwrap_or_default(),
+        });
+    }
+    Ok(fields)
+}
+
+struct Editing {
+    heading: String,
+    action: String,
+    submit: &'static str,
+    approvers: Vec<i64>,
+}
+
+async fn render_catalogue(state: &AppState, who: &Principal, editing: Editing, form: FormState, status: StatusCode) -> UiResult {
+    let items = state.store.items(who.tenant_id(), false).await?;
+    let filter = steward_store::identity::UserFilter { active: Some(true), sort: Some("name".into()), ..Default::default() };
+    let users = state.store.users(who.tenant_id(), &filter, &PageRequest { limit: Some(500), cursor: None }).await?;
+    let people = users
+        .items
+        .into_iter()
+        .filter(|u| u.role != steward_domain::access::Role::Requester)
+        .map(|u| Person { selected: editing.approvers.contains(&u.id), id: u.id, label: format!("{} <{}>", u.name, u.email) })
+        .collect();
+    let page = CataloguePage {
+        chrome: Chrome::new(state, who, "/requests").await,
+        items,
+        people,
+        form_heading: editing.heading,
+        form_action: editing.action,
+        form_submit: editing.submit,
+        form,
+    };
+    Ok((status, page).into_response())
+}
+
+fn new_item() -> Editing {
+    Editing { heading: "New catalogue item".into(), action: "/catalogue".into(), submit: "Create item", approvers: Vec::new() }
+}
+
+pub async fn catalogue(State(state): State<AppState>, who: Can<perm::ServicesWrite>) -> UiResult {
+    render_catalogue(&state, &who, new_item(), FormState::with(&[("active", "true")]), StatusCode::OK).await
+}
+
+pub async fn edit_item(State(state): State<AppState>, who: Can<perm::ServicesWrite>, Path(id): Path<i64>) -> UiResult {
+    let item = state.store.item(who.tenant_id(), id).await?;
+    let tasks = item.tasks.iter().map(|t| t.title.clone()).collect::<Vec<_>>().join("\n");
+    let fields = fields_text(&item.fields);
+    let form = FormState::with(&[
+        ("name", &item.name),
+        ("description", &item.description),
+        ("category", &item.category),
+        ("fields", &fields),
+        ("tasks", &tasks),
+        ("active", if item.active { "true" } else { "false" }),
+    ]);
+    let editing = Editing { heading: format!("Edit {}", item.name), action: format!("/catalogue/{id}"), submit: "Save item", approvers: item.approver_ids };
+    render_catalogue(&state, &who, editing, form, StatusCode::OK).await
+}
+
+/// Reads the catalogue form (repeated `approver` fields) into a draft and the values typed.
+fn item_from(fields: &[(String, String)]) -> (Result<ItemDraft, Invalid>, FormState, Vec<i64>) {
+    let get = |name: &str| fields.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str());
+    let approvers: Vec<i64> = fields.iter().filter(|(k, _)| k == "approver").filter_map(|(_, v)| v.parse().ok()).collect();
+    let values = FormState::with(&[
+        ("name", get("name")),
+        ("description", get("description")),
+        ("category", get("category")),
+        ("fields", get("fields")),
+        ("tasks", get("tasks")),
+        ("active", get("active")),
+    ]);
+    let draft = parse_fields(get("fields")).and_then(|form_fields| {
+        ItemDraft {
+            name: get("name").to_owned(),
+            description: get("description").to_owned(),
+            category: get("category").to_owned(),
+            fields: form_fields,
+            approver_ids: approvers.clone(),
+            tasks: get("tasks").lines().map(str::trim).filter(|t| !t.is_empty()).map(|t| TaskTemplate { title: t.to_owned(), team_id: None }).collect(),
+            active: get("active") == "true",
+        }
+        .validate()
+    });
+    (draft, values, approvers)
+}
+
+async fn save(state: &AppState, who: &Principal, id: Option<i64>, fields: Vec<(String, String)>) -> UiResult {
+    let (draft, values, approvers) = item_from(&fields);
+    let saved = async { state.store.save_item(who.tenant_id(), id, &draft?, &who.actor()).await }.await;
+    let editing = match id {
+        Some(id) => Editing { heading: "Edit catalogue item".into(), action: format!("/catalogue/{id}"), submit: "Save item", approvers },
+        None => Editing { approvers, ..new_item() },
+    };
+    after_save(saved, |_| "/catalogue".to_owned(), |invalid| {
+        render_catalogue(state, who, editing, values.rejected(invalid), StatusCode::UNPROCESSABLE_ENTITY)
+    })
+    .await
+}
+
+pub async fn create_item(State(state): State<AppState>, who: Can<perm::ServicesWrite>, Form(fields): Form<Vec<(String, String)>>) -> UiResult {
+    save(&state, &who, None, fields).await
+}
+
+pub async fn update_item(State(state): State<AppState>, who: Can<perm::ServicesWrite>, Path(id): Path<i64>, Form(fields): Form<Vec<(String, String)>>) -> UiResult {
+    save(&state, &who, Some(id), fields).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_lines_round_trip() {
+        let text = "model | Model | select | required | 13-inch, 15-inch\nnotes | Notes";
+        let fields = parse_fields(text).expect("parse");
+        assert_eq!(fields.len(), 2);
+        assert_eq!(fields[0].options, ["13-inch", "15-inch"]);
+        assert!(fields[0].required && !fields[1].required);
+        assert_eq!(parse_fields(&fields_text(&fields)).expect("again"), fields);
+        assert!(parse_fields("a | A | colour").is_err());
+    }
+}
