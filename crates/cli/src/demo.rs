@@ -6,6 +6,7 @@ use steward_domain::access::Role;
 use steward_domain::customer::{ContactDraft, CustomerDraft};
 use steward_domain::incident::{Level, PendingReason, PriorityMatrix, Source, Status};
 use steward_domain::problem::{LinkKind, ProblemStatus, RecordKind};
+use steward_domain::request::{FieldKind, FormField, ItemDraft, TaskTemplate};
 use steward_domain::service::{Criticality, ServiceDraft, ServiceStatus};
 use steward_domain::team::TeamDraft;
 use steward_domain::tenant::new_tenant;
@@ -411,5 +412,56 @@ async fn records(
             )
             .await?;
     }
+    catalogue(store, tenant_id, users).await
+}
+
+/// Catalogue items a service desk offers on day one, and a few orders in flight.
+async fn catalogue(store: &Store, tenant_id: i64, users: &[User]) -> anyhow::Result<()> {
+    let field = |name: &str, label: &str, kind: FieldKind, required: bool, options: &[&str]| FormField {
+        name: name.into(),
+        label: label.into(),
+        kind,
+        required,
+        options: options.iter().map(|o| (*o).to_owned()).collect(),
+    };
+    let task = |title: &str| TaskTemplate { title: title.into(), team_id: None };
+    let items = [
+        ItemDraft {
+            name: "New laptop".into(),
+            description: "A standard laptop with docking station, for new starters or replacements.".into(),
+            category: "Hardware".into(),
+            fields: vec![
+                field("model", "Model", FieldKind::Select, true, &["13-inch", "15-inch"]),
+                field("needed_by", "Needed by", FieldKind::Date, false, &[]),
+            ],
+            approver_ids: vec![users[1].id],
+            tasks: vec![task("Order the laptop"), task("Install and hand over")],
+            active: true,
+        },
+        ItemDraft {
+            name: "Shared mailbox".into(),
+            description: "A mailbox a team shares, such as sales@ or support@.".into(),
+            category: "Accounts and access".into(),
+            fields: vec![
+                field("address", "Address", FieldKind::Text, true, &[]),
+                field("members", "Members", FieldKind::Text, true, &[]),
+            ],
+            approver_ids: vec![],
+            tasks: vec![task("Create the mailbox and grant access")],
+            active: true,
+        },
+    ];
+    let cli = Actor::cli();
+    let mut created = Vec::new();
+    for item in items {
+        created.push(store.save_item(tenant_id, None, &item, &cli).await?);
+    }
+    let requester = Actor::user(users[6].id, &users[6].email);
+    let answers = |pairs: &[(&str, &str)]| {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), serde_json::Value::String((*v).to_owned()))).collect()
+    };
+    store.create_request(tenant_id, &created[0], &answers(&[("model", "13-inch")]), Some(users[6].id), &requester).await?;
+    let mailbox = answers(&[("address", "events@meridian.test"), ("members", "Rob Young, Sam Carter")]);
+    store.create_request(tenant_id, &created[1], &mailbox, Some(users[6].id), &requester).await?;
     Ok(())
 }

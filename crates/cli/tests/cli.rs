@@ -429,6 +429,8 @@ fn demo_seeds_once_and_serves() {
     );
     let problems = http_get_as(&addr, "/api/v1/problems", Some(token));
     assert!(problems.contains("\"known_error\":\"KE-1\""), "{problems}");
+    let requests = http_get_as(&addr, "/api/v1/requests", Some(token));
+    assert!(requests.contains("\"key\":\"REQ-2\""), "{requests}");
     stop(child);
     let entries = s.ok(&["audit", "verify"]);
     let (again, _, _) = start(&s, &["demo"], 0);
