@@ -5,6 +5,7 @@ use anyhow::anyhow;
 use steward_domain::access::Role;
 use steward_domain::customer::{ContactDraft, CustomerDraft};
 use steward_domain::incident::{Level, PendingReason, PriorityMatrix, Source, Status};
+use steward_domain::knowledge::{ArticleDraft, ArticleStatus};
 use steward_domain::problem::{LinkKind, ProblemStatus, RecordKind};
 use steward_domain::request::{FieldKind, FormField, ItemDraft, TaskTemplate};
 use steward_domain::service::{Criticality, ServiceDraft, ServiceStatus};
@@ -13,6 +14,7 @@ use steward_domain::tenant::new_tenant;
 use steward_domain::user::UserDraft;
 use steward_store::identity::User;
 use steward_store::incident::IncidentFields;
+use steward_store::knowledge::ArticleChange;
 use steward_store::problem::ProblemFields;
 use steward_store::{Actor, Store, StoreError};
 
@@ -412,26 +414,105 @@ async fn records(
             )
             .await?;
     }
-    catalogue(store, tenant_id, users).await
+    catalogue(store, tenant_id, users).await?;
+    knowledge(store, tenant_id, users, services).await
+}
+
+/// Articles the desk and requesters can find: published, one still in review.
+async fn knowledge(
+    store: &Store,
+    tenant_id: i64,
+    users: &[User],
+    services: &[i64],
+) -> anyhow::Result<()> {
+    let articles = [
+        (
+            "Reset your Outlook profile",
+            "When Outlook keeps asking for your password:\n\n1. Close Outlook.\n2. Open Mail in the Control Panel and remove the profile.\n3. Start Outlook and sign in again.",
+            true,
+            Some(services[0]),
+            true,
+        ),
+        (
+            "Connect to the guest Wi-Fi",
+            "Ask reception for a voucher, join \"Meridian-Guest\" and enter the code.",
+            true,
+            Some(services[3]),
+            true,
+        ),
+        (
+            "Restart the mail sync agent",
+            "Known error KE-1: on the mail server, restart the sync agent service. Mail flows again within minutes.",
+            false,
+            Some(services[0]),
+            true,
+        ),
+        (
+            "Payroll cut-off dates 2027",
+            "Draft list of monthly cut-off dates, to be confirmed by HR.",
+            false,
+            Some(services[1]),
+            false,
+        ),
+    ];
+    let author = Actor::user(users[2].id, &users[2].email);
+    for (title, body, public, service_id, publish) in articles {
+        let draft = ArticleDraft {
+            title: title.into(),
+            body: body.into(),
+            public,
+            service_id,
+        };
+        let mut article = store.create_article(tenant_id, &draft, &author).await?;
+        let steps: &[ArticleStatus] = if publish {
+            &[ArticleStatus::Review, ArticleStatus::Published]
+        } else {
+            &[ArticleStatus::Review]
+        };
+        for status in steps {
+            let published_at =
+                (*status == ArticleStatus::Published).then(steward_store::now_micros);
+            let change = ArticleChange {
+                draft: draft.clone(),
+                status: *status,
+                published_at,
+            };
+            article = store
+                .update_article(tenant_id, article.id, article.updated_at, &change, &author)
+                .await?;
+        }
+    }
+    Ok(())
 }
 
 /// Catalogue items a service desk offers on day one, and a few orders in flight.
 async fn catalogue(store: &Store, tenant_id: i64, users: &[User]) -> anyhow::Result<()> {
-    let field = |name: &str, label: &str, kind: FieldKind, required: bool, options: &[&str]| FormField {
-        name: name.into(),
-        label: label.into(),
-        kind,
-        required,
-        options: options.iter().map(|o| (*o).to_owned()).collect(),
+    let field =
+        |name: &str, label: &str, kind: FieldKind, required: bool, options: &[&str]| FormField {
+            name: name.into(),
+            label: label.into(),
+            kind,
+            required,
+            options: options.iter().map(|o| (*o).to_owned()).collect(),
+        };
+    let task = |title: &str| TaskTemplate {
+        title: title.into(),
+        team_id: None,
     };
-    let task = |title: &str| TaskTemplate { title: title.into(), team_id: None };
     let items = [
         ItemDraft {
             name: "New laptop".into(),
-            description: "A standard laptop with docking station, for new starters or replacements.".into(),
+            description:
+                "A standard laptop with docking station, for new starters or replacements.".into(),
             category: "Hardware".into(),
             fields: vec![
-                field("model", "Model", FieldKind::Select, true, &["13-inch", "15-inch"]),
+                field(
+                    "model",
+                    "Model",
+                    FieldKind::Select,
+                    true,
+                    &["13-inch", "15-inch"],
+                ),
                 field("needed_by", "Needed by", FieldKind::Date, false, &[]),
             ],
             approver_ids: vec![users[1].id],
@@ -458,10 +539,32 @@ async fn catalogue(store: &Store, tenant_id: i64, users: &[User]) -> anyhow::Res
     }
     let requester = Actor::user(users[6].id, &users[6].email);
     let answers = |pairs: &[(&str, &str)]| {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), serde_json::Value::String((*v).to_owned()))).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), serde_json::Value::String((*v).to_owned())))
+            .collect()
     };
-    store.create_request(tenant_id, &created[0], &answers(&[("model", "13-inch")]), Some(users[6].id), &requester).await?;
-    let mailbox = answers(&[("address", "events@meridian.test"), ("members", "Rob Young, Sam Carter")]);
-    store.create_request(tenant_id, &created[1], &mailbox, Some(users[6].id), &requester).await?;
+    store
+        .create_request(
+            tenant_id,
+            &created[0],
+            &answers(&[("model", "13-inch")]),
+            Some(users[6].id),
+            &requester,
+        )
+        .await?;
+    let mailbox = answers(&[
+        ("address", "events@meridian.test"),
+        ("members", "Rob Young, Sam Carter"),
+    ]);
+    store
+        .create_request(
+            tenant_id,
+            &created[1],
+            &mailbox,
+            Some(users[6].id),
+            &requester,
+        )
+        .await?;
     Ok(())
 }

@@ -3,6 +3,8 @@
 mod commands;
 mod config;
 mod demo;
+mod mail;
+mod transfer;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -50,6 +52,14 @@ enum Command {
     /// Check the audit journal.
     #[command(subcommand)]
     Audit(commands::AuditCommand),
+    /// Import records from CSV, e.g. when moving from another tool (with a progress bar).
+    #[command(subcommand)]
+    Import(transfer::ImportCommand),
+    /// Export records as CSV.
+    #[command(subcommand)]
+    Export(transfer::ExportCommand),
+    /// Take one e-mail from standard input: a new message opens an incident, a reply adds to it.
+    MailIn(mail::MailInArgs),
 }
 
 fn main() -> ExitCode {

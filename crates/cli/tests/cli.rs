@@ -260,6 +260,7 @@ fn every_command_explains_itself() {
         vec!["token", "create", "--help"],
         vec!["token", "revoke", "--help"],
         vec!["audit", "verify", "--help"],
+        vec!["mail-in", "--help"],
     ] {
         let out = s.ok(&args);
         assert!(out.contains("Usage:"), "{args:?}: {out}");
@@ -431,6 +432,8 @@ fn demo_seeds_once_and_serves() {
     assert!(problems.contains("\"known_error\":\"KE-1\""), "{problems}");
     let requests = http_get_as(&addr, "/api/v1/requests", Some(token));
     assert!(requests.contains("\"key\":\"REQ-2\""), "{requests}");
+    let articles = http_get_as(&addr, "/api/v1/knowledge?status=published", Some(token));
+    assert_eq!(articles.matches("\"key\":\"KB-").count(), 3, "{articles}");
     stop(child);
     let entries = s.ok(&["audit", "verify"]);
     let (again, _, _) = start(&s, &["demo"], 0);
@@ -445,4 +448,216 @@ fn demo_seeds_once_and_serves() {
         entries,
         "and adds nothing to it"
     );
+}
+
+/// Opens the sandbox's database directly, to look at what the binary stored.
+fn inspect<T>(s: &Sandbox, look: impl AsyncFnOnce(&steward_store::Store) -> T) -> T {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let store = steward_store::Store::connect(&s.url, steward_store::PoolConfig::default())
+            .await
+            .expect("connect");
+        let found = look(&store).await;
+        store.close().await;
+        found
+    })
+}
+
+#[test]
+fn mail_in_opens_replies_and_keeps_what_it_cannot_read() {
+    let s = Sandbox::new("mailin");
+    s.ok(&["init"]);
+    s.ok(&["tenant", "create", "--name", "Acme IT"]);
+    let mail_in = |input: &str, extra: &[&str]| {
+        let mut args = vec!["mail-in", "--tenant", "acme-it"];
+        args.extend_from_slice(extra);
+        s.run_with_input(&args, input)
+    };
+    let first = mail_in(
+        "From: Hank Scorpio <hank@globex.test>\r\nTo: desk@acme.test\r\nSubject: Printer on fire\r\n\
+         Message-ID: <m1@globex.test>\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/mixed; boundary=\"B\"\r\n\r\n\
+         --B\r\nContent-Type: text/plain\r\n\r\nFloor 3, please hurry.\r\n\
+         --B\r\nContent-Type: image/png\r\nContent-Disposition: attachment; filename=\"fire.png\"\r\n\
+         Content-Transfer-Encoding: base64\r\n\r\niVBORw0KGgo=\r\n--B--\r\n",
+        &[],
+    );
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert_eq!(last_line(&String::from_utf8_lossy(&first.stdout)), "INC-1");
+
+    let reply = mail_in(
+        "From: hank@globex.test\r\nSubject: Re: [INC-1] Printer on fire\r\n\
+         Message-ID: <m2@globex.test>\r\n\r\nIt is out now.\r\n",
+        &[],
+    );
+    assert!(reply.status.success(), "{}", stderr(&reply));
+    assert_eq!(last_line(&String::from_utf8_lossy(&reply.stdout)), "INC-1");
+
+    let stranger = mail_in(
+        "From: eve@elsewhere.test\r\nSubject: Let me in\r\n\r\nhi\r\n",
+        &["--unknown-sender", "reject"],
+    );
+    assert_eq!(stranger.status.code(), Some(1));
+    assert!(
+        stderr(&stranger).contains("eve@elsewhere.test is not a contact"),
+        "{}",
+        stderr(&stranger)
+    );
+
+    let garbage = "this is not an e-mail\n\u{1}\u{2}binary junk\n";
+    let out = mail_in(garbage, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("error: ") && err.contains("not an e-mail message"),
+        "{err}"
+    );
+
+    let (comments, attachments, dead, contact) = inspect(&s, async |store| {
+        let tenant = store.tenant_by_slug("acme-it").await.expect("tenant");
+        let incident = store.incident_by_number(tenant.id, 1).await.expect("INC-1");
+        let comments = store
+            .incident_comments(tenant.id, incident.id, true)
+            .await
+            .expect("comments");
+        let target = steward_store::mail::MailTarget {
+            record_type: "incident".into(),
+            record_id: incident.id,
+        };
+        let attachments = store.attachments(tenant.id, &target).await.expect("files");
+        let dead = store.dead_letters(Some(tenant.id)).await.expect("dead");
+        let contact = store
+            .contact_by_email(tenant.id, "hank@globex.test")
+            .await
+            .expect("contact");
+        assert_eq!(
+            incident.requester_contact_id,
+            contact.as_ref().map(|c| c.id)
+        );
+        assert_eq!(incident.title, "Printer on fire");
+        assert_eq!(incident.description, "Floor 3, please hurry.");
+        (comments, attachments, dead, contact)
+    });
+    assert_eq!(
+        comments
+            .iter()
+            .map(|c| (c.author.as_str(), c.body.as_str(), c.public))
+            .collect::<Vec<_>>(),
+        [("hank@globex.test", "It is out now.", true)]
+    );
+    assert_eq!(
+        attachments
+            .iter()
+            .map(|a| (a.filename.as_str(), a.content_type.as_str(), a.size))
+            .collect::<Vec<_>>(),
+        [("fire.png", "image/png", 8)]
+    );
+    assert_eq!(dead.len(), 2, "the stranger and the garbage are both kept");
+    assert_eq!(dead[0].raw, garbage.as_bytes());
+    assert!(dead[1].reason.contains("eve@elsewhere.test"));
+    assert_eq!(
+        contact.map(|c| c.name),
+        Some("Hank Scorpio".to_owned()),
+        "an unknown sender becomes a contact"
+    );
+    assert!(s.ok(&["audit", "verify"]).contains("journal intact"));
+}
+
+#[test]
+fn incidents_move_in_and_out_as_csv() {
+    let s = Sandbox::new("csv");
+    s.ok(&["init"]);
+    s.ok(&["tenant", "create", "--name", "Acme IT"]);
+    let rows = "external_id,title,status,impact,urgency,service,opened_at,resolved_at,closed_at,resolution_code\n\
+                OLD-1,Mail down,closed,high,high,,2024-03-01T09:00:00Z,2024-03-01T11:00:00Z,2024-03-02T09:00:00Z,restarted\n\
+                OLD-2,VPN slow,new,low,medium,,2024-04-01T09:00:00Z,,,\n";
+    let good = s.dir.join("good.csv");
+    std::fs::write(&good, rows).expect("write");
+    let bad = s.dir.join("bad.csv");
+    std::fs::write(&bad, format!("{rows}OLD-3,,done,,,Fax,yesterday,,,\n")).expect("write");
+
+    let out = s.run(&[
+        "import",
+        "incidents",
+        "--tenant",
+        "acme-it",
+        "--file",
+        bad.to_str().expect("path"),
+        "--dry-run",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("line 4:")
+            && err.contains("Title is required")
+            && err.contains("no service named `Fax`"),
+        "{err}"
+    );
+    let out = s.run(&[
+        "import",
+        "incidents",
+        "--tenant",
+        "acme-it",
+        "--file",
+        bad.to_str().expect("path"),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a file with bad rows imports nothing"
+    );
+    assert!(
+        s.ok(&[
+            "import",
+            "incidents",
+            "--tenant",
+            "acme-it",
+            "--file",
+            good.to_str().expect("path"),
+            "--dry-run"
+        ])
+        .contains("2 row(s) valid")
+    );
+    assert!(
+        s.ok(&[
+            "import",
+            "incidents",
+            "--tenant",
+            "acme-it",
+            "--file",
+            good.to_str().expect("path")
+        ])
+        .contains("2 created, 0 updated")
+    );
+    assert!(
+        s.ok(&[
+            "import",
+            "incidents",
+            "--tenant",
+            "acme-it",
+            "--file",
+            good.to_str().expect("path")
+        ])
+        .contains("0 created, 2 updated")
+    );
+
+    let exported = s.ok(&["export", "incidents", "--tenant", "acme-it"]);
+    let lines: Vec<&str> = exported.lines().collect();
+    assert_eq!(lines.len(), 3, "{exported}");
+    assert!(lines[0].starts_with("key,external_id,title"));
+    assert!(
+        lines[1].starts_with("INC-1,OLD-1,Mail down,,closed,P1"),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[1].contains("2024-03-01T09:00:00Z") && lines[1].contains("restarted"),
+        "{}",
+        lines[1]
+    );
+    assert!(s.ok(&["audit", "verify"]).contains("entries checked"));
 }

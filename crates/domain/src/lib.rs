@@ -8,6 +8,7 @@ pub mod customer;
 pub mod incident;
 pub mod jobs;
 pub mod journal;
+pub mod knowledge;
 pub mod login;
 pub mod problem;
 pub mod request;

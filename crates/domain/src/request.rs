@@ -30,12 +30,19 @@ crate::service::text_enum!(RequestStatus {
 
 impl RequestStatus {
     pub fn is_terminal(self) -> bool {
-        matches!(self, RequestStatus::Closed | RequestStatus::Rejected | RequestStatus::Cancelled)
+        matches!(
+            self,
+            RequestStatus::Closed | RequestStatus::Rejected | RequestStatus::Cancelled
+        )
     }
 
     /// The status a new request starts in.
     pub fn initial(needs_approval: bool) -> RequestStatus {
-        if needs_approval { RequestStatus::PendingApproval } else { RequestStatus::InFulfilment }
+        if needs_approval {
+            RequestStatus::PendingApproval
+        } else {
+            RequestStatus::InFulfilment
+        }
     }
 
     /// Status changes people make directly; approval and fulfilment move the rest.
@@ -133,16 +140,34 @@ impl ItemDraft {
     pub fn validate(mut self) -> Result<Self, Invalid> {
         let mut errors = Invalid::new();
         self.name = required_text(&mut errors, "name", "Name", &self.name, 200);
-        self.description = optional_text(&mut errors, "description", "Description", &self.description, 10_000);
-        self.category = optional_text(&mut errors, "category", "Category", self.category.trim(), 200);
+        self.description = optional_text(
+            &mut errors,
+            "description",
+            "Description",
+            &self.description,
+            10_000,
+        );
+        self.category = optional_text(
+            &mut errors,
+            "category",
+            "Category",
+            self.category.trim(),
+            200,
+        );
         let mut seen = std::collections::HashSet::new();
         for (i, field) in self.fields.iter().enumerate() {
             let at = format!("fields[{i}]");
             let valid_name = !field.name.is_empty()
                 && field.name.len() <= 64
-                && field.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+                && field
+                    .name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_');
             if !valid_name {
-                errors.add(&at, "Field names use letters, digits and underscores (at most 64)");
+                errors.add(
+                    &at,
+                    "Field names use letters, digits and underscores (at most 64)",
+                );
             } else if !seen.insert(field.name.clone()) {
                 errors.add(&at, format!("Field name `{}` is used twice", field.name));
             }
@@ -166,7 +191,10 @@ impl ItemDraft {
 
 /// Checks answers against a form; returns them normalised (trimmed text, numbers as numbers).
 /// Unknown answers are refused so that nothing silently disappears.
-pub fn check_answers(fields: &[FormField], answers: &Map<String, Value>) -> Result<Map<String, Value>, Invalid> {
+pub fn check_answers(
+    fields: &[FormField],
+    answers: &Map<String, Value>,
+) -> Result<Map<String, Value>, Invalid> {
     let mut errors = Invalid::new();
     for name in answers.keys() {
         if !fields.iter().any(|f| &f.name == name) {
@@ -181,7 +209,10 @@ pub fn check_answers(fields: &[FormField], answers: &Map<String, Value>) -> Resu
             Some(Value::Number(n)) => n.to_string(),
             Some(Value::Bool(b)) => b.to_string(),
             Some(_) => {
-                errors.add(&field.name, format!("{} must be a single value", field.label));
+                errors.add(
+                    &field.name,
+                    format!("{} must be a single value", field.label),
+                );
                 continue;
             }
         };
@@ -192,7 +223,9 @@ pub fn check_answers(fields: &[FormField], answers: &Map<String, Value>) -> Resu
             continue;
         }
         let value = match field.kind {
-            FieldKind::Text if text.chars().count() > 10_000 => Err(format!("{} is too long", field.label)),
+            FieldKind::Text if text.chars().count() > 10_000 => {
+                Err(format!("{} is too long", field.label))
+            }
             FieldKind::Text => Ok(Value::String(text)),
             FieldKind::Number => text
                 .parse::<f64>()
@@ -205,7 +238,11 @@ pub fn check_answers(fields: &[FormField], answers: &Map<String, Value>) -> Resu
                 .map(|d| Value::String(d.to_string()))
                 .map_err(|_| format!("{} must be a date like 2026-12-31", field.label)),
             FieldKind::Select if field.options.contains(&text) => Ok(Value::String(text)),
-            FieldKind::Select => Err(format!("{} must be one of: {}", field.label, field.options.join(", "))),
+            FieldKind::Select => Err(format!(
+                "{} must be one of: {}",
+                field.label,
+                field.options.join(", ")
+            )),
         };
         match value {
             Ok(v) => {
@@ -225,10 +262,34 @@ mod tests {
 
     fn form() -> Vec<FormField> {
         vec![
-            FormField { name: "model".into(), label: "Laptop model".into(), kind: FieldKind::Select, required: true, options: vec!["13-inch".into(), "15-inch".into()] },
-            FormField { name: "start".into(), label: "Start date".into(), kind: FieldKind::Date, required: true, options: vec![] },
-            FormField { name: "monitors".into(), label: "Monitors".into(), kind: FieldKind::Number, required: false, options: vec![] },
-            FormField { name: "notes".into(), label: "Notes".into(), kind: FieldKind::Text, required: false, options: vec![] },
+            FormField {
+                name: "model".into(),
+                label: "Laptop model".into(),
+                kind: FieldKind::Select,
+                required: true,
+                options: vec!["13-inch".into(), "15-inch".into()],
+            },
+            FormField {
+                name: "start".into(),
+                label: "Start date".into(),
+                kind: FieldKind::Date,
+                required: true,
+                options: vec![],
+            },
+            FormField {
+                name: "monitors".into(),
+                label: "Monitors".into(),
+                kind: FieldKind::Number,
+                required: false,
+                options: vec![],
+            },
+            FormField {
+                name: "notes".into(),
+                label: "Notes".into(),
+                kind: FieldKind::Text,
+                required: false,
+                options: vec![],
+            },
         ]
     }
 
@@ -238,8 +299,16 @@ mod tests {
 
     #[test]
     fn good_answers_are_normalised() {
-        let clean = check_answers(&form(), &answers(json!({"model": "13-inch", "start": "2026-12-01", "monitors": "2", "notes": "  hi "})));
-        assert_eq!(clean.map(Value::Object), Ok(json!({"model": "13-inch", "start": "2026-12-01", "monitors": 2.0, "notes": "hi"})));
+        let clean = check_answers(
+            &form(),
+            &answers(
+                json!({"model": "13-inch", "start": "2026-12-01", "monitors": "2", "notes": "  hi "}),
+            ),
+        );
+        assert_eq!(
+            clean.map(Value::Object),
+            Ok(json!({"model": "13-inch", "start": "2026-12-01", "monitors": 2.0, "notes": "hi"}))
+        );
     }
 
     #[test]
@@ -250,7 +319,10 @@ mod tests {
             assert!(err.message_for(field).is_some(), "{field}: {err:?}");
         }
         let missing = check_answers(&form(), &Map::new()).expect_err("required");
-        assert_eq!(missing.message_for("model"), Some("Laptop model is required"));
+        assert_eq!(
+            missing.message_for("model"),
+            Some("Laptop model is required")
+        );
     }
 
     #[test]
@@ -259,14 +331,29 @@ mod tests {
             name: "New laptop".into(),
             description: String::new(),
             category: "Hardware".into(),
-            fields: vec![FormField { name: "bad name".into(), label: String::new(), kind: FieldKind::Select, required: false, options: vec![] }],
+            fields: vec![FormField {
+                name: "bad name".into(),
+                label: String::new(),
+                kind: FieldKind::Select,
+                required: false,
+                options: vec![],
+            }],
             approver_ids: vec![3, 1, 3],
-            tasks: vec![TaskTemplate { title: " ".into(), team_id: None }],
+            tasks: vec![TaskTemplate {
+                title: " ".into(),
+                team_id: None,
+            }],
             active: true,
         };
         let err = draft.clone().validate().expect_err("bad field and task");
         assert!(err.message_for("fields[0]").is_some() && err.message_for("tasks[0]").is_some());
-        let ok = ItemDraft { fields: form(), tasks: vec![], ..draft }.validate().expect("valid");
+        let ok = ItemDraft {
+            fields: form(),
+            tasks: vec![],
+            ..draft
+        }
+        .validate()
+        .expect("valid");
         assert_eq!(ok.approver_ids, vec![1, 3]);
     }
 
@@ -274,8 +361,14 @@ mod tests {
     fn approvals_decide_together() {
         use Decision::*;
         assert_eq!(approval_outcome(&[Approved, Pending]), None);
-        assert_eq!(approval_outcome(&[Approved, Approved]), Some(RequestStatus::InFulfilment));
-        assert_eq!(approval_outcome(&[Approved, Rejected, Pending]), Some(RequestStatus::Rejected));
+        assert_eq!(
+            approval_outcome(&[Approved, Approved]),
+            Some(RequestStatus::InFulfilment)
+        );
+        assert_eq!(
+            approval_outcome(&[Approved, Rejected, Pending]),
+            Some(RequestStatus::Rejected)
+        );
         assert!(!fulfilled(&[]) && !fulfilled(&[true, false]) && fulfilled(&[true, true]));
     }
 

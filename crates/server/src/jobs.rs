@@ -42,6 +42,7 @@ impl Runner {
                 .map(drop)
                 .map_err(|e| e.to_string())
         });
+        crate::mail::outbound::register_from_env(&mut runner);
         runner
     }
 

@@ -283,3 +283,38 @@ impl Store {
         .map(drop)
     }
 }
+
+impl Store {
+    /// The tenant's live contact with this e-mail address (case-insensitive); the oldest if
+    /// several customers share one. Mail-in uses it to find the requester.
+    pub async fn contact_by_email(
+        &self,
+        tenant_id: i64,
+        email: &str,
+    ) -> StoreResult<Option<Contact>> {
+        self.db
+            .fetch_optional(
+                sql(format!(
+                    "SELECT {CONTACT_COLUMNS} FROM contacts WHERE tenant_id = $1 AND lower(email) = lower($2) \
+                     AND deleted_at IS NULL ORDER BY id LIMIT 1"
+                ))
+                .bind(tenant_id)
+                .bind(email.trim()),
+            )
+            .await
+    }
+
+    /// A live contact of the tenant by id alone, whatever its customer: where notifications
+    /// to a record's requester go.
+    pub async fn contact_by_id(&self, tenant_id: i64, id: i64) -> StoreResult<Contact> {
+        self.db
+            .fetch_one(
+                sql(format!(
+                    "SELECT {CONTACT_COLUMNS} FROM contacts WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL"
+                ))
+                .bind(tenant_id)
+                .bind(id),
+            )
+            .await
+    }
+}

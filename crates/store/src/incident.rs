@@ -278,6 +278,16 @@ impl Store {
         f: &IncidentFields,
         actor: &Actor,
     ) -> StoreResult<Incident> {
+        self.insert_incident(tenant_id, f, None, actor).await
+    }
+
+    async fn insert_incident(
+        &self,
+        tenant_id: i64,
+        f: &IncidentFields,
+        external_id: Option<&str>,
+        actor: &Actor,
+    ) -> StoreResult<Incident> {
         self.check_incident_refs(tenant_id, f).await?;
         let now = now_micros();
         let mut tx = self.db.begin().await?;
@@ -285,13 +295,17 @@ impl Store {
         let q = sql(format!(
             "INSERT INTO incidents (tenant_id, number, title, description, status, pending_reason, impact, urgency, priority, \
              service_id, customer_id, requester_contact_id, requester_user_id, assignee_team_id, assignee_id, source, \
-             resolution_code, resolution_notes, opened_at, first_response_at, resolved_at, closed_at, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $23) \
+             resolution_code, resolution_notes, opened_at, first_response_at, resolved_at, closed_at, created_at, updated_at, \
+             external_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $23, $24) \
              RETURNING {COLUMNS}"
         ))
         .bind(tenant_id)
         .bind(number);
-        let incident: Incident = tx.fetch_one(bind_fields(q, f).bind(now)).await?;
+        let q = bind_fields(q, f)
+            .bind(now)
+            .bind(external_id.map(str::to_owned));
+        let incident: Incident = tx.fetch_one(q).await?;
         reindex_incident(&mut tx, incident.id).await?;
         self.journal(
             &mut tx,
@@ -418,6 +432,50 @@ impl Store {
             "number" => (CursorKey::Int(i.number), i.id),
             _ => (CursorKey::Text(i.priority.as_str().to_owned()), i.id),
         }))
+    }
+
+    /// Creates the incident imported under `external_id`, or updates it if an earlier import
+    /// created it. Returns the incident and whether it was new.
+    pub async fn upsert_incident(
+        &self,
+        tenant_id: i64,
+        external_id: &str,
+        f: &IncidentFields,
+        actor: &Actor,
+    ) -> StoreResult<(Incident, bool)> {
+        let existing: Option<(i64, i64)> = self
+            .db
+            .fetch_optional(sql("SELECT id, updated_at FROM incidents WHERE tenant_id = $1 AND external_id = $2").bind(tenant_id).bind(external_id))
+            .await?;
+        match existing {
+            Some((id, updated_at)) => Ok((
+                self.update_incident(tenant_id, id, updated_at, f, actor)
+                    .await?,
+                false,
+            )),
+            None => Ok((
+                self.insert_incident(tenant_id, f, Some(external_id), actor)
+                    .await?,
+                true,
+            )),
+        }
+    }
+
+    /// The external id an incident was imported under, if any.
+    pub async fn incident_external_id(
+        &self,
+        tenant_id: i64,
+        id: i64,
+    ) -> StoreResult<Option<String>> {
+        let row: (Option<String>,) = self
+            .db
+            .fetch_one(
+                sql("SELECT external_id FROM incidents WHERE tenant_id = $1 AND id = $2")
+                    .bind(tenant_id)
+                    .bind(id),
+            )
+            .await?;
+        Ok(row.0)
     }
 
     /// Incidents per status, uncapped, for queue counts.

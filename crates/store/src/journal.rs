@@ -349,7 +349,10 @@ pub(crate) struct RecordWrite<'a> {
 }
 
 impl Store {
-    pub(crate) async fn write_record<T: Record + crate::db::Row>(&self, w: RecordWrite<'_>) -> StoreResult<T> {
+    pub(crate) async fn write_record<T: Record + crate::db::Row>(
+        &self,
+        w: RecordWrite<'_>,
+    ) -> StoreResult<T> {
         let mut tx = self.db.begin().await?;
         let before = match w.before {
             Some(q) => Some(tx.fetch_one::<T>(q).await?),

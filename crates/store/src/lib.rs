@@ -13,6 +13,8 @@ pub mod identity;
 pub mod incident;
 pub mod jobs;
 pub mod journal;
+pub mod knowledge;
+pub mod mail;
 pub mod page;
 pub mod problem;
 pub mod request;

@@ -9,7 +9,9 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use steward_domain::Invalid;
 use steward_domain::journal::Action;
-use steward_domain::request::{Decision, FormField, ItemDraft, RequestStatus, TaskTemplate, approval_outcome, fulfilled};
+use steward_domain::request::{
+    Decision, FormField, ItemDraft, RequestStatus, TaskTemplate, approval_outcome, fulfilled,
+};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CatalogueItem {
@@ -120,7 +122,8 @@ impl TryFrom<RequestRow> for ServiceRequest {
     fn try_from(r: RequestRow) -> StoreResult<Self> {
         Ok(ServiceRequest {
             answers: json("request answers", &r.answers_json)?,
-            status: RequestStatus::parse(&r.status).ok_or_else(|| StoreError::Corrupt(format!("request status `{}`", r.status)))?,
+            status: RequestStatus::parse(&r.status)
+                .ok_or_else(|| StoreError::Corrupt(format!("request status `{}`", r.status)))?,
             id: r.id,
             number: r.number,
             item_id: r.item_id,
@@ -168,25 +171,42 @@ pub struct RequestFilter {
 }
 
 fn select_request(tenant_id: i64, id: i64) -> Sql {
-    sql(format!("SELECT {REQUEST_COLUMNS} FROM requests WHERE tenant_id = $1 AND id = $2")).bind(tenant_id).bind(id)
+    sql(format!(
+        "SELECT {REQUEST_COLUMNS} FROM requests WHERE tenant_id = $1 AND id = $2"
+    ))
+    .bind(tenant_id)
+    .bind(id)
 }
 
 async fn load_request(tx: &mut Tx, tenant_id: i64, id: i64) -> StoreResult<ServiceRequest> {
-    tx.fetch_one::<RequestRow>(select_request(tenant_id, id)).await?.try_into()
+    tx.fetch_one::<RequestRow>(select_request(tenant_id, id))
+        .await?
+        .try_into()
 }
 
 impl Store {
     async fn check_users(&self, tenant_id: i64, field: &str, ids: &[i64]) -> StoreResult<()> {
         for id in ids {
             if self.user(tenant_id, *id).await.is_err() {
-                return Err(Invalid::one(field, format!("User {id} is not a user of this organisation")).into());
+                return Err(Invalid::one(
+                    field,
+                    format!("User {id} is not a user of this organisation"),
+                )
+                .into());
             }
         }
         Ok(())
     }
 
-    pub async fn save_item(&self, tenant_id: i64, id: Option<i64>, d: &ItemDraft, actor: &Actor) -> StoreResult<CatalogueItem> {
-        self.check_users(tenant_id, "approver_ids", &d.approver_ids).await?;
+    pub async fn save_item(
+        &self,
+        tenant_id: i64,
+        id: Option<i64>,
+        d: &ItemDraft,
+        actor: &Actor,
+    ) -> StoreResult<CatalogueItem> {
+        self.check_users(tenant_id, "approver_ids", &d.approver_ids)
+            .await?;
         let now = now_micros();
         let mut tx = self.db.begin().await?;
         let before: Option<CatalogueItem> = match id {
@@ -221,26 +241,50 @@ impl Store {
             None => q,
         };
         let item: CatalogueItem = tx.fetch_one::<ItemRow>(q).await?.try_into()?;
-        let action = if before.is_some() { Action::Update } else { Action::Create };
-        self.journal(&mut tx, Change::of(tenant_id, actor, action, before.as_ref(), Some(&item))).await?;
+        let action = if before.is_some() {
+            Action::Update
+        } else {
+            Action::Create
+        };
+        self.journal(
+            &mut tx,
+            Change::of(tenant_id, actor, action, before.as_ref(), Some(&item)),
+        )
+        .await?;
         tx.commit().await?;
         Ok(item)
     }
 
     pub async fn item(&self, tenant_id: i64, id: i64) -> StoreResult<CatalogueItem> {
         self.db
-            .fetch_one::<ItemRow>(sql(format!("SELECT {ITEM_COLUMNS} FROM catalogue_items WHERE tenant_id = $1 AND id = $2")).bind(tenant_id).bind(id))
+            .fetch_one::<ItemRow>(
+                sql(format!(
+                    "SELECT {ITEM_COLUMNS} FROM catalogue_items WHERE tenant_id = $1 AND id = $2"
+                ))
+                .bind(tenant_id)
+                .bind(id),
+            )
             .await?
             .try_into()
     }
 
     /// The catalogue by category and name; `active_only` for what requesters may order.
-    pub async fn items(&self, tenant_id: i64, active_only: bool) -> StoreResult<Vec<CatalogueItem>> {
-        let mut q = sql(format!("SELECT {ITEM_COLUMNS} FROM catalogue_items WHERE tenant_id = $1")).bind(tenant_id);
+    pub async fn items(
+        &self,
+        tenant_id: i64,
+        active_only: bool,
+    ) -> StoreResult<Vec<CatalogueItem>> {
+        let mut q = sql(format!(
+            "SELECT {ITEM_COLUMNS} FROM catalogue_items WHERE tenant_id = $1"
+        ))
+        .bind(tenant_id);
         if active_only {
             q = q.push(" AND active = TRUE");
         }
-        let rows: Vec<ItemRow> = self.db.fetch_all(q.push(" ORDER BY category, name, id")).await?;
+        let rows: Vec<ItemRow> = self
+            .db
+            .fetch_all(q.push(" ORDER BY category, name, id"))
+            .await?;
         rows.into_iter().map(CatalogueItem::try_from).collect()
     }
 
@@ -287,26 +331,56 @@ impl Store {
         if status == RequestStatus::InFulfilment {
             spawn_tasks(&mut tx, tenant_id, request.id, &item.tasks).await?;
         }
-        self.journal(&mut tx, Change::of(tenant_id, actor, Action::Create, None, Some(&request))).await?;
+        self.journal(
+            &mut tx,
+            Change::of(tenant_id, actor, Action::Create, None, Some(&request)),
+        )
+        .await?;
         tx.commit().await?;
         Ok(request)
     }
 
     pub async fn request(&self, tenant_id: i64, id: i64) -> StoreResult<ServiceRequest> {
-        self.db.fetch_one::<RequestRow>(select_request(tenant_id, id)).await?.try_into()
-    }
-
-    pub async fn request_by_number(&self, tenant_id: i64, number: i64) -> StoreResult<ServiceRequest> {
         self.db
-            .fetch_one::<RequestRow>(sql(format!("SELECT {REQUEST_COLUMNS} FROM requests WHERE tenant_id = $1 AND number = $2")).bind(tenant_id).bind(number))
+            .fetch_one::<RequestRow>(select_request(tenant_id, id))
             .await?
             .try_into()
     }
 
-    pub async fn requests(&self, tenant_id: i64, f: &RequestFilter, page: &PageRequest) -> StoreResult<Page<ServiceRequest>> {
-        let mut q = sql(format!("SELECT {REQUEST_COLUMNS} FROM requests WHERE tenant_id = $1")).bind(tenant_id);
+    pub async fn request_by_number(
+        &self,
+        tenant_id: i64,
+        number: i64,
+    ) -> StoreResult<ServiceRequest> {
+        self.db
+            .fetch_one::<RequestRow>(
+                sql(format!(
+                    "SELECT {REQUEST_COLUMNS} FROM requests WHERE tenant_id = $1 AND number = $2"
+                ))
+                .bind(tenant_id)
+                .bind(number),
+            )
+            .await?
+            .try_into()
+    }
+
+    pub async fn requests(
+        &self,
+        tenant_id: i64,
+        f: &RequestFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<ServiceRequest>> {
+        let mut q = sql(format!(
+            "SELECT {REQUEST_COLUMNS} FROM requests WHERE tenant_id = $1"
+        ))
+        .bind(tenant_id);
         if !f.statuses.is_empty() {
-            let list = f.statuses.iter().map(|s| format!("'{}'", s.as_str())).collect::<Vec<_>>().join(", ");
+            let list = f
+                .statuses
+                .iter()
+                .map(|s| format!("'{}'", s.as_str()))
+                .collect::<Vec<_>>()
+                .join(", ");
             q = q.push(&format!(" AND status IN ({list})"));
         }
         if let Some(user) = f.requester_user_id {
@@ -318,9 +392,15 @@ impl Store {
                 approver,
             );
         }
-        let sort = Sort { column: "number", descending: true };
+        let sort = Sort {
+            column: "number",
+            descending: true,
+        };
         let rows: Vec<RequestRow> = self.db.fetch_all(paginate(q, sort, page)?).await?;
-        let items = rows.into_iter().map(ServiceRequest::try_from).collect::<StoreResult<Vec<_>>>()?;
+        let items = rows
+            .into_iter()
+            .map(ServiceRequest::try_from)
+            .collect::<StoreResult<Vec<_>>>()?;
         Ok(finish(items, page, |r| (CursorKey::Int(r.number), r.id)))
     }
 
@@ -359,7 +439,10 @@ impl Store {
         let mut tx = self.db.begin().await?;
         let before = load_request(&mut tx, tenant_id, request_id).await?;
         if before.status != RequestStatus::PendingApproval {
-            return Err(StoreError::Conflict(format!("{} is not waiting for approval", before.key())));
+            return Err(StoreError::Conflict(format!(
+                "{} is not waiting for approval",
+                before.key()
+            )));
         }
         let changed = tx
             .execute(
@@ -374,11 +457,20 @@ impl Store {
             )
             .await?;
         if changed == 0 {
-            return Err(StoreError::Conflict("You have no pending approval on this request".into()));
+            return Err(StoreError::Conflict(
+                "You have no pending approval on this request".into(),
+            ));
         }
-        let decisions: Vec<(String,)> =
-            tx.fetch_all(sql("SELECT decision FROM request_approvals WHERE request_id = $1").bind(request_id)).await?;
-        let decisions: Vec<Decision> = decisions.iter().filter_map(|(d,)| Decision::parse(d)).collect();
+        let decisions: Vec<(String,)> = tx
+            .fetch_all(
+                sql("SELECT decision FROM request_approvals WHERE request_id = $1")
+                    .bind(request_id),
+            )
+            .await?;
+        let decisions: Vec<Decision> = decisions
+            .iter()
+            .filter_map(|(d,)| Decision::parse(d))
+            .collect();
         let next = approval_outcome(&decisions);
         if let Some(status) = next {
             let closed = (status == RequestStatus::Rejected).then_some(now);
@@ -414,7 +506,12 @@ impl Store {
     }
 
     /// Marks a fulfilment task done; the last one fulfils the request.
-    pub async fn complete_task(&self, tenant_id: i64, task_id: i64, actor: &Actor) -> StoreResult<ServiceRequest> {
+    pub async fn complete_task(
+        &self,
+        tenant_id: i64,
+        task_id: i64,
+        actor: &Actor,
+    ) -> StoreResult<ServiceRequest> {
         let now = now_micros();
         let mut tx = self.db.begin().await?;
         let task: Task = tx
@@ -426,21 +523,36 @@ impl Store {
             .await?;
         let request = load_request(&mut tx, tenant_id, task.request_id).await?;
         if task.done || request.status != RequestStatus::InFulfilment {
-            return Err(StoreError::Conflict("This task is already done or its request is not in fulfilment".into()));
+            return Err(StoreError::Conflict(
+                "This task is already done or its request is not in fulfilment".into(),
+            ));
         }
         tx.execute(
-            sql("UPDATE request_tasks SET done = TRUE, done_at = $1, done_by = $2 WHERE id = $3").bind(now).bind(actor.label.clone()).bind(task_id),
+            sql("UPDATE request_tasks SET done = TRUE, done_at = $1, done_by = $2 WHERE id = $3")
+                .bind(now)
+                .bind(actor.label.clone())
+                .bind(task_id),
         )
         .await?;
-        let done: Vec<(bool,)> = tx.fetch_all(sql("SELECT done FROM request_tasks WHERE request_id = $1").bind(task.request_id)).await?;
+        let done: Vec<(bool,)> = tx
+            .fetch_all(
+                sql("SELECT done FROM request_tasks WHERE request_id = $1").bind(task.request_id),
+            )
+            .await?;
         let all_done = fulfilled(&done.iter().map(|(d,)| *d).collect::<Vec<_>>());
-        let status = if all_done { RequestStatus::Fulfilled } else { request.status };
+        let status = if all_done {
+            RequestStatus::Fulfilled
+        } else {
+            request.status
+        };
         tx.execute(
-            sql("UPDATE requests SET status = $1, fulfilled_at = $2, updated_at = $3 WHERE id = $4")
-                .bind(status.as_str())
-                .bind(all_done.then_some(now))
-                .bind(now)
-                .bind(task.request_id),
+            sql(
+                "UPDATE requests SET status = $1, fulfilled_at = $2, updated_at = $3 WHERE id = $4",
+            )
+            .bind(status.as_str())
+            .bind(all_done.then_some(now))
+            .bind(now)
+            .bind(task.request_id),
         )
         .await?;
         let change = Change {
@@ -449,8 +561,12 @@ impl Store {
             action: Action::Update,
             record_type: ServiceRequest::KIND,
             record_id: task.request_id,
-            before: Some(serde_json::json!({ "task": task.title, "done": false, "status": request.status.as_str() })),
-            after: Some(serde_json::json!({ "task": task.title, "done": true, "status": status.as_str() })),
+            before: Some(
+                serde_json::json!({ "task": task.title, "done": false, "status": request.status.as_str() }),
+            ),
+            after: Some(
+                serde_json::json!({ "task": task.title, "done": true, "status": status.as_str() }),
+            ),
         };
         self.journal(&mut tx, change).await?;
         let after = load_request(&mut tx, tenant_id, task.request_id).await?;
@@ -459,16 +575,36 @@ impl Store {
     }
 
     /// A status change a person makes (cancel, close, reopen a fulfilled request).
-    pub async fn set_request_status(&self, tenant_id: i64, request_id: i64, to: RequestStatus, actor: &Actor) -> StoreResult<ServiceRequest> {
+    pub async fn set_request_status(
+        &self,
+        tenant_id: i64,
+        request_id: i64,
+        to: RequestStatus,
+        actor: &Actor,
+    ) -> StoreResult<ServiceRequest> {
         let now = now_micros();
         let mut tx = self.db.begin().await?;
         let before = load_request(&mut tx, tenant_id, request_id).await?;
         if !before.status.manual_next().contains(&to) {
-            let allowed = before.status.manual_next().iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ");
-            return Err(StoreError::Conflict(format!("{} cannot go from {} to {to}; allowed: {allowed}", before.key(), before.status)));
+            let allowed = before
+                .status
+                .manual_next()
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
+            return Err(StoreError::Conflict(format!(
+                "{} cannot go from {} to {to}; allowed: {allowed}",
+                before.key(),
+                before.status
+            )));
         }
         let closed = to.is_terminal().then_some(now);
-        let fulfilled_at = if to == RequestStatus::InFulfilment { None } else { before.fulfilled_at };
+        let fulfilled_at = if to == RequestStatus::InFulfilment {
+            None
+        } else {
+            before.fulfilled_at
+        };
         tx.execute(
             sql("UPDATE requests SET status = $1, closed_at = $2, fulfilled_at = $3, updated_at = $4 WHERE id = $5")
                 .bind(to.as_str())
@@ -479,13 +615,28 @@ impl Store {
         )
         .await?;
         let after = load_request(&mut tx, tenant_id, request_id).await?;
-        self.journal(&mut tx, Change::of(tenant_id, actor, Action::Update, Some(&before), Some(&after))).await?;
+        self.journal(
+            &mut tx,
+            Change::of(
+                tenant_id,
+                actor,
+                Action::Update,
+                Some(&before),
+                Some(&after),
+            ),
+        )
+        .await?;
         tx.commit().await?;
         Ok(after)
     }
 }
 
-async fn spawn_tasks(tx: &mut Tx, tenant_id: i64, request_id: i64, tasks: &[TaskTemplate]) -> StoreResult<()> {
+async fn spawn_tasks(
+    tx: &mut Tx,
+    tenant_id: i64,
+    request_id: i64,
+    tasks: &[TaskTemplate],
+) -> StoreResult<()> {
     for t in tasks {
         tx.execute(
             sql("INSERT INTO request_tasks (tenant_id, request_id, title, team_id, done) VALUES ($1, $2, $3, $4, FALSE)")

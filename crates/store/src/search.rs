@@ -30,6 +30,13 @@ const KNOWN_ERRORS: Indexed = Indexed {
     body_postgres: "t.symptoms || ' ' || t.root_cause || ' ' || t.workaround",
 };
 
+const ARTICLES: Indexed = Indexed {
+    table: "articles",
+    title: "t.title",
+    body_sqlite: "t.body",
+    body_postgres: "t.body",
+};
+
 /// Rebuilds one record's search entry from its current content, inside the caller's transaction.
 async fn reindex(tx: &mut Tx, what: &Indexed, id: i64) -> StoreResult<()> {
     let Indexed {
@@ -70,6 +77,11 @@ pub(crate) async fn reindex_incident(tx: &mut Tx, id: i64) -> StoreResult<()> {
 /// Rebuilds the search entry of one known error from its title, symptoms, cause and workaround.
 pub(crate) async fn reindex_known_error(tx: &mut Tx, id: i64) -> StoreResult<()> {
     reindex(tx, &KNOWN_ERRORS, id).await
+}
+
+/// Rebuilds the search entry of one knowledge article from its current title and body.
+pub(crate) async fn reindex_article(tx: &mut Tx, id: i64) -> StoreResult<()> {
+    reindex(tx, &ARTICLES, id).await
 }
 
 /// Words of a query, stripped of anything a query language could read as syntax.

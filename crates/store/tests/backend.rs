@@ -1620,79 +1620,896 @@ mod merging {
     );
 }
 
+mod knowledge {
+    use super::*;
+    use steward_domain::knowledge::{ArticleDraft, ArticleStatus};
+    use steward_store::knowledge::{Article, ArticleChange, ArticleFilter};
+
+    fn draft(title: &str, body: &str) -> ArticleDraft {
+        ArticleDraft {
+            title: title.into(),
+            body: body.into(),
+            public: false,
+            service_id: None,
+        }
+    }
+
+    fn keys(page: &steward_store::Page<Article>) -> Vec<String> {
+        page.items.iter().map(Article::key).collect()
+    }
+
+    /// Moves an article to `to` through the store, as the server does after the domain agreed.
+    async fn set_status(store: &Store, tenant_id: i64, a: &Article, to: ArticleStatus) -> Article {
+        let change = ArticleChange {
+            draft: ArticleDraft {
+                title: a.title.clone(),
+                body: a.body.clone(),
+                public: a.public,
+                service_id: a.service_id,
+            },
+            status: to,
+            published_at: if to == ArticleStatus::Published {
+                Some(steward_store::now_micros())
+            } else {
+                a.published_at
+            },
+        };
+        store
+            .update_article(tenant_id, a.id, a.updated_at, &change, &Actor::cli())
+            .await
+            .expect("status")
+    }
+
+    both_backends!(
+        articles_are_numbered_per_tenant,
+        |store: Store| async move {
+            let a = tenant(&store, "A").await;
+            let b = tenant(&store, "B").await;
+            let first = store
+                .create_article(a.id, &draft("Reset a password", ""), &Actor::cli())
+                .await
+                .expect("a1");
+            let second = store
+                .create_article(a.id, &draft("Connect to VPN", ""), &Actor::cli())
+                .await
+                .expect("a2");
+            let other = store
+                .create_article(b.id, &draft("Printing", ""), &Actor::cli())
+                .await
+                .expect("b1");
+            assert_eq!(
+                (first.key(), second.key(), other.key()),
+                ("KB-1".into(), "KB-2".into(), "KB-1".into())
+            );
+            assert_eq!((first.status, first.version), (ArticleStatus::Draft, 1));
+            assert_eq!(
+                store
+                    .article_by_number(a.id, 2)
+                    .await
+                    .expect("by number")
+                    .id,
+                second.id
+            );
+            assert!(matches!(
+                store.article(b.id, first.id).await,
+                Err(StoreError::NotFound)
+            ));
+            let missing = ArticleDraft {
+                service_id: Some(9_999),
+                ..draft("Linked", "")
+            };
+            let refused = store.create_article(a.id, &missing, &Actor::cli()).await;
+            assert!(
+                matches!(&refused, Err(StoreError::Invalid(i)) if i.message_for("service_id").is_some()),
+                "{refused:?}"
+            );
+            assert!(store.verify_journal().await.expect("verify").is_ok());
+        }
+    );
+
+    both_backends!(edits_make_versions, |store: Store| async move {
+        let t = tenant(&store, "A").await;
+        let svc = store
+            .create_service(t.id, &service("Mail"), &Actor::cli())
+            .await
+            .expect("service");
+        let a = store
+            .create_article(
+                t.id,
+                &draft("Mailbox full", "Empty the trash"),
+                &Actor::cli(),
+            )
+            .await
+            .expect("create");
+        let change = |title: &str, body: &str, public: bool| ArticleChange {
+            draft: ArticleDraft {
+                title: title.into(),
+                body: body.into(),
+                public,
+                service_id: Some(svc.id),
+            },
+            status: ArticleStatus::Draft,
+            published_at: None,
+        };
+        let linked = store
+            .update_article(
+                t.id,
+                a.id,
+                a.updated_at,
+                &change("Mailbox full", "Empty the trash", true),
+                &Actor::cli(),
+            )
+            .await
+            .expect("link");
+        assert_eq!(
+            (linked.version, linked.public, linked.service_id),
+            (1, true, Some(svc.id)),
+            "no new text, no new version"
+        );
+        let edited = store
+            .update_article(
+                t.id,
+                a.id,
+                linked.updated_at,
+                &change("Mailbox full", "Empty the trash, then archive", true),
+                &Actor::cli(),
+            )
+            .await
+            .expect("edit");
+        assert_eq!(edited.version, 2);
+        let stale = store
+            .update_article(
+                t.id,
+                a.id,
+                linked.updated_at,
+                &change("Other", "", true),
+                &Actor::cli(),
+            )
+            .await;
+        assert!(matches!(stale, Err(StoreError::Conflict(_))));
+        let unchanged = store
+            .update_article(
+                t.id,
+                a.id,
+                edited.updated_at,
+                &change("Mailbox full", "Empty the trash, then archive", true),
+                &Actor::cli(),
+            )
+            .await
+            .expect("no-op");
+        assert_eq!(unchanged, edited);
+
+        // Editing a published article makes a new version that stays published.
+        let review = set_status(&store, t.id, &edited, ArticleStatus::Review).await;
+        let published = set_status(&store, t.id, &review, ArticleStatus::Published).await;
+        assert!(published.published_at.is_some());
+        let mut republish = change(
+            "Mailbox full (Outlook)",
+            "Empty the trash, then archive",
+            true,
+        );
+        republish.status = ArticleStatus::Published;
+        republish.published_at = published.published_at;
+        let v3 = store
+            .update_article(t.id, a.id, published.updated_at, &republish, &Actor::cli())
+            .await
+            .expect("edit published");
+        assert_eq!((v3.version, v3.status), (3, ArticleStatus::Published));
+
+        let versions = store.article_versions(t.id, a.id).await.expect("versions");
+        assert_eq!(
+            versions
+                .iter()
+                .map(|v| (v.version, v.title.as_str(), v.body.as_str()))
+                .collect::<Vec<_>>(),
+            [
+                (1, "Mailbox full", "Empty the trash"),
+                (2, "Mailbox full", "Empty the trash, then archive"),
+                (3, "Mailbox full (Outlook)", "Empty the trash, then archive"),
+            ]
+        );
+        assert!(versions.iter().all(|v| v.author == "cli"));
+        assert!(
+            store
+                .article_versions(t.id + 1, a.id)
+                .await
+                .expect("other tenant")
+                .is_empty()
+        );
+        assert!(store.verify_journal().await.expect("verify").is_ok());
+    });
+
+    both_backends!(the_lifecycle_is_enforced, |store: Store| async move {
+        let t = tenant(&store, "A").await;
+        let a = store
+            .create_article(t.id, &draft("Printer setup", ""), &Actor::cli())
+            .await
+            .expect("create");
+        let mut skip = ArticleChange {
+            draft: draft("Printer setup", ""),
+            status: ArticleStatus::Published,
+            published_at: Some(1),
+        };
+        let refused = store
+            .update_article(t.id, a.id, a.updated_at, &skip, &Actor::cli())
+            .await;
+        assert!(
+            matches!(refused, Err(StoreError::Conflict(_))),
+            "{refused:?}"
+        );
+        let review = set_status(&store, t.id, &a, ArticleStatus::Review).await;
+        let back = set_status(&store, t.id, &review, ArticleStatus::Draft).await;
+        let review = set_status(&store, t.id, &back, ArticleStatus::Review).await;
+        let published = set_status(&store, t.id, &review, ArticleStatus::Published).await;
+        let retired = set_status(&store, t.id, &published, ArticleStatus::Retired).await;
+        assert_eq!(retired.status, ArticleStatus::Retired);
+        skip.status = ArticleStatus::Retired;
+        skip.draft.title = "Rewritten".into();
+        let frozen = store
+            .update_article(t.id, a.id, retired.updated_at, &skip, &Actor::cli())
+            .await;
+        assert!(matches!(frozen, Err(StoreError::Conflict(_))), "{frozen:?}");
+        let entries = store
+            .journal_entries(
+                t.id,
+                &JournalFilter {
+                    record_type: Some("article".into()),
+                    ..Default::default()
+                },
+                &PageRequest::default(),
+            )
+            .await
+            .expect("journal");
+        assert_eq!(entries.items.len(), 6, "create and five status changes");
+        assert!(store.verify_journal().await.expect("verify").is_ok());
+    });
+
+    both_backends!(search_and_requester_visibility, |store: Store| async move {
+        let t = tenant(&store, "A").await;
+        let vpn = store
+            .create_article(
+                t.id,
+                &draft("Connecting to the VPN", "Install the client and sign in"),
+                &Actor::cli(),
+            )
+            .await
+            .expect("vpn");
+        let printer = store
+            .create_article(
+                t.id,
+                &draft("Printer jams", "Open tray 2 and remove the jammed paper"),
+                &Actor::cli(),
+            )
+            .await
+            .expect("printer");
+        let search = |q: &str| ArticleFilter {
+            q: Some(q.into()),
+            ..Default::default()
+        };
+        let page = PageRequest::default();
+        for (q, expected) in [
+            ("vpn", vec![vpn.key()]),
+            ("installing clients", vec![vpn.key()]),
+            ("jammed", vec![printer.key()]),
+            ("printers", vec![printer.key()]),
+            ("tray vpn", vec![]),
+            ("\"unbalanced OR*", vec![]),
+        ] {
+            assert_eq!(
+                keys(
+                    &store
+                        .articles(t.id, &search(q), &page)
+                        .await
+                        .expect("search")
+                ),
+                expected,
+                "query {q}"
+            );
+        }
+
+        // Requesters see published public articles only.
+        let public = ArticleDraft {
+            public: true,
+            ..draft("Printer jams", "Open tray 2 and remove the jammed paper")
+        };
+        let change = ArticleChange {
+            draft: public,
+            status: ArticleStatus::Draft,
+            published_at: None,
+        };
+        let printer = store
+            .update_article(t.id, printer.id, printer.updated_at, &change, &Actor::cli())
+            .await
+            .expect("public");
+        let requesters = ArticleFilter::default().for_requesters();
+        assert!(
+            store
+                .articles(t.id, &requesters, &page)
+                .await
+                .expect("none yet")
+                .items
+                .is_empty(),
+            "a public draft is not visible"
+        );
+        let review = set_status(&store, t.id, &printer, ArticleStatus::Review).await;
+        set_status(&store, t.id, &review, ArticleStatus::Published).await;
+        let vpn_review = set_status(&store, t.id, &vpn, ArticleStatus::Review).await;
+        set_status(&store, t.id, &vpn_review, ArticleStatus::Published).await;
+        assert_eq!(
+            keys(&store.articles(t.id, &requesters, &page).await.expect("one")),
+            [printer.key()],
+            "the private VPN article stays internal"
+        );
+        let searched = ArticleFilter {
+            q: Some("vpn".into()),
+            ..Default::default()
+        }
+        .for_requesters();
+        assert!(
+            store
+                .articles(t.id, &searched, &page)
+                .await
+                .expect("search")
+                .items
+                .is_empty()
+        );
+
+        // Keyset pages by title.
+        let by_title = ArticleFilter {
+            sort: Some("title".into()),
+            ..Default::default()
+        };
+        let first = store
+            .articles(
+                t.id,
+                &by_title,
+                &PageRequest {
+                    limit: Some(1),
+                    cursor: None,
+                },
+            )
+            .await
+            .expect("page 1");
+        assert_eq!(keys(&first), [vpn.key()]);
+        let second = store
+            .articles(
+                t.id,
+                &by_title,
+                &PageRequest {
+                    limit: Some(1),
+                    cursor: first.next_cursor.clone(),
+                },
+            )
+            .await
+            .expect("page 2");
+        assert_eq!(keys(&second), [printer.key()]);
+        assert!(second.next_cursor.is_none());
+        let bad = ArticleFilter {
+            sort: Some("body".into()),
+            ..Default::default()
+        };
+        assert!(matches!(
+            store.articles(t.id, &bad, &page).await,
+            Err(StoreError::Invalid(_))
+        ));
+        assert!(store.verify_journal().await.expect("verify").is_ok());
+    });
+}
+
 mod requests {
     use super::*;
     use serde_json::json;
-    use steward_domain::request::{Decision, FieldKind, FormField, ItemDraft, RequestStatus, TaskTemplate};
+    use steward_domain::request::{
+        Decision, FieldKind, FormField, ItemDraft, RequestStatus, TaskTemplate,
+    };
 
     fn laptop(approvers: Vec<i64>, tasks: Vec<&str>) -> ItemDraft {
         ItemDraft {
             name: "New laptop".into(),
             description: "A laptop for a new starter".into(),
             category: "Hardware".into(),
-            fields: vec![FormField { name: "model".into(), label: "Model".into(), kind: FieldKind::Text, required: true, options: vec![] }],
+            fields: vec![FormField {
+                name: "model".into(),
+                label: "Model".into(),
+                kind: FieldKind::Text,
+                required: true,
+                options: vec![],
+            }],
             approver_ids: approvers,
-            tasks: tasks.into_iter().map(|t| TaskTemplate { title: t.into(), team_id: None }).collect(),
+            tasks: tasks
+                .into_iter()
+                .map(|t| TaskTemplate {
+                    title: t.into(),
+                    team_id: None,
+                })
+                .collect(),
             active: true,
         }
     }
 
-    both_backends!(approvals_then_tasks_fulfil_a_request, |store: Store| async move {
-        let t = tenant(&store, "A").await;
-        let boss = store.create_user(t.id, &user("boss@a.test", Role::Manager), None, &Actor::cli()).await.expect("boss");
-        let cfo = store.create_user(t.id, &user("cfo@a.test", Role::Manager), None, &Actor::cli()).await.expect("cfo");
-        let item = store.save_item(t.id, None, &laptop(vec![boss.id, cfo.id], vec!["Order", "Set up"]), &Actor::cli()).await.expect("item");
-        let answers = json!({"model": "13-inch"}).as_object().cloned().unwrap_or_default();
-        let req = store.create_request(t.id, &item, &answers, None, &Actor::cli()).await.expect("request");
-        assert_eq!((req.key(), req.status), ("REQ-1".into(), RequestStatus::PendingApproval));
-        assert!(store.tasks(t.id, req.id).await.expect("tasks").is_empty(), "no work before approval");
-        let waiting = steward_store::request::RequestFilter { awaiting_approver: Some(boss.id), ..Default::default() };
-        assert_eq!(store.requests(t.id, &waiting, &PageRequest::default()).await.expect("queue").items.len(), 1);
+    both_backends!(
+        approvals_then_tasks_fulfil_a_request,
+        |store: Store| async move {
+            let t = tenant(&store, "A").await;
+            let boss = store
+                .create_user(
+                    t.id,
+                    &user("boss@a.test", Role::Manager),
+                    None,
+                    &Actor::cli(),
+                )
+                .await
+                .expect("boss");
+            let cfo = store
+                .create_user(
+                    t.id,
+                    &user("cfo@a.test", Role::Manager),
+                    None,
+                    &Actor::cli(),
+                )
+                .await
+                .expect("cfo");
+            let item = store
+                .save_item(
+                    t.id,
+                    None,
+                    &laptop(vec![boss.id, cfo.id], vec!["Order", "Set up"]),
+                    &Actor::cli(),
+                )
+                .await
+                .expect("item");
+            let answers = json!({"model": "13-inch"})
+                .as_object()
+                .cloned()
+                .unwrap_or_default();
+            let req = store
+                .create_request(t.id, &item, &answers, None, &Actor::cli())
+                .await
+                .expect("request");
+            assert_eq!(
+                (req.key(), req.status),
+                ("REQ-1".into(), RequestStatus::PendingApproval)
+            );
+            assert!(
+                store.tasks(t.id, req.id).await.expect("tasks").is_empty(),
+                "no work before approval"
+            );
+            let waiting = steward_store::request::RequestFilter {
+                awaiting_approver: Some(boss.id),
+                ..Default::default()
+            };
+            assert_eq!(
+                store
+                    .requests(t.id, &waiting, &PageRequest::default())
+                    .await
+                    .expect("queue")
+                    .items
+                    .len(),
+                1
+            );
 
-        let half = store.decide(t.id, req.id, boss.id, Decision::Approved, "ok", &Actor::cli()).await.expect("boss");
-        assert_eq!(half.status, RequestStatus::PendingApproval);
-        let twice = store.decide(t.id, req.id, boss.id, Decision::Approved, "again", &Actor::cli()).await;
-        assert!(matches!(twice, Err(StoreError::Conflict(_))));
-        let approved = store.decide(t.id, req.id, cfo.id, Decision::Approved, "", &Actor::cli()).await.expect("cfo");
-        assert_eq!(approved.status, RequestStatus::InFulfilment);
-        let tasks = store.tasks(t.id, req.id).await.expect("tasks");
-        assert_eq!(tasks.len(), 2);
-        assert_eq!(store.complete_task(t.id, tasks[0].id, &Actor::cli()).await.expect("one").status, RequestStatus::InFulfilment);
-        let done = store.complete_task(t.id, tasks[1].id, &Actor::cli()).await.expect("two");
-        assert_eq!(done.status, RequestStatus::Fulfilled);
-        assert!(done.fulfilled_at.is_some());
-        let closed = store.set_request_status(t.id, req.id, RequestStatus::Closed, &Actor::cli()).await.expect("close");
-        assert!(closed.closed_at.is_some());
-        let stuck = store.set_request_status(t.id, req.id, RequestStatus::InFulfilment, &Actor::cli()).await;
-        assert!(matches!(stuck, Err(StoreError::Conflict(_))));
-        assert!(store.verify_journal().await.expect("verify").is_ok());
-    });
+            let half = store
+                .decide(
+                    t.id,
+                    req.id,
+                    boss.id,
+                    Decision::Approved,
+                    "ok",
+                    &Actor::cli(),
+                )
+                .await
+                .expect("boss");
+            assert_eq!(half.status, RequestStatus::PendingApproval);
+            let twice = store
+                .decide(
+                    t.id,
+                    req.id,
+                    boss.id,
+                    Decision::Approved,
+                    "again",
+                    &Actor::cli(),
+                )
+                .await;
+            assert!(matches!(twice, Err(StoreError::Conflict(_))));
+            let approved = store
+                .decide(t.id, req.id, cfo.id, Decision::Approved, "", &Actor::cli())
+                .await
+                .expect("cfo");
+            assert_eq!(approved.status, RequestStatus::InFulfilment);
+            let tasks = store.tasks(t.id, req.id).await.expect("tasks");
+            assert_eq!(tasks.len(), 2);
+            assert_eq!(
+                store
+                    .complete_task(t.id, tasks[0].id, &Actor::cli())
+                    .await
+                    .expect("one")
+                    .status,
+                RequestStatus::InFulfilment
+            );
+            let done = store
+                .complete_task(t.id, tasks[1].id, &Actor::cli())
+                .await
+                .expect("two");
+            assert_eq!(done.status, RequestStatus::Fulfilled);
+            assert!(done.fulfilled_at.is_some());
+            let closed = store
+                .set_request_status(t.id, req.id, RequestStatus::Closed, &Actor::cli())
+                .await
+                .expect("close");
+            assert!(closed.closed_at.is_some());
+            let stuck = store
+                .set_request_status(t.id, req.id, RequestStatus::InFulfilment, &Actor::cli())
+                .await;
+            assert!(matches!(stuck, Err(StoreError::Conflict(_))));
+            assert!(store.verify_journal().await.expect("verify").is_ok());
+        }
+    );
 
     both_backends!(one_rejection_rejects, |store: Store| async move {
         let t = tenant(&store, "A").await;
-        let boss = store.create_user(t.id, &user("boss@a.test", Role::Manager), None, &Actor::cli()).await.expect("boss");
-        let item = store.save_item(t.id, None, &laptop(vec![boss.id], vec!["Order"]), &Actor::cli()).await.expect("item");
-        let req = store.create_request(t.id, &item, &Default::default(), None, &Actor::cli()).await.expect("request");
-        let rejected = store.decide(t.id, req.id, boss.id, Decision::Rejected, "No budget", &Actor::cli()).await.expect("reject");
+        let boss = store
+            .create_user(
+                t.id,
+                &user("boss@a.test", Role::Manager),
+                None,
+                &Actor::cli(),
+            )
+            .await
+            .expect("boss");
+        let item = store
+            .save_item(
+                t.id,
+                None,
+                &laptop(vec![boss.id], vec!["Order"]),
+                &Actor::cli(),
+            )
+            .await
+            .expect("item");
+        let req = store
+            .create_request(t.id, &item, &Default::default(), None, &Actor::cli())
+            .await
+            .expect("request");
+        let rejected = store
+            .decide(
+                t.id,
+                req.id,
+                boss.id,
+                Decision::Rejected,
+                "No budget",
+                &Actor::cli(),
+            )
+            .await
+            .expect("reject");
         assert_eq!(rejected.status, RequestStatus::Rejected);
         assert!(store.tasks(t.id, req.id).await.expect("tasks").is_empty());
-        assert_eq!(store.approvals(t.id, req.id).await.expect("approvals")[0].comment, "No budget");
+        assert_eq!(
+            store.approvals(t.id, req.id).await.expect("approvals")[0].comment,
+            "No budget"
+        );
     });
 
-    both_backends!(items_without_approval_start_work_at_once, |store: Store| async move {
+    both_backends!(
+        items_without_approval_start_work_at_once,
+        |store: Store| async move {
+            let t = tenant(&store, "A").await;
+            let item = store
+                .save_item(
+                    t.id,
+                    None,
+                    &laptop(vec![], vec!["Hand over"]),
+                    &Actor::cli(),
+                )
+                .await
+                .expect("item");
+            let req = store
+                .create_request(t.id, &item, &Default::default(), None, &Actor::cli())
+                .await
+                .expect("request");
+            assert_eq!(req.status, RequestStatus::InFulfilment);
+            assert_eq!(store.tasks(t.id, req.id).await.expect("tasks").len(), 1);
+            let mut retired = laptop(vec![], vec![]);
+            retired.active = false;
+            store
+                .save_item(t.id, Some(item.id), &retired, &Actor::cli())
+                .await
+                .expect("retire");
+            assert!(store.items(t.id, true).await.expect("active").is_empty());
+            assert_eq!(store.items(t.id, false).await.expect("all").len(), 1);
+            let other = tenant(&store, "B").await;
+            let stranger = store
+                .create_user(
+                    other.id,
+                    &user("x@b.test", Role::Manager),
+                    None,
+                    &Actor::cli(),
+                )
+                .await
+                .expect("user");
+            let bad = store
+                .save_item(
+                    t.id,
+                    None,
+                    &laptop(vec![stranger.id], vec![]),
+                    &Actor::cli(),
+                )
+                .await;
+            assert!(
+                matches!(bad, Err(StoreError::Invalid(_))),
+                "approvers come from the same tenant"
+            );
+        }
+    );
+}
+
+mod mail {
+    use super::incidents::fields as incident;
+    use super::*;
+    use steward_store::mail::{Direction, MailTarget, NewAttachment, OutMail, SEND_KIND};
+
+    fn target(id: i64) -> MailTarget {
+        MailTarget {
+            record_type: "incident".into(),
+            record_id: id,
+        }
+    }
+
+    both_backends!(dead_letters_keep_every_byte, |store: Store| async move {
         let t = tenant(&store, "A").await;
-        let item = store.save_item(t.id, None, &laptop(vec![], vec!["Hand over"]), &Actor::cli()).await.expect("item");
-        let req = store.create_request(t.id, &item, &Default::default(), None, &Actor::cli()).await.expect("request");
-        assert_eq!(req.status, RequestStatus::InFulfilment);
-        assert_eq!(store.tasks(t.id, req.id).await.expect("tasks").len(), 1);
-        let mut retired = laptop(vec![], vec![]);
-        retired.active = false;
-        store.save_item(t.id, Some(item.id), &retired, &Actor::cli()).await.expect("retire");
-        assert!(store.items(t.id, true).await.expect("active").is_empty());
-        assert_eq!(store.items(t.id, false).await.expect("all").len(), 1);
-        let other = tenant(&store, "B").await;
-        let stranger = store.create_user(other.id, &user("x@b.test", Role::Manager), None, &Actor::cli()).await.expect("user");
-        let bad = store.save_item(t.id, None, &laptop(vec![stranger.id], vec![]), &Actor::cli()).await;
-        assert!(matches!(bad, Err(StoreError::Invalid(_))), "approvers come from the same tenant");
+        let raw: Vec<u8> = (0..=255u8).chain(*b"not a mail\r\n").collect();
+        let id = store
+            .save_dead_letter(Some(t.id), "not a mail", &raw)
+            .await
+            .expect("save");
+        store
+            .save_dead_letter(None, "no tenant with slug `x`", b"From: a@b\r\n\r\nx")
+            .await
+            .expect("save without tenant");
+        let kept = store.dead_letters(Some(t.id)).await.expect("list");
+        assert_eq!(kept.len(), 1);
+        assert_eq!((kept[0].id, kept[0].reason.as_str()), (id, "not a mail"));
+        assert_eq!(kept[0].raw, raw, "binary content survives unchanged");
+        assert_eq!(store.dead_letters(None).await.expect("orphans").len(), 1);
+    });
+
+    both_backends!(blobs_are_stored_once, |store: Store| async move {
+        let a = tenant(&store, "A").await;
+        let b = tenant(&store, "B").await;
+        let one = store
+            .create_incident(a.id, &incident("Logs", ""), &Actor::cli())
+            .await
+            .expect("incident");
+        let two = store
+            .create_incident(b.id, &incident("Logs", ""), &Actor::cli())
+            .await
+            .expect("incident");
+        let log = NewAttachment {
+            filename: "app.log",
+            content_type: "text/plain",
+            bytes: b"ERROR disk full\n",
+        };
+        let first = store
+            .add_attachment(a.id, &target(one.id), log, &Actor::cli())
+            .await
+            .expect("attach");
+        let again = store
+            .add_attachment(
+                a.id,
+                &target(one.id),
+                NewAttachment {
+                    filename: "copy.log",
+                    ..log
+                },
+                &Actor::cli(),
+            )
+            .await
+            .expect("attach");
+        store
+            .add_attachment(b.id, &target(two.id), log, &Actor::cli())
+            .await
+            .expect("attach");
+        store
+            .add_attachment(
+                a.id,
+                &target(one.id),
+                NewAttachment {
+                    bytes: &[0, 1, 2],
+                    ..log
+                },
+                &Actor::cli(),
+            )
+            .await
+            .expect("attach");
+        assert_eq!(first.sha256, again.sha256);
+        assert_eq!(first.size, 16);
+        assert_eq!(
+            store.count_blobs().await.expect("count"),
+            2,
+            "the same content is stored once"
+        );
+        let listed = store
+            .attachments(a.id, &target(one.id))
+            .await
+            .expect("list");
+        assert_eq!(
+            listed
+                .iter()
+                .map(|x| x.filename.as_str())
+                .collect::<Vec<_>>(),
+            ["app.log", "copy.log", "app.log"]
+        );
+        assert_eq!(
+            store.attachment_bytes(a.id, again.id).await.expect("bytes"),
+            b"ERROR disk full\n"
+        );
+        assert!(matches!(
+            store.attachment_bytes(b.id, again.id).await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(store.verify_journal().await.expect("verify").is_ok());
+    });
+
+    both_backends!(message_ids_find_their_record, |store: Store| async move {
+        let a = tenant(&store, "A").await;
+        let b = tenant(&store, "B").await;
+        let inc = store
+            .create_incident(a.id, &incident("Printer", ""), &Actor::cli())
+            .await
+            .expect("incident");
+        assert!(
+            store
+                .record_mail_message(
+                    a.id,
+                    Direction::In,
+                    Some("m1@globex.test"),
+                    &target(inc.id),
+                    Some(b"raw")
+                )
+                .await
+                .expect("record")
+        );
+        assert!(
+            !store
+                .record_mail_message(
+                    a.id,
+                    Direction::In,
+                    Some("m1@globex.test"),
+                    &target(inc.id),
+                    None
+                )
+                .await
+                .expect("again"),
+            "a redelivery is recognised"
+        );
+        let outbox_id = store
+            .queue_mail(
+                a.id,
+                &OutMail {
+                    record_type: "incident".into(),
+                    record_id: inc.id,
+                    to_address: "hank@globex.test".into(),
+                    subject: "[INC-1] Printer".into(),
+                    body: "Recorded".into(),
+                    message_id: "inc-1.abc@steward".into(),
+                    in_reply_to: Some("m1@globex.test".into()),
+                    references: Some("m1@globex.test".into()),
+                },
+            )
+            .await
+            .expect("queue");
+        let found = |ids: &[&str]| {
+            let ids: Vec<String> = ids.iter().map(|s| s.to_string()).collect();
+            let store = store.clone();
+            async move {
+                store
+                    .record_by_message_id(a.id, &ids)
+                    .await
+                    .expect("lookup")
+            }
+        };
+        assert_eq!(found(&["m1@globex.test"]).await, Some(target(inc.id)));
+        assert_eq!(
+            found(&["unknown@x", "inc-1.abc@steward"]).await,
+            Some(target(inc.id)),
+            "our own notification's id threads a reply too"
+        );
+        assert_eq!(found(&["unknown@x"]).await, None);
+        assert_eq!(
+            store
+                .record_by_message_id(b.id, &["m1@globex.test".to_owned()])
+                .await
+                .expect("other tenant"),
+            None
+        );
+        assert_eq!(
+            store
+                .thread_of(a.id, &target(inc.id))
+                .await
+                .expect("thread"),
+            (
+                vec!["m1@globex.test".to_owned(), "inc-1.abc@steward".to_owned()],
+                Some("m1@globex.test".to_owned())
+            )
+        );
+        let row = store.outbox_message(outbox_id).await.expect("outbox");
+        assert_eq!((row.state.as_str(), row.attempts), ("queued", 0));
+        let jobs = store
+            .claim_jobs("w", 10, Duration::from_secs(60))
+            .await
+            .expect("claim");
+        assert_eq!(jobs.len(), 1);
+        assert_eq!(jobs[0].kind, SEND_KIND);
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&jobs[0].payload).expect("json")["outbox_id"],
+            outbox_id
+        );
+        store
+            .outbox_attempted(outbox_id, Some("connection refused"), false)
+            .await
+            .expect("attempt");
+        store
+            .outbox_attempted(outbox_id, None, false)
+            .await
+            .expect("sent");
+        let row = store.outbox_message(outbox_id).await.expect("outbox");
+        assert_eq!((row.state.as_str(), row.attempts), ("sent", 2));
+        assert!(row.sent_at.is_some() && row.last_error.is_none());
+    });
+
+    both_backends!(contacts_are_found_by_email, |store: Store| async move {
+        let t = tenant(&store, "A").await;
+        let globex = store
+            .create_customer(
+                t.id,
+                &CustomerDraft {
+                    name: "Globex".into(),
+                    notes: String::new(),
+                },
+                &Actor::cli(),
+            )
+            .await
+            .expect("customer");
+        let hank = store
+            .create_contact(
+                t.id,
+                globex.id,
+                &ContactDraft {
+                    name: "Hank".into(),
+                    email: "hank@globex.test".into(),
+                    phone: String::new(),
+                },
+                &Actor::cli(),
+            )
+            .await
+            .expect("contact");
+        let found = store
+            .contact_by_email(t.id, " Hank@Globex.TEST ")
+            .await
+            .expect("lookup");
+        assert_eq!(found.map(|c| c.id), Some(hank.id));
+        assert_eq!(
+            store
+                .contact_by_email(t.id, "nobody@globex.test")
+                .await
+                .expect("lookup"),
+            None
+        );
+        assert_eq!(
+            store
+                .customer_id_by_name(t.id, "Globex")
+                .await
+                .expect("lookup"),
+            Some(globex.id)
+        );
+        store
+            .delete_contact(t.id, globex.id, hank.id, &Actor::cli())
+            .await
+            .expect("delete");
+        assert_eq!(
+            store
+                .contact_by_email(t.id, "hank@globex.test")
+                .await
+                .expect("lookup"),
+            None
+        );
     });
 }

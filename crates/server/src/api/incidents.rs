@@ -550,7 +550,7 @@ pub async fn comment(
         return Err(Invalid::one("body", "Write a message (at most 100,000 characters)").into());
     }
     let public = body.public || !agent;
-    Ok(state
+    let saved = state
         .store
         .add_incident_comment(
             who.tenant_id(),
@@ -560,7 +560,18 @@ pub async fn comment(
             agent,
             &who.actor(),
         )
-        .await?)
+        .await?;
+    if public && agent {
+        crate::mail::outbound::notify_reply(
+            &state.store,
+            who.tenant_id(),
+            &incident,
+            &saved.author,
+            text,
+        )
+        .await;
+    }
+    Ok(saved)
 }
 
 #[utoipa::path(post, path = "/incidents/{key}/comments", tag = "incidents", params(("key" = String, Path)), request_body = CommentCreate,

@@ -4,6 +4,7 @@
 mod customers;
 pub mod incidents;
 mod journal;
+pub mod knowledge;
 mod me;
 pub mod problems;
 pub mod requests;
@@ -52,6 +53,7 @@ use utoipa_axum::routes;
         (name = "incidents", description = "Incidents (ISO/IEC 20000-1 8.6.1)"),
         (name = "requests", description = "The service catalogue and service requests (ISO/IEC 20000-1 8.6.2)"),
         (name = "problems", description = "Problems and known errors (ISO/IEC 20000-1 8.6.3)"),
+        (name = "knowledge", description = "Knowledge articles (ISO/IEC 20000-1 7.6)"),
         (name = "journal", description = "The audit journal"),
         (name = "me", description = "The signed-in user"),
     )
@@ -120,6 +122,9 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             problems::get_known_error,
             problems::update_known_error
         ))
+        .routes(routes!(knowledge::list, knowledge::create))
+        .routes(routes!(knowledge::get_one, knowledge::update))
+        .routes(routes!(knowledge::versions))
         .routes(routes!(journal::list))
         .routes(routes!(me::get_me))
         .routes(routes!(me::change_password))

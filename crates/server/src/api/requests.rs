@@ -12,7 +12,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use steward_domain::Invalid;
 use steward_domain::access::Permission;
-use steward_domain::request::{Decision, FormField, ItemDraft, RequestStatus, TaskTemplate, check_answers};
+use steward_domain::request::{
+    Decision, FormField, ItemDraft, RequestStatus, TaskTemplate, check_answers,
+};
 use steward_store::PageRequest;
 use steward_store::request::{Approval, CatalogueItem, RequestFilter, ServiceRequest, Task};
 use utoipa::{IntoParams, ToSchema};
@@ -95,7 +97,11 @@ pub struct ItemQuery {
 
 #[utoipa::path(get, path = "/catalogue-items", tag = "requests", params(ItemQuery),
     responses((status = 200, body = Vec<ItemOut>), (status = 401, body = Problem)))]
-pub async fn list_items(State(state): State<AppState>, who: Principal, ApiQuery(q): ApiQuery<ItemQuery>) -> ApiResult<Json<Vec<ItemOut>>> {
+pub async fn list_items(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiQuery(q): ApiQuery<ItemQuery>,
+) -> ApiResult<Json<Vec<ItemOut>>> {
     scope(&who)?;
     let all = q.all.unwrap_or(false) && who.can(Permission::ServicesWrite);
     let items = state.store.items(who.tenant_id(), !all).await?;
@@ -104,8 +110,15 @@ pub async fn list_items(State(state): State<AppState>, who: Principal, ApiQuery(
 
 #[utoipa::path(post, path = "/catalogue-items", tag = "requests", request_body = ItemInput,
     responses((status = 201, body = ItemOut), (status = 422, body = Problem), (status = 403, body = Problem)))]
-pub async fn create_item(State(state): State<AppState>, who: Can<perm::ServicesWrite>, ApiJson(body): ApiJson<ItemInput>) -> ApiResult<(StatusCode, Json<ItemOut>)> {
-    let item = state.store.save_item(who.tenant_id(), None, &body.draft()?, &who.actor()).await?;
+pub async fn create_item(
+    State(state): State<AppState>,
+    who: Can<perm::ServicesWrite>,
+    ApiJson(body): ApiJson<ItemInput>,
+) -> ApiResult<(StatusCode, Json<ItemOut>)> {
+    let item = state
+        .store
+        .save_item(who.tenant_id(), None, &body.draft()?, &who.actor())
+        .await?;
     Ok((StatusCode::CREATED, Json(item.into())))
 }
 
@@ -120,7 +133,11 @@ async fn visible_item(state: &AppState, who: &Principal, id: i64) -> ApiResult<C
 
 #[utoipa::path(get, path = "/catalogue-items/{id}", tag = "requests", params(("id" = i64, Path)),
     responses((status = 200, body = ItemOut), (status = 404, body = Problem)))]
-pub async fn get_item(State(state): State<AppState>, who: Principal, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<ItemOut>> {
+pub async fn get_item(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<ItemOut>> {
     Ok(Json(visible_item(&state, &who, id).await?.into()))
 }
 
@@ -132,7 +149,10 @@ pub async fn replace_item(
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<ItemInput>,
 ) -> ApiResult<Json<ItemOut>> {
-    let item = state.store.save_item(who.tenant_id(), Some(id), &body.draft()?, &who.actor()).await?;
+    let item = state
+        .store
+        .save_item(who.tenant_id(), Some(id), &body.draft()?, &who.actor())
+        .await?;
     Ok(Json(item.into()))
 }
 
@@ -146,7 +166,12 @@ pub struct ApprovalOut {
 
 impl From<Approval> for ApprovalOut {
     fn from(a: Approval) -> Self {
-        ApprovalOut { approver_id: a.approver_id, decision: a.decision, comment: a.comment, decided_at: opt_time(a.decided_at) }
+        ApprovalOut {
+            approver_id: a.approver_id,
+            decision: a.decision,
+            comment: a.comment,
+            decided_at: opt_time(a.decided_at),
+        }
     }
 }
 
@@ -162,7 +187,14 @@ pub struct TaskOut {
 
 impl From<Task> for TaskOut {
     fn from(t: Task) -> Self {
-        TaskOut { id: t.id, title: t.title, team_id: t.team_id, done: t.done, done_at: opt_time(t.done_at), done_by: t.done_by }
+        TaskOut {
+            id: t.id,
+            title: t.title,
+            team_id: t.team_id,
+            done: t.done,
+            done_at: opt_time(t.done_at),
+            done_by: t.done_by,
+        }
     }
 }
 
@@ -186,7 +218,11 @@ pub struct RequestOut {
 }
 
 /// A request with its approvals and tasks, as the API and pages show it.
-pub async fn request_out(state: &AppState, tenant_id: i64, r: ServiceRequest) -> ApiResult<RequestOut> {
+pub async fn request_out(
+    state: &AppState,
+    tenant_id: i64,
+    r: ServiceRequest,
+) -> ApiResult<RequestOut> {
     let approvals = state.store.approvals(tenant_id, r.id).await?;
     let tasks = state.store.tasks(tenant_id, r.id).await?;
     Ok(RequestOut {
@@ -208,15 +244,43 @@ pub async fn request_out(state: &AppState, tenant_id: i64, r: ServiceRequest) ->
 
 /// Finds a request by key (`REQ-5`) or id, within what the caller may see. Approvers see the
 /// requests they are asked to decide.
-pub async fn find_request(state: &AppState, who: &Principal, key: &str) -> ApiResult<ServiceRequest> {
+pub async fn find_request(
+    state: &AppState,
+    who: &Principal,
+    key: &str,
+) -> ApiResult<ServiceRequest> {
     let scope = scope(who)?;
-    let request = match key.strip_prefix("REQ-").or_else(|| key.strip_prefix("req-")) {
-        Some(n) => state.store.request_by_number(who.tenant_id(), n.parse().map_err(|_| ApiError::not_found())?).await?,
-        None => state.store.request(who.tenant_id(), key.parse().map_err(|_| ApiError::not_found())?).await?,
+    let request = match key
+        .strip_prefix("REQ-")
+        .or_else(|| key.strip_prefix("req-"))
+    {
+        Some(n) => {
+            state
+                .store
+                .request_by_number(
+                    who.tenant_id(),
+                    n.parse().map_err(|_| ApiError::not_found())?,
+                )
+                .await?
+        }
+        None => {
+            state
+                .store
+                .request(
+                    who.tenant_id(),
+                    key.parse().map_err(|_| ApiError::not_found())?,
+                )
+                .await?
+        }
     };
     if let Scope::Own(user) = scope
         && request.requester_user_id != Some(user)
-        && !state.store.approvals(who.tenant_id(), request.id).await?.iter().any(|a| a.approver_id == user)
+        && !state
+            .store
+            .approvals(who.tenant_id(), request.id)
+            .await?
+            .iter()
+            .any(|a| a.approver_id == user)
     {
         return Err(ApiError::not_found());
     }
@@ -235,7 +299,11 @@ pub struct RequestQuery {
 
 #[utoipa::path(get, path = "/requests", tag = "requests", params(RequestQuery),
     responses((status = 200, body = ListOf<RequestOut>), (status = 400, body = Problem)))]
-pub async fn list(State(state): State<AppState>, who: Principal, ApiQuery(q): ApiQuery<RequestQuery>) -> ApiResult<Json<ListOf<RequestOut>>> {
+pub async fn list(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiQuery(q): ApiQuery<RequestQuery>,
+) -> ApiResult<Json<ListOf<RequestOut>>> {
     let awaiting = q.awaiting_me.unwrap_or(false);
     let requester_user_id = match scope(&who)? {
         Scope::Own(user) if !awaiting => Some(user),
@@ -246,18 +314,34 @@ pub async fn list(State(state): State<AppState>, who: Principal, ApiQuery(q): Ap
             .split(',')
             .map(str::trim)
             .filter(|s| !s.is_empty())
-            .map(|s| RequestStatus::parse(s).ok_or_else(|| ApiError::bad_request(format!("unknown status `{s}`"))))
+            .map(|s| {
+                RequestStatus::parse(s)
+                    .ok_or_else(|| ApiError::bad_request(format!("unknown status `{s}`")))
+            })
             .collect::<ApiResult<Vec<_>>>()?,
         None => Vec::new(),
     };
-    let filter = RequestFilter { statuses, requester_user_id, awaiting_approver: awaiting.then_some(who.user.id) };
-    let page = PageRequest { limit: q.limit, cursor: q.cursor };
-    let found = state.store.requests(who.tenant_id(), &filter, &page).await?;
+    let filter = RequestFilter {
+        statuses,
+        requester_user_id,
+        awaiting_approver: awaiting.then_some(who.user.id),
+    };
+    let page = PageRequest {
+        limit: q.limit,
+        cursor: q.cursor,
+    };
+    let found = state
+        .store
+        .requests(who.tenant_id(), &filter, &page)
+        .await?;
     let mut items = Vec::with_capacity(found.items.len());
     for r in found.items {
         items.push(request_out(&state, who.tenant_id(), r).await?);
     }
-    Ok(Json(ListOf { items, next_cursor: found.next_cursor }))
+    Ok(Json(ListOf {
+        items,
+        next_cursor: found.next_cursor,
+    }))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -272,7 +356,11 @@ pub struct RequestCreate {
 }
 
 /// Raises a request for the caller (requesters and agents alike); shared by API and portal.
-pub async fn raise(state: &AppState, who: &Principal, body: RequestCreate) -> ApiResult<ServiceRequest> {
+pub async fn raise(
+    state: &AppState,
+    who: &Principal,
+    body: RequestCreate,
+) -> ApiResult<ServiceRequest> {
     if !who.can(Permission::RecordsOwn) {
         return Err(ApiError::forbidden());
     }
@@ -283,19 +371,39 @@ pub async fn raise(state: &AppState, who: &Principal, body: RequestCreate) -> Ap
         return Err(Invalid::one("item_id", "This catalogue item is retired").into());
     }
     let answers = check_answers(&item.fields, &body.answers)?;
-    Ok(state.store.create_request(who.tenant_id(), &item, &answers, Some(who.user.id), &who.actor()).await?)
+    Ok(state
+        .store
+        .create_request(
+            who.tenant_id(),
+            &item,
+            &answers,
+            Some(who.user.id),
+            &who.actor(),
+        )
+        .await?)
 }
 
 #[utoipa::path(post, path = "/requests", tag = "requests", request_body = RequestCreate,
     responses((status = 201, body = RequestOut), (status = 422, body = Problem), (status = 403, body = Problem)))]
-pub async fn create(State(state): State<AppState>, who: Principal, ApiJson(body): ApiJson<RequestCreate>) -> ApiResult<(StatusCode, Json<RequestOut>)> {
+pub async fn create(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiJson(body): ApiJson<RequestCreate>,
+) -> ApiResult<(StatusCode, Json<RequestOut>)> {
     let request = raise(&state, &who, body).await?;
-    Ok((StatusCode::CREATED, Json(request_out(&state, who.tenant_id(), request).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(request_out(&state, who.tenant_id(), request).await?),
+    ))
 }
 
 #[utoipa::path(get, path = "/requests/{key}", tag = "requests", params(("key" = String, Path, description = "REQ-5 or the numeric id")),
     responses((status = 200, body = RequestOut), (status = 404, body = Problem)))]
-pub async fn get_one(State(state): State<AppState>, who: Principal, ApiPath(key): ApiPath<String>) -> ApiResult<Json<RequestOut>> {
+pub async fn get_one(
+    State(state): State<AppState>,
+    who: Principal,
+    ApiPath(key): ApiPath<String>,
+) -> ApiResult<Json<RequestOut>> {
     let request = find_request(&state, &who, &key).await?;
     Ok(Json(request_out(&state, who.tenant_id(), request).await?))
 }
@@ -318,11 +426,24 @@ pub async fn update(
     let request = find_request(&state, &who, &key).await?;
     if !request.status.manual_next().contains(&body.status) {
         return Err(ApiError::transition(
-            format!("{} cannot go from {} to {}", request.key(), request.status, body.status),
-            request.status.manual_next().iter().map(|s| s.as_str().to_owned()).collect(),
+            format!(
+                "{} cannot go from {} to {}",
+                request.key(),
+                request.status,
+                body.status
+            ),
+            request
+                .status
+                .manual_next()
+                .iter()
+                .map(|s| s.as_str().to_owned())
+                .collect(),
         ));
     }
-    let updated = state.store.set_request_status(who.tenant_id(), request.id, body.status, &who.actor()).await?;
+    let updated = state
+        .store
+        .set_request_status(who.tenant_id(), request.id, body.status, &who.actor())
+        .await?;
     Ok(Json(request_out(&state, who.tenant_id(), updated).await?))
 }
 
@@ -336,7 +457,12 @@ pub struct DecisionInput {
 }
 
 /// Records the caller's approval decision; shared by API and UI.
-pub async fn decide(state: &AppState, who: &Principal, key: &str, body: DecisionInput) -> ApiResult<ServiceRequest> {
+pub async fn decide(
+    state: &AppState,
+    who: &Principal,
+    key: &str,
+    body: DecisionInput,
+) -> ApiResult<ServiceRequest> {
     if body.decision == Decision::Pending {
         return Err(Invalid::one("decision", "Decide approved or rejected").into());
     }
@@ -344,7 +470,17 @@ pub async fn decide(state: &AppState, who: &Principal, key: &str, body: Decision
         return Err(Invalid::one("comment", "Say why the request is rejected").into());
     }
     let request = find_request(state, who, key).await?;
-    Ok(state.store.decide(who.tenant_id(), request.id, who.user.id, body.decision, body.comment.trim(), &who.actor()).await?)
+    Ok(state
+        .store
+        .decide(
+            who.tenant_id(),
+            request.id,
+            who.user.id,
+            body.decision,
+            body.comment.trim(),
+            &who.actor(),
+        )
+        .await?)
 }
 
 #[utoipa::path(post, path = "/requests/{key}/approvals", tag = "requests", params(("key" = String, Path)), request_body = DecisionInput,
@@ -361,13 +497,21 @@ pub async fn approve(
 }
 
 /// Marks a fulfilment task of a request done; shared by API and UI.
-pub async fn finish_task(state: &AppState, who: &Principal, key: &str, task_id: i64) -> ApiResult<ServiceRequest> {
+pub async fn finish_task(
+    state: &AppState,
+    who: &Principal,
+    key: &str,
+    task_id: i64,
+) -> ApiResult<ServiceRequest> {
     let request = find_request(state, who, key).await?;
     let tasks = state.store.tasks(who.tenant_id(), request.id).await?;
     if !tasks.iter().any(|t| t.id == task_id) {
         return Err(ApiError::not_found());
     }
-    Ok(state.store.complete_task(who.tenant_id(), task_id, &who.actor()).await?)
+    Ok(state
+        .store
+        .complete_task(who.tenant_id(), task_id, &who.actor())
+        .await?)
 }
 
 #[utoipa::path(post, path = "/requests/{key}/tasks/{task_id}/complete", tag = "requests",

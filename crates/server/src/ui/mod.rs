@@ -9,8 +9,10 @@ mod customers;
 mod home;
 mod incidents;
 mod journal;
+mod knowledge;
 mod portal;
 mod problems;
+mod requests;
 mod services;
 mod session;
 
@@ -82,7 +84,33 @@ pub fn router() -> Router<AppState> {
         .route("/problems/{key}/links", post(problems::link))
         .route("/known-errors", get(problems::known_errors))
         .route("/portal", get(portal::home).post(portal::report))
+        .route(
+            "/portal/catalogue/{id}",
+            get(requests::order_form).post(requests::order),
+        )
+        .route("/portal/requests/{key}", get(requests::portal_view))
+        .route("/requests", get(requests::list))
+        .route("/requests/{key}", get(requests::view))
+        .route("/requests/{key}/approval", post(requests::approval))
+        .route("/requests/{key}/status", post(requests::set_status))
+        .route("/requests/{key}/tasks/{task}", post(requests::task_done))
+        .route(
+            "/catalogue",
+            get(requests::catalogue).post(requests::create_item),
+        )
+        .route(
+            "/catalogue/{id}",
+            get(requests::edit_item).post(requests::update_item),
+        )
         .route("/portal/{key}", get(portal::record))
+        .route("/knowledge", get(knowledge::list).post(knowledge::create))
+        .route("/knowledge/new", get(knowledge::new_form))
+        .route("/knowledge/{key}", get(knowledge::view))
+        .route(
+            "/knowledge/{key}/edit",
+            get(knowledge::edit_form).post(knowledge::update),
+        )
+        .route("/knowledge/{key}/status", post(knowledge::set_status))
         .route("/journal", get(journal::page))
         .route("/static/{file}", get(assets::serve))
 }
@@ -103,11 +131,15 @@ pub struct NavItem {
     pub current: bool,
 }
 
-const NAV: [(&str, &str, Option<Permission>); 10] = [
+/// Pages and the permission that shows them; Knowledge is also shown to everyone who reads
+/// records (auditors hold RecordsRead but not RecordsOwn), see `Chrome::new`.
+const NAV: [(&str, &str, Option<Permission>); 12] = [
     ("Home", "/", None),
     ("Incidents", "/incidents", Some(Permission::RecordsRead)),
+    ("Requests", "/requests", Some(Permission::RecordsRead)),
     ("Problems", "/problems", Some(Permission::RecordsRead)),
     ("Help portal", "/portal", Some(Permission::RecordsOwn)),
+    ("Knowledge", "/knowledge", Some(Permission::RecordsOwn)),
     ("Services", "/services", Some(Permission::ServicesRead)),
     ("Customers", "/customers", Some(Permission::CustomersRead)),
     ("Teams", "/teams", Some(Permission::TeamsRead)),
@@ -126,7 +158,10 @@ impl Chrome {
             .unwrap_or_default();
         let nav = NAV
             .iter()
-            .filter(|(_, _, p)| p.is_none_or(|p| who.can(p)))
+            .filter(|(_, href, p)| {
+                p.is_none_or(|p| who.can(p))
+                    || (*href == "/knowledge" && crate::api::knowledge::readable(who))
+            })
             .map(|&(label, href, _)| NavItem {
                 label,
                 href,

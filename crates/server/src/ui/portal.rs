@@ -100,8 +100,21 @@ async fn render_home(
         .collect();
     if q.q.trim().is_empty() && q.cursor.is_none() {
         // Catalogue orders sit beside reported problems, newest first.
-        let mine = RequestFilter { requester_user_id: Some(who.user.id), ..Default::default() };
-        let orders = state.store.requests(who.tenant_id(), &mine, &PageRequest { limit: Some(25), cursor: None }).await?;
+        let mine = RequestFilter {
+            requester_user_id: Some(who.user.id),
+            ..Default::default()
+        };
+        let orders = state
+            .store
+            .requests(
+                who.tenant_id(),
+                &mine,
+                &PageRequest {
+                    limit: Some(25),
+                    cursor: None,
+                },
+            )
+            .await?;
         rows.extend(orders.items.iter().map(|r| Row {
             key: r.key(),
             href: format!("/portal/requests/{}", r.key()),

@@ -3,7 +3,9 @@
 
 use super::{Chrome, FormState, UiError, UiResult, after_save, next_link, when};
 use crate::AppState;
-use crate::api::requests::{DecisionInput, RequestCreate, RequestOut, decide, find_request, finish_task, raise, request_out};
+use crate::api::requests::{
+    DecisionInput, RequestCreate, RequestOut, decide, find_request, finish_task, raise, request_out,
+};
 use crate::auth::{Can, Principal, perm};
 use askama::Template;
 use askama_web::WebTemplate;
@@ -15,7 +17,9 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use steward_domain::Invalid;
 use steward_domain::access::Permission;
-use steward_domain::request::{Decision, FieldKind, FormField, ItemDraft, RequestStatus, TaskTemplate};
+use steward_domain::request::{
+    Decision, FieldKind, FormField, ItemDraft, RequestStatus, TaskTemplate,
+};
 use steward_store::PageRequest;
 use steward_store::request::{CatalogueItem, RequestFilter};
 
@@ -48,7 +52,13 @@ impl From<&FormField> for FieldView {
             FieldKind::Date => "date",
             FieldKind::Select => "select",
         };
-        FieldView { name: f.name.clone(), label: f.label.clone(), kind, required: f.required, options: f.options.clone() }
+        FieldView {
+            name: f.name.clone(),
+            label: f.label.clone(),
+            kind,
+            required: f.required,
+            options: f.options.clone(),
+        }
     }
 }
 
@@ -62,7 +72,13 @@ struct OrderPage {
     form: FormState,
 }
 
-async fn render_order(state: &AppState, who: &Principal, id: i64, form: FormState, status: StatusCode) -> UiResult {
+async fn render_order(
+    state: &AppState,
+    who: &Principal,
+    id: i64,
+    form: FormState,
+    status: StatusCode,
+) -> UiResult {
     let item = state.store.item(who.tenant_id(), id).await?;
     if !item.active {
         return Err(UiError::NotFound);
@@ -77,19 +93,46 @@ async fn render_order(state: &AppState, who: &Principal, id: i64, form: FormStat
     Ok((status, page).into_response())
 }
 
-pub async fn order_form(State(state): State<AppState>, who: Can<perm::RecordsOwn>, Path(id): Path<i64>) -> UiResult {
+pub async fn order_form(
+    State(state): State<AppState>,
+    who: Can<perm::RecordsOwn>,
+    Path(id): Path<i64>,
+) -> UiResult {
     render_order(&state, &who, id, FormState::default(), StatusCode::OK).await
 }
 
-pub async fn order(State(state): State<AppState>, who: Can<perm::RecordsOwn>, Path(id): Path<i64>, Form(fields): Form<Vec<(String, String)>>) -> UiResult {
-    let answers: Map<String, Value> =
-        fields.iter().filter(|(k, _)| k != "_csrf").map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
-    let saved = raise(&state, &who, RequestCreate { item_id: id, answers }).await;
+pub async fn order(
+    State(state): State<AppState>,
+    who: Can<perm::RecordsOwn>,
+    Path(id): Path<i64>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> UiResult {
+    let answers: Map<String, Value> = fields
+        .iter()
+        .filter(|(k, _)| k != "_csrf")
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .collect();
+    let saved = raise(
+        &state,
+        &who,
+        RequestCreate {
+            item_id: id,
+            answers,
+        },
+    )
+    .await;
     match saved {
-        Ok(r) => Ok(Redirect::to(&format!("/portal/requests/{}?done=created", r.key())).into_response()),
+        Ok(r) => {
+            Ok(Redirect::to(&format!("/portal/requests/{}?done=created", r.key())).into_response())
+        }
         Err(e) if e.status() == StatusCode::UNPROCESSABLE_ENTITY => {
-            let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-            let form = FormState::with(&pairs).rejected(Invalid { errors: e.field_errors().to_vec() });
+            let pairs: Vec<(&str, &str)> = fields
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            let form = FormState::with(&pairs).rejected(Invalid {
+                errors: e.field_errors().to_vec(),
+            });
             render_order(&state, &who, id, form, StatusCode::UNPROCESSABLE_ENTITY).await
         }
         Err(e) => Err(e.into()),
@@ -114,18 +157,33 @@ struct ViewPage {
     form: FormState,
 }
 
-async fn render_view(state: &AppState, who: &Principal, key: &str, portal: bool, form: FormState, status: StatusCode) -> UiResult {
+async fn render_view(
+    state: &AppState,
+    who: &Principal,
+    key: &str,
+    portal: bool,
+    form: FormState,
+    status: StatusCode,
+) -> UiResult {
     let request = find_request(state, who, key).await?;
-    if portal && request.requester_user_id != Some(who.user.id) && !who.can(Permission::RecordsRead) {
+    if portal && request.requester_user_id != Some(who.user.id) && !who.can(Permission::RecordsRead)
+    {
         return Err(UiError::NotFound);
     }
     let item = state.store.item(who.tenant_id(), request.item_id).await?;
-    let labels: Vec<(String, String)> = item.fields.iter().map(|f| (f.name.clone(), f.label.clone())).collect();
+    let labels: Vec<(String, String)> = item
+        .fields
+        .iter()
+        .map(|f| (f.name.clone(), f.label.clone()))
+        .collect();
     let answers = request
         .answers
         .iter()
         .map(|(k, v)| {
-            let label = labels.iter().find(|(n, _)| n == k).map_or_else(|| k.clone(), |(_, l)| l.clone());
+            let label = labels
+                .iter()
+                .find(|(n, _)| n == k)
+                .map_or_else(|| k.clone(), |(_, l)| l.clone());
             let text = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
             (label, text)
         })
@@ -134,10 +192,17 @@ async fn render_view(state: &AppState, who: &Principal, key: &str, portal: bool,
     let r = request_out(state, who.tenant_id(), request).await?;
     let can_work = who.can(Permission::RecordsWrite) && !portal;
     let can_decide = r.status == RequestStatus::PendingApproval
-        && r.approvals.iter().any(|a| a.approver_id == who.user.id && a.decision == Decision::Pending);
+        && r.approvals
+            .iter()
+            .any(|a| a.approver_id == who.user.id && a.decision == Decision::Pending);
     let mut approvals = Vec::new();
     for a in &r.approvals {
-        let name = state.store.user(who.tenant_id(), a.approver_id).await.map(|u| u.name).unwrap_or_default();
+        let name = state
+            .store
+            .user(who.tenant_id(), a.approver_id)
+            .await
+            .map(|u| u.name)
+            .unwrap_or_default();
         approvals.push((name, a.decision.as_str(), a.comment.clone()));
     }
     let manual = if can_work {
@@ -156,7 +221,11 @@ async fn render_view(state: &AppState, who: &Principal, key: &str, portal: bool,
     } else {
         Vec::new()
     };
-    let base = if portal { format!("/portal/requests/{}", r.key) } else { format!("/requests/{}", r.key) };
+    let base = if portal {
+        format!("/portal/requests/{}", r.key)
+    } else {
+        format!("/requests/{}", r.key)
+    };
     let page = ViewPage {
         chrome: Chrome::new(state, who, if portal { "/portal" } else { "/requests" }).await,
         status: r.status.as_str(),
@@ -174,12 +243,36 @@ async fn render_view(state: &AppState, who: &Principal, key: &str, portal: bool,
     Ok((status, page).into_response())
 }
 
-pub async fn portal_view(State(state): State<AppState>, who: Can<perm::RecordsOwn>, Path(key): Path<String>) -> UiResult {
-    render_view(&state, &who, &key, true, FormState::default(), StatusCode::OK).await
+pub async fn portal_view(
+    State(state): State<AppState>,
+    who: Can<perm::RecordsOwn>,
+    Path(key): Path<String>,
+) -> UiResult {
+    render_view(
+        &state,
+        &who,
+        &key,
+        true,
+        FormState::default(),
+        StatusCode::OK,
+    )
+    .await
 }
 
-pub async fn view(State(state): State<AppState>, who: Principal, Path(key): Path<String>) -> UiResult {
-    render_view(&state, &who, &key, false, FormState::default(), StatusCode::OK).await
+pub async fn view(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(key): Path<String>,
+) -> UiResult {
+    render_view(
+        &state,
+        &who,
+        &key,
+        false,
+        FormState::default(),
+        StatusCode::OK,
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -189,14 +282,38 @@ pub struct DecisionForm {
     comment: String,
 }
 
-pub async fn approval(State(state): State<AppState>, who: Principal, Path(key): Path<String>, Form(form): Form<DecisionForm>) -> UiResult {
+pub async fn approval(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(key): Path<String>,
+    Form(form): Form<DecisionForm>,
+) -> UiResult {
     let Some(decision) = Decision::parse(&form.decision) else {
         return Err(UiError::NotFound);
     };
-    match decide(&state, &who, &key, DecisionInput { decision, comment: form.comment.clone() }).await {
+    match decide(
+        &state,
+        &who,
+        &key,
+        DecisionInput {
+            decision,
+            comment: form.comment.clone(),
+        },
+    )
+    .await
+    {
         Ok(r) => Ok(Redirect::to(&format!("/requests/{}", r.key())).into_response()),
-        Err(e) if e.status() == StatusCode::UNPROCESSABLE_ENTITY || e.status() == StatusCode::CONFLICT => {
-            let invalid = if e.field_errors().is_empty() { Invalid::one("decision", e.detail()) } else { Invalid { errors: e.field_errors().to_vec() } };
+        Err(e)
+            if e.status() == StatusCode::UNPROCESSABLE_ENTITY
+                || e.status() == StatusCode::CONFLICT =>
+        {
+            let invalid = if e.field_errors().is_empty() {
+                Invalid::one("decision", e.detail())
+            } else {
+                Invalid {
+                    errors: e.field_errors().to_vec(),
+                }
+            };
             let values = FormState::with(&[("comment", &form.comment)]).rejected(invalid);
             render_view(&state, &who, &key, false, values, e.status()).await
         }
@@ -204,7 +321,11 @@ pub async fn approval(State(state): State<AppState>, who: Principal, Path(key): 
     }
 }
 
-pub async fn task_done(State(state): State<AppState>, who: Can<perm::RecordsWrite>, Path((key, task)): Path<(String, i64)>) -> UiResult {
+pub async fn task_done(
+    State(state): State<AppState>,
+    who: Can<perm::RecordsWrite>,
+    Path((key, task)): Path<(String, i64)>,
+) -> UiResult {
     let r = finish_task(&state, &who, &key, task).await?;
     Ok(Redirect::to(&format!("/requests/{}", r.key())).into_response())
 }
@@ -215,10 +336,19 @@ pub struct StatusForm {
     status: String,
 }
 
-pub async fn set_status(State(state): State<AppState>, who: Can<perm::RecordsWrite>, Path(key): Path<String>, Form(form): Form<StatusForm>) -> UiResult {
+pub async fn set_status(
+    State(state): State<AppState>,
+    who: Can<perm::RecordsWrite>,
+    Path(key): Path<String>,
+    Form(form): Form<StatusForm>,
+) -> UiResult {
     let to = RequestStatus::parse(&form.status).ok_or(UiError::NotFound)?;
     let request = find_request(&state, &who, &key).await?;
-    match state.store.set_request_status(who.tenant_id(), request.id, to, &who.actor()).await {
+    match state
+        .store
+        .set_request_status(who.tenant_id(), request.id, to, &who.actor())
+        .await
+    {
         Ok(r) => Ok(Redirect::to(&format!("/requests/{}", r.key())).into_response()),
         Err(steward_store::StoreError::Conflict(detail)) => {
             let form = FormState::default().rejected(Invalid::one("status", detail));
@@ -255,16 +385,39 @@ pub struct ListQuery {
     cursor: Option<String>,
 }
 
-pub async fn list(State(state): State<AppState>, who: Can<perm::RecordsRead>, Query(q): Query<ListQuery>) -> UiResult {
-    let queue = if q.queue.is_empty() { "open".to_owned() } else { q.queue.clone() };
-    let filter = match queue.as_str() {
-        "approval" => RequestFilter { awaiting_approver: Some(who.user.id), ..Default::default() },
-        "all" => RequestFilter::default(),
-        _ => RequestFilter { statuses: vec![RequestStatus::PendingApproval, RequestStatus::InFulfilment, RequestStatus::Fulfilled], ..Default::default() },
+pub async fn list(
+    State(state): State<AppState>,
+    who: Can<perm::RecordsRead>,
+    Query(q): Query<ListQuery>,
+) -> UiResult {
+    let queue = if q.queue.is_empty() {
+        "open".to_owned()
+    } else {
+        q.queue.clone()
     };
-    let page = PageRequest { limit: Some(50), cursor: q.cursor };
+    let filter = match queue.as_str() {
+        "approval" => RequestFilter {
+            awaiting_approver: Some(who.user.id),
+            ..Default::default()
+        },
+        "all" => RequestFilter::default(),
+        _ => RequestFilter {
+            statuses: vec![
+                RequestStatus::PendingApproval,
+                RequestStatus::InFulfilment,
+                RequestStatus::Fulfilled,
+            ],
+            ..Default::default()
+        },
+    };
+    let page = PageRequest {
+        limit: Some(50),
+        cursor: q.cursor,
+    };
     let found = match state.store.requests(who.tenant_id(), &filter, &page).await {
-        Err(steward_store::StoreError::Invalid(_)) => return Ok(Redirect::to("/requests").into_response()),
+        Err(steward_store::StoreError::Invalid(_)) => {
+            return Ok(Redirect::to("/requests").into_response());
+        }
         other => other?,
     };
     let mut rows = Vec::with_capacity(found.items.len());
@@ -274,14 +427,22 @@ pub async fn list(State(state): State<AppState>, who: Can<perm::RecordsRead>, Qu
             key: r.key(),
             status: r.status.as_str(),
             status_label: status_label(r.status),
-            progress: format!("{} of {}", tasks.iter().filter(|t| t.done).count(), tasks.len()),
+            progress: format!(
+                "{} of {}",
+                tasks.iter().filter(|t| t.done).count(),
+                tasks.len()
+            ),
             opened: when(r.opened_at),
             title: r.title,
         });
     }
     let page = ListPage {
         chrome: Chrome::new(&state, &who, "/requests").await,
-        queues: vec![("open", "Open"), ("approval", "Waiting for my approval"), ("all", "All")],
+        queues: vec![
+            ("open", "Open"),
+            ("approval", "Waiting for my approval"),
+            ("all", "All"),
+        ],
         next: next_link("/requests", &[("queue", &queue)], found.next_cursor),
         queue,
         rows,
@@ -315,7 +476,12 @@ fn fields_text(fields: &[FormField]) -> String {
         .map(|f| {
             let kind = FieldView::from(f).kind;
             let required = if f.required { "required" } else { "optional" };
-            format!("{} | {} | {kind} | {required} | {}", f.name, f.label, f.options.join(", "))
+            format!(
+                "{} | {} | {kind} | {required} | {}",
+                f.name,
+                f.label,
+                f.options.join(", ")
+            )
         })
         .collect::<Vec<_>>()
         .join("\n")
@@ -323,21 +489,40 @@ fn fields_text(fields: &[FormField]) -> String {
 
 fn parse_fields(text: &str) -> Result<Vec<FormField>, Invalid> {
     let mut fields = Vec::new();
-    for (n, line) in text.lines().map(str::trim).filter(|l| !l.is_empty()).enumerate() {
+    for (n, line) in text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .enumerate()
+    {
         let parts: Vec<&str> = line.split('|').map(str::trim).collect();
         let kind = match parts.get(2).copied().unwrap_or("text") {
             "text" | "" => FieldKind::Text,
             "number" => FieldKind::Number,
             "date" => FieldKind::Date,
             "select" => FieldKind::Select,
-            other => return Err(Invalid::one("fields", format!("Line {}: unknown kind `{other}`", n + 1))),
+            other => {
+                return Err(Invalid::one(
+                    "fields",
+                    format!("Line {}: unknown kind `{other}`", n + 1),
+                ));
+            }
         };
         fields.push(FormField {
             name: parts.first().copied().unwrap_or_default().to_owned(),
             label: parts.get(1).copied().unwrap_or_default().to_owned(),
             kind,
             required: parts.get(3).is_some_and(|r| *r == "required"),
-            options: parts.get(4).map(|o| o.split(',').map(str::trim).filter(|o| !o.is_empty()).map(str::to_owned).collect()).unwrap_or_default(),
+            options: parts
+                .get(4)
+                .map(|o| {
+                    o.split(',')
+                        .map(str::trim)
+                        .filter(|o| !o.is_empty())
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default(),
         });
     }
     Ok(fields)
@@ -350,15 +535,39 @@ struct Editing {
     approvers: Vec<i64>,
 }
 
-async fn render_catalogue(state: &AppState, who: &Principal, editing: Editing, form: FormState, status: StatusCode) -> UiResult {
+async fn render_catalogue(
+    state: &AppState,
+    who: &Principal,
+    editing: Editing,
+    form: FormState,
+    status: StatusCode,
+) -> UiResult {
     let items = state.store.items(who.tenant_id(), false).await?;
-    let filter = steward_store::identity::UserFilter { active: Some(true), sort: Some("name".into()), ..Default::default() };
-    let users = state.store.users(who.tenant_id(), &filter, &PageRequest { limit: Some(500), cursor: None }).await?;
+    let filter = steward_store::identity::UserFilter {
+        active: Some(true),
+        sort: Some("name".into()),
+        ..Default::default()
+    };
+    let users = state
+        .store
+        .users(
+            who.tenant_id(),
+            &filter,
+            &PageRequest {
+                limit: Some(500),
+                cursor: None,
+            },
+        )
+        .await?;
     let people = users
         .items
         .into_iter()
         .filter(|u| u.role != steward_domain::access::Role::Requester)
-        .map(|u| Person { selected: editing.approvers.contains(&u.id), id: u.id, label: format!("{} <{}>", u.name, u.email) })
+        .map(|u| Person {
+            selected: editing.approvers.contains(&u.id),
+            id: u.id,
+            label: format!("{} <{}>", u.name, u.email),
+        })
         .collect();
     let page = CataloguePage {
         chrome: Chrome::new(state, who, "/requests").await,
@@ -373,16 +582,37 @@ async fn render_catalogue(state: &AppState, who: &Principal, editing: Editing, f
 }
 
 fn new_item() -> Editing {
-    Editing { heading: "New catalogue item".into(), action: "/catalogue".into(), submit: "Create item", approvers: Vec::new() }
+    Editing {
+        heading: "New catalogue item".into(),
+        action: "/catalogue".into(),
+        submit: "Create item",
+        approvers: Vec::new(),
+    }
 }
 
 pub async fn catalogue(State(state): State<AppState>, who: Can<perm::ServicesWrite>) -> UiResult {
-    render_catalogue(&state, &who, new_item(), FormState::with(&[("active", "true")]), StatusCode::OK).await
+    render_catalogue(
+        &state,
+        &who,
+        new_item(),
+        FormState::with(&[("active", "true")]),
+        StatusCode::OK,
+    )
+    .await
 }
 
-pub async fn edit_item(State(state): State<AppState>, who: Can<perm::ServicesWrite>, Path(id): Path<i64>) -> UiResult {
+pub async fn edit_item(
+    State(state): State<AppState>,
+    who: Can<perm::ServicesWrite>,
+    Path(id): Path<i64>,
+) -> UiResult {
     let item = state.store.item(who.tenant_id(), id).await?;
-    let tasks = item.tasks.iter().map(|t| t.title.clone()).collect::<Vec<_>>().join("\n");
+    let tasks = item
+        .tasks
+        .iter()
+        .map(|t| t.title.clone())
+        .collect::<Vec<_>>()
+        .join("\n");
     let fields = fields_text(&item.fields);
     let form = FormState::with(&[
         ("name", &item.name),
@@ -392,14 +622,28 @@ pub async fn edit_item(State(state): State<AppState>, who: Can<perm::ServicesWri
         ("tasks", &tasks),
         ("active", if item.active { "true" } else { "false" }),
     ]);
-    let editing = Editing { heading: format!("Edit {}", item.name), action: format!("/catalogue/{id}"), submit: "Save item", approvers: item.approver_ids };
+    let editing = Editing {
+        heading: format!("Edit {}", item.name),
+        action: format!("/catalogue/{id}"),
+        submit: "Save item",
+        approvers: item.approver_ids,
+    };
     render_catalogue(&state, &who, editing, form, StatusCode::OK).await
 }
 
 /// Reads the catalogue form (repeated `approver` fields) into a draft and the values typed.
 fn item_from(fields: &[(String, String)]) -> (Result<ItemDraft, Invalid>, FormState, Vec<i64>) {
-    let get = |name: &str| fields.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str());
-    let approvers: Vec<i64> = fields.iter().filter(|(k, _)| k == "approver").filter_map(|(_, v)| v.parse().ok()).collect();
+    let get = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or("", |(_, v)| v.as_str())
+    };
+    let approvers: Vec<i64> = fields
+        .iter()
+        .filter(|(k, _)| k == "approver")
+        .filter_map(|(_, v)| v.parse().ok())
+        .collect();
     let values = FormState::with(&[
         ("name", get("name")),
         ("description", get("description")),
@@ -415,7 +659,15 @@ fn item_from(fields: &[(String, String)]) -> (Result<ItemDraft, Invalid>, FormSt
             category: get("category").to_owned(),
             fields: form_fields,
             approver_ids: approvers.clone(),
-            tasks: get("tasks").lines().map(str::trim).filter(|t| !t.is_empty()).map(|t| TaskTemplate { title: t.to_owned(), team_id: None }).collect(),
+            tasks: get("tasks")
+                .lines()
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(|t| TaskTemplate {
+                    title: t.to_owned(),
+                    team_id: None,
+                })
+                .collect(),
             active: get("active") == "true",
         }
         .validate()
@@ -423,24 +675,62 @@ fn item_from(fields: &[(String, String)]) -> (Result<ItemDraft, Invalid>, FormSt
     (draft, values, approvers)
 }
 
-async fn save(state: &AppState, who: &Principal, id: Option<i64>, fields: Vec<(String, String)>) -> UiResult {
+async fn save(
+    state: &AppState,
+    who: &Principal,
+    id: Option<i64>,
+    fields: Vec<(String, String)>,
+) -> UiResult {
     let (draft, values, approvers) = item_from(&fields);
-    let saved = async { state.store.save_item(who.tenant_id(), id, &draft?, &who.actor()).await }.await;
+    let saved = async {
+        state
+            .store
+            .save_item(who.tenant_id(), id, &draft?, &who.actor())
+            .await
+    }
+    .await;
     let editing = match id {
-        Some(id) => Editing { heading: "Edit catalogue item".into(), action: format!("/catalogue/{id}"), submit: "Save item", approvers },
-        None => Editing { approvers, ..new_item() },
+        Some(id) => Editing {
+            heading: "Edit catalogue item".into(),
+            action: format!("/catalogue/{id}"),
+            submit: "Save item",
+            approvers,
+        },
+        None => Editing {
+            approvers,
+            ..new_item()
+        },
     };
-    after_save(saved, |_| "/catalogue".to_owned(), |invalid| {
-        render_catalogue(state, who, editing, values.rejected(invalid), StatusCode::UNPROCESSABLE_ENTITY)
-    })
+    after_save(
+        saved,
+        |_| "/catalogue".to_owned(),
+        |invalid| {
+            render_catalogue(
+                state,
+                who,
+                editing,
+                values.rejected(invalid),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+        },
+    )
     .await
 }
 
-pub async fn create_item(State(state): State<AppState>, who: Can<perm::ServicesWrite>, Form(fields): Form<Vec<(String, String)>>) -> UiResult {
+pub async fn create_item(
+    State(state): State<AppState>,
+    who: Can<perm::ServicesWrite>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> UiResult {
     save(&state, &who, None, fields).await
 }
 
-pub async fn update_item(State(state): State<AppState>, who: Can<perm::ServicesWrite>, Path(id): Path<i64>, Form(fields): Form<Vec<(String, String)>>) -> UiResult {
+pub async fn update_item(
+    State(state): State<AppState>,
+    who: Can<perm::ServicesWrite>,
+    Path(id): Path<i64>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> UiResult {
     save(&state, &who, Some(id), fields).await
 }
 

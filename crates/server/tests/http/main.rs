@@ -3,6 +3,7 @@
 mod api;
 mod incidents;
 mod jobs;
+mod knowledge;
 mod mail;
 mod problems;
 mod requests;

@@ -1,0 +1,64 @@
+-- E-mail in and out, and content-addressed attachments. Keep in step with ../sqlite.
+
+-- Every message that reached a record, or left for one: threads replies by Message-ID.
+CREATE TABLE mail_messages (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    tenant_id BIGINT NOT NULL REFERENCES tenants(id),
+    direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+    message_id TEXT,
+    record_type TEXT NOT NULL,
+    record_id BIGINT NOT NULL,
+    raw BYTEA,
+    created_at BIGINT NOT NULL,
+    UNIQUE (tenant_id, message_id)
+);
+CREATE INDEX mail_messages_by_record ON mail_messages (tenant_id, record_type, record_id, id);
+
+-- Mail that could not be processed, kept whole so nothing is ever lost.
+CREATE TABLE dead_letters (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    tenant_id BIGINT REFERENCES tenants(id),
+    received_at BIGINT NOT NULL,
+    reason TEXT NOT NULL,
+    raw BYTEA NOT NULL
+);
+CREATE INDEX dead_letters_by_tenant ON dead_letters (tenant_id, id);
+
+-- Notifications to send; the `mail.send` job delivers them and retries with backoff.
+CREATE TABLE outbox (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    tenant_id BIGINT NOT NULL REFERENCES tenants(id),
+    record_type TEXT NOT NULL,
+    record_id BIGINT NOT NULL,
+    to_address TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    body TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    in_reply_to TEXT,
+    reference_ids TEXT,
+    state TEXT NOT NULL CHECK (state IN ('queued', 'sent', 'dead')),
+    attempts BIGINT NOT NULL,
+    last_error TEXT,
+    created_at BIGINT NOT NULL,
+    sent_at BIGINT
+);
+CREATE INDEX outbox_by_state ON outbox (state, id);
+
+-- File contents, stored once however often they are attached.
+CREATE TABLE blobs (
+    sha256 TEXT PRIMARY KEY,
+    bytes BYTEA NOT NULL
+);
+
+CREATE TABLE attachments (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    tenant_id BIGINT NOT NULL REFERENCES tenants(id),
+    record_type TEXT NOT NULL,
+    record_id BIGINT NOT NULL,
+    sha256 TEXT NOT NULL REFERENCES blobs(sha256),
+    filename TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    size BIGINT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX attachments_by_record ON attachments (tenant_id, record_type, record_id, id);
