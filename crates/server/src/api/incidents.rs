@@ -1,6 +1,6 @@
 //! `/incidents`: the service desk's bread and butter.
 
-use super::{ApiJson, ApiPath, ApiQuery, ListOf, nullable, opt_time, parse_time, time};
+use super::{ApiJson, ApiPath, ApiQuery, KeyRef, ListOf, nullable, opt_time, parse_time, time};
 use crate::AppState;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult, Problem};
@@ -39,28 +39,9 @@ pub fn scope(who: &Principal) -> ApiResult<Scope> {
 /// Finds an incident by key (`INC-42`) or id, within what the caller may see.
 pub async fn find(state: &AppState, who: &Principal, key: &str) -> ApiResult<Incident> {
     let scope = scope(who)?;
-    let incident = match key
-        .strip_prefix("INC-")
-        .or_else(|| key.strip_prefix("inc-"))
-    {
-        Some(number) => {
-            state
-                .store
-                .incident_by_number(
-                    who.tenant_id(),
-                    number.parse().map_err(|_| ApiError::not_found())?,
-                )
-                .await?
-        }
-        None => {
-            state
-                .store
-                .incident(
-                    who.tenant_id(),
-                    key.parse().map_err(|_| ApiError::not_found())?,
-                )
-                .await?
-        }
+    let incident = match KeyRef::parse(key, "INC")? {
+        KeyRef::Number(n) => state.store.incident_by_number(who.tenant_id(), n).await?,
+        KeyRef::Id(id) => state.store.incident(who.tenant_id(), id).await?,
     };
     match scope {
         Scope::Own(user) if incident.requester_user_id != Some(user) => Err(ApiError::not_found()),
@@ -363,14 +344,7 @@ pub async fn change_incident(
     }
     let current = find(state, who, key).await?;
     if current.status.is_terminal() {
-        return Err(ApiError::transition(
-            format!(
-                "{} is {} and can no longer change",
-                current.key(),
-                current.status
-            ),
-            Vec::new(),
-        ));
+        return Err(ApiError::frozen(&current.key(), &current.status));
     }
     let mut f = IncidentFields::from(&current);
     let draft = IncidentDraft {

@@ -3,7 +3,7 @@
 //! Agents, managers and admins write; everyone who reads records reads every article;
 //! requesters read only articles that are published and public (anything else is a 404).
 
-use super::{ApiJson, ApiPath, ApiQuery, ListOf, nullable, opt_time, time};
+use super::{ApiJson, ApiPath, ApiQuery, KeyRef, ListOf, nullable, opt_time, time};
 use crate::AppState;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult, Problem};
@@ -36,25 +36,9 @@ pub fn public_only(who: &Principal) -> ApiResult<bool> {
 /// Finds an article by key (`KB-7`) or id, within what the caller may read.
 pub async fn find(state: &AppState, who: &Principal, key: &str) -> ApiResult<Article> {
     let public_only = public_only(who)?;
-    let article = match key.strip_prefix("KB-").or_else(|| key.strip_prefix("kb-")) {
-        Some(number) => {
-            state
-                .store
-                .article_by_number(
-                    who.tenant_id(),
-                    number.parse().map_err(|_| ApiError::not_found())?,
-                )
-                .await?
-        }
-        None => {
-            state
-                .store
-                .article(
-                    who.tenant_id(),
-                    key.parse().map_err(|_| ApiError::not_found())?,
-                )
-                .await?
-        }
+    let article = match KeyRef::parse(key, "KB")? {
+        KeyRef::Number(n) => state.store.article_by_number(who.tenant_id(), n).await?,
+        KeyRef::Id(id) => state.store.article(who.tenant_id(), id).await?,
     };
     if public_only && !article.is_public_now() {
         return Err(ApiError::not_found());
@@ -256,14 +240,7 @@ pub async fn change_article(
     }
     let current = find(state, who, key).await?;
     if current.status.is_terminal() {
-        return Err(ApiError::transition(
-            format!(
-                "{} is {} and can no longer change",
-                current.key(),
-                current.status
-            ),
-            Vec::new(),
-        ));
+        return Err(ApiError::frozen(&current.key(), &current.status));
     }
     let draft = ArticleDraft {
         title: patch.title.unwrap_or_else(|| current.title.clone()),

@@ -16,7 +16,7 @@ mod users;
 pub use me::change_own_password;
 
 use crate::AppState;
-use crate::error::{ApiError, Problem};
+use crate::error::{ApiError, ApiResult, Problem};
 use axum::Json;
 use axum::Router;
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -142,6 +142,39 @@ pub fn router() -> Router<AppState> {
         .0
         .route("/openapi.json", get(|| async { Json(openapi()) }))
         .fallback(|| async { ApiError::not_found() })
+}
+
+/// A record named in a path: by its key (`INC-42`) or by its numeric id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyRef {
+    Number(i64),
+    Id(i64),
+}
+
+impl KeyRef {
+    /// Reads `PREFIX-n` (any case) or a bare id; anything else names no record (404).
+    pub fn parse(key: &str, prefix: &str) -> ApiResult<KeyRef> {
+        let (by_number, text) = match key.split_once('-') {
+            Some((p, n)) if p.eq_ignore_ascii_case(prefix) => (true, n),
+            _ => (false, key),
+        };
+        let value = text.parse().map_err(|_| ApiError::not_found())?;
+        Ok(if by_number {
+            KeyRef::Number(value)
+        } else {
+            KeyRef::Id(value)
+        })
+    }
+}
+
+impl ApiError {
+    /// A record whose lifecycle has ended refuses every change.
+    pub fn frozen(key: &str, status: &dyn std::fmt::Display) -> ApiError {
+        ApiError::transition(
+            format!("{key} is {status} and can no longer change"),
+            Vec::new(),
+        )
+    }
 }
 
 /// A page of results.

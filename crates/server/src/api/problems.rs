@@ -1,7 +1,7 @@
 //! `/problems`, `/known-errors` and record links.
 
 use super::incidents::{Scope, scope};
-use super::{ApiJson, ApiPath, ApiQuery, ListOf, nullable, opt_time, time};
+use super::{ApiJson, ApiPath, ApiQuery, KeyRef, ListOf, nullable, opt_time, time};
 use crate::AppState;
 use crate::auth::{Can, Principal, perm};
 use crate::error::{ApiError, ApiResult, Problem as ProblemDoc};
@@ -28,22 +28,11 @@ fn require_read(who: &Principal) -> ApiResult<()> {
     }
 }
 
-/// Reads `PRB-7`, `KE-7` or a bare id: (is a number, value).
-fn parse_ref(key: &str, prefix: &str) -> ApiResult<(bool, i64)> {
-    let (by_number, text) = match key.split_once('-') {
-        Some((p, n)) if p.eq_ignore_ascii_case(prefix) => (true, n),
-        _ => (false, key),
-    };
-    text.parse()
-        .map(|v| (by_number, v))
-        .map_err(|_| ApiError::not_found())
-}
-
 pub async fn find_problem(state: &AppState, who: &Principal, key: &str) -> ApiResult<Problem> {
     require_read(who)?;
-    Ok(match parse_ref(key, "PRB")? {
-        (true, n) => state.store.problem_by_number(who.tenant_id(), n).await?,
-        (false, id) => state.store.problem(who.tenant_id(), id).await?,
+    Ok(match KeyRef::parse(key, "PRB")? {
+        KeyRef::Number(n) => state.store.problem_by_number(who.tenant_id(), n).await?,
+        KeyRef::Id(id) => state.store.problem(who.tenant_id(), id).await?,
     })
 }
 
@@ -272,14 +261,7 @@ pub async fn change_problem(
 ) -> ApiResult<Problem> {
     let current = find_problem(state, who, key).await?;
     if current.status.is_terminal() {
-        return Err(ApiError::transition(
-            format!(
-                "{} is {} and can no longer change",
-                current.key(),
-                current.status
-            ),
-            Vec::new(),
-        ));
+        return Err(ApiError::frozen(&current.key(), &current.status));
     }
     let draft = ProblemDraft {
         title: patch.title.unwrap_or(current.title.clone()),
@@ -459,12 +441,12 @@ pub async fn list_known_errors(
 }
 
 async fn find_known_error(state: &AppState, who: &Principal, key: &str) -> ApiResult<KnownError> {
-    match parse_ref(key, "KE")? {
-        (true, n) => Ok(state
+    match KeyRef::parse(key, "KE")? {
+        KeyRef::Number(n) => Ok(state
             .store
             .known_error_by_number(who.tenant_id(), n)
             .await?),
-        (false, _) => Err(ApiError::not_found()),
+        KeyRef::Id(_) => Err(ApiError::not_found()),
     }
 }
 

@@ -1,7 +1,7 @@
 //! `/catalogue-items` and `/requests`: the service catalogue and what people order from it.
 
 use super::incidents::{Scope, scope};
-use super::{ApiJson, ApiPath, ApiQuery, ListOf, opt_time, time};
+use super::{ApiJson, ApiPath, ApiQuery, KeyRef, ListOf, opt_time, time};
 use crate::AppState;
 use crate::auth::{Can, Principal, perm};
 use crate::error::{ApiError, ApiResult, Problem};
@@ -250,28 +250,9 @@ pub async fn find_request(
     key: &str,
 ) -> ApiResult<ServiceRequest> {
     let scope = scope(who)?;
-    let request = match key
-        .strip_prefix("REQ-")
-        .or_else(|| key.strip_prefix("req-"))
-    {
-        Some(n) => {
-            state
-                .store
-                .request_by_number(
-                    who.tenant_id(),
-                    n.parse().map_err(|_| ApiError::not_found())?,
-                )
-                .await?
-        }
-        None => {
-            state
-                .store
-                .request(
-                    who.tenant_id(),
-                    key.parse().map_err(|_| ApiError::not_found())?,
-                )
-                .await?
-        }
+    let request = match KeyRef::parse(key, "REQ")? {
+        KeyRef::Number(n) => state.store.request_by_number(who.tenant_id(), n).await?,
+        KeyRef::Id(id) => state.store.request(who.tenant_id(), id).await?,
     };
     if let Scope::Own(user) = scope
         && request.requester_user_id != Some(user)
