@@ -184,3 +184,65 @@ test('a requester orders from the catalogue; approval and tasks fulfil it', asyn
   await page.locator('.toolbar').getByText('fulfilled').waitFor();
   await shot(page, 'request-view');
 });
+
+test('an agent changes several incidents at once', async () => {
+  await navTo(page, 'Incidents');
+  await link(page, /All open/).click();
+  await page.getByRole('checkbox', { name: 'Select INC-2' }).check();
+  await field(page, 'Assign to').selectOption({ label: 'Admin' });
+  await field(page, 'Status').selectOption('in_progress');
+  await button(page, 'Apply to selected').click();
+  await page.getByRole('status').filter({ hasText: '1 incident(s) changed.' }).waitFor();
+  await page.goto(`${server.base}/incidents/INC-2`);
+  assert.match(await page.locator('aside').innerText(), /Assignee\s+Admin/);
+});
+
+test('the search box finds records by key and by words', async () => {
+  const box = page.locator('header').getByRole('searchbox', { name: 'Search everything' });
+  await box.fill('inc-1');
+  await box.press('Enter');
+  await page.getByRole('heading', { level: 1, name: /INC-1/ }).waitFor();
+  await box.fill('printer');
+  await box.press('Enter');
+  await heading(page, 'Search').waitFor();
+  await page.getByRole('row').filter({ hasText: 'Printer on floor 3 is jammed' }).waitFor();
+  await shot(page, 'search');
+});
+
+test('a major incident is declared, communicated, reviewed and only then closed', async () => {
+  await navTo(page, 'Incidents');
+  await link(page, 'New incident').click();
+  await field(page, 'Title').fill('Payroll system is down');
+  await button(page, 'Create incident').click();
+  await page.getByRole('heading', { level: 1, name: /Payroll system is down/ }).waitFor();
+
+  await button(page, 'Declare major incident').click();
+  await page.waitForURL(/done=saved/);
+  assert.equal((await page.locator('.toolbar .badge.major').innerText()).trim(), 'MAJOR');
+
+  await field(page, 'Audience').selectOption('customers');
+  await field(page, 'Update').fill('Payroll is down; next update at 10:00.');
+  await button(page, 'Post update').click();
+  await page.locator('li.update', { hasText: 'Payroll is down; next update at 10:00.' }).waitFor();
+
+  await page.locator('form', { has: button(page, 'Resolve') }).getByPlaceholder('Resolution code').fill('database restarted');
+  await button(page, 'Resolve').click();
+  await page.waitForURL(/done=saved/);
+  await button(page, 'Close').click();
+  await page.getByRole('alert').filter({ hasText: 'completed post-incident review' }).waitFor();
+
+  await field(page, 'Summary').fill('Payroll was down for 40 minutes.');
+  await field(page, 'Root cause').fill('The database ran out of connections.');
+  await field(page, 'What went well').fill('Customers heard from us within 5 minutes.');
+  await field(page, 'What to improve').fill('Alert on connection pool saturation.');
+  await field(page, 'Actions').fill('Add the alert; raise the pool size.');
+  await field(page, 'Completed').check();
+  await button(page, 'Save review').click();
+  await page.waitForURL(/done=saved/);
+  await shot(page, 'major-incident');
+
+  await button(page, 'Close').click();
+  await page.waitForURL(/done=saved/);
+  assert.equal(await status(), 'closed');
+  await page.getByText('The database ran out of connections.').waitFor();
+});

@@ -19,6 +19,8 @@ pub struct FileConfig {
     pub secure_cookies: Option<bool>,
     pub session_hours: Option<u64>,
     pub max_body_bytes: Option<usize>,
+    /// Largest attachment accepted, in bytes (default 10 MiB).
+    pub max_upload_bytes: Option<usize>,
     /// Run the job runner in this process (default true).
     pub jobs: Option<bool>,
 }
@@ -35,6 +37,7 @@ impl std::fmt::Debug for FileConfig {
             .field("secure_cookies", &self.secure_cookies)
             .field("session_hours", &self.session_hours)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("max_upload_bytes", &self.max_upload_bytes)
             .field("jobs", &self.jobs)
             .finish()
     }
@@ -62,6 +65,7 @@ impl FileConfig {
                 .session_hours
                 .map_or(defaults.session_ttl, |h| Duration::from_secs(h * 3600)),
             max_body_bytes: self.max_body_bytes.unwrap_or(defaults.max_body_bytes),
+            max_upload_bytes: self.max_upload_bytes.unwrap_or(defaults.max_upload_bytes),
         }
     }
 }

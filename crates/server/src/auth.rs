@@ -150,7 +150,8 @@ fn is_write(method: &Method) -> bool {
     !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
-/// The token comes in the `X-CSRF-Token` header (htmx, scripts) or the `_csrf` form field.
+/// The token comes in the `X-CSRF-Token` header (htmx, scripts), the `_csrf` form field, or for
+/// multipart uploads the `_csrf` query parameter.
 /// Reading a form body means buffering it (within the body limit) and handing it on.
 async fn csrf_ok(request: Request, expected: &str, limit: usize) -> (bool, Request) {
     if let Some(sent) = request
@@ -160,11 +161,22 @@ async fn csrf_ok(request: Request, expected: &str, limit: usize) -> (bool, Reque
     {
         return (constant_time_eq(sent, expected), request);
     }
-    let is_form = request
+    let content_type = request
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        .unwrap_or_default();
+    // A file upload form is not buffered here (it may be large): it carries the token in its
+    // action URL's query instead. Only multipart requests may do so.
+    if content_type.starts_with("multipart/form-data") {
+        let sent = request
+            .uri()
+            .query()
+            .and_then(|q| form_field(q.as_bytes(), CSRF_FIELD));
+        let ok = sent.is_some_and(|s| constant_time_eq(&s, expected));
+        return (ok, request);
+    }
+    let is_form = content_type.starts_with("application/x-www-form-urlencoded");
     if !is_form {
         return (false, request);
     }

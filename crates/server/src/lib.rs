@@ -10,10 +10,10 @@ mod ops;
 pub mod ui;
 
 use axum::Router;
-use axum::extract::{MatchedPath, Request};
-use axum::http::{HeaderName, HeaderValue, header};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use steward_store::Store;
@@ -30,6 +30,9 @@ pub struct ServerConfig {
     pub session_ttl: Duration,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Largest file accepted as an attachment, in bytes; only the upload routes take bodies
+    /// this large.
+    pub max_upload_bytes: usize,
 }
 
 impl Default for ServerConfig {
@@ -38,6 +41,7 @@ impl Default for ServerConfig {
             secure_cookies: false,
             session_ttl: Duration::from_secs(12 * 3600),
             max_body_bytes: 1024 * 1024,
+            max_upload_bytes: 10 * 1024 * 1024,
         }
     }
 }
@@ -64,17 +68,29 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     let limit = state.config.max_body_bytes;
+    // Two limits: every extractor (JSON, forms, multipart) reads at most `max_body_bytes`
+    // (`DefaultBodyLimit`); the upload routes lift that and check `max_upload_bytes`
+    // themselves. The hard cap on any body is therefore the larger of the two, plus room for a
+    // multipart form's framing around the file.
+    let hard_limit = limit.max(
+        state
+            .config
+            .max_upload_bytes
+            .saturating_add(MULTIPART_OVERHEAD),
+    );
     Router::new()
         .nest("/api/v1", api::router())
         .merge(ui::router())
         .merge(ops::router())
+        .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn_with_state(state.clone(), auth::authenticate))
         .layer(middleware::from_fn(record_metrics))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
                 .layer(PropagateRequestIdLayer::new(request_id))
-                .layer(RequestBodyLimitLayer::new(limit))
+                .layer(middleware::from_fn(too_large_as_problem))
+                .layer(RequestBodyLimitLayer::new(hard_limit))
                 .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
                 .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
                 .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
@@ -86,6 +102,37 @@ pub fn router(state: AppState) -> Router {
                 )),
         )
         .with_state(state)
+}
+
+/// Room for the parts of a multipart upload form around the file itself.
+const MULTIPART_OVERHEAD: usize = 64 * 1024;
+
+/// The hard body limit answers in bare text; API clients get a problem document instead, and
+/// people a page.
+async fn too_large_as_problem(request: Request, next: Next) -> Response {
+    let api = request.uri().path().starts_with("/api/");
+    let response = next.run(request).await;
+    let bare = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_none_or(|v| v.as_bytes().starts_with(b"text/plain"));
+    if response.status() != StatusCode::PAYLOAD_TOO_LARGE || !bare {
+        return response;
+    }
+    if api {
+        error::ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too-large",
+            "The request body is too large.",
+        )
+        .into_response()
+    } else {
+        auth::plain_page(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "Too large",
+            "What you sent is larger than Steward accepts. Go back and send a smaller file.",
+        )
+    }
 }
 
 /// Counts requests and their latency by route template (never by raw path: ids would explode

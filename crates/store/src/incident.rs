@@ -379,19 +379,9 @@ impl Store {
         Ok(after)
     }
 
-    pub async fn incidents(
-        &self,
-        tenant_id: i64,
-        f: &IncidentFilter,
-        page: &PageRequest,
-    ) -> StoreResult<Page<Incident>> {
-        let sort = Sort::parse(f.sort.as_deref(), &["priority", "opened_at", "updated_at", "number"]).ok_or_else(|| {
-            Invalid::one("sort", "sort must be priority, opened_at, updated_at or number, optionally with a leading -")
-        })?;
-        let mut q = sql(format!(
-            "SELECT {COLUMNS} FROM incidents WHERE tenant_id = $1"
-        ))
-        .bind(tenant_id);
+    /// `select` narrowed by a filter's conditions; shared by the list and its count.
+    fn incident_filter(&self, select: String, tenant_id: i64, f: &IncidentFilter) -> Sql {
+        let mut q = sql(format!("{select} WHERE tenant_id = $1")).bind(tenant_id);
         if let Some(text) = f.q.as_deref().filter(|t| !t.trim().is_empty()) {
             q = matching(self.backend(), q, "incidents", text);
         }
@@ -425,6 +415,26 @@ impl Store {
         if f.unassigned {
             q = q.push(" AND assignee_id IS NULL");
         }
+        q
+    }
+
+    /// How many incidents a filter matches, uncapped (for queue and saved-view counts).
+    pub async fn count_incidents(&self, tenant_id: i64, f: &IncidentFilter) -> StoreResult<i64> {
+        let q = self.incident_filter("SELECT COUNT(*) FROM incidents".to_owned(), tenant_id, f);
+        let (n,): (i64,) = self.db.fetch_one(q).await?;
+        Ok(n)
+    }
+
+    pub async fn incidents(
+        &self,
+        tenant_id: i64,
+        f: &IncidentFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Incident>> {
+        let sort = Sort::parse(f.sort.as_deref(), &["priority", "opened_at", "updated_at", "number"]).ok_or_else(|| {
+            Invalid::one("sort", "sort must be priority, opened_at, updated_at or number, optionally with a leading -")
+        })?;
+        let q = self.incident_filter(format!("SELECT {COLUMNS} FROM incidents"), tenant_id, f);
         let rows: Vec<Incident> = self.db.fetch_all(paginate(q, sort, page)?).await?;
         Ok(finish(rows, page, |i| match sort.column {
             "opened_at" => (CursorKey::Int(i.opened_at), i.id),

@@ -366,6 +366,27 @@ impl Store {
             .await
     }
 
+    /// One attachment of a record; `NotFound` unless it belongs to that record of the tenant.
+    pub async fn attachment(
+        &self,
+        tenant_id: i64,
+        target: &MailTarget,
+        attachment_id: i64,
+    ) -> StoreResult<Attachment> {
+        self.db
+            .fetch_one(
+                sql(format!(
+                    "SELECT {ATTACHMENT_COLUMNS} FROM attachments \
+                     WHERE tenant_id = $1 AND record_type = $2 AND record_id = $3 AND id = $4"
+                ))
+                .bind(tenant_id)
+                .bind(target.record_type.clone())
+                .bind(target.record_id)
+                .bind(attachment_id),
+            )
+            .await
+    }
+
     /// The bytes of an attachment of the tenant.
     pub async fn attachment_bytes(
         &self,

@@ -2513,3 +2513,492 @@ mod mail {
         );
     });
 }
+
+mod major {
+    use super::incidents::fields as incident;
+    use super::*;
+    use steward_domain::major::{Audience, ReviewDraft, UpdateDraft};
+
+    fn update(audience: Audience, body: &str) -> UpdateDraft {
+        UpdateDraft {
+            audience,
+            body: body.into(),
+        }
+    }
+
+    both_backends!(declaring_logging_and_reviewing, |store: Store| async move {
+        let t = tenant(&store, "A").await;
+        let other = tenant(&store, "B").await;
+        let agent = store
+            .create_user(t.id, &user("mim@a.test", Role::Agent), None, &Actor::cli())
+            .await
+            .expect("agent");
+        let requester = store
+            .create_user(
+                t.id,
+                &user("rita@a.test", Role::Requester),
+                None,
+                &Actor::cli(),
+            )
+            .await
+            .expect("requester");
+        let stranger = store
+            .create_user(
+                other.id,
+                &user("sam@b.test", Role::Agent),
+                None,
+                &Actor::cli(),
+            )
+            .await
+            .expect("stranger");
+        let inc = store
+            .create_incident(t.id, &incident("Mail down for everyone", ""), &Actor::cli())
+            .await
+            .expect("incident");
+        let calm = store
+            .create_incident(t.id, &incident("Printer jammed", ""), &Actor::cli())
+            .await
+            .expect("incident");
+        assert_eq!(
+            store.is_major(t.id, inc.id).await.expect("flag"),
+            (false, None)
+        );
+
+        for bad in [requester.id, stranger.id] {
+            let refused = store.declare_major(t.id, inc.id, bad, &Actor::cli()).await;
+            assert!(
+                matches!(&refused, Err(StoreError::Invalid(i)) if i.message_for("manager_id").is_some()),
+                "{refused:?}"
+            );
+        }
+        assert!(matches!(
+            store
+                .add_communication(
+                    t.id,
+                    inc.id,
+                    &update(Audience::Internal, "x"),
+                    &Actor::cli()
+                )
+                .await,
+            Err(StoreError::Conflict(_))
+        ));
+        assert!(matches!(
+            store.stand_down(t.id, inc.id, &Actor::cli()).await,
+            Err(StoreError::Conflict(_))
+        ));
+
+        let before = store.incident(t.id, inc.id).await.expect("incident");
+        let flag = store
+            .declare_major(t.id, inc.id, agent.id, &Actor::cli())
+            .await
+            .expect("declare");
+        assert!(flag.major);
+        assert_eq!(
+            store.is_major(t.id, inc.id).await.expect("flag"),
+            (true, Some(agent.id))
+        );
+        let after = store.incident(t.id, inc.id).await.expect("incident");
+        assert!(
+            after.updated_at > before.updated_at,
+            "declaring touches the incident"
+        );
+        assert_eq!(
+            store
+                .majors_among(t.id, &[inc.id, calm.id])
+                .await
+                .expect("among"),
+            [inc.id].into_iter().collect()
+        );
+        assert!(
+            store
+                .declare_major(other.id, inc.id, stranger.id, &Actor::cli())
+                .await
+                .is_err(),
+            "another tenant cannot reach the incident"
+        );
+
+        store
+            .add_communication(
+                t.id,
+                inc.id,
+                &update(Audience::Customers, "We are on it"),
+                &Actor::cli(),
+            )
+            .await
+            .expect("update");
+        store
+            .add_communication(
+                t.id,
+                inc.id,
+                &update(Audience::Executives, "ETA 2 h"),
+                &Actor::cli(),
+            )
+            .await
+            .expect("update");
+        let log = store.communications(t.id, inc.id).await.expect("log");
+        assert_eq!(
+            log.iter()
+                .map(|c| (c.audience, c.body.as_str()))
+                .collect::<Vec<_>>(),
+            [
+                (Audience::Customers, "We are on it"),
+                (Audience::Executives, "ETA 2 h")
+            ]
+        );
+        assert!(
+            store
+                .communications(other.id, inc.id)
+                .await
+                .expect("log")
+                .is_empty()
+        );
+
+        assert_eq!(store.review(t.id, inc.id).await.expect("review"), None);
+        let draft = ReviewDraft {
+            summary: "Mail was down for 2 h".into(),
+            ..Default::default()
+        };
+        let first = store
+            .save_review(t.id, inc.id, &draft, &Actor::cli())
+            .await
+            .expect("draft");
+        assert!(!first.completed && first.completed_at.is_none());
+        let complete = ReviewDraft {
+            root_cause: "Disk full".into(),
+            improvements: "Alert at 80 %".into(),
+            completed: true,
+            ..draft.clone()
+        };
+        let done = store
+            .save_review(t.id, inc.id, &complete, &Actor::cli())
+            .await
+            .expect("complete");
+        assert_eq!(done.id, first.id, "one review per incident");
+        assert!(done.completed && done.completed_at.is_some());
+        let again = store
+            .save_review(t.id, inc.id, &complete, &Actor::cli())
+            .await
+            .expect("again");
+        assert_eq!(
+            again.completed_at, done.completed_at,
+            "completion keeps its first time"
+        );
+        let incomplete = ReviewDraft {
+            completed: true,
+            ..draft
+        };
+        let kept_open = store
+            .save_review(t.id, calm.id, &incomplete, &Actor::cli())
+            .await;
+        assert!(
+            matches!(kept_open, Err(StoreError::Conflict(_))),
+            "only major incidents are reviewed"
+        );
+
+        let list = store.major_incidents(t.id, true).await.expect("list");
+        assert_eq!(
+            list.iter()
+                .map(|m| (m.key(), m.review_completed))
+                .collect::<Vec<_>>(),
+            [(inc.key(), true)]
+        );
+        assert!(
+            store
+                .major_incidents(other.id, false)
+                .await
+                .expect("list")
+                .is_empty()
+        );
+
+        let down = store
+            .stand_down(t.id, inc.id, &Actor::cli())
+            .await
+            .expect("stand down");
+        assert_eq!((down.major, down.major_manager_id), (false, None));
+        assert!(
+            store
+                .major_incidents(t.id, false)
+                .await
+                .expect("list")
+                .is_empty()
+        );
+        assert_eq!(
+            store.communications(t.id, inc.id).await.expect("log").len(),
+            2,
+            "the log stays"
+        );
+
+        let page = PageRequest {
+            limit: Some(500),
+            cursor: None,
+        };
+        let kinds: Vec<String> = store
+            .journal_entries(t.id, &JournalFilter::default(), &page)
+            .await
+            .expect("journal")
+            .items
+            .into_iter()
+            .map(|e| e.record_type)
+            .collect();
+        for kind in ["incident_communication", "incident_review"] {
+            assert!(kinds.iter().any(|k| k == kind), "{kind} is journaled");
+        }
+        assert!(store.verify_journal().await.expect("verify").is_ok());
+    });
+
+    both_backends!(
+        a_failed_declaration_leaves_no_trace,
+        |store: Store| async move {
+            let t = tenant(&store, "A").await;
+            let agent = store
+                .create_user(t.id, &user("mim@a.test", Role::Agent), None, &Actor::cli())
+                .await
+                .expect("agent");
+            let inc = store
+                .create_incident(t.id, &incident("Mail down", ""), &Actor::cli())
+                .await
+                .expect("incident");
+            let entries = journal_len(&store, t.id).await;
+            store.inject_failure_after_journal(true);
+            assert!(
+                store
+                    .declare_major(t.id, inc.id, agent.id, &Actor::cli())
+                    .await
+                    .is_err()
+            );
+            store.inject_failure_after_journal(false);
+            assert_eq!(
+                store.is_major(t.id, inc.id).await.expect("flag"),
+                (false, None)
+            );
+            assert_eq!(journal_len(&store, t.id).await, entries);
+        }
+    );
+}
+
+mod counting {
+    use super::incidents::fields;
+    use super::*;
+    use steward_store::incident::IncidentFilter;
+
+    both_backends!(
+        counts_match_the_lists_without_caps,
+        |store: Store| async move {
+            let t = tenant(&store, "A").await;
+            for i in 0..7 {
+                let title = if i % 2 == 0 {
+                    format!("Printer {i}")
+                } else {
+                    format!("Laptop {i}")
+                };
+                store
+                    .create_incident(t.id, &fields(&title, ""), &Actor::cli())
+                    .await
+                    .expect("incident");
+            }
+            let printers = IncidentFilter {
+                q: Some("printer".into()),
+                ..Default::default()
+            };
+            assert_eq!(
+                store.count_incidents(t.id, &printers).await.expect("count"),
+                4
+            );
+            let page = PageRequest {
+                limit: Some(2),
+                cursor: None,
+            };
+            assert_eq!(
+                store
+                    .incidents(t.id, &printers, &page)
+                    .await
+                    .expect("page")
+                    .items
+                    .len(),
+                2
+            );
+            assert_eq!(
+                store
+                    .count_incidents(t.id, &IncidentFilter::default())
+                    .await
+                    .expect("all"),
+                7
+            );
+            let view = store
+                .save_view(
+                    t.id,
+                    None,
+                    "incidents",
+                    "Printers",
+                    "q=printer",
+                    &Actor::cli(),
+                )
+                .await
+                .expect("view");
+            assert_eq!(
+                store.views(t.id, 0, "incidents").await.expect("views"),
+                vec![view]
+            );
+        }
+    );
+}
+
+mod attachments_and_watchers {
+    use super::incidents::fields as incident;
+    use super::*;
+    use steward_store::mail::{MailTarget, NewAttachment};
+
+    fn target(id: i64) -> MailTarget {
+        MailTarget {
+            record_type: "incident".into(),
+            record_id: id,
+        }
+    }
+
+    both_backends!(
+        an_attachment_is_found_through_its_record,
+        |store: Store| async move {
+            let a = tenant(&store, "A").await;
+            let b = tenant(&store, "B").await;
+            let one = store
+                .create_incident(a.id, &incident("Logs", ""), &Actor::cli())
+                .await
+                .expect("incident");
+            let two = store
+                .create_incident(a.id, &incident("Other", ""), &Actor::cli())
+                .await
+                .expect("incident");
+            let bytes: Vec<u8> = (0..=255u8).rev().collect();
+            let file = NewAttachment {
+                filename: "dump.bin",
+                content_type: "application/octet-stream",
+                bytes: &bytes,
+            };
+            let saved = store
+                .add_attachment(a.id, &target(one.id), file, &Actor::cli())
+                .await
+                .expect("attach");
+            let found = store
+                .attachment(a.id, &target(one.id), saved.id)
+                .await
+                .expect("found");
+            assert_eq!(found, saved);
+            assert_eq!(
+                store.attachment_bytes(a.id, found.id).await.expect("bytes"),
+                bytes
+            );
+            for (tenant_id, record) in [(a.id, two.id), (b.id, one.id)] {
+                assert!(
+                    matches!(
+                        store.attachment(tenant_id, &target(record), saved.id).await,
+                        Err(StoreError::NotFound)
+                    ),
+                    "another record or tenant does not find it"
+                );
+            }
+            assert!(
+                store
+                    .attachments(a.id, &target(two.id))
+                    .await
+                    .expect("list")
+                    .is_empty()
+            );
+        }
+    );
+
+    both_backends!(
+        watchers_are_journaled_and_unique,
+        |store: Store| async move {
+            let a = tenant(&store, "A").await;
+            let b = tenant(&store, "B").await;
+            let member = store
+                .create_user(
+                    a.id,
+                    &user("sam@acme.test", Role::Agent),
+                    None,
+                    &Actor::cli(),
+                )
+                .await
+                .expect("user");
+            let one = store
+                .create_incident(a.id, &incident("VPN", ""), &Actor::cli())
+                .await
+                .expect("incident");
+            let before = journal_len(&store, a.id).await;
+            let sam = store
+                .add_watcher(a.id, &target(one.id), "Sam@Acme.test", &Actor::cli())
+                .await
+                .expect("watch");
+            assert_eq!(sam.email, "sam@acme.test");
+            assert_eq!(sam.user_id, Some(member.id), "a user's address is linked");
+            let guest = store
+                .add_watcher(a.id, &target(one.id), "guest@example.org", &Actor::cli())
+                .await
+                .expect("watch");
+            assert_eq!(guest.user_id, None);
+            match store
+                .add_watcher(a.id, &target(one.id), "sam@acme.test", &Actor::cli())
+                .await
+            {
+                Err(StoreError::Invalid(invalid)) => {
+                    assert_eq!(invalid.errors[0].field, "email");
+                }
+                other => panic!("a second watch by one address must be refused: {other:?}"),
+            }
+            assert_eq!(
+                store
+                    .watchers(a.id, &target(one.id))
+                    .await
+                    .expect("list")
+                    .iter()
+                    .map(|w| w.email.as_str())
+                    .collect::<Vec<_>>(),
+                ["sam@acme.test", "guest@example.org"]
+            );
+            assert!(
+                store
+                    .watchers(b.id, &target(one.id))
+                    .await
+                    .expect("list")
+                    .is_empty()
+            );
+            assert!(matches!(
+                store
+                    .remove_watcher(b.id, &target(one.id), sam.id, &Actor::cli())
+                    .await,
+                Err(StoreError::NotFound)
+            ));
+            let removed = store
+                .remove_watcher(a.id, &target(one.id), sam.id, &Actor::cli())
+                .await
+                .expect("remove");
+            assert_eq!(removed, sam);
+            assert_eq!(
+                store.watchers(a.id, &target(one.id)).await.expect("list"),
+                [guest]
+            );
+            assert_eq!(
+                journal_len(&store, a.id).await,
+                before + 3,
+                "two adds and a removal; the refused add left no trace"
+            );
+            let entries = store
+                .journal_entries(
+                    a.id,
+                    &JournalFilter {
+                        record_type: Some("watcher".into()),
+                        ..Default::default()
+                    },
+                    &PageRequest::default(),
+                )
+                .await
+                .expect("journal");
+            assert_eq!(entries.items[0].action.as_str(), "delete");
+            assert_eq!(
+                entries.items[0].before.as_ref().map(|b| b["email"].clone()),
+                Some("sam@acme.test".into())
+            );
+            assert!(store.verify_journal().await.expect("verify").is_ok());
+        }
+    );
+}

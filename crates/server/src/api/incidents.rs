@@ -11,8 +11,7 @@ use serde::{Deserialize, Serialize};
 use steward_domain::Invalid;
 use steward_domain::access::Permission;
 use steward_domain::incident::{
-    IncidentDraft, Level, PendingReason, Priority, PriorityMatrix, REOPEN_WINDOW, Refusal, Source,
-    Status, TransitionContext,
+    IncidentDraft, Level, PendingReason, Priority, Refusal, Source, Status, TransitionContext,
 };
 use steward_store::incident::{Comment, Incident, IncidentFields, IncidentFilter};
 use steward_store::{PageRequest, now_micros};
@@ -79,6 +78,8 @@ pub struct IncidentOut {
     pub updated_at: String,
     /// Statuses the lifecycle allows next.
     pub allowed_transitions: Vec<Status>,
+    /// Declared a major incident (see `/incidents/{key}/major`).
+    pub major: bool,
 }
 
 impl From<Incident> for IncidentOut {
@@ -109,7 +110,16 @@ impl From<Incident> for IncidentOut {
             closed_at: opt_time(i.closed_at),
             created_at: time(i.created_at),
             updated_at: time(i.updated_at),
+            major: false,
         }
+    }
+}
+
+impl IncidentOut {
+    /// The incident as the API shows it, with what the store keeps beside its row.
+    pub async fn of(state: &AppState, tenant_id: i64, i: Incident) -> ApiResult<IncidentOut> {
+        let (major, _) = state.store.is_major(tenant_id, i.id).await?;
+        Ok(IncidentOut { major, ..i.into() })
     }
 }
 
@@ -137,7 +147,7 @@ pub struct IncidentCreate {
 }
 
 /// Fields to change; `status` moves the incident through its lifecycle.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IncidentPatch {
     pub title: Option<String>,
@@ -235,7 +245,13 @@ pub async fn list(
         .store
         .incidents(who.tenant_id(), &filter, &page)
         .await?;
-    Ok(Json(ListOf::from_page(found, IncidentOut::from)))
+    let ids: Vec<i64> = found.items.iter().map(|i| i.id).collect();
+    let majors = state.store.majors_among(who.tenant_id(), &ids).await?;
+    let mut out = ListOf::from_page(found, IncidentOut::from);
+    for item in &mut out.items {
+        item.major = majors.contains(&item.id);
+    }
+    Ok(Json(out))
 }
 
 /// Creates an incident from an agent's or a requester's input; shared by API and UI.
@@ -284,7 +300,12 @@ pub async fn open_incident(
     }
     .validate()?;
     let fields = IncidentFields {
-        priority: PriorityMatrix::default().priority(draft.impact, draft.urgency),
+        priority: state
+            .store
+            .settings(who.tenant_id())
+            .await?
+            .priority_matrix
+            .priority(draft.impact, draft.urgency),
         title: draft.title,
         description: draft.description,
         status: Status::New,
@@ -329,7 +350,10 @@ pub async fn get_one(
     who: Principal,
     ApiPath(key): ApiPath<String>,
 ) -> ApiResult<Json<IncidentOut>> {
-    Ok(Json(find(&state, &who, &key).await?.into()))
+    let incident = find(&state, &who, &key).await?;
+    Ok(Json(
+        IncidentOut::of(&state, who.tenant_id(), incident).await?,
+    ))
 }
 
 /// Applies a patch through the lifecycle's rules; shared by API and UI.
@@ -366,7 +390,10 @@ pub async fn change_incident(
     f.description = draft.description;
     f.impact = draft.impact;
     f.urgency = draft.urgency;
-    f.priority = PriorityMatrix::default().priority(draft.impact, draft.urgency);
+    let settings = state.store.settings(who.tenant_id()).await?;
+    f.priority = settings
+        .priority_matrix
+        .priority(draft.impact, draft.urgency);
     f.service_id = draft.service_id;
     f.customer_id = draft.customer_id;
     f.requester_contact_id = draft.requester_contact_id;
@@ -384,7 +411,7 @@ pub async fn change_incident(
             resolved_at_micros: current.resolved_at,
             resolution_code: f.resolution_code.clone(),
             pending_reason: patch.pending_reason,
-            reopen_window: REOPEN_WINDOW,
+            reopen_window: settings.reopen_window(),
         };
         let t = current
             .status
@@ -399,6 +426,17 @@ pub async fn change_incident(
                     ApiError::transition(refusal.to_string(), Vec::new())
                 }
             })?;
+        if t.to == Status::Closed {
+            let (major, _) = state.store.is_major(who.tenant_id(), current.id).await?;
+            let reviewed = major
+                && state
+                    .store
+                    .review(who.tenant_id(), current.id)
+                    .await?
+                    .is_some_and(|r| r.completed);
+            steward_domain::major::can_close(major, reviewed)
+                .map_err(|refusal| ApiError::transition(refusal.to_string(), Vec::new()))?;
+        }
         f.status = t.to;
         if t.set_resolved_at {
             f.resolved_at = Some(now);
@@ -449,8 +487,9 @@ pub async fn update(
     ApiPath(key): ApiPath<String>,
     ApiJson(patch): ApiJson<IncidentPatch>,
 ) -> ApiResult<Json<IncidentOut>> {
+    let incident = change_incident(&state, &who, &key, patch).await?;
     Ok(Json(
-        change_incident(&state, &who, &key, patch).await?.into(),
+        IncidentOut::of(&state, who.tenant_id(), incident).await?,
     ))
 }
 

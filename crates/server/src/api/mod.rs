@@ -1,17 +1,24 @@
 //! The REST API under `/api/v1`: JSON in and out, problem+json errors, OpenAPI 3.1 generated
 //! from the handlers themselves.
 
+pub mod attachments;
+pub mod bulk;
 mod customers;
 pub mod incidents;
 mod journal;
 pub mod knowledge;
+pub mod major;
 mod me;
 pub mod problems;
 pub mod requests;
+pub mod search;
 mod services;
+pub mod settings;
 mod teams;
 mod tokens;
 mod users;
+pub mod views;
+pub mod watchers;
 
 pub use me::change_own_password;
 
@@ -54,6 +61,9 @@ use utoipa_axum::routes;
         (name = "requests", description = "The service catalogue and service requests (ISO/IEC 20000-1 8.6.2)"),
         (name = "problems", description = "Problems and known errors (ISO/IEC 20000-1 8.6.3)"),
         (name = "knowledge", description = "Knowledge articles (ISO/IEC 20000-1 7.6)"),
+        (name = "views", description = "Saved list views"),
+        (name = "settings", description = "The organisation's process settings"),
+        (name = "search", description = "One search across every kind of record"),
         (name = "journal", description = "The audit journal"),
         (name = "me", description = "The signed-in user"),
     )
@@ -104,8 +114,23 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(tokens::list, tokens::create))
         .routes(routes!(tokens::revoke))
         .routes(routes!(incidents::list, incidents::create))
+        .routes(routes!(bulk::bulk))
         .routes(routes!(incidents::get_one, incidents::update))
         .routes(routes!(incidents::list_comments, incidents::create_comment))
+        .routes(routes!(attachments::list, attachments::upload))
+        .routes(routes!(attachments::download))
+        .routes(routes!(watchers::list, watchers::add))
+        .routes(routes!(watchers::remove))
+        .routes(routes!(
+            major::get_major,
+            major::declare_major,
+            major::stand_down_major
+        ))
+        .routes(routes!(
+            major::list_communications,
+            major::create_communication
+        ))
+        .routes(routes!(major::get_review, major::put_review))
         .routes(routes!(problems::incident_links, problems::link_incident))
         .routes(routes!(requests::list_items, requests::create_item))
         .routes(routes!(requests::get_item, requests::replace_item))
@@ -125,6 +150,10 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(knowledge::list, knowledge::create))
         .routes(routes!(knowledge::get_one, knowledge::update))
         .routes(routes!(knowledge::versions))
+        .routes(routes!(search::search_all))
+        .routes(routes!(settings::get, settings::put))
+        .routes(routes!(views::list, views::create))
+        .routes(routes!(views::delete))
         .routes(routes!(journal::list))
         .routes(routes!(me::get_me))
         .routes(routes!(me::change_password))

@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use steward_domain::Invalid;
 use steward_domain::access::Permission;
-use steward_domain::incident::{Level, Priority, PriorityMatrix};
+use steward_domain::incident::{Level, Priority};
 use steward_domain::problem::{
     LinkKind, ProblemDraft, ProblemRefusal, ProblemStatus, RecordKind, check_link,
 };
@@ -197,7 +197,12 @@ pub async fn open_problem(
         incidents.push(incident.id);
     }
     let fields = ProblemFields {
-        priority: PriorityMatrix::default().priority(draft.impact, draft.urgency),
+        priority: state
+            .store
+            .settings(who.tenant_id())
+            .await?
+            .priority_matrix
+            .priority(draft.impact, draft.urgency),
         title: draft.title,
         description: draft.description,
         status: ProblemStatus::New,
@@ -298,7 +303,12 @@ pub async fn change_problem(
             _ => {}
         }
     }
-    f.priority = PriorityMatrix::default().priority(draft.impact, draft.urgency);
+    f.priority = state
+        .store
+        .settings(who.tenant_id())
+        .await?
+        .priority_matrix
+        .priority(draft.impact, draft.urgency);
     f.title = draft.title;
     f.description = draft.description;
     f.impact = draft.impact;
@@ -365,8 +375,15 @@ pub async fn candidates(
     who: Can<perm::RecordsRead>,
     ApiQuery(q): ApiQuery<CandidateQuery>,
 ) -> ApiResult<Json<Vec<CandidateOut>>> {
-    let threshold = q.threshold.unwrap_or(3).clamp(2, 10_000);
-    let days = q.days.unwrap_or(7).clamp(1, 366);
+    let settings = state.store.settings(who.tenant_id()).await?;
+    let threshold = q
+        .threshold
+        .unwrap_or(i64::from(settings.candidate_threshold))
+        .clamp(2, 10_000);
+    let days = q
+        .days
+        .unwrap_or(i64::from(settings.candidate_window_days))
+        .clamp(1, 366);
     let since = now_micros() - days * 86_400_000_000;
     let found = state
         .store

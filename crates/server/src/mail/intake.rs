@@ -5,7 +5,7 @@
 use super::inbound::{self, InboundMail};
 use super::outbound;
 use steward_domain::customer::{ContactDraft, CustomerDraft};
-use steward_domain::incident::{IncidentDraft, Level, PriorityMatrix, Source, Status};
+use steward_domain::incident::{IncidentDraft, Level, Source, Status};
 use steward_domain::user::name_from_email;
 use steward_store::customer::Contact;
 use steward_store::incident::{Incident, IncidentFields};
@@ -326,7 +326,11 @@ async fn open(
     .validate()
     .map_err(StoreError::from)?;
     let fields = IncidentFields {
-        priority: PriorityMatrix::default().priority(draft.impact, draft.urgency),
+        priority: store
+            .settings(tenant_id)
+            .await?
+            .priority_matrix
+            .priority(draft.impact, draft.urgency),
         title: draft.title,
         description: draft.description,
         status: Status::New,

@@ -93,6 +93,20 @@ pub async fn notify_requester(
     let Some(to) = requester_address(store, tenant_id, incident).await? else {
         return Ok(None);
     };
+    queue_about(store, tenant_id, incident, to, body)
+        .await
+        .map(Some)
+}
+
+/// Queues one notification about `incident` to `to`, threaded after the last message received
+/// for it. Returns the outbox id.
+async fn queue_about(
+    store: &Store,
+    tenant_id: i64,
+    incident: &Incident,
+    to: String,
+    body: String,
+) -> StoreResult<i64> {
     let target = MailTarget {
         record_type: "incident".into(),
         record_id: incident.id,
@@ -110,10 +124,35 @@ pub async fn notify_requester(
         in_reply_to: last_in.or_else(|| thread.last().cloned()),
         references: (!references.is_empty()).then_some(references),
     };
-    store.queue_mail(tenant_id, &mail).await.map(Some)
+    store.queue_mail(tenant_id, &mail).await
 }
 
-/// Queues the notification of an agent's public reply; failures are logged, never raised,
+/// Queues a copy of a notification to each watcher of `incident`, each with its own
+/// Message-ID, leaving out the addresses in `skip` (compared without case). Returns the
+/// outbox ids.
+pub async fn notify_watchers(
+    store: &Store,
+    tenant_id: i64,
+    incident: &Incident,
+    body: &str,
+    skip: &[&str],
+) -> StoreResult<Vec<i64>> {
+    let target = MailTarget {
+        record_type: "incident".into(),
+        record_id: incident.id,
+    };
+    let mut queued = Vec::new();
+    for watcher in store.watchers(tenant_id, &target).await? {
+        if skip.iter().any(|s| s.eq_ignore_ascii_case(&watcher.email)) {
+            continue;
+        }
+        queued.push(queue_about(store, tenant_id, incident, watcher.email, body.to_owned()).await?);
+    }
+    Ok(queued)
+}
+
+/// Queues the notification of an agent's public reply to the requester and to every watcher
+/// (but not to the author, nor twice to the requester); failures are logged, never raised,
 /// because the reply itself is already saved.
 pub async fn notify_reply(
     store: &Store,
@@ -123,8 +162,18 @@ pub async fn notify_reply(
     text: &str,
 ) {
     let body = reply_body(&incident.key(), &incident.title, author, text);
-    if let Err(e) = notify_requester(store, tenant_id, incident, body).await {
+    if let Err(e) = notify_requester(store, tenant_id, incident, body.clone()).await {
         tracing::warn!(incident = %incident.key(), error = %e, "could not queue the reply notification");
+    }
+    let requester = requester_address(store, tenant_id, incident)
+        .await
+        .ok()
+        .flatten();
+    let skip: Vec<&str> = std::iter::once(author)
+        .chain(requester.as_deref())
+        .collect();
+    if let Err(e) = notify_watchers(store, tenant_id, incident, &body, &skip).await {
+        tracing::warn!(incident = %incident.key(), error = %e, "could not queue the watchers' notifications");
     }
 }
 

@@ -149,6 +149,12 @@ struct ListPage {
     next: Option<String>,
     sort_links: SortLinks,
     can_write: bool,
+    /// People work can be assigned to, for the bulk bar.
+    agents: Vec<(i64, String)>,
+    views: Vec<ViewChip>,
+    current_query: String,
+    may_share: bool,
+    bulk_outcome: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -204,6 +210,15 @@ pub async fn list(
     who: Can<perm::RecordsRead>,
     Query(q): Query<ListQuery>,
 ) -> UiResult {
+    render_list(&state, &who, q, None).await
+}
+
+async fn render_list(
+    state: &AppState,
+    who: &Principal,
+    q: ListQuery,
+    bulk_outcome: Option<String>,
+) -> UiResult {
     let queue = if q.queue.is_empty() {
         "open".to_owned()
     } else {
@@ -222,7 +237,7 @@ pub async fn list(
         }
         other => other?,
     };
-    let names = Names::load(&state, &who).await?;
+    let names = Names::load(state, who).await?;
     let rows = found
         .items
         .iter()
@@ -293,9 +308,21 @@ pub async fn list(
         &[("queue", &queue), ("q", &q.q), ("sort", &q.sort)],
         found.next_cursor,
     );
-    let chrome = Chrome::new(&state, &who, "/incidents")
+    let chrome = Chrome::new(state, who, "/incidents")
         .await
         .with_notice(q.done.as_deref());
+    let views = view_chips(state, who).await?;
+    let current_query = {
+        let pairs: Vec<(&str, &str)> = [
+            ("queue", queue.as_str()),
+            ("q", q.q.as_str()),
+            ("sort", q.sort.as_str()),
+        ]
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .collect();
+        serde_urlencoded::to_string(&pairs).unwrap_or_default()
+    };
     Ok(ListPage {
         chrome,
         queues,
@@ -305,8 +332,151 @@ pub async fn list(
         next,
         sort_links,
         can_write: who.can(Permission::RecordsWrite),
+        agents: names.users.clone(),
+        views,
+        current_query,
+        may_share: crate::api::views::may_share(who),
+        bulk_outcome,
     }
     .into_response())
+}
+
+/// A saved view in the queue bar, with its live count.
+pub struct ViewChip {
+    pub id: i64,
+    pub name: String,
+    pub query: String,
+    pub count: i64,
+    pub removable: bool,
+}
+
+/// The saved views a person sees above the incident list, each counted with its own filter.
+async fn view_chips(state: &AppState, who: &Principal) -> Result<Vec<ViewChip>, UiError> {
+    let mut chips = Vec::new();
+    for v in state
+        .store
+        .views(who.tenant_id(), who.user.id, "incidents")
+        .await?
+    {
+        let q: ListQuery = serde_urlencoded::from_str(&v.query).unwrap_or_default();
+        let mut filter = queue_filter(
+            if q.queue.is_empty() { "open" } else { &q.queue },
+            who.user.id,
+        );
+        filter.q = Some(q.q).filter(|t| !t.trim().is_empty());
+        let count = state
+            .store
+            .count_incidents(who.tenant_id(), &filter)
+            .await?;
+        let removable = v.owner_id == Some(who.user.id)
+            || (v.owner_id.is_none() && crate::api::views::may_share(who));
+        chips.push(ViewChip {
+            id: v.id,
+            name: v.name,
+            query: v.query,
+            count,
+            removable,
+        });
+    }
+    Ok(chips)
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+pub struct ViewForm {
+    name: String,
+    query: String,
+    shared: bool,
+}
+
+pub async fn save_view(
+    State(state): State<AppState>,
+    who: Can<perm::RecordsRead>,
+    Form(form): Form<ViewForm>,
+) -> UiResult {
+    let body = crate::api::views::ViewCreate {
+        kind: "incidents".into(),
+        name: form.name,
+        query: form.query.clone(),
+        shared: form.shared,
+    };
+    match crate::api::views::save(&state, &who, body).await {
+        Ok(_) => Ok(Redirect::to(&format!("/incidents?{}", form.query)).into_response()),
+        Err(e) if e.status() == StatusCode::UNPROCESSABLE_ENTITY => {
+            render_list(
+                &state,
+                &who,
+                ListQuery::default(),
+                Some(format!("The view was not saved: {}", e.detail())),
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn delete_view(
+    State(state): State<AppState>,
+    who: Can<perm::RecordsRead>,
+    Path(id): Path<i64>,
+) -> UiResult {
+    state
+        .store
+        .delete_view(
+            who.tenant_id(),
+            id,
+            who.user.id,
+            crate::api::views::may_share(&who),
+            &who.actor(),
+        )
+        .await?;
+    Ok(Redirect::to("/incidents").into_response())
+}
+
+/// Applies the bulk bar's changes to the selected incidents, then shows the list with the outcome.
+pub async fn bulk(
+    State(state): State<AppState>,
+    who: Can<perm::RecordsWrite>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> UiResult {
+    let get = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, v)| k == name && !v.is_empty())
+            .map(|(_, v)| v.as_str())
+    };
+    let keys: Vec<String> = fields
+        .iter()
+        .filter(|(k, _)| k == "key")
+        .map(|(_, v)| v.clone())
+        .collect();
+    let changes = IncidentPatch {
+        assignee_id: get("assignee_id").and_then(|v| v.parse().ok()).map(Some),
+        status: get("status").and_then(Status::parse),
+        urgency: get("urgency").and_then(Level::parse),
+        ..Default::default()
+    };
+    let outcome = if keys.is_empty() {
+        "Select at least one incident first.".to_owned()
+    } else {
+        let result = crate::api::bulk::apply(&state, &who, &keys, &changes).await?;
+        let refused: Vec<String> = result
+            .results
+            .iter()
+            .filter(|r| r.status != 200)
+            .map(|r| format!("{} ({})", r.key, r.detail.as_deref().unwrap_or("refused")))
+            .collect();
+        if refused.is_empty() {
+            format!("{} incident(s) changed.", result.changed)
+        } else {
+            format!(
+                "{} incident(s) changed; refused: {}",
+                result.changed,
+                refused.join("; ")
+            )
+        }
+    };
+    render_list(&state, &who, ListQuery::default(), Some(outcome)).await
 }
 
 /// The select choices of the incident form.
@@ -646,6 +816,12 @@ struct ViewPage {
     link_form: FormState,
     ke_q: String,
     ke_rows: Vec<super::problems::KnownErrorRow>,
+    major: super::major::MajorPanel,
+    attachments: Vec<super::attachments::AttachmentRow>,
+    upload_action: String,
+    attach_form: FormState,
+    watchers: Vec<super::attachments::WatcherRow>,
+    watch_form: FormState,
 }
 
 /// What else the record page shows besides the record: forms that came back, lookups asked for.
@@ -655,6 +831,9 @@ pub struct ViewExtras {
     pub reply_form: FormState,
     pub link_form: FormState,
     pub ke_q: String,
+    pub major: super::major::MajorForms,
+    pub attach_form: FormState,
+    pub watch_form: FormState,
 }
 
 /// Conversation and journal, merged newest first.
@@ -717,7 +896,7 @@ async fn timeline(
     Ok(items)
 }
 
-async fn render_view(
+pub(super) async fn render_view(
     state: &AppState,
     who: &Principal,
     key: &str,
@@ -730,6 +909,9 @@ async fn render_view(
         reply_form,
         link_form,
         ke_q,
+        attach_form,
+        watch_form,
+        major,
     } = extras;
     let incident = find(state, who, key).await?;
     let ke_rows = if ke_q.trim().is_empty() {
@@ -801,6 +983,12 @@ async fn render_view(
         link_form,
         ke_q,
         ke_rows,
+        major: super::major::panel(state, who, &incident, major).await?,
+        attachments: super::attachments::attachment_rows(state, who, &incident).await?,
+        upload_action: super::attachments::upload_action(&incident.key(), who.csrf_token()),
+        attach_form,
+        watchers: super::attachments::watcher_rows(state, who, &incident).await?,
+        watch_form,
         incident,
     };
     Ok((status, page).into_response())

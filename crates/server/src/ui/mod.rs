@@ -5,21 +5,25 @@
 
 mod admin;
 mod assets;
+mod attachments;
 mod customers;
 mod home;
 mod incidents;
 mod journal;
 mod knowledge;
+mod major;
 mod portal;
 mod problems;
 mod requests;
+mod search;
 mod services;
 mod session;
+mod settings;
 
 use crate::AppState;
 use crate::auth::Principal;
 use axum::Router;
-use axum::extract::FromRequestParts;
+use axum::extract::{DefaultBodyLimit, FromRequestParts};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
@@ -30,6 +34,9 @@ use steward_domain::access::Permission;
 use steward_domain::{FieldError, Invalid};
 use steward_store::StoreError;
 use steward_store::journal::JournalEntry;
+
+/// Where a person reads an incident: the console for agents, the portal for requesters.
+pub use incidents::record_path as record_href;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -67,6 +74,9 @@ pub fn router() -> Router<AppState> {
         .route("/tokens/{id}/revoke", post(admin::revoke_token))
         .route("/incidents", get(incidents::list).post(incidents::create))
         .route("/incidents/new", get(incidents::new_form))
+        .route("/incidents/bulk", post(incidents::bulk))
+        .route("/incidents/views", post(incidents::save_view))
+        .route("/incidents/views/{id}/delete", post(incidents::delete_view))
         .route("/incidents/{key}", get(incidents::view))
         .route(
             "/incidents/{key}/edit",
@@ -75,6 +85,27 @@ pub fn router() -> Router<AppState> {
         .route("/incidents/{key}/status", post(incidents::set_status))
         .route("/incidents/{key}/comments", post(incidents::reply))
         .route("/incidents/{key}/links", post(incidents::link))
+        .route("/incidents/{key}/major", post(major::declare_major))
+        .route(
+            "/incidents/{key}/major/stand-down",
+            post(major::stand_down_major),
+        )
+        .route("/incidents/{key}/communications", post(major::add_update))
+        .route("/incidents/{key}/review", post(major::review))
+        .route(
+            "/incidents/{key}/attachments",
+            // The handler reads the file within `max_upload_bytes` itself.
+            post(attachments::upload).layer(DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/incidents/{key}/attachments/{id}",
+            get(attachments::download),
+        )
+        .route("/incidents/{key}/watchers", post(attachments::add))
+        .route(
+            "/incidents/{key}/watchers/{id}/delete",
+            post(attachments::remove),
+        )
         .route("/problems", get(problems::list).post(problems::create))
         .route("/problems/new", get(problems::new_form))
         .route(
@@ -111,6 +142,8 @@ pub fn router() -> Router<AppState> {
             get(knowledge::edit_form).post(knowledge::update),
         )
         .route("/knowledge/{key}/status", post(knowledge::set_status))
+        .route("/search", get(search::page))
+        .route("/settings", get(settings::page).post(settings::save))
         .route("/journal", get(journal::page))
         .route("/static/{file}", get(assets::serve))
 }
@@ -133,7 +166,7 @@ pub struct NavItem {
 
 /// Pages and the permission that shows them; Knowledge is also shown to everyone who reads
 /// records (auditors hold RecordsRead but not RecordsOwn), see `Chrome::new`.
-const NAV: [(&str, &str, Option<Permission>); 12] = [
+const NAV: [(&str, &str, Option<Permission>); 13] = [
     ("Home", "/", None),
     ("Incidents", "/incidents", Some(Permission::RecordsRead)),
     ("Requests", "/requests", Some(Permission::RecordsRead)),
@@ -146,6 +179,7 @@ const NAV: [(&str, &str, Option<Permission>); 12] = [
     ("Users", "/users", Some(Permission::UsersRead)),
     ("API tokens", "/tokens", Some(Permission::TokensOwn)),
     ("Journal", "/journal", Some(Permission::JournalRead)),
+    ("Settings", "/settings", Some(Permission::UsersWrite)),
 ];
 
 impl Chrome {

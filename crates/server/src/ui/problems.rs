@@ -149,6 +149,8 @@ struct ListPage {
     chrome: Chrome,
     rows: Vec<Row>,
     candidates: Vec<CandidateRow>,
+    threshold: u32,
+    window_days: u32,
     next: Option<String>,
     can_write: bool,
 }
@@ -212,10 +214,16 @@ pub async fn list(
             known_error: ke.map_or_else(|| "—".to_owned(), |k| k.key()),
         });
     }
-    let week_ago = steward_store::now_micros() - 7 * 86_400_000_000;
+    let settings = state.store.settings(who.tenant_id()).await?;
+    let week_ago =
+        steward_store::now_micros() - i64::from(settings.candidate_window_days) * 86_400_000_000;
     let candidates = state
         .store
-        .problem_candidates(who.tenant_id(), 3, week_ago)
+        .problem_candidates(
+            who.tenant_id(),
+            i64::from(settings.candidate_threshold),
+            week_ago,
+        )
         .await?
         .into_iter()
         .map(|c| CandidateRow {
@@ -232,6 +240,8 @@ pub async fn list(
         chrome,
         rows,
         candidates,
+        threshold: settings.candidate_threshold,
+        window_days: settings.candidate_window_days,
         next,
         can_write: who.can(Permission::RecordsWrite),
     }

@@ -28,9 +28,20 @@ pub struct Reply {
     pub headers: HeaderMap,
     pub body: Value,
     pub text: String,
+    /// The body exactly as sent.
+    pub raw: Vec<u8>,
 }
 
 pub async fn app(store: Store) -> TestApp {
+    let config = ServerConfig {
+        max_body_bytes: 64 * 1024,
+        ..ServerConfig::default()
+    };
+    app_with(store, config).await
+}
+
+/// `app` with other server settings.
+pub async fn app_with(store: Store, config: ServerConfig) -> TestApp {
     let tenant = store
         .create_tenant(&new_tenant("Acme").expect("name"), &Actor::cli())
         .await
@@ -71,10 +82,6 @@ pub async fn app(store: Store) -> TestApp {
         .create_token(other.id, boss.id, "test", &Actor::cli())
         .await
         .expect("token");
-    let config = ServerConfig {
-        max_body_bytes: 64 * 1024,
-        ..ServerConfig::default()
-    };
     TestApp {
         router: router(AppState::new(store.clone(), config)),
         store,
@@ -111,6 +118,7 @@ impl TestApp {
             headers,
             body,
             text,
+            raw: bytes.to_vec(),
         }
     }
 
@@ -860,8 +868,16 @@ async fn openapi_covers_every_route() {
         ("/tokens", vec!["get", "post"]),
         ("/tokens/{id}", vec!["delete"]),
         ("/incidents", vec!["get", "post"]),
+        ("/incidents/bulk", vec!["post"]),
         ("/incidents/{key}", vec!["get", "patch"]),
         ("/incidents/{key}/comments", vec!["get", "post"]),
+        ("/incidents/{key}/attachments", vec!["get", "post"]),
+        ("/incidents/{key}/attachments/{id}", vec!["get"]),
+        ("/incidents/{key}/watchers", vec!["get", "post"]),
+        ("/incidents/{key}/watchers/{id}", vec!["delete"]),
+        ("/incidents/{key}/major", vec!["get", "post", "delete"]),
+        ("/incidents/{key}/communications", vec!["get", "post"]),
+        ("/incidents/{key}/review", vec!["get", "put"]),
         ("/incidents/{key}/links", vec!["get", "post"]),
         ("/catalogue-items", vec!["get", "post"]),
         ("/catalogue-items/{id}", vec!["get", "put"]),
@@ -878,6 +894,10 @@ async fn openapi_covers_every_route() {
         ("/knowledge", vec!["get", "post"]),
         ("/knowledge/{key}", vec!["get", "patch"]),
         ("/knowledge/{key}/versions", vec!["get"]),
+        ("/search", vec!["get"]),
+        ("/settings", vec!["get", "put"]),
+        ("/views", vec!["get", "post"]),
+        ("/views/{id}", vec!["delete"]),
         ("/journal", vec!["get"]),
         ("/me", vec!["get"]),
         ("/me/password", vec!["post"]),

@@ -274,3 +274,307 @@ both_backends!(
         assert_eq!(migrated.body["opened_at"], "2020-01-01T00:00:00Z");
     }
 );
+
+both_backends!(
+    bulk_changes_report_each_incident,
+    |store: Store| async move {
+        let app = app(store).await;
+        for title in ["One", "Two", "Three"] {
+            app.post("/api/v1/incidents", Role::Agent, json!({"title": title}))
+                .await;
+        }
+        app.patch(
+            "/api/v1/incidents/INC-3",
+            Role::Agent,
+            json!({"status": "cancelled"}),
+        )
+        .await;
+        let agent = app.get("/api/v1/me", Role::Agent).await.body["id"]
+            .as_i64()
+            .expect("id");
+        let bulk = app
+        .post("/api/v1/incidents/bulk", Role::Manager, json!({"keys": ["INC-1", "INC-2", "INC-3", "INC-99"], "changes": {"status": "in_progress", "assignee_id": agent}}))
+        .await;
+        assert_eq!(bulk.status, StatusCode::OK, "{}", bulk.text);
+        assert_eq!(
+            (bulk.body["changed"].as_u64(), bulk.body["refused"].as_u64()),
+            (Some(2), Some(2))
+        );
+        let statuses: Vec<u64> = bulk.body["results"].as_array().map_or(vec![], |r| {
+            r.iter().filter_map(|i| i["status"].as_u64()).collect()
+        });
+        assert_eq!(statuses, [200, 200, 409, 404]);
+        let one = app.get("/api/v1/incidents/INC-1", Role::Agent).await;
+        assert_eq!(
+            (
+                one.body["status"].as_str(),
+                one.body["assignee_id"].as_i64()
+            ),
+            (Some("in_progress"), Some(agent))
+        );
+        assert_eq!(
+            app.get("/api/v1/incidents/INC-3", Role::Agent).await.body["status"],
+            "cancelled",
+            "a refusal changes nothing"
+        );
+        assert_eq!(
+            app.post(
+                "/api/v1/incidents/bulk",
+                Role::Auditor,
+                json!({"keys": ["INC-1"], "changes": {}})
+            )
+            .await
+            .status,
+            StatusCode::FORBIDDEN
+        );
+        let empty = app
+            .post(
+                "/api/v1/incidents/bulk",
+                Role::Agent,
+                json!({"keys": [], "changes": {}}),
+            )
+            .await;
+        assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+);
+
+both_backends!(one_search_finds_every_kind, |store: Store| async move {
+    let app = app(store).await;
+    app.post(
+        "/api/v1/services",
+        Role::Admin,
+        json!({"name": "Printer fleet", "status": "live"}),
+    )
+    .await;
+    app.post(
+        "/api/v1/customers",
+        Role::Agent,
+        json!({"name": "Printers Unlimited"}),
+    )
+    .await;
+    app.post(
+        "/api/v1/incidents",
+        Role::Agent,
+        json!({"title": "Printer jammed on floor 3"}),
+    )
+    .await;
+    app.post(
+        "/api/v1/incidents",
+        Role::Requester,
+        json!({"title": "My printer is jammed"}),
+    )
+    .await;
+    let kinds = |r: &Reply| {
+        r.body["hits"].as_array().map_or(vec![], |h| {
+            h.iter()
+                .map(|x| {
+                    format!(
+                        "{}:{}",
+                        x["kind"].as_str().unwrap_or(""),
+                        x["key"].as_str().unwrap_or("")
+                    )
+                })
+                .collect::<Vec<_>>()
+        })
+    };
+    let agent = app.get("/api/v1/search?q=printer", Role::Agent).await;
+    assert_eq!(agent.status, StatusCode::OK, "{}", agent.text);
+    let found = kinds(&agent);
+    assert!(
+        found.contains(&"incident:INC-1".to_owned())
+            && found.contains(&"incident:INC-2".to_owned()),
+        "{found:?}"
+    );
+    assert!(
+        found.iter().any(|k| k.starts_with("service:"))
+            && found.iter().any(|k| k.starts_with("customer:")),
+        "{found:?}"
+    );
+    let by_key = app.get("/api/v1/search?q=inc-2", Role::Agent).await;
+    assert_eq!(
+        kinds(&by_key).first().map(String::as_str),
+        Some("incident:INC-2"),
+        "an exact key ranks first"
+    );
+    let requester = kinds(&app.get("/api/v1/search?q=printer", Role::Requester).await);
+    assert!(
+        requester.contains(&"incident:INC-2".to_owned())
+            && !requester.contains(&"incident:INC-1".to_owned()),
+        "{requester:?}"
+    );
+    assert!(
+        !requester.iter().any(|k| k.starts_with("customer:")),
+        "requesters never see customers: {requester:?}"
+    );
+    assert!(
+        kinds(&app.get("/api/v1/search?q=INC-1", Role::Requester).await).is_empty(),
+        "nor others' incidents by key"
+    );
+    let outsider = app
+        .call(
+            axum::http::Method::GET,
+            "/api/v1/search?q=printer",
+            Some(&app.outsider.clone()),
+            None,
+        )
+        .await;
+    assert_eq!(outsider.body["hits"], json!([]));
+});
+
+both_backends!(
+    views_are_saved_per_user_or_shared,
+    |store: Store| async move {
+        let app = app(store).await;
+        let mine = app
+            .post(
+                "/api/v1/views",
+                Role::Agent,
+                json!({"kind": "incidents", "name": "Printers", "query": "queue=open&q=printer"}),
+            )
+            .await;
+        assert_eq!(mine.status, StatusCode::CREATED, "{}", mine.text);
+        assert_eq!(mine.body["shared"], false);
+        let not_allowed = app
+            .post(
+                "/api/v1/views",
+                Role::Agent,
+                json!({"kind": "incidents", "name": "Team", "shared": true}),
+            )
+            .await;
+        assert_eq!(not_allowed.body["errors"][0]["field"], "shared");
+        let shared = app.post("/api/v1/views", Role::Manager, json!({"kind": "incidents", "name": "All P1", "query": "queue=all", "shared": true})).await;
+        assert_eq!(shared.body["shared"], true);
+        let names = |r: &Reply| {
+            r.body.as_array().map_or(vec![], |v| {
+                v.iter()
+                    .filter_map(|x| x["name"].as_str().map(str::to_owned))
+                    .collect::<Vec<_>>()
+            })
+        };
+        assert_eq!(
+            names(&app.get("/api/v1/views", Role::Agent).await),
+            ["All P1", "Printers"]
+        );
+        assert_eq!(
+            names(&app.get("/api/v1/views", Role::Auditor).await),
+            ["All P1"],
+            "others see only the shared views"
+        );
+        let id = mine.body["id"].as_i64().expect("id");
+        assert_eq!(
+            app.delete(&format!("/api/v1/views/{id}"), Role::Manager)
+                .await
+                .status,
+            StatusCode::NOT_FOUND,
+            "not theirs"
+        );
+        assert_eq!(
+            app.delete(&format!("/api/v1/views/{id}"), Role::Agent)
+                .await
+                .status,
+            StatusCode::NO_CONTENT
+        );
+        assert_eq!(
+            app.post(
+                "/api/v1/views",
+                Role::Requester,
+                json!({"kind": "incidents", "name": "x"})
+            )
+            .await
+            .status,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            app.post(
+                "/api/v1/views",
+                Role::Agent,
+                json!({"kind": "cmdb", "name": "x"})
+            )
+            .await
+            .status,
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
+    }
+);
+
+both_backends!(
+    settings_shape_priorities_and_windows,
+    |store: Store| async move {
+        let app = app(store).await;
+        let current = app.get("/api/v1/settings", Role::Agent).await;
+        assert_eq!(current.body["reopen_window_days"], 7);
+        assert_eq!(current.body["priority_matrix"][2][2], "P1");
+        let mut wanted = current.body.clone();
+        wanted["priority_matrix"][2] = json!(["P1", "P1", "P1"]);
+        wanted["reopen_window_days"] = json!(0);
+        assert_eq!(
+            app.call(
+                axum::http::Method::PUT,
+                "/api/v1/settings",
+                Some(app.token(Role::Manager)),
+                Some(wanted.clone())
+            )
+            .await
+            .status,
+            StatusCode::FORBIDDEN
+        );
+        let mut inverted = wanted.clone();
+        inverted["priority_matrix"][0][0] = json!("P1");
+        inverted["priority_matrix"][0][1] = json!("P5");
+        let refused = app
+            .call(
+                axum::http::Method::PUT,
+                "/api/v1/settings",
+                Some(app.token(Role::Admin)),
+                Some(inverted),
+            )
+            .await;
+        assert_eq!(
+            refused.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            refused.text
+        );
+        let saved = app
+            .call(
+                axum::http::Method::PUT,
+                "/api/v1/settings",
+                Some(app.token(Role::Admin)),
+                Some(wanted),
+            )
+            .await;
+        assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
+
+        let inc = app
+            .post(
+                "/api/v1/incidents",
+                Role::Agent,
+                json!({"title": "Data centre flooded", "impact": "high", "urgency": "low"}),
+            )
+            .await;
+        assert_eq!(inc.body["priority"], "P1", "the tenant's matrix decides");
+        app.patch(
+            "/api/v1/incidents/INC-1",
+            Role::Agent,
+            json!({"status": "resolved"}),
+        )
+        .await;
+        let reopen = app
+            .patch(
+                "/api/v1/incidents/INC-1",
+                Role::Agent,
+                json!({"status": "in_progress"}),
+            )
+            .await;
+        assert_eq!(
+            reopen.status,
+            StatusCode::CONFLICT,
+            "a zero-day window allows no reopening: {}",
+            reopen.text
+        );
+        let journal = app
+            .get("/api/v1/journal?record_type=settings", Role::Auditor)
+            .await;
+        assert_eq!(journal.body["items"].as_array().map(Vec::len), Some(1));
+    }
+);

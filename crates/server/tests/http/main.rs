@@ -1,10 +1,12 @@
 //! The server's integration tests, in one binary (link time matters on small machines).
 
 mod api;
+mod attachments;
 mod incidents;
 mod jobs;
 mod knowledge;
 mod mail;
+mod major;
 mod problems;
 mod requests;
 mod ui;

@@ -400,3 +400,30 @@ both_backends!(
         );
     }
 );
+
+both_backends!(admins_edit_settings_in_a_page, |store: Store| async move {
+    let app = app(store.clone(), Role::Admin).await;
+    let session = sign_in(&app, PASSWORD)
+        .await
+        .unwrap_or_else(|p| panic!("sign-in failed: {}", p.status));
+    let page = send(&app, get("/settings", &session)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.html.contains("Priority matrix"));
+    let csrf = hidden(&page.html, "_csrf");
+    let cells = "m_low_low=P5&m_low_medium=P4&m_low_high=P3&m_medium_low=P4&m_medium_medium=P3&m_medium_high=P2&m_high_low=P2&m_high_medium=P2&m_high_high=P1";
+    let bad = send(&app, post_form("/settings", &session, &format!("{cells}&reopen_window_days=soon&candidate_threshold=3&candidate_window_days=7&_csrf={csrf}"))).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad.html.contains("must be a whole number") && bad.html.contains("value=\"soon\""),
+        "keeps what was typed"
+    );
+    let ok = send(&app, post_form("/settings", &session, &format!("{cells}&reopen_window_days=14&candidate_threshold=4&candidate_window_days=10&_csrf={csrf}"))).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER);
+    let tenant = store.tenant_by_slug("acme").await.expect("tenant");
+    let saved = store.settings(tenant.id).await.expect("settings");
+    assert_eq!(
+        (saved.reopen_window_days, saved.candidate_threshold),
+        (14, 4)
+    );
+    assert_eq!(saved.priority_matrix.cells[2][0].as_str(), "P2");
+});
