@@ -155,6 +155,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::User(cmd) => user(&ctx.store().await?, cmd).await?,
         Command::Token(cmd) => token(&ctx.store().await?, cmd).await?,
         Command::Audit(AuditCommand::Verify) => return audit_verify(&ctx.store().await?).await,
+        Command::Bench(cmd) => crate::bench::run(&ctx.store().await?, cmd).await?,
         Command::Import(cmd) => return crate::transfer::import(&ctx.store().await?, cmd).await,
         Command::Export(cmd) => crate::transfer::export(&ctx.store().await?, cmd).await?,
         Command::MailIn(args) => return crate::mail::mail_in(&ctx.database, args).await,

@@ -362,6 +362,8 @@ async fn records(
             resolved_at: done.then_some(opened_at + 3_600_000_000),
             closed_at: matches!(status, Status::Closed | Status::Cancelled)
                 .then_some(opened_at + 7_200_000_000),
+            category_id: None,
+            custom: Default::default(),
         };
         let agent = assignee.map_or_else(Actor::cli, |i| Actor::user(users[i].id, &users[i].email));
         let incident = store.create_incident(tenant_id, &fields, &agent).await?;

@@ -1,5 +1,6 @@
 //! `steward`: the one binary. Serves the web UI and API, and administers the database.
 
+mod bench;
 mod commands;
 mod config;
 mod demo;
@@ -52,6 +53,9 @@ enum Command {
     /// Check the audit journal.
     #[command(subcommand)]
     Audit(commands::AuditCommand),
+    /// Generate benchmark data and time the service desk's queries (see BENCHMARKS.md).
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
     /// Import records from CSV, e.g. when moving from another tool (with a progress bar).
     #[command(subcommand)]
     Import(transfer::ImportCommand),

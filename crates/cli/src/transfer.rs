@@ -196,6 +196,8 @@ fn fields(
                 first_response_at: None,
                 resolved_at,
                 closed_at,
+                category_id: None,
+                custom: Default::default(),
             },
         )),
         _ => Err(errors),

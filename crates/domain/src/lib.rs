@@ -4,6 +4,7 @@
 //! what the domain decided; the server translates requests into domain calls and back.
 
 pub mod access;
+pub mod category;
 pub mod customer;
 pub mod incident;
 pub mod jobs;
@@ -11,6 +12,7 @@ pub mod journal;
 pub mod knowledge;
 pub mod login;
 pub mod major;
+pub mod notify;
 pub mod problem;
 pub mod request;
 pub mod service;

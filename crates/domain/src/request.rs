@@ -96,7 +96,13 @@ pub enum FieldKind {
     Date,
     /// One of `options`.
     Select,
+    /// The id of a user of the tenant (the store checks that the user exists).
+    User,
 }
+
+crate::service::text_enum!(FieldKind {
+    Text => "text", Number => "number", Date => "date", Select => "select", User => "user",
+});
 
 /// One field of a catalogue item's form.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -177,6 +183,9 @@ impl ItemDraft {
             if field.kind == FieldKind::Select && field.options.is_empty() {
                 errors.add(&at, "A select field needs options");
             }
+            if field.kind == FieldKind::User {
+                errors.add(&at, "Catalogue forms cannot ask for a user");
+            }
         }
         for (i, task) in self.tasks.iter().enumerate() {
             if task.title.trim().is_empty() {
@@ -243,6 +252,12 @@ pub fn check_answers(
                 field.label,
                 field.options.join(", ")
             )),
+            FieldKind::User => text
+                .parse::<i64>()
+                .ok()
+                .filter(|id| *id > 0)
+                .map(|id| Value::Number(id.into()))
+                .ok_or_else(|| format!("{} must be a user id", field.label)),
         };
         match value {
             Ok(v) => {
@@ -252,6 +267,50 @@ pub fn check_answers(
         }
     }
     errors.into_result(clean)
+}
+
+/// Checks custom field definitions an admin gives (names, labels, options), in order.
+pub fn validate_custom_fields(mut fields: Vec<FormField>) -> Result<Vec<FormField>, Invalid> {
+    let mut errors = Invalid::new();
+    let mut seen = std::collections::HashSet::new();
+    for (i, field) in fields.iter_mut().enumerate() {
+        let at = format!("fields[{i}]");
+        field.name = field.name.trim().to_owned();
+        field.label = field.label.trim().to_owned();
+        let valid_name = !field.name.is_empty()
+            && field.name.len() <= 64
+            && field
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !valid_name {
+            errors.add(
+                &at,
+                "Field names use letters, digits and underscores (at most 64)",
+            );
+        } else if !seen.insert(field.name.clone()) {
+            errors.add(&at, format!("Field name `{}` is used twice", field.name));
+        }
+        if field.label.is_empty() || field.label.chars().count() > 200 {
+            errors.add(&at, "Every field needs a label (at most 200 characters)");
+        }
+        field.options = field
+            .options
+            .iter()
+            .map(|o| o.trim().to_owned())
+            .filter(|o| !o.is_empty())
+            .collect();
+        if field.kind == FieldKind::Select && field.options.is_empty() {
+            errors.add(&at, "A select field needs options");
+        }
+        if field.kind != FieldKind::Select {
+            field.options.clear();
+        }
+    }
+    if fields.len() > 100 {
+        errors.add("fields", "At most 100 custom fields");
+    }
+    errors.into_result(fields)
 }
 
 #[cfg(test)]
@@ -355,6 +414,23 @@ mod tests {
         .validate()
         .expect("valid");
         assert_eq!(ok.approver_ids, vec![1, 3]);
+    }
+
+    #[test]
+    fn user_fields_take_ids() {
+        let fields = vec![FormField {
+            name: "owner".into(),
+            label: "Owner".into(),
+            kind: FieldKind::User,
+            required: true,
+            options: vec![],
+        }];
+        assert_eq!(
+            check_answers(&fields, &answers(json!({"owner": "7"}))).map(Value::Object),
+            Ok(json!({"owner": 7}))
+        );
+        assert!(check_answers(&fields, &answers(json!({"owner": "bob"}))).is_err());
+        assert!(validate_custom_fields(fields).is_ok());
     }
 
     #[test]

@@ -6,6 +6,7 @@ use crate::page::{CursorKey, Page, PageRequest, Sort, finish, paginate};
 use crate::search::{matching, reindex_incident};
 use crate::{Actor, Store, StoreError, StoreResult, now_micros};
 use serde::Serialize;
+use serde_json::{Map, Value};
 use steward_domain::Invalid;
 use steward_domain::incident::{Level, PendingReason, Priority, Source, Status};
 use steward_domain::journal::Action;
@@ -41,6 +42,24 @@ pub struct Incident {
     pub closed_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+    pub category_id: Option<i64>,
+    /// Values of the tenant's custom fields for incidents.
+    #[sqlx(rename = "custom_json", try_from = "String")]
+    pub custom: CustomValues,
+}
+
+/// Custom field values as stored (a JSON object).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct CustomValues(pub Map<String, Value>);
+
+impl TryFrom<String> for CustomValues {
+    type Error = String;
+    fn try_from(text: String) -> Result<Self, String> {
+        serde_json::from_str(&text)
+            .map(CustomValues)
+            .map_err(|e| format!("custom values: {e}"))
+    }
 }
 
 impl Incident {
@@ -65,7 +84,7 @@ impl Record for Incident {
 
 const COLUMNS: &str = "id, number, title, description, status, pending_reason, impact, urgency, priority, service_id, \
     customer_id, requester_contact_id, requester_user_id, assignee_team_id, assignee_id, source, resolution_code, \
-    resolution_notes, opened_at, first_response_at, resolved_at, closed_at, created_at, updated_at";
+    resolution_notes, opened_at, first_response_at, resolved_at, closed_at, created_at, updated_at, category_id, custom_json";
 
 /// Every stored field an update may change; the server fills it from the domain's decisions.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,6 +109,9 @@ pub struct IncidentFields {
     pub first_response_at: Option<i64>,
     pub resolved_at: Option<i64>,
     pub closed_at: Option<i64>,
+    pub category_id: Option<i64>,
+    /// Custom field values, already checked (`Store::check_custom_values`).
+    pub custom: Map<String, Value>,
 }
 
 impl From<&Incident> for IncidentFields {
@@ -115,6 +137,8 @@ impl From<&Incident> for IncidentFields {
             first_response_at: i.first_response_at,
             resolved_at: i.resolved_at,
             closed_at: i.closed_at,
+            category_id: i.category_id,
+            custom: i.custom.0.clone(),
         }
     }
 }
@@ -134,6 +158,8 @@ pub struct IncidentFilter {
     /// Only incidents nobody is assigned to.
     pub unassigned: bool,
     pub requester_user_id: Option<i64>,
+    /// This category or any of its subcategories.
+    pub category_id: Option<i64>,
     pub sort: Option<String>,
 }
 
@@ -205,12 +231,14 @@ fn bind_fields(q: Sql, f: &IncidentFields) -> Sql {
         .bind(f.first_response_at)
         .bind(f.resolved_at)
         .bind(f.closed_at)
+        .bind(f.category_id)
+        .bind(serde_json::to_string(&f.custom).unwrap_or_else(|_| "{}".to_owned()))
 }
 
 impl Store {
     /// Checks that every referenced record belongs to the tenant; reports the field otherwise.
     async fn check_incident_refs(&self, tenant_id: i64, f: &IncidentFields) -> StoreResult<()> {
-        let refs: [(&str, &str, Option<i64>, &str); 6] = [
+        let refs: [(&str, &str, Option<i64>, &str); 7] = [
             ("service_id", "services", f.service_id, "Service"),
             ("customer_id", "customers", f.customer_id, "Customer"),
             (
@@ -227,11 +255,12 @@ impl Store {
             ),
             ("assignee_team_id", "teams", f.assignee_team_id, "Team"),
             ("assignee_id", "users", f.assignee_id, "Assignee"),
+            ("category_id", "categories", f.category_id, "Category"),
         ];
         let mut errors = Invalid::new();
         for (field, table, id, label) in refs {
             let Some(id) = id else { continue };
-            let live = if table == "users" {
+            let live = if table == "users" || table == "categories" {
                 ""
             } else {
                 " AND deleted_at IS NULL"
@@ -295,9 +324,9 @@ impl Store {
         let q = sql(format!(
             "INSERT INTO incidents (tenant_id, number, title, description, status, pending_reason, impact, urgency, priority, \
              service_id, customer_id, requester_contact_id, requester_user_id, assignee_team_id, assignee_id, source, \
-             resolution_code, resolution_notes, opened_at, first_response_at, resolved_at, closed_at, created_at, updated_at, \
-             external_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $23, $24) \
+             resolution_code, resolution_notes, opened_at, first_response_at, resolved_at, closed_at, category_id, custom_json, \
+             created_at, updated_at, external_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $25, $26) \
              RETURNING {COLUMNS}"
         ))
         .bind(tenant_id)
@@ -347,8 +376,9 @@ impl Store {
             "UPDATE incidents SET title = $1, description = $2, status = $3, pending_reason = $4, impact = $5, urgency = $6, \
              priority = $7, service_id = $8, customer_id = $9, requester_contact_id = $10, requester_user_id = $11, \
              assignee_team_id = $12, assignee_id = $13, source = $14, resolution_code = $15, resolution_notes = $16, \
-             opened_at = $17, first_response_at = $18, resolved_at = $19, closed_at = $20, updated_at = $21 \
-             WHERE tenant_id = $22 AND id = $23 AND updated_at = $24 RETURNING {COLUMNS}"
+             opened_at = $17, first_response_at = $18, resolved_at = $19, closed_at = $20, category_id = $21, \
+             custom_json = $22, updated_at = $23 \
+             WHERE tenant_id = $24 AND id = $25 AND updated_at = $26 RETURNING {COLUMNS}"
         ));
         let write = bind_fields(q, f)
             .bind(now_micros().max(seen_updated_at + 1))
@@ -414,6 +444,13 @@ impl Store {
         }
         if f.unassigned {
             q = q.push(" AND assignee_id IS NULL");
+        }
+        if let Some(category) = f.category_id {
+            q = q.push_bound(
+                " AND category_id IN (WITH RECURSIVE sub(id) AS (SELECT id FROM categories WHERE tenant_id = $1 AND id = {} \
+                 UNION ALL SELECT c.id FROM categories c JOIN sub ON c.parent_id = sub.id) SELECT id FROM sub)",
+                category,
+            );
         }
         q
     }

@@ -89,18 +89,41 @@ impl Store {
     /// Bumping the head row first takes a row lock on PostgreSQL, so concurrent writers of one
     /// tenant chain one after the other; SQLite has a single writer anyway.
     pub(crate) async fn journal(&self, tx: &mut Tx, change: Change<'_>) -> StoreResult<()> {
+        self.journal_many(tx, vec![change]).await
+    }
+
+    /// Appends several changes of one tenant in order, with one head update and multi-row
+    /// inserts: what bulk loads use so that every record still gets its own entry.
+    pub(crate) async fn journal_many(
+        &self,
+        tx: &mut Tx,
+        changes: Vec<Change<'_>>,
+    ) -> StoreResult<()> {
+        let Some(tenant_id) = changes.first().map(|c| c.tenant_id) else {
+            return Ok(());
+        };
+        if changes.iter().any(|c| c.tenant_id != tenant_id) {
+            return Err(StoreError::Corrupt(
+                "one journal batch must belong to one tenant".into(),
+            ));
+        }
+        let count = i64::try_from(changes.len()).unwrap_or(i64::MAX);
         let head: Head = tx
             .fetch_optional(
-                sql("UPDATE journal_heads SET seq = seq + 1 WHERE tenant_id = $1 RETURNING seq, hash")
-                    .bind(change.tenant_id),
+                sql("UPDATE journal_heads SET seq = seq + $2 WHERE tenant_id = $1 RETURNING seq, hash")
+                    .bind(tenant_id)
+                    .bind(count),
             )
             .await?
-            .ok_or_else(|| StoreError::Corrupt(format!("tenant {} has no journal head", change.tenant_id)))?;
-        let stored = journal::chain(
-            Entry {
-                tenant_id: change.tenant_id,
-                seq: head.seq,
-                at_micros: now_micros(),
+            .ok_or_else(|| StoreError::Corrupt(format!("tenant {tenant_id} has no journal head")))?;
+        let at_micros = now_micros();
+        let mut prev = head.hash;
+        let mut stored = Vec::with_capacity(changes.len());
+        for (seq, change) in (head.seq - count + 1..).zip(changes) {
+            let entry = Entry {
+                tenant_id,
+                seq,
+                at_micros,
                 actor_id: change.actor.user_id,
                 actor: change.actor.label.clone(),
                 action: change.action,
@@ -108,30 +131,45 @@ impl Store {
                 record_id: change.record_id,
                 before: change.before,
                 after: change.after,
-            },
-            &head.hash,
-        );
-        tx.execute(
-            sql("INSERT INTO journal (tenant_id, seq, at, actor_id, actor, action, record_type, record_id, \
-                 before_json, after_json, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
-                .bind(stored.entry.tenant_id)
-                .bind(stored.entry.seq)
-                .bind(stored.entry.at_micros)
-                .bind(stored.entry.actor_id)
-                .bind(stored.entry.actor.clone())
-                .bind(stored.entry.action.as_str())
-                .bind(stored.entry.record_type.clone())
-                .bind(stored.entry.record_id)
-                .bind(stored.entry.before.as_ref().map(journal::canonical_json))
-                .bind(stored.entry.after.as_ref().map(journal::canonical_json))
-                .bind(stored.prev_hash.clone())
-                .bind(stored.hash.clone()),
-        )
-        .await?;
+            };
+            let chained = journal::chain(entry, &prev);
+            prev.clone_from(&chained.hash);
+            stored.push(chained);
+        }
+        for chunk in stored.chunks(400) {
+            let mut q = sql(
+                "INSERT INTO journal (tenant_id, seq, at, actor_id, actor, action, record_type, record_id, \
+                 before_json, after_json, prev_hash, hash) VALUES ",
+            );
+            for (i, s) in chunk.iter().enumerate() {
+                let base = i * 12;
+                let placeholders: Vec<String> =
+                    (1..=12).map(|k| format!("${}", base + k)).collect();
+                q = q.push(&format!(
+                    "{}({})",
+                    if i == 0 { "" } else { ", " },
+                    placeholders.join(", ")
+                ));
+                q = q
+                    .bind(s.entry.tenant_id)
+                    .bind(s.entry.seq)
+                    .bind(s.entry.at_micros)
+                    .bind(s.entry.actor_id)
+                    .bind(s.entry.actor.clone())
+                    .bind(s.entry.action.as_str())
+                    .bind(s.entry.record_type.clone())
+                    .bind(s.entry.record_id)
+                    .bind(s.entry.before.as_ref().map(journal::canonical_json))
+                    .bind(s.entry.after.as_ref().map(journal::canonical_json))
+                    .bind(s.prev_hash.clone())
+                    .bind(s.hash.clone());
+            }
+            tx.execute(q).await?;
+        }
         tx.execute(
             sql("UPDATE journal_heads SET hash = $1 WHERE tenant_id = $2")
-                .bind(stored.hash)
-                .bind(change.tenant_id),
+                .bind(prev)
+                .bind(tenant_id),
         )
         .await?;
         if self.failure_injected() {

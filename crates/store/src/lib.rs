@@ -4,10 +4,13 @@
 //! crates. Every write runs in one transaction together with its audit journal entry (and any
 //! job it causes), so a record never changes without its trace, and vice versa.
 
+mod bulk;
 mod db;
 mod error;
 mod migrate;
 
+pub mod category;
+pub mod custom_fields;
 pub mod customer;
 pub mod identity;
 pub mod incident;
@@ -16,6 +19,7 @@ pub mod journal;
 pub mod knowledge;
 pub mod mail;
 pub mod major;
+pub mod notify;
 pub mod page;
 pub mod problem;
 pub mod request;

@@ -39,6 +39,12 @@ const ARTICLES: Indexed = Indexed {
 
 /// Rebuilds one record's search entry from its current content, inside the caller's transaction.
 async fn reindex(tx: &mut Tx, what: &Indexed, id: i64) -> StoreResult<()> {
+    reindex_ids(tx, what, id, id).await
+}
+
+/// Rebuilds the search entries of the records with ids `first..=last` (rebuilding a record's
+/// entry twice is harmless, so a range may cover records written by others).
+async fn reindex_ids(tx: &mut Tx, what: &Indexed, first: i64, last: i64) -> StoreResult<()> {
     let Indexed {
         table,
         title,
@@ -47,11 +53,18 @@ async fn reindex(tx: &mut Tx, what: &Indexed, id: i64) -> StoreResult<()> {
     } = what;
     match tx.backend() {
         Backend::Sqlite => {
-            tx.execute(sql(format!("DELETE FROM {table}_fts WHERE rowid = $1")).bind(id))
-                .await?;
             tx.execute(
-                sql(format!("INSERT INTO {table}_fts (rowid, title, body) SELECT t.id, {title}, {body_sqlite} FROM {table} t WHERE t.id = $1"))
-                    .bind(id),
+                sql(format!(
+                    "DELETE FROM {table}_fts WHERE rowid BETWEEN $1 AND $2"
+                ))
+                .bind(first)
+                .bind(last),
+            )
+            .await?;
+            tx.execute(
+                sql(format!("INSERT INTO {table}_fts (rowid, title, body) SELECT t.id, {title}, {body_sqlite} FROM {table} t WHERE t.id BETWEEN $1 AND $2"))
+                    .bind(first)
+                    .bind(last),
             )
             .await?;
         }
@@ -59,14 +72,24 @@ async fn reindex(tx: &mut Tx, what: &Indexed, id: i64) -> StoreResult<()> {
             tx.execute(
                 sql(format!(
                     "UPDATE {table} t SET search = setweight(to_tsvector('english', {title}), 'A') || \
-                     to_tsvector('english', {body_postgres}) WHERE t.id = $1"
+                     to_tsvector('english', {body_postgres}) WHERE t.id BETWEEN $1 AND $2"
                 ))
-                .bind(id),
+                .bind(first)
+                .bind(last),
             )
             .await?;
         }
     }
     Ok(())
+}
+
+/// Rebuilds the search entries of incidents with ids `first..=last`, for bulk loads.
+pub(crate) async fn reindex_incidents_between(
+    tx: &mut Tx,
+    first: i64,
+    last: i64,
+) -> StoreResult<()> {
+    reindex_ids(tx, &INCIDENTS, first, last).await
 }
 
 /// Rebuilds the search entry of one incident from its title, description and comments.

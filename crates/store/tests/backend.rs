@@ -976,6 +976,8 @@ mod incidents {
             first_response_at: None,
             resolved_at: None,
             closed_at: None,
+            category_id: None,
+            custom: Default::default(),
         }
     }
 
@@ -2998,6 +3000,281 @@ mod attachments_and_watchers {
                 entries.items[0].before.as_ref().map(|b| b["email"].clone()),
                 Some("sam@acme.test".into())
             );
+            assert!(store.verify_journal().await.expect("verify").is_ok());
+        }
+    );
+}
+
+mod bulk_loading {
+    use super::incidents::fields;
+    use super::*;
+    use steward_store::incident::IncidentFilter;
+
+    both_backends!(
+        bulk_loads_are_numbered_searchable_and_journaled,
+        |store: Store| async move {
+            let t = tenant(&store, "A").await;
+            store
+                .create_incident(t.id, &fields("Before the load", ""), &Actor::cli())
+                .await
+                .expect("one");
+            let rows: Vec<_> = (0..1200)
+                .map(|i| {
+                    fields(
+                        &format!("Generated {i}"),
+                        if i % 100 == 0 {
+                            "toner empty"
+                        } else {
+                            "paper jam"
+                        },
+                    )
+                })
+                .collect();
+            assert_eq!(
+                store
+                    .load_incidents(t.id, &rows, &Actor::cli())
+                    .await
+                    .expect("load"),
+                1200
+            );
+            let last = store
+                .incident_by_number(t.id, 1201)
+                .await
+                .expect("numbered after the existing one");
+            assert_eq!(last.title, "Generated 1199");
+            let toner = IncidentFilter {
+                q: Some("toner".into()),
+                ..Default::default()
+            };
+            assert_eq!(
+                store.count_incidents(t.id, &toner).await.expect("count"),
+                12
+            );
+            assert_eq!(
+                store.verify_journal().await.expect("verify"),
+                Ok(1 + 1 + 1200)
+            );
+            let after = store
+                .create_incident(t.id, &fields("After the load", ""), &Actor::cli())
+                .await
+                .expect("next");
+            assert_eq!(after.key(), "INC-1202");
+        }
+    );
+}
+
+mod categories_and_custom_fields {
+    use super::incidents::fields;
+    use super::*;
+    use serde_json::json;
+    use steward_domain::request::{FieldKind, FormField};
+    use steward_store::category::CategoryChange;
+    use steward_store::incident::IncidentFilter;
+
+    both_backends!(
+        categories_form_a_journaled_tree,
+        |store: Store| async move {
+            let t = tenant(&store, "A").await;
+            let other = tenant(&store, "B").await;
+            let cli = Actor::cli();
+            let hw = store
+                .create_category(t.id, None, "Hardware", &cli)
+                .await
+                .expect("root");
+            let laptops = store
+                .create_category(t.id, Some(hw.id), " Laptops ", &cli)
+                .await
+                .expect("child");
+            let batteries = store
+                .create_category(t.id, Some(laptops.id), "Batteries", &cli)
+                .await
+                .expect("grandchild");
+            assert_eq!(laptops.name, "Laptops");
+            // Same name at another level is fine; among siblings it is not (case-insensitive).
+            store
+                .create_category(t.id, None, "Laptops", &cli)
+                .await
+                .expect("other level");
+            let twin = store
+                .create_category(t.id, Some(hw.id), "LAPTOPS", &cli)
+                .await
+                .expect_err("twin");
+            assert!(
+                matches!(&twin, StoreError::Invalid(i) if i.message_for("name").is_some()),
+                "{twin:?}"
+            );
+            let foreign = store
+                .create_category(other.id, Some(hw.id), "X", &cli)
+                .await
+                .expect_err("foreign parent");
+            assert!(
+                matches!(&foreign, StoreError::Invalid(i) if i.message_for("parent_id").is_some()),
+                "{foreign:?}"
+            );
+
+            let cycle = CategoryChange {
+                parent_id: Some(Some(batteries.id)),
+                ..Default::default()
+            };
+            let refused = store
+                .update_category(t.id, hw.id, &cycle, &cli)
+                .await
+                .expect_err("cycle");
+            assert!(
+                matches!(&refused, StoreError::Invalid(i) if i.message_for("parent_id").is_some()),
+                "{refused:?}"
+            );
+
+            let tree = store.category_tree(t.id).await.expect("tree");
+            let paths: Vec<(&str, usize)> =
+                tree.iter().map(|c| (c.path.as_str(), c.depth)).collect();
+            assert_eq!(
+                paths,
+                vec![
+                    ("Hardware", 0),
+                    ("Hardware › Laptops", 1),
+                    ("Hardware › Laptops › Batteries", 2),
+                    ("Laptops", 0)
+                ]
+            );
+            let retire = CategoryChange {
+                retired: Some(true),
+                ..Default::default()
+            };
+            assert!(
+                store
+                    .update_category(t.id, batteries.id, &retire, &cli)
+                    .await
+                    .expect("retire")
+                    .retired
+            );
+            assert!(
+                store
+                    .category_tree(other.id)
+                    .await
+                    .expect("tree")
+                    .is_empty()
+            );
+            assert!(store.verify_journal().await.expect("verify").is_ok());
+        }
+    );
+
+    both_backends!(
+        incidents_keep_category_and_custom_values,
+        |store: Store| async move {
+            let t = tenant(&store, "A").await;
+            let cli = Actor::cli();
+            let defs = vec![
+                FormField {
+                    name: "asset".into(),
+                    label: "Asset".into(),
+                    kind: FieldKind::Text,
+                    required: true,
+                    options: vec![],
+                },
+                FormField {
+                    name: "owner".into(),
+                    label: "Owner".into(),
+                    kind: FieldKind::User,
+                    required: false,
+                    options: vec![],
+                },
+            ];
+            store
+                .replace_custom_fields(t.id, "incident", &defs, &cli)
+                .await
+                .expect("defs");
+            assert_eq!(
+                store.custom_fields(t.id, "incident").await.expect("read"),
+                defs
+            );
+            assert!(matches!(
+                store.custom_fields(t.id, "nothing").await,
+                Err(StoreError::NotFound)
+            ));
+
+            let missing = store
+                .check_custom_values(t.id, "incident", &serde_json::Map::new(), true)
+                .await
+                .expect_err("required");
+            assert!(
+                matches!(&missing, StoreError::Invalid(i) if i.message_for("custom.asset").is_some())
+            );
+            let lenient = store
+                .check_custom_values(t.id, "incident", &serde_json::Map::new(), false)
+                .await;
+            assert!(lenient.is_ok());
+            let ghost = json!({"asset": "A-1", "owner": 424_242});
+            let ghost = store
+                .check_custom_values(t.id, "incident", ghost.as_object().expect("object"), true)
+                .await
+                .expect_err("no such user");
+            assert!(
+                matches!(&ghost, StoreError::Invalid(i) if i.message_for("custom.owner").is_some())
+            );
+
+            let hw = store
+                .create_category(t.id, None, "Hardware", &cli)
+                .await
+                .expect("root");
+            let laptops = store
+                .create_category(t.id, Some(hw.id), "Laptops", &cli)
+                .await
+                .expect("child");
+            let values = json!({"asset": "A-1"});
+            let clean = store
+                .check_custom_values(t.id, "incident", values.as_object().expect("object"), true)
+                .await
+                .expect("clean");
+            let mut f = fields("Laptop broken", "");
+            f.category_id = Some(laptops.id);
+            f.custom = clean;
+            let created = store.create_incident(t.id, &f, &cli).await.expect("create");
+            assert_eq!(created.category_id, Some(laptops.id));
+            assert_eq!(created.custom.0.get("asset"), Some(&json!("A-1")));
+            store
+                .create_incident(t.id, &fields("Unrelated", ""), &cli)
+                .await
+                .expect("create");
+
+            let mut wrong = fields("Elsewhere", "");
+            wrong.category_id = Some(999_999);
+            let refused = store
+                .create_incident(t.id, &wrong, &cli)
+                .await
+                .expect_err("unknown category");
+            assert!(
+                matches!(&refused, StoreError::Invalid(i) if i.message_for("category_id").is_some())
+            );
+
+            let under = |id| IncidentFilter {
+                category_id: Some(id),
+                ..Default::default()
+            };
+            assert_eq!(
+                store
+                    .count_incidents(t.id, &under(hw.id))
+                    .await
+                    .expect("count"),
+                1,
+                "subcategories included"
+            );
+            assert_eq!(
+                store
+                    .count_incidents(t.id, &under(laptops.id))
+                    .await
+                    .expect("count"),
+                1
+            );
+
+            let mut moved = steward_store::incident::IncidentFields::from(&created);
+            moved.category_id = Some(hw.id);
+            let updated = store
+                .update_incident(t.id, created.id, created.updated_at, &moved, &cli)
+                .await
+                .expect("update");
+            assert_eq!(updated.category_id, Some(hw.id));
+            assert_eq!(updated.custom, created.custom);
             assert!(store.verify_journal().await.expect("verify").is_ok());
         }
     );

@@ -8,6 +8,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 use steward_domain::Invalid;
 use steward_domain::access::Permission;
 use steward_domain::incident::{
@@ -80,6 +81,11 @@ pub struct IncidentOut {
     pub allowed_transitions: Vec<Status>,
     /// Declared a major incident (see `/incidents/{key}/major`).
     pub major: bool,
+    /// See `/categories`.
+    pub category_id: Option<i64>,
+    /// Values of the organisation's custom fields (see `/custom-fields/incident`).
+    #[schema(value_type = Object)]
+    pub custom: Map<String, Value>,
 }
 
 impl From<Incident> for IncidentOut {
@@ -111,6 +117,8 @@ impl From<Incident> for IncidentOut {
             created_at: time(i.created_at),
             updated_at: time(i.updated_at),
             major: false,
+            category_id: i.category_id,
+            custom: i.custom.0,
         }
     }
 }
@@ -144,6 +152,13 @@ pub struct IncidentCreate {
     pub source: Option<Source>,
     /// RFC 3339. Admins only, for records migrated from other tools.
     pub opened_at: Option<String>,
+    /// A live category (see `/categories`).
+    #[serde(default)]
+    pub category_id: Option<i64>,
+    /// Values of the custom fields, by field name; required fields must be given.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub custom: Map<String, Value>,
 }
 
 /// Fields to change; `status` moves the incident through its lifecycle.
@@ -175,6 +190,12 @@ pub struct IncidentPatch {
     /// Required before closing.
     pub resolution_code: Option<String>,
     pub resolution_notes: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<i64>)]
+    pub category_id: Option<Option<i64>>,
+    /// Custom values to change, merged into the current ones; `null` clears a value.
+    #[schema(value_type = Option<Object>)]
+    pub custom: Option<Map<String, Value>>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -192,6 +213,8 @@ pub struct IncidentQuery {
     pub assignee_team_id: Option<i64>,
     /// Only incidents assigned to nobody.
     pub unassigned: Option<bool>,
+    /// This category or any of its subcategories.
+    pub category_id: Option<i64>,
     /// `priority` (default), `opened_at`, `updated_at` or `number`; a leading `-` sorts descending.
     pub sort: Option<String>,
     pub limit: Option<u32>,
@@ -235,6 +258,7 @@ pub async fn list(
         assignee_team_id: q.assignee_team_id,
         unassigned: q.unassigned.unwrap_or(false),
         requester_user_id,
+        category_id: q.category_id,
         sort: q.sort,
     };
     let page = PageRequest {
@@ -299,6 +323,13 @@ pub async fn open_incident(
         resolution_notes: String::new(),
     }
     .validate()?;
+    if let Some(category) = body.category_id {
+        super::categories::check_live(state, who.tenant_id(), category).await?;
+    }
+    let custom = state
+        .store
+        .check_custom_values(who.tenant_id(), "incident", &body.custom, full)
+        .await?;
     let fields = IncidentFields {
         priority: state
             .store
@@ -325,11 +356,37 @@ pub async fn open_incident(
         first_response_at: None,
         resolved_at: None,
         closed_at: None,
+        category_id: body.category_id,
+        custom,
     };
-    Ok(state
+    let incident = state
         .store
         .create_incident(who.tenant_id(), &fields, &who.actor())
-        .await?)
+        .await?;
+    notify_changes(state, who, None, &incident).await;
+    Ok(incident)
+}
+
+/// Queues the notifications a saved write causes (opened, resolved, assigned); failures are
+/// logged by `outbound`, never raised, because the write itself is done.
+async fn notify_changes(
+    state: &AppState,
+    who: &Principal,
+    before: Option<&Incident>,
+    after: &Incident,
+) {
+    use crate::mail::outbound;
+    let (store, tenant_id, actor) = (&state.store, who.tenant_id(), who.actor());
+    match before {
+        None => outbound::notify_opened(store, tenant_id, after, &[]).await,
+        Some(b) if b.status != Status::Resolved && after.status == Status::Resolved => {
+            outbound::notify_resolved(store, tenant_id, after, &[&actor.label]).await;
+        }
+        Some(_) => {}
+    }
+    if after.assignee_id.is_some() && before.is_none_or(|b| b.assignee_id != after.assignee_id) {
+        outbound::notify_assigned(store, tenant_id, after, actor.user_id).await;
+    }
 }
 
 #[utoipa::path(post, path = "/incidents", tag = "incidents", request_body = IncidentCreate,
@@ -401,6 +458,26 @@ pub async fn change_incident(
     f.assignee_id = draft.assignee_id;
     f.resolution_code = draft.resolution_code;
     f.resolution_notes = draft.resolution_notes;
+    if let Some(category) = patch.category_id.filter(|c| *c != current.category_id) {
+        if let Some(id) = category {
+            super::categories::check_live(state, who.tenant_id(), id).await?;
+        }
+        f.category_id = category;
+    }
+    if let Some(changes) = patch.custom {
+        let mut merged = f.custom.clone();
+        for (name, value) in changes {
+            if value.is_null() {
+                merged.remove(&name);
+            } else {
+                merged.insert(name, value);
+            }
+        }
+        f.custom = state
+            .store
+            .check_custom_values(who.tenant_id(), "incident", &merged, true)
+            .await?;
+    }
     if let Some(reason) = patch.pending_reason {
         f.pending_reason = Some(reason);
     }
@@ -451,7 +528,7 @@ pub async fn change_incident(
     if f.status != Status::Pending {
         f.pending_reason = None;
     }
-    Ok(state
+    let updated = state
         .store
         .update_incident(
             who.tenant_id(),
@@ -460,7 +537,9 @@ pub async fn change_incident(
             &f,
             &who.actor(),
         )
-        .await?)
+        .await?;
+    notify_changes(state, who, Some(&current), &updated).await;
+    Ok(updated)
 }
 
 fn refusal_text(current: &Incident, to: Status) -> String {

@@ -3,12 +3,14 @@
 
 pub mod attachments;
 pub mod bulk;
+pub mod categories;
 mod customers;
 pub mod incidents;
 mod journal;
 pub mod knowledge;
 pub mod major;
 mod me;
+pub mod notifications;
 pub mod problems;
 pub mod requests;
 pub mod search;
@@ -63,6 +65,7 @@ use utoipa_axum::routes;
         (name = "knowledge", description = "Knowledge articles (ISO/IEC 20000-1 7.6)"),
         (name = "views", description = "Saved list views"),
         (name = "settings", description = "The organisation's process settings"),
+        (name = "categories", description = "Incident categories and custom fields"),
         (name = "search", description = "One search across every kind of record"),
         (name = "journal", description = "The audit journal"),
         (name = "me", description = "The signed-in user"),
@@ -152,6 +155,14 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(knowledge::versions))
         .routes(routes!(search::search_all))
         .routes(routes!(settings::get, settings::put))
+        .routes(routes!(notifications::list))
+        .routes(routes!(notifications::put))
+        .routes(routes!(categories::list, categories::create))
+        .routes(routes!(categories::update))
+        .routes(routes!(
+            categories::get_custom_fields,
+            categories::put_custom_fields
+        ))
         .routes(routes!(views::list, views::create))
         .routes(routes!(views::delete))
         .routes(routes!(journal::list))

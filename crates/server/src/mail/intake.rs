@@ -176,6 +176,7 @@ async fn take_in(
             .add_incident_comment(tenant_id, incident.id, &body, true, false, &actor)
             .await?;
         keep(store, tenant_id, &incident, mail, raw, &actor).await?;
+        outbound::notify_inbound_reply(store, tenant_id, &incident, &mail.from, &body).await;
         return Ok(Received::Replied(incident));
     }
     let contact = match contact {
@@ -184,10 +185,7 @@ async fn take_in(
     };
     let incident = open(store, tenant_id, mail, &contact, opts, &actor).await?;
     keep(store, tenant_id, &incident, mail, raw, &actor).await?;
-    let body = outbound::opened_body(&incident.key(), &incident.title, Some(&contact.name));
-    if let Err(e) = outbound::notify_requester(store, tenant_id, &incident, body).await {
-        tracing::warn!(incident = %incident.key(), error = %e, "could not queue the acknowledgement");
-    }
+    outbound::notify_opened(store, tenant_id, &incident, &[]).await;
     Ok(Received::Opened(incident))
 }
 
@@ -350,6 +348,8 @@ async fn open(
         first_response_at: None,
         resolved_at: None,
         closed_at: None,
+        category_id: None,
+        custom: Default::default(),
     };
     Ok(store.create_incident(tenant_id, &fields, actor).await?)
 }

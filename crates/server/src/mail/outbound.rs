@@ -1,5 +1,6 @@
-//! Notifications to requesters: plain-text bodies (pure), queueing in the outbox, and the
-//! `mail.send` job that delivers them over SMTP.
+//! Notifications to requesters, watchers and assignees: plain-text messages rendered from the
+//! tenant's templates (`steward_domain::notify`), queueing in the outbox, and the `mail.send`
+//! job that delivers them over SMTP.
 //!
 //! Every notification carries the record key in its subject (`[INC-4] Printer on fire`), its
 //! own Message-ID (`<inc-4.9f2c…@steward>`) and In-Reply-To/References pointing at the
@@ -10,6 +11,7 @@ use lettre::message::{Mailbox, header::ContentType};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use std::time::Duration;
+use steward_domain::notify::{Event, Vars};
 use steward_store::incident::Incident;
 use steward_store::jobs::Job;
 use steward_store::mail::{MailTarget, OutMail, SEND_KIND};
@@ -41,61 +43,62 @@ pub fn new_message_id(key: &str) -> String {
     )
 }
 
-/// The body of the acknowledgement sent when mail opens an incident.
-pub fn opened_body(key: &str, title: &str, requester: Option<&str>) -> String {
-    let greeting = match requester {
-        Some(name) => format!("Hello {name},"),
-        None => "Hello,".to_owned(),
+/// The base of the links in notifications (`{{link}}`).
+pub const PUBLIC_URL_ENV: &str = "STEWARD_PUBLIC_URL";
+const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
+
+/// The link to an incident in notifications: `STEWARD_PUBLIC_URL` + `/incidents/INC-4`.
+pub fn incident_link(key: &str) -> String {
+    let base = std::env::var(PUBLIC_URL_ENV)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .unwrap_or_else(|| DEFAULT_PUBLIC_URL.to_owned());
+    format!("{}/incidents/{key}", base.trim().trim_end_matches('/'))
+}
+
+/// The placeholders' values for a notification about `incident`.
+async fn vars(store: &Store, tenant_id: i64, incident: &Incident, reply: &str) -> Vars {
+    let assignee = match incident.assignee_id {
+        Some(id) => store
+            .user(tenant_id, id)
+            .await
+            .map(|u| u.name)
+            .unwrap_or_default(),
+        None => String::new(),
     };
-    format!(
-        "{greeting}\n\n\
-         we have received your message and recorded it as {key}: {title}\n\n\
-         The service desk will get back to you. To add anything, reply to this e-mail and keep\n\
-         [{key}] in the subject.\n\n\
-         -- \nSteward service desk\n"
-    )
+    let key = incident.key();
+    Vars {
+        link: incident_link(&key),
+        key,
+        title: incident.title.clone(),
+        status: incident.status.as_str().to_owned(),
+        reply: reply.trim().to_owned(),
+        assignee,
+    }
 }
 
-/// The body of a notification carrying an agent's public reply.
-pub fn reply_body(key: &str, title: &str, author: &str, text: &str) -> String {
-    format!(
-        "{author} replied on {key} ({title}):\n\n{}\n\n\
-         To answer, reply to this e-mail and keep [{key}] in the subject.\n\n\
-         -- \nSteward service desk\n",
-        text.trim()
-    )
-}
-
-/// The address notifications about an incident go to: its requester contact's e-mail.
+/// The address notifications about an incident go to: its requester contact's e-mail, or for
+/// incidents a requester opened in the portal, that user's.
 async fn requester_address(
     store: &Store,
     tenant_id: i64,
     incident: &Incident,
 ) -> StoreResult<Option<String>> {
-    let Some(contact_id) = incident.requester_contact_id else {
-        return Ok(None);
-    };
-    match store.contact_by_id(tenant_id, contact_id).await {
-        Ok(contact) if !contact.email.trim().is_empty() => Ok(Some(contact.email)),
-        Ok(_) | Err(StoreError::NotFound) => Ok(None),
-        Err(e) => Err(e),
+    if let Some(contact_id) = incident.requester_contact_id {
+        match store.contact_by_id(tenant_id, contact_id).await {
+            Ok(contact) if !contact.email.trim().is_empty() => return Ok(Some(contact.email)),
+            Ok(_) | Err(StoreError::NotFound) => {}
+            Err(e) => return Err(e),
+        }
     }
-}
-
-/// Queues a notification about `incident` to its requester contact, threaded after the last
-/// message received for it. Returns the outbox id, or `None` when there is nobody to write to.
-pub async fn notify_requester(
-    store: &Store,
-    tenant_id: i64,
-    incident: &Incident,
-    body: String,
-) -> StoreResult<Option<i64>> {
-    let Some(to) = requester_address(store, tenant_id, incident).await? else {
-        return Ok(None);
-    };
-    queue_about(store, tenant_id, incident, to, body)
-        .await
-        .map(Some)
+    if let Some(user_id) = incident.requester_user_id {
+        match store.user(tenant_id, user_id).await {
+            Ok(user) if !user.email.trim().is_empty() => return Ok(Some(user.email)),
+            Ok(_) | Err(StoreError::NotFound) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(None)
 }
 
 /// Queues one notification about `incident` to `to`, threaded after the last message received
@@ -105,7 +108,7 @@ async fn queue_about(
     tenant_id: i64,
     incident: &Incident,
     to: String,
-    body: String,
+    (subject, body): (String, String),
 ) -> StoreResult<i64> {
     let target = MailTarget {
         record_type: "incident".into(),
@@ -118,7 +121,7 @@ async fn queue_about(
         record_type: target.record_type,
         record_id: target.record_id,
         to_address: to,
-        subject: subject(&key, &incident.title),
+        subject,
         body,
         message_id: new_message_id(&key),
         in_reply_to: last_in.or_else(|| thread.last().cloned()),
@@ -127,33 +130,94 @@ async fn queue_about(
     store.queue_mail(tenant_id, &mail).await
 }
 
-/// Queues a copy of a notification to each watcher of `incident`, each with its own
-/// Message-ID, leaving out the addresses in `skip` (compared without case). Returns the
-/// outbox ids.
-pub async fn notify_watchers(
+/// Who hears about an event, besides the watchers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Audience {
+    /// The requester and every watcher.
+    RequesterAndWatchers,
+    /// Only the watchers (a requester's own reply by mail).
+    Watchers,
+}
+
+/// Renders the tenant's template for `event` and queues it to the audience, each copy with its
+/// own Message-ID, leaving out the addresses in `skip` and nobody twice (compared without
+/// case). Returns the outbox ids.
+async fn queue_event(
     store: &Store,
     tenant_id: i64,
     incident: &Incident,
-    body: &str,
+    event: Event,
+    reply: &str,
+    audience: Audience,
     skip: &[&str],
 ) -> StoreResult<Vec<i64>> {
+    let mut to: Vec<String> = Vec::new();
+    if audience == Audience::RequesterAndWatchers
+        && let Some(requester) = requester_address(store, tenant_id, incident).await?
+    {
+        to.push(requester);
+    }
     let target = MailTarget {
         record_type: "incident".into(),
         record_id: incident.id,
     };
+    to.extend(
+        store
+            .watchers(tenant_id, &target)
+            .await?
+            .into_iter()
+            .map(|w| w.email),
+    );
+    let mut sent: Vec<String> = Vec::new();
     let mut queued = Vec::new();
-    for watcher in store.watchers(tenant_id, &target).await? {
-        if skip.iter().any(|s| s.eq_ignore_ascii_case(&watcher.email)) {
+    if to.is_empty() {
+        return Ok(queued);
+    }
+    let template = store
+        .notification_template(tenant_id, event)
+        .await?
+        .template;
+    let message = template.render(&vars(store, tenant_id, incident, reply).await);
+    for address in to {
+        let address = address.trim().to_owned();
+        if skip.iter().any(|s| s.trim().eq_ignore_ascii_case(&address))
+            || sent.iter().any(|s| s.eq_ignore_ascii_case(&address))
+        {
             continue;
         }
-        queued.push(queue_about(store, tenant_id, incident, watcher.email, body.to_owned()).await?);
+        queued
+            .push(queue_about(store, tenant_id, incident, address.clone(), message.clone()).await?);
+        sent.push(address);
     }
     Ok(queued)
 }
 
+fn log_failure(incident: &Incident, event: Event, result: StoreResult<Vec<i64>>) {
+    if let Err(e) = result {
+        tracing::warn!(incident = %incident.key(), event = %event, error = %e, "could not queue the notifications");
+    }
+}
+
+/// Queues the acknowledgement of a new incident to its requester (and any watchers), leaving
+/// out `skip` (whoever opened it for somebody else). Failures are logged, never raised: the
+/// incident is already saved.
+pub async fn notify_opened(store: &Store, tenant_id: i64, incident: &Incident, skip: &[&str]) {
+    let result = queue_event(
+        store,
+        tenant_id,
+        incident,
+        Event::Opened,
+        "",
+        Audience::RequesterAndWatchers,
+        skip,
+    )
+    .await;
+    log_failure(incident, Event::Opened, result);
+}
+
 /// Queues the notification of an agent's public reply to the requester and to every watcher
-/// (but not to the author, nor twice to the requester); failures are logged, never raised,
-/// because the reply itself is already saved.
+/// (but not to the author, nor twice to anybody); failures are logged, never raised, because
+/// the reply itself is already saved.
 pub async fn notify_reply(
     store: &Store,
     tenant_id: i64,
@@ -161,20 +225,82 @@ pub async fn notify_reply(
     author: &str,
     text: &str,
 ) {
-    let body = reply_body(&incident.key(), &incident.title, author, text);
-    if let Err(e) = notify_requester(store, tenant_id, incident, body.clone()).await {
-        tracing::warn!(incident = %incident.key(), error = %e, "could not queue the reply notification");
+    let result = queue_event(
+        store,
+        tenant_id,
+        incident,
+        Event::Replied,
+        text,
+        Audience::RequesterAndWatchers,
+        &[author],
+    )
+    .await;
+    log_failure(incident, Event::Replied, result);
+}
+
+/// Queues a reply that came in by mail to the watchers, but not back to its sender.
+pub async fn notify_inbound_reply(
+    store: &Store,
+    tenant_id: i64,
+    incident: &Incident,
+    sender: &str,
+    text: &str,
+) {
+    let result = queue_event(
+        store,
+        tenant_id,
+        incident,
+        Event::Replied,
+        text,
+        Audience::Watchers,
+        &[sender],
+    )
+    .await;
+    log_failure(incident, Event::Replied, result);
+}
+
+/// Queues the notice that `incident` was resolved to its requester and watchers, leaving out
+/// `skip` (the agent who resolved it).
+pub async fn notify_resolved(store: &Store, tenant_id: i64, incident: &Incident, skip: &[&str]) {
+    let result = queue_event(
+        store,
+        tenant_id,
+        incident,
+        Event::Resolved,
+        &incident.resolution_notes,
+        Audience::RequesterAndWatchers,
+        skip,
+    )
+    .await;
+    log_failure(incident, Event::Resolved, result);
+}
+
+/// Queues the notice of an assignment to the new assignee's e-mail, unless the assignee is the
+/// one who assigned it (`by`).
+pub async fn notify_assigned(store: &Store, tenant_id: i64, incident: &Incident, by: Option<i64>) {
+    let Some(assignee_id) = incident.assignee_id.filter(|id| Some(*id) != by) else {
+        return;
+    };
+    let result = async {
+        let user = match store.user(tenant_id, assignee_id).await {
+            Ok(u) => u,
+            Err(StoreError::NotFound) => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        if user.email.trim().is_empty() {
+            return Ok(Vec::new());
+        }
+        let template = store
+            .notification_template(tenant_id, Event::Assigned)
+            .await?
+            .template;
+        let message = template.render(&vars(store, tenant_id, incident, "").await);
+        queue_about(store, tenant_id, incident, user.email, message)
+            .await
+            .map(|id| vec![id])
     }
-    let requester = requester_address(store, tenant_id, incident)
-        .await
-        .ok()
-        .flatten();
-    let skip: Vec<&str> = std::iter::once(author)
-        .chain(requester.as_deref())
-        .collect();
-    if let Err(e) = notify_watchers(store, tenant_id, incident, &body, &skip).await {
-        tracing::warn!(incident = %incident.key(), error = %e, "could not queue the watchers' notifications");
-    }
+    .await;
+    log_failure(incident, Event::Assigned, result);
 }
 
 fn angle(id: &str) -> String {
@@ -390,22 +516,5 @@ mod tests {
         let b = new_message_id("INC-4");
         assert!(a.starts_with("inc-4.") && a.ends_with("@steward"), "{a}");
         assert_ne!(a, b);
-    }
-
-    #[test]
-    fn bodies_say_how_to_reply() {
-        let opened = opened_body("INC-4", "Printer", Some("Hank"));
-        assert!(opened.starts_with("Hello Hank,"));
-        assert!(opened.contains("INC-4: Printer") && opened.contains("[INC-4]"));
-        let reply = reply_body(
-            "INC-4",
-            "Printer",
-            "sam@acme.test",
-            "  Try turning it off.\n",
-        );
-        assert!(
-            reply.starts_with("sam@acme.test replied on INC-4 (Printer):\n\nTry turning it off.\n")
-        );
-        assert!(reply.contains("[INC-4]"));
     }
 }

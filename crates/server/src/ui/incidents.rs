@@ -487,6 +487,7 @@ pub struct Choices {
     pub customers: Vec<Opt>,
     pub teams: Vec<Opt>,
     pub agents: Vec<Opt>,
+    pub categories: Vec<Opt>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -499,6 +500,7 @@ struct FormPage {
     cancel: String,
     form: FormState,
     choices: Choices,
+    custom_fields: Vec<super::requests::FieldView>,
 }
 
 #[derive(Debug, Deserialize, Default, Clone)]
@@ -512,9 +514,28 @@ pub struct IncidentForm {
     customer_id: String,
     assignee_team_id: String,
     assignee_id: String,
+    category_id: String,
+    /// Custom field values, posted as `custom.<name>`.
+    #[serde(flatten)]
+    extra: std::collections::HashMap<String, String>,
 }
 
 impl IncidentForm {
+    /// The posted `custom.<name>` values; an empty value clears the field.
+    fn custom_values(&self) -> serde_json::Map<String, serde_json::Value> {
+        self.extra
+            .iter()
+            .filter_map(|(k, v)| {
+                let name = k.strip_prefix("custom.")?;
+                let value = match v.trim() {
+                    "" => serde_json::Value::Null,
+                    t => serde_json::Value::String(t.to_owned()),
+                };
+                Some((name.to_owned(), value))
+            })
+            .collect()
+    }
+
     fn of(i: &Incident) -> IncidentForm {
         let id = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
         IncidentForm {
@@ -526,11 +547,24 @@ impl IncidentForm {
             customer_id: id(i.customer_id),
             assignee_team_id: id(i.assignee_team_id),
             assignee_id: id(i.assignee_id),
+            category_id: id(i.category_id),
+            extra: i
+                .custom
+                .0
+                .iter()
+                .map(|(k, v)| {
+                    let text = match v {
+                        serde_json::Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    };
+                    (format!("custom.{k}"), text)
+                })
+                .collect(),
         }
     }
 
     fn state(&self) -> FormState {
-        FormState::with(&[
+        let mut values: Vec<(&str, &str)> = vec![
             ("title", &self.title),
             ("description", &self.description),
             ("impact", &self.impact),
@@ -539,7 +573,15 @@ impl IncidentForm {
             ("customer_id", &self.customer_id),
             ("assignee_team_id", &self.assignee_team_id),
             ("assignee_id", &self.assignee_id),
-        ])
+            ("category_id", &self.category_id),
+        ];
+        values.extend(
+            self.extra
+                .iter()
+                .filter(|(k, _)| k.starts_with("custom."))
+                .map(|(k, v)| (k.as_str(), v.as_str())),
+        );
+        FormState::with(&values)
     }
 
     fn level(&self, field: &str, text: &str, errors: &mut Invalid) -> Level {
@@ -573,6 +615,8 @@ impl IncidentForm {
             assignee_id: Self::id("assignee_id", &self.assignee_id, &mut e),
             source: Some(steward_domain::incident::Source::Phone),
             opened_at: None,
+            category_id: Self::id("category_id", &self.category_id, &mut e),
+            custom: self.custom_values(),
         };
         e.into_result(body)
     }
@@ -593,6 +637,8 @@ impl IncidentForm {
             assignee_id: Some(c.assignee_id),
             resolution_code: None,
             resolution_notes: None,
+            category_id: Some(c.category_id),
+            custom: Some(c.custom),
         })
     }
 }
@@ -630,7 +676,40 @@ async fn render_form(
             Names::choices(&names.users, "— nobody —"),
             form.value("assignee_id"),
         ),
+        categories: options(
+            std::iter::once((String::new(), "— none —".to_owned())).chain(
+                state
+                    .store
+                    .category_tree(who.tenant_id())
+                    .await?
+                    .into_iter()
+                    .filter(|c| {
+                        !c.category.retired
+                            || editing.is_some_and(|i| i.category_id == Some(c.category.id))
+                    })
+                    .map(|c| (c.category.id.to_string(), c.path)),
+            ),
+            form.value("category_id"),
+        ),
     };
+    let custom_fields = state
+        .store
+        .custom_fields(who.tenant_id(), "incident")
+        .await?
+        .iter()
+        .map(|f| {
+            let mut view = super::requests::FieldView::from(f);
+            view.name = format!("custom.{}", f.name);
+            if f.kind == steward_domain::request::FieldKind::User {
+                view.users = names
+                    .users
+                    .iter()
+                    .map(|(id, name)| (id.to_string(), name.clone()))
+                    .collect();
+            }
+            view
+        })
+        .collect();
     let (heading, action, submit, cancel) = match editing {
         None => (
             "New incident".to_owned(),
@@ -656,6 +735,7 @@ async fn render_form(
             cancel,
             form,
             choices,
+            custom_fields,
         },
     )
         .into_response())
@@ -822,6 +902,46 @@ struct ViewPage {
     attach_form: FormState,
     watchers: Vec<super::attachments::WatcherRow>,
     watch_form: FormState,
+    category: String,
+    /// Custom field values as (label, shown value).
+    custom: Vec<(String, String)>,
+}
+
+/// The incident's custom values in the order of the tenant's fields, then any values of fields
+/// since removed; user values are shown by name.
+async fn custom_rows(
+    state: &AppState,
+    who: &Principal,
+    incident: &Incident,
+    names: &Names,
+) -> Result<Vec<(String, String)>, UiError> {
+    let fields = state
+        .store
+        .custom_fields(who.tenant_id(), "incident")
+        .await?;
+    let shown = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let mut rows = Vec::new();
+    for f in &fields {
+        let Some(v) = incident.custom.0.get(&f.name) else {
+            continue;
+        };
+        let text = match (f.kind, v.as_i64()) {
+            (steward_domain::request::FieldKind::User, Some(id)) => {
+                Names::of(&names.users, Some(id))
+            }
+            _ => shown(v),
+        };
+        rows.push((f.label.clone(), text));
+    }
+    for (name, v) in &incident.custom.0 {
+        if !fields.iter().any(|f| &f.name == name) {
+            rows.push((name.clone(), shown(v)));
+        }
+    }
+    Ok(rows)
 }
 
 /// What else the record page shows besides the record: forms that came back, lookups asked for.
@@ -944,7 +1064,20 @@ pub(super) async fn render_view(
         },
         _ => "—".into(),
     };
+    let category = match incident.category_id {
+        Some(id) => state
+            .store
+            .category_tree(who.tenant_id())
+            .await?
+            .into_iter()
+            .find(|c| c.category.id == id)
+            .map_or_else(|| "—".into(), |c| c.path),
+        None => "—".into(),
+    };
+    let custom = custom_rows(state, who, &incident, &names).await?;
     let page = ViewPage {
+        category,
+        custom,
         chrome: Chrome::new(state, who, "/incidents")
             .await
             .with_notice(done),
@@ -1082,6 +1215,8 @@ pub async fn set_status(
         assignee_id: None,
         resolution_code: Some(form.resolution_code.clone()).filter(|c| !c.trim().is_empty()),
         resolution_notes: None,
+        category_id: None,
+        custom: None,
     };
     match change_incident(&state, &who, &key, patch).await {
         Ok(i) => Ok(Redirect::to(&format!("/incidents/{}?done=saved", i.key())).into_response()),

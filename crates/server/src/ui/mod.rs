@@ -6,12 +6,14 @@
 mod admin;
 mod assets;
 mod attachments;
+mod categories;
 mod customers;
 mod home;
 mod incidents;
 mod journal;
 mod knowledge;
 mod major;
+mod notifications;
 mod portal;
 mod problems;
 mod requests;
@@ -144,6 +146,13 @@ pub fn router() -> Router<AppState> {
         .route("/knowledge/{key}/status", post(knowledge::set_status))
         .route("/search", get(search::page))
         .route("/settings", get(settings::page).post(settings::save))
+        .route(
+            "/categories",
+            get(categories::page).post(categories::create),
+        )
+        .route("/categories/{id}/retired", post(categories::set_retired))
+        .route("/notifications", get(notifications::page))
+        .route("/notifications/{event}", post(notifications::update))
         .route("/journal", get(journal::page))
         .route("/static/{file}", get(assets::serve))
 }
@@ -166,7 +175,7 @@ pub struct NavItem {
 
 /// Pages and the permission that shows them; Knowledge is also shown to everyone who reads
 /// records (auditors hold RecordsRead but not RecordsOwn), see `Chrome::new`.
-const NAV: [(&str, &str, Option<Permission>); 13] = [
+const NAV: [(&str, &str, Option<Permission>); 15] = [
     ("Home", "/", None),
     ("Incidents", "/incidents", Some(Permission::RecordsRead)),
     ("Requests", "/requests", Some(Permission::RecordsRead)),
@@ -180,6 +189,12 @@ const NAV: [(&str, &str, Option<Permission>); 13] = [
     ("API tokens", "/tokens", Some(Permission::TokensOwn)),
     ("Journal", "/journal", Some(Permission::JournalRead)),
     ("Settings", "/settings", Some(Permission::UsersWrite)),
+    (
+        "Notifications",
+        "/notifications",
+        Some(Permission::UsersWrite),
+    ),
+    ("Categories", "/categories", Some(Permission::ServicesWrite)),
 ];
 
 impl Chrome {

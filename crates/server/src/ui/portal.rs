@@ -222,6 +222,8 @@ pub async fn report(
         assignee_id: None,
         source: Some(steward_domain::incident::Source::Portal),
         opened_at: None,
+        category_id: None,
+        custom: Default::default(),
     };
     match open_incident(&state, &who, body).await {
         Ok(i) => Ok(Redirect::to(&format!("/portal/{}?done=created", i.key())).into_response()),

@@ -42,6 +42,8 @@ pub struct FieldView {
     pub kind: &'static str,
     pub required: bool,
     pub options: Vec<String>,
+    /// Choices of a `user` field: (id, name).
+    pub users: Vec<(String, String)>,
 }
 
 impl From<&FormField> for FieldView {
@@ -51,6 +53,7 @@ impl From<&FormField> for FieldView {
             FieldKind::Number => "number",
             FieldKind::Date => "date",
             FieldKind::Select => "select",
+            FieldKind::User => "user",
         };
         FieldView {
             name: f.name.clone(),
@@ -58,6 +61,7 @@ impl From<&FormField> for FieldView {
             kind,
             required: f.required,
             options: f.options.clone(),
+            users: Vec::new(),
         }
     }
 }

@@ -2,11 +2,13 @@
 
 mod api;
 mod attachments;
+mod categories;
 mod incidents;
 mod jobs;
 mod knowledge;
 mod mail;
 mod major;
+mod notifications;
 mod problems;
 mod requests;
 mod ui;

@@ -1,0 +1,357 @@
+//! `steward bench`: a deterministic data generator and timed queries, for the figures in
+//! BENCHMARKS.md. Benchmarks measure; tests never time anything.
+
+use anyhow::anyhow;
+use clap::{Args, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use std::time::Instant;
+use steward_domain::incident::{Level, PendingReason, Source, Status};
+use steward_domain::service::{Criticality, ServiceDraft, ServiceStatus};
+use steward_store::incident::{IncidentFields, IncidentFilter};
+use steward_store::{Actor, PageRequest, Store};
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Fill a tenant with realistic incidents spread over a year (deterministic from --seed).
+    Generate(GenerateArgs),
+    /// Time the queries a service desk makes all day and print one JSON line per query.
+    Queries(QueryArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    #[arg(long)]
+    tenant: String,
+    /// How many incidents to add.
+    #[arg(long, default_value_t = 100_000)]
+    incidents: u64,
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    #[arg(long)]
+    tenant: String,
+    /// Timed runs of each query.
+    #[arg(long, default_value_t = 200)]
+    samples: usize,
+    #[arg(long, default_value_t = 7)]
+    seed: u64,
+}
+
+const THINGS: [&str; 12] = [
+    "Laptop",
+    "Printer",
+    "VPN",
+    "Mailbox",
+    "Phone",
+    "Monitor",
+    "Badge reader",
+    "Wi-Fi",
+    "Payroll export",
+    "Portal login",
+    "Shared drive",
+    "Calendar",
+];
+const FAULTS: [&str; 10] = [
+    "not working",
+    "very slow",
+    "keeps disconnecting",
+    "shows an error",
+    "cannot sign in",
+    "crashes on start",
+    "out of toner",
+    "jammed",
+    "not syncing",
+    "locked",
+];
+const PLACES: [&str; 8] = [
+    "floor 1",
+    "floor 2",
+    "floor 3",
+    "the warehouse",
+    "reception",
+    "the London office",
+    "home office",
+    "meeting room 4",
+];
+/// Words the generated text uses, which the search queries pick from.
+pub const WORDS: [&str; 8] = [
+    "printer", "vpn", "mailbox", "toner", "jammed", "calendar", "badge", "payroll",
+];
+
+const BATCH: u64 = 5_000;
+
+fn pick<'a>(rng: &mut StdRng, items: &[&'a str]) -> &'a str {
+    items[rng.random_range(0..items.len())]
+}
+
+fn incident(rng: &mut StdRng, services: &[i64], now: i64) -> IncidentFields {
+    let title = format!(
+        "{} {} on {}",
+        pick(rng, &THINGS),
+        pick(rng, &FAULTS),
+        pick(rng, &PLACES)
+    );
+    let description = format!(
+        "Reported by a user: {}. They tried restarting; it did not help.",
+        title.to_lowercase()
+    );
+    let levels = [Level::Low, Level::Medium, Level::High];
+    let (impact, urgency) = (
+        levels[rng.random_range(0..3)],
+        levels[rng.random_range(0..3)],
+    );
+    let status = match rng.random_range(0..100) {
+        0..70 => Status::Closed,
+        70..80 => Status::Resolved,
+        80..90 => Status::InProgress,
+        90..95 => Status::New,
+        _ => Status::Pending,
+    };
+    let opened_at = now - rng.random_range(0..365 * 86_400_000_000i64);
+    let done = matches!(status, Status::Resolved | Status::Closed);
+    IncidentFields {
+        title,
+        description,
+        status,
+        pending_reason: (status == Status::Pending).then_some(PendingReason::AwaitingCustomer),
+        impact,
+        urgency,
+        priority: steward_domain::incident::PriorityMatrix::default().priority(impact, urgency),
+        service_id: Some(services[rng.random_range(0..services.len())]),
+        customer_id: None,
+        requester_contact_id: None,
+        requester_user_id: None,
+        assignee_team_id: None,
+        assignee_id: None,
+        source: Source::Phone,
+        resolution_code: done.then(|| "fixed".to_owned()),
+        resolution_notes: String::new(),
+        opened_at,
+        first_response_at: None,
+        resolved_at: done.then_some(opened_at + 3_600_000_000),
+        closed_at: (status == Status::Closed).then_some(opened_at + 86_400_000_000),
+        category_id: None,
+        custom: Default::default(),
+    }
+}
+
+async fn services(store: &Store, tenant_id: i64) -> anyhow::Result<Vec<i64>> {
+    let page = PageRequest {
+        limit: Some(500),
+        cursor: None,
+    };
+    let mut ids: Vec<i64> = store
+        .services(tenant_id, &Default::default(), &page)
+        .await?
+        .items
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    for n in ids.len()..10 {
+        let draft = ServiceDraft {
+            name: format!("Benchmark service {n:02}"),
+            description: String::new(),
+            owner_id: None,
+            criticality: Criticality::Medium,
+            status: ServiceStatus::Live,
+        };
+        ids.push(
+            store
+                .create_service(tenant_id, &draft, &Actor::cli())
+                .await?
+                .id,
+        );
+    }
+    Ok(ids)
+}
+
+pub async fn run(store: &Store, cmd: BenchCommand) -> anyhow::Result<()> {
+    match cmd {
+        BenchCommand::Generate(args) => generate(store, args).await,
+        BenchCommand::Queries(args) => queries(store, args).await,
+    }
+}
+
+async fn generate(store: &Store, args: GenerateArgs) -> anyhow::Result<()> {
+    let tenant = store
+        .require_tenant(&args.tenant)
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
+    let services = services(store, tenant.id).await?;
+    let mut rng = StdRng::seed_from_u64(args.seed);
+    let bar = ProgressBar::new(args.incidents);
+    if let Ok(style) = ProgressStyle::with_template(
+        "generating {bar:40} {pos}/{len} incidents · {per_sec} · ETA {eta}",
+    ) {
+        bar.set_style(style);
+    }
+    let actor = Actor {
+        user_id: None,
+        label: "bench".into(),
+    };
+    let now = steward_store::now_micros();
+    let start = Instant::now();
+    let mut done = 0u64;
+    while done < args.incidents {
+        let n = BATCH.min(args.incidents - done);
+        let rows: Vec<IncidentFields> =
+            (0..n).map(|_| incident(&mut rng, &services, now)).collect();
+        store.load_incidents(tenant.id, &rows, &actor).await?;
+        done += n;
+        bar.set_position(done);
+    }
+    bar.finish_and_clear();
+    let seconds = start.elapsed().as_secs_f64();
+    println!(
+        "{{\"scenario\":\"generate\",\"backend\":\"{}\",\"incidents\":{done},\"seconds\":{seconds:.1},\"per_second\":{:.0}}}",
+        store.backend().name(),
+        done as f64 / seconds.max(0.001)
+    );
+    Ok(())
+}
+
+/// Milliseconds at the given percentile of sorted samples.
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
+    sorted[rank.min(sorted.len() - 1)]
+}
+
+async fn queries(store: &Store, args: QueryArgs) -> anyhow::Result<()> {
+    let tenant = store
+        .require_tenant(&args.tenant)
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
+    let t = tenant.id;
+    let total = store.count_incidents(t, &IncidentFilter::default()).await?;
+    let services = services(store, t).await?;
+    let mut rng = StdRng::seed_from_u64(args.seed);
+    let page = PageRequest {
+        limit: Some(50),
+        cursor: None,
+    };
+    for scenario in [
+        "queue_page",
+        "filtered_page",
+        "full_text_search",
+        "deep_page",
+        "record_view",
+    ] {
+        let mut times = Vec::with_capacity(args.samples);
+        for _ in 0..args.samples {
+            let started = Instant::now();
+            match scenario {
+                "queue_page" => {
+                    store
+                        .incidents(
+                            t,
+                            &IncidentFilter {
+                                open: true,
+                                ..Default::default()
+                            },
+                            &page,
+                        )
+                        .await?;
+                }
+                "filtered_page" => {
+                    let filter = IncidentFilter {
+                        service_id: Some(services[rng.random_range(0..services.len())]),
+                        statuses: vec![Status::InProgress, Status::Pending],
+                        sort: Some("-opened_at".into()),
+                        ..Default::default()
+                    };
+                    store.incidents(t, &filter, &page).await?;
+                }
+                "full_text_search" => {
+                    let filter = IncidentFilter {
+                        q: Some(pick(&mut rng, &WORDS).to_owned()),
+                        sort: Some("-updated_at".into()),
+                        ..Default::default()
+                    };
+                    store.incidents(t, &filter, &page).await?;
+                }
+                "deep_page" => {
+                    // The 20th page of a sorted list, reached by cursor: keyset paging costs the same at any depth.
+                    let filter = IncidentFilter {
+                        sort: Some("-opened_at".into()),
+                        ..Default::default()
+                    };
+                    let mut cursor = None;
+                    for _ in 0..19 {
+                        cursor = store
+                            .incidents(
+                                t,
+                                &filter,
+                                &PageRequest {
+                                    limit: Some(50),
+                                    cursor,
+                                },
+                            )
+                            .await?
+                            .next_cursor;
+                    }
+                    let started_last = Instant::now();
+                    store
+                        .incidents(
+                            t,
+                            &filter,
+                            &PageRequest {
+                                limit: Some(50),
+                                cursor,
+                            },
+                        )
+                        .await?;
+                    times.push(started_last.elapsed().as_secs_f64() * 1000.0);
+                    continue;
+                }
+                _ => {
+                    let number = rng.random_range(1..=total.max(1));
+                    let _ = store.incident_by_number(t, number).await;
+                }
+            }
+            times.push(started.elapsed().as_secs_f64() * 1000.0);
+        }
+        times.sort_by(f64::total_cmp);
+        println!(
+            "{{\"scenario\":\"{scenario}\",\"backend\":\"{}\",\"incidents\":{total},\"samples\":{},\"p50_ms\":{:.2},\"p95_ms\":{:.2},\"p99_ms\":{:.2}}}",
+            store.backend().name(),
+            times.len(),
+            percentile(&times, 50.0),
+            percentile(&times, 95.0),
+            percentile(&times, 99.0)
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generation_is_deterministic() {
+        let services = [1, 2, 3];
+        let a: Vec<String> = {
+            let mut r = StdRng::seed_from_u64(1);
+            (0..5)
+                .map(|_| incident(&mut r, &services, 0).title)
+                .collect()
+        };
+        let b: Vec<String> = {
+            let mut r = StdRng::seed_from_u64(1);
+            (0..5)
+                .map(|_| incident(&mut r, &services, 0).title)
+                .collect()
+        };
+        assert_eq!(a, b);
+        assert_eq!(percentile(&[1.0, 2.0, 3.0, 4.0], 50.0), 3.0);
+        assert_eq!(percentile(&[], 95.0), 0.0);
+    }
+}
