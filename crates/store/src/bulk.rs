@@ -1,8 +1,8 @@
 //! Loading many incidents at once (data generators, large imports): multi-row inserts, one
 //! search reindex per batch, and one journal entry per record appended in a single batch.
 
-use crate::db::{Tx, sql};
-use crate::incident::IncidentFields;
+use crate::db::sql;
+use crate::incident::{IncidentFields, take_numbers};
 use crate::journal::Change;
 use crate::search::reindex_incidents_between;
 use crate::{Actor, Store, StoreResult, now_micros};
@@ -10,29 +10,6 @@ use steward_domain::journal::Action;
 
 /// Rows per INSERT statement: 21 values each stays well below both backends' parameter limits.
 const ROWS_PER_STATEMENT: usize = 500;
-
-/// Takes `count` numbers of a kind of record at once; returns the first.
-async fn take_numbers(tx: &mut Tx, tenant_id: i64, kind: &str, count: i64) -> StoreResult<i64> {
-    let bumped: Option<(i64,)> = tx
-        .fetch_optional(
-            sql("UPDATE record_counters SET last = last + $3 WHERE tenant_id = $1 AND kind = $2 RETURNING last")
-                .bind(tenant_id)
-                .bind(kind)
-                .bind(count),
-        )
-        .await?;
-    if let Some((last,)) = bumped {
-        return Ok(last - count + 1);
-    }
-    tx.execute(
-        sql("INSERT INTO record_counters (tenant_id, kind, last) VALUES ($1, $2, $3)")
-            .bind(tenant_id)
-            .bind(kind)
-            .bind(count),
-    )
-    .await?;
-    Ok(1)
-}
 
 impl Store {
     /// Inserts a batch of incidents in one transaction. The caller has validated the fields;

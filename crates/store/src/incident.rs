@@ -191,20 +191,32 @@ fn select_by_id(tenant_id: i64, id: i64) -> Sql {
 /// Takes the next number of a kind of record in a tenant (INC-1, INC-2, ...), inside the
 /// record's own transaction so that numbers are never skipped or shared.
 pub(crate) async fn next_number(tx: &mut Tx, tenant_id: i64, kind: &str) -> StoreResult<i64> {
+    take_numbers(tx, tenant_id, kind, 1).await
+}
+
+/// Takes `count` consecutive numbers of a kind of record at once; returns the first.
+pub(crate) async fn take_numbers(
+    tx: &mut Tx,
+    tenant_id: i64,
+    kind: &str,
+    count: i64,
+) -> StoreResult<i64> {
     let bumped: Option<(i64,)> = tx
         .fetch_optional(
-            sql("UPDATE record_counters SET last = last + 1 WHERE tenant_id = $1 AND kind = $2 RETURNING last")
+            sql("UPDATE record_counters SET last = last + $3 WHERE tenant_id = $1 AND kind = $2 RETURNING last")
                 .bind(tenant_id)
-                .bind(kind),
+                .bind(kind)
+                .bind(count),
         )
         .await?;
-    if let Some((n,)) = bumped {
-        return Ok(n);
+    if let Some((last,)) = bumped {
+        return Ok(last - count + 1);
     }
     tx.execute(
-        sql("INSERT INTO record_counters (tenant_id, kind, last) VALUES ($1, $2, 1)")
+        sql("INSERT INTO record_counters (tenant_id, kind, last) VALUES ($1, $2, $3)")
             .bind(tenant_id)
-            .bind(kind),
+            .bind(kind)
+            .bind(count),
     )
     .await?;
     Ok(1)
