@@ -206,6 +206,7 @@ async fn generate(store: &Store, args: GenerateArgs) -> anyhow::Result<()> {
         bar.set_position(done);
     }
     bar.finish_and_clear();
+    store.refresh_statistics().await?;
     let seconds = start.elapsed().as_secs_f64();
     println!(
         "{{\"scenario\":\"generate\",\"backend\":\"{}\",\"incidents\":{done},\"seconds\":{seconds:.1},\"per_second\":{:.0}}}",
