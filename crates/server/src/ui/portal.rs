@@ -53,6 +53,8 @@ struct PortalPage {
     services: Vec<Opt>,
     /// Orderable items: id, name, category, description.
     catalogue: Vec<(i64, String, String, String)>,
+    /// Public articles matching the search: key and title.
+    articles: Vec<(String, String)>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -153,7 +155,33 @@ async fn render_home(
             .into_iter()
             .map(|s| (s.id.to_string(), s.name)),
     );
+    let articles = if q.q.trim().is_empty() {
+        Vec::new()
+    } else {
+        let filter = steward_store::knowledge::ArticleFilter {
+            q: Some(q.q.clone()),
+            ..Default::default()
+        }
+        .for_requesters();
+        let found = state
+            .store
+            .articles(
+                who.tenant_id(),
+                &filter,
+                &PageRequest {
+                    limit: Some(5),
+                    cursor: None,
+                },
+            )
+            .await?;
+        found
+            .items
+            .into_iter()
+            .map(|a| (a.key(), a.title))
+            .collect()
+    };
     let page = PortalPage {
+        articles,
         chrome: Chrome::new(state, who, "/portal")
             .await
             .with_notice(q.done.as_deref()),

@@ -427,3 +427,58 @@ both_backends!(admins_edit_settings_in_a_page, |store: Store| async move {
     );
     assert_eq!(saved.priority_matrix.cells[2][0].as_str(), "P2");
 });
+
+both_backends!(
+    the_portal_search_suggests_public_answers,
+    |store: Store| async move {
+        use steward_domain::knowledge::{ArticleDraft, ArticleStatus};
+        use steward_store::knowledge::ArticleChange;
+        let app = app(store.clone(), Role::Requester).await;
+        let tenant = store.tenant_by_slug("acme").await.expect("tenant");
+        for (title, public) in [
+            ("Reset your VPN token", true),
+            ("VPN server runbook", false),
+        ] {
+            let draft = ArticleDraft {
+                title: title.into(),
+                body: "Steps for the VPN".into(),
+                public,
+                service_id: None,
+            };
+            let mut article = store
+                .create_article(tenant.id, &draft, &Actor::cli())
+                .await
+                .expect("article");
+            for status in [ArticleStatus::Review, ArticleStatus::Published] {
+                let change = ArticleChange {
+                    draft: draft.clone(),
+                    status,
+                    published_at: Some(1),
+                };
+                article = store
+                    .update_article(
+                        tenant.id,
+                        article.id,
+                        article.updated_at,
+                        &change,
+                        &Actor::cli(),
+                    )
+                    .await
+                    .expect("publish");
+            }
+        }
+        let session = sign_in(&app, PASSWORD)
+            .await
+            .unwrap_or_else(|p| panic!("sign-in failed: {}", p.status));
+        let page = send(&app, get("/portal?q=vpn", &session)).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(
+            page.html.contains("Answers that may help")
+                && page.html.contains("Reset your VPN token")
+        );
+        assert!(
+            !page.html.contains("VPN server runbook"),
+            "internal articles stay internal"
+        );
+    }
+);
