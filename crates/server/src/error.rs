@@ -142,6 +142,20 @@ impl ApiError {
         &self.detail
     }
 
+    /// A refusal a form can show: the field errors of a 422 (or its detail under `field` when
+    /// it names none) and the detail of a 409 under `field`; `None` for anything else.
+    pub fn refusal(&self, field: &str) -> Option<Invalid> {
+        let refused =
+            self.status == StatusCode::UNPROCESSABLE_ENTITY || self.status == StatusCode::CONFLICT;
+        match (refused, self.errors.is_empty()) {
+            (false, _) => None,
+            (true, true) => Some(Invalid::one(field, self.detail.clone())),
+            (true, false) => Some(Invalid {
+                errors: self.errors.clone(),
+            }),
+        }
+    }
+
     pub fn problem(&self) -> Problem {
         Problem {
             kind: format!("urn:steward:problem:{}", self.kind),

@@ -1220,16 +1220,9 @@ pub async fn set_status(
     };
     match change_incident(&state, &who, &key, patch).await {
         Ok(i) => Ok(Redirect::to(&format!("/incidents/{}?done=saved", i.key())).into_response()),
-        Err(e)
-            if e.status() == StatusCode::UNPROCESSABLE_ENTITY
-                || e.status() == StatusCode::CONFLICT =>
-        {
-            let invalid = if e.field_errors().is_empty() {
-                Invalid::one("status", e.detail())
-            } else {
-                Invalid {
-                    errors: e.field_errors().to_vec(),
-                }
+        Err(e) => {
+            let Some(invalid) = e.refusal("status") else {
+                return Err(e.into());
             };
             let status = e.status();
             let extras = ViewExtras {
@@ -1238,7 +1231,6 @@ pub async fn set_status(
             };
             render_view(&state, &who, &key, extras, None, status).await
         }
-        Err(e) => Err(e.into()),
     }
 }
 

@@ -38,14 +38,9 @@ fn reader(who: &Principal) -> Result<(), UiError> {
 
 /// A 422 becomes the field errors to show; a 409 becomes one message; anything else fails.
 fn rejected(e: ApiError) -> Result<Invalid, UiError> {
-    if e.status() == StatusCode::UNPROCESSABLE_ENTITY {
-        Ok(Invalid {
-            errors: e.field_errors().to_vec(),
-        })
-    } else if e.status() == StatusCode::CONFLICT {
-        Ok(Invalid::one("status", e.detail()))
-    } else {
-        Err(e.into())
+    match e.refusal("status") {
+        Some(invalid) => Ok(invalid),
+        None => Err(e.into()),
     }
 }
 

@@ -111,20 +111,12 @@ pub async fn link_from_form(
     };
     match add_link(state, who, kind, key, body).await {
         Ok(()) => Ok(()),
-        Err(e)
-            if e.status() == StatusCode::UNPROCESSABLE_ENTITY
-                || e.status() == StatusCode::CONFLICT =>
-        {
-            let invalid = if e.field_errors().is_empty() {
-                Invalid::one("target", e.detail())
-            } else {
-                Invalid {
-                    errors: e.field_errors().to_vec(),
-                }
+        Err(e) => {
+            let Some(invalid) = e.refusal("target") else {
+                return Err(Err(e.into()));
             };
             Err(Ok(values.rejected(invalid)))
         }
-        Err(e) => Err(Err(e.into())),
     }
 }
 
@@ -514,16 +506,9 @@ pub async fn update(
     };
     match change_problem(&state, &who, &key, patch).await {
         Ok(p) => Ok(Redirect::to(&format!("/problems/{}?done=saved", p.key())).into_response()),
-        Err(e)
-            if e.status() == StatusCode::UNPROCESSABLE_ENTITY
-                || e.status() == StatusCode::CONFLICT =>
-        {
-            let invalid = if e.field_errors().is_empty() {
-                Invalid::one("status", e.detail())
-            } else {
-                Invalid {
-                    errors: e.field_errors().to_vec(),
-                }
+        Err(e) => {
+            let Some(invalid) = e.refusal("status") else {
+                return Err(e.into());
             };
             let values = FormState::with(&[
                 ("root_cause", &form.root_cause),
@@ -541,7 +526,6 @@ pub async fn update(
             )
             .await
         }
-        Err(e) => Err(e.into()),
     }
 }
 

@@ -307,21 +307,13 @@ pub async fn approval(
     .await
     {
         Ok(r) => Ok(Redirect::to(&format!("/requests/{}", r.key())).into_response()),
-        Err(e)
-            if e.status() == StatusCode::UNPROCESSABLE_ENTITY
-                || e.status() == StatusCode::CONFLICT =>
-        {
-            let invalid = if e.field_errors().is_empty() {
-                Invalid::one("decision", e.detail())
-            } else {
-                Invalid {
-                    errors: e.field_errors().to_vec(),
-                }
+        Err(e) => {
+            let Some(invalid) = e.refusal("decision") else {
+                return Err(e.into());
             };
             let values = FormState::with(&[("comment", &form.comment)]).rejected(invalid);
             render_view(&state, &who, &key, false, values, e.status()).await
         }
-        Err(e) => Err(e.into()),
     }
 }
 
