@@ -1,5 +1,5 @@
-//! Admin-defined custom fields per kind of record (today: incidents), and the checking of the
-//! values records carry for them.
+//! Admin-defined custom fields per kind of record (incidents, requests, problems), and the
+//! checking of the values records carry for them.
 
 use crate::db::sql;
 use crate::journal::Change;
@@ -10,7 +10,7 @@ use steward_domain::journal::Action;
 use steward_domain::request::{FieldKind, FormField, check_answers};
 
 /// The kinds of record that carry custom fields.
-pub const KINDS: &[&str] = &["incident"];
+pub const KINDS: &[&str] = &["incident", "request", "problem"];
 
 #[derive(sqlx::FromRow)]
 struct FieldRow {
