@@ -13,7 +13,7 @@ use steward_domain::team::TeamDraft;
 use steward_domain::tenant::new_tenant;
 use steward_domain::user::UserDraft;
 use steward_store::identity::User;
-use steward_store::incident::IncidentFields;
+use steward_store::incident::{Author, IncidentFields};
 use steward_store::knowledge::ArticleChange;
 use steward_store::problem::ProblemFields;
 use steward_store::{Actor, Store, StoreError};
@@ -369,7 +369,7 @@ async fn records(
         let incident = store.create_incident(tenant_id, &fields, &agent).await?;
         if let Some(text) = reply {
             store
-                .add_incident_comment(tenant_id, incident.id, text, true, true, &agent)
+                .add_incident_comment(tenant_id, incident.id, text, true, Author::Agent, &agent)
                 .await?;
         }
         if service == 0 && !status.is_terminal() {
@@ -389,6 +389,8 @@ async fn records(
         workaround: "Restart the sync agent service; mail flows again within minutes.".into(),
         resolved_at: None,
         closed_at: None,
+        category_id: None,
+        custom: Default::default(),
     };
     let manager = Actor::user(users[1].id, &users[1].email);
     let mut investigating = problem.clone();
@@ -552,6 +554,7 @@ async fn catalogue(store: &Store, tenant_id: i64, users: &[User]) -> anyhow::Res
             &created[0],
             &answers(&[("model", "13-inch")]),
             Some(users[6].id),
+            &Default::default(),
             &requester,
         )
         .await?;
@@ -565,6 +568,7 @@ async fn catalogue(store: &Store, tenant_id: i64, users: &[User]) -> anyhow::Res
             &created[1],
             &mailbox,
             Some(users[6].id),
+            &Default::default(),
             &requester,
         )
         .await?;

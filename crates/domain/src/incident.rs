@@ -197,6 +197,24 @@ pub enum Refusal {
 /// Default reopen window.
 pub const REOPEN_WINDOW: Duration = Duration::from_secs(7 * 24 * 3600);
 
+/// What a requester's public reply does to the incident's status. An answer to the desk's
+/// question resumes the work, and a reply to a resolution within the reopen window reopens the
+/// incident: the requester is saying it is not fixed. Anything else leaves the status alone.
+pub fn after_requester_reply(
+    status: Status,
+    pending_reason: Option<PendingReason>,
+    ctx: &TransitionContext,
+) -> Option<Transition> {
+    let resumes = match status {
+        Status::Pending => pending_reason == Some(PendingReason::AwaitingCustomer),
+        Status::Resolved => true,
+        _ => false,
+    };
+    resumes
+        .then(|| status.transition(Status::InProgress, ctx).ok())
+        .flatten()
+}
+
 /// The fields an agent edits, validated.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct IncidentDraft {
@@ -263,6 +281,24 @@ mod tests {
             pending_reason: None,
             reopen_window: REOPEN_WINDOW,
         }
+    }
+
+    #[test]
+    fn a_requester_reply_reopens_a_resolution_within_the_window() {
+        let resolved = TransitionContext {
+            resolved_at_micros: Some(0),
+            ..ctx()
+        };
+        let t = after_requester_reply(Status::Resolved, None, &resolved).expect("reopens");
+        assert!(t.clear_resolved_at);
+        let late = TransitionContext {
+            now_micros: i64::try_from(REOPEN_WINDOW.as_micros()).unwrap_or(i64::MAX) + 1,
+            ..resolved
+        };
+        assert_eq!(after_requester_reply(Status::Resolved, None, &late), None);
+        let third_party = Some(PendingReason::ThirdParty);
+        assert_eq!(after_requester_reply(Status::Pending, third_party, &ctx()), None);
+        assert_eq!(after_requester_reply(Status::New, None, &ctx()), None);
     }
 
     #[test]
@@ -376,6 +412,29 @@ mod tests {
                 // A resolution time exists exactly while the incident is resolved or closed after it.
                 if status.is_open() { prop_assert!(!resolved); }
                 if matches!(status, Status::Resolved | Status::Closed) { prop_assert!(resolved); }
+            }
+        }
+
+        #[test]
+        fn a_requester_reply_only_ever_resumes_work(
+            status in any_status(),
+            awaiting_customer in any::<bool>(),
+            age_hours in 0i64..400,
+        ) {
+            let reason = if awaiting_customer { PendingReason::AwaitingCustomer } else { PendingReason::ThirdParty };
+            let now = 1_000_000_000_000i64;
+            let at = TransitionContext { now_micros: now, resolved_at_micros: Some(now - age_hours * 3_600_000_000), ..ctx() };
+            match after_requester_reply(status, Some(reason), &at) {
+                Some(t) => {
+                    prop_assert_eq!(t.to, Status::InProgress);
+                    prop_assert!(status.next().contains(&Status::InProgress));
+                    prop_assert!(status != Status::Pending || awaiting_customer);
+                    prop_assert!(status != Status::Resolved || age_hours <= 7 * 24);
+                }
+                None => prop_assert!(
+                    !matches!(status, Status::Resolved if age_hours <= 7 * 24)
+                        && !(status == Status::Pending && awaiting_customer)
+                ),
             }
         }
     }

@@ -104,6 +104,30 @@ impl Store {
         self.db.fetch_one(select_one(tenant_id, id)).await
     }
 
+    /// Adds a `category_id` error unless the category a record points at is one of the
+    /// tenant's. Retired ones pass: records keep them (the API refuses to choose one anew).
+    pub(crate) async fn check_category_ref(
+        &self,
+        tenant_id: i64,
+        category_id: Option<i64>,
+        errors: &mut Invalid,
+    ) -> StoreResult<()> {
+        let Some(id) = category_id else {
+            return Ok(());
+        };
+        match self.category(tenant_id, id).await {
+            Ok(_) => Ok(()),
+            Err(StoreError::NotFound) => {
+                errors.add(
+                    "category_id",
+                    format!("Category {id} does not exist in this organisation"),
+                );
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// Checks that `parent_id` is a live category of the tenant.
     async fn check_parent(&self, tenant_id: i64, parent_id: Option<i64>) -> StoreResult<()> {
         let Some(parent) = parent_id else {

@@ -4,6 +4,7 @@
 use crate::db::sql;
 use crate::journal::Change;
 use crate::{Actor, Store, StoreError, StoreResult};
+use serde::Serialize;
 use serde_json::{Map, Value};
 use steward_domain::Invalid;
 use steward_domain::journal::Action;
@@ -11,6 +12,28 @@ use steward_domain::request::{FieldKind, FormField, check_answers};
 
 /// The kinds of record that carry custom fields.
 pub const KINDS: &[&str] = &["incident", "request", "problem"];
+
+/// A record's custom field values as stored in its `custom_json` column (a JSON object);
+/// incidents, requests and problems all carry one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct CustomValues(pub Map<String, Value>);
+
+impl TryFrom<String> for CustomValues {
+    type Error = String;
+    fn try_from(text: String) -> Result<Self, String> {
+        serde_json::from_str(&text)
+            .map(CustomValues)
+            .map_err(|e| format!("custom values: {e}"))
+    }
+}
+
+impl CustomValues {
+    /// The text stored in `custom_json` for already-checked values.
+    pub(crate) fn encode(values: &Map<String, Value>) -> String {
+        serde_json::to_string(values).unwrap_or_else(|_| "{}".to_owned())
+    }
+}
 
 #[derive(sqlx::FromRow)]
 struct FieldRow {

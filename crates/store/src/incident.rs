@@ -7,8 +7,11 @@ use crate::search::{matching, reindex_incident};
 use crate::{Actor, Store, StoreError, StoreResult, now_micros};
 use serde::Serialize;
 use serde_json::{Map, Value};
+use std::time::Duration;
 use steward_domain::Invalid;
-use steward_domain::incident::{Level, PendingReason, Priority, Source, Status};
+use steward_domain::incident::{
+    Level, PendingReason, Priority, Source, Status, TransitionContext, after_requester_reply,
+};
 use steward_domain::journal::Action;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
@@ -48,19 +51,7 @@ pub struct Incident {
     pub custom: CustomValues,
 }
 
-/// Custom field values as stored (a JSON object).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-#[serde(transparent)]
-pub struct CustomValues(pub Map<String, Value>);
-
-impl TryFrom<String> for CustomValues {
-    type Error = String;
-    fn try_from(text: String) -> Result<Self, String> {
-        serde_json::from_str(&text)
-            .map(CustomValues)
-            .map_err(|e| format!("custom values: {e}"))
-    }
-}
+pub use crate::custom_fields::CustomValues;
 
 impl Incident {
     /// The key people use: `INC-42`.
@@ -160,7 +151,19 @@ pub struct IncidentFilter {
     pub requester_user_id: Option<i64>,
     /// This category or any of its subcategories.
     pub category_id: Option<i64>,
+    /// Custom field name and the value it must hold (text fields ignore case); only fields
+    /// defined for incidents are accepted.
+    pub custom: Vec<(String, String)>,
     pub sort: Option<String>,
+}
+
+/// Who writes a comment, which decides what it does to the incident.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Author {
+    /// An agent: the first public reply marks the first response.
+    Agent,
+    /// The requester (portal, e-mail, API): a reply may resume or reopen the incident.
+    Requester { reopen_window: Duration },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
@@ -244,7 +247,7 @@ fn bind_fields(q: Sql, f: &IncidentFields) -> Sql {
         .bind(f.resolved_at)
         .bind(f.closed_at)
         .bind(f.category_id)
-        .bind(serde_json::to_string(&f.custom).unwrap_or_else(|_| "{}".to_owned()))
+        .bind(CustomValues::encode(&f.custom))
 }
 
 impl Store {
@@ -422,7 +425,12 @@ impl Store {
     }
 
     /// `select` narrowed by a filter's conditions; shared by the list and its count.
-    fn incident_filter(&self, select: String, tenant_id: i64, f: &IncidentFilter) -> Sql {
+    async fn incident_filter(
+        &self,
+        select: String,
+        tenant_id: i64,
+        f: &IncidentFilter,
+    ) -> StoreResult<Sql> {
         let mut q = sql(format!("{select} WHERE tenant_id = $1")).bind(tenant_id);
         if let Some(text) = f.q.as_deref().filter(|t| !t.trim().is_empty()) {
             q = matching(self.backend(), q, "incidents", text);
@@ -457,19 +465,15 @@ impl Store {
         if f.unassigned {
             q = q.push(" AND assignee_id IS NULL");
         }
-        if let Some(category) = f.category_id {
-            q = q.push_bound(
-                " AND category_id IN (WITH RECURSIVE sub(id) AS (SELECT id FROM categories WHERE tenant_id = $1 AND id = {} \
-                 UNION ALL SELECT c.id FROM categories c JOIN sub ON c.parent_id = sub.id) SELECT id FROM sub)",
-                category,
-            );
-        }
-        q
+        self.narrow_by_common_fields(q, tenant_id, "incident", f.category_id, &f.custom)
+            .await
     }
 
     /// How many incidents a filter matches, uncapped (for queue and saved-view counts).
     pub async fn count_incidents(&self, tenant_id: i64, f: &IncidentFilter) -> StoreResult<i64> {
-        let q = self.incident_filter("SELECT COUNT(*) FROM incidents".to_owned(), tenant_id, f);
+        let q = self
+            .incident_filter("SELECT COUNT(*) FROM incidents".to_owned(), tenant_id, f)
+            .await?;
         let (n,): (i64,) = self.db.fetch_one(q).await?;
         Ok(n)
     }
@@ -483,7 +487,9 @@ impl Store {
         let sort = Sort::parse(f.sort.as_deref(), &["priority", "opened_at", "updated_at", "number"]).ok_or_else(|| {
             Invalid::one("sort", "sort must be priority, opened_at, updated_at or number, optionally with a leading -")
         })?;
-        let q = self.incident_filter(format!("SELECT {COLUMNS} FROM incidents"), tenant_id, f);
+        let q = self
+            .incident_filter(format!("SELECT {COLUMNS} FROM incidents"), tenant_id, f)
+            .await?;
         let rows: Vec<Incident> = self.db.fetch_all(paginate(q, sort, page)?).await?;
         Ok(finish(rows, page, |i| match sort.column {
             "opened_at" => (CursorKey::Int(i.opened_at), i.id),
@@ -562,15 +568,16 @@ impl Store {
             .await
     }
 
-    /// Adds a public reply or internal note. An agent's first public reply marks the incident's
-    /// first response.
+    /// Adds a public reply or internal note, and what it implies in the same transaction: an
+    /// agent's first public reply marks the first response; a requester's reply may resume or
+    /// reopen the incident (`after_requester_reply`).
     pub async fn add_incident_comment(
         &self,
         tenant_id: i64,
         incident_id: i64,
         body: &str,
         public: bool,
-        first_response: bool,
+        author: Author,
         actor: &Actor,
     ) -> StoreResult<Comment> {
         let now = now_micros();
@@ -604,28 +611,50 @@ impl Store {
             },
         )
         .await?;
-        let stamp_first_response = public && first_response && before.first_response_at.is_none();
-        let q = if stamp_first_response {
-            sql("UPDATE incidents SET updated_at = $1, first_response_at = $1 WHERE id = $2")
-        } else {
-            sql("UPDATE incidents SET updated_at = $1 WHERE id = $2")
+        let stamp = now.max(before.updated_at + 1);
+        let q = match author {
+            Author::Agent if public && before.first_response_at.is_none() => Some(sql(format!(
+                "UPDATE incidents SET updated_at = $1, first_response_at = $1 WHERE id = $2 RETURNING {COLUMNS}"
+            ))),
+            Author::Requester { reopen_window } if public => {
+                let ctx = TransitionContext {
+                    now_micros: now,
+                    resolved_at_micros: before.resolved_at,
+                    resolution_code: before.resolution_code.clone(),
+                    pending_reason: None,
+                    reopen_window,
+                };
+                after_requester_reply(before.status, before.pending(), &ctx).map(|t| {
+                    let resolved_at = if t.clear_resolved_at { "NULL" } else { "resolved_at" };
+                    sql(format!(
+                        "UPDATE incidents SET updated_at = $1, status = '{}', pending_reason = NULL, \
+                         resolved_at = {resolved_at} WHERE id = $2 RETURNING {COLUMNS}",
+                        t.to.as_str()
+                    ))
+                })
+            }
+            _ => None,
         };
-        tx.execute(q.bind(now.max(before.updated_at + 1)).bind(incident_id))
-            .await?;
-        if stamp_first_response {
-            self.journal(
-                &mut tx,
-                Change {
+        match q {
+            Some(q) => {
+                let after: Incident = tx.fetch_one(q.bind(stamp).bind(incident_id)).await?;
+                let change = Change::of(
                     tenant_id,
                     actor,
-                    action: Action::Update,
-                    record_type: Incident::KIND,
-                    record_id: incident_id,
-                    before: Some(serde_json::json!({ "first_response_at": null })),
-                    after: Some(serde_json::json!({ "first_response_at": now })),
-                },
-            )
-            .await?;
+                    Action::Update,
+                    Some(&before),
+                    Some(&after),
+                );
+                self.journal(&mut tx, change).await?;
+            }
+            None => {
+                tx.execute(
+                    sql("UPDATE incidents SET updated_at = $1 WHERE id = $2")
+                        .bind(stamp)
+                        .bind(incident_id),
+                )
+                .await?;
+            }
         }
         reindex_incident(&mut tx, incident_id).await?;
         tx.commit().await?;

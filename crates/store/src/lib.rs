@@ -7,6 +7,7 @@
 mod bulk;
 mod db;
 mod error;
+mod filter;
 mod migrate;
 
 pub mod category;

@@ -1,5 +1,6 @@
 //! Problems, known errors, and links between records.
 
+use crate::custom_fields::CustomValues;
 use crate::db::{Sql, Tx, sql};
 use crate::incident::next_number;
 use crate::journal::{Change, Record};
@@ -7,6 +8,7 @@ use crate::page::{CursorKey, Page, PageRequest, Sort, finish, paginate};
 use crate::search::{matching, reindex_known_error};
 use crate::{Actor, Store, StoreError, StoreResult, now_micros};
 use serde::Serialize;
+use serde_json::{Map, Value};
 use steward_domain::Invalid;
 use steward_domain::incident::{Level, Priority};
 use steward_domain::journal::Action;
@@ -34,6 +36,10 @@ pub struct Problem {
     pub closed_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+    pub category_id: Option<i64>,
+    /// Values of the tenant's custom fields for problems.
+    #[sqlx(rename = "custom_json", try_from = "String")]
+    pub custom: CustomValues,
 }
 
 impl Problem {
@@ -91,6 +97,9 @@ pub struct ProblemFields {
     pub workaround: String,
     pub resolved_at: Option<i64>,
     pub closed_at: Option<i64>,
+    pub category_id: Option<i64>,
+    /// Custom field values, already checked (`Store::check_custom_values`).
+    pub custom: Map<String, Value>,
 }
 
 impl From<&Problem> for ProblemFields {
@@ -108,6 +117,8 @@ impl From<&Problem> for ProblemFields {
             workaround: p.workaround.clone(),
             resolved_at: p.resolved_at,
             closed_at: p.closed_at,
+            category_id: p.category_id,
+            custom: p.custom.0.clone(),
         }
     }
 }
@@ -116,6 +127,11 @@ impl From<&Problem> for ProblemFields {
 pub struct ProblemFilter {
     pub statuses: Vec<ProblemStatus>,
     pub service_id: Option<i64>,
+    /// This category or any of its subcategories.
+    pub category_id: Option<i64>,
+    /// Custom field name and the value it must hold (text fields ignore case); only fields
+    /// defined for problems are accepted.
+    pub custom: Vec<(String, String)>,
     pub sort: Option<String>,
 }
 
@@ -140,7 +156,7 @@ pub struct Candidate {
 }
 
 const COLUMNS: &str = "id, number, title, description, status, impact, urgency, priority, service_id, assignee_id, \
-    root_cause, workaround, resolved_at, closed_at, created_at, updated_at";
+    root_cause, workaround, resolved_at, closed_at, created_at, updated_at, category_id, custom_json";
 const KE_COLUMNS: &str = "id, number, problem_id, title, symptoms, root_cause, workaround, active, created_at, updated_at";
 
 fn select_problem(tenant_id: i64, id: i64) -> Sql {
@@ -164,6 +180,8 @@ fn bind_problem(q: Sql, f: &ProblemFields) -> Sql {
         .bind(&f.workaround)
         .bind(f.resolved_at)
         .bind(f.closed_at)
+        .bind(f.category_id)
+        .bind(CustomValues::encode(&f.custom))
 }
 
 /// The table and numbering of each kind of linkable record.
@@ -197,6 +215,8 @@ impl Store {
                 format!("User {id} does not exist in this organisation"),
             );
         }
+        self.check_category_ref(tenant_id, f.category_id, &mut errors)
+            .await?;
         errors.into_result(()).map_err(StoreError::from)
     }
 
@@ -211,8 +231,8 @@ impl Store {
         let number = next_number(&mut tx, tenant_id, "problem").await?;
         let q = sql(format!(
             "INSERT INTO problems (tenant_id, number, title, description, status, impact, urgency, priority, service_id, \
-             assignee_id, root_cause, workaround, resolved_at, closed_at, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) RETURNING {COLUMNS}"
+             assignee_id, root_cause, workaround, resolved_at, closed_at, category_id, custom_json, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17) RETURNING {COLUMNS}"
         ))
         .bind(tenant_id)
         .bind(number);
@@ -263,7 +283,7 @@ impl Store {
         let q = sql(format!(
             "UPDATE problems SET title = $1, description = $2, status = $3, impact = $4, urgency = $5, priority = $6, \
              service_id = $7, assignee_id = $8, root_cause = $9, workaround = $10, resolved_at = $11, closed_at = $12, \
-             updated_at = $13 WHERE tenant_id = $14 AND id = $15 RETURNING {COLUMNS}"
+             category_id = $13, custom_json = $14, updated_at = $15 WHERE tenant_id = $16 AND id = $17 RETURNING {COLUMNS}"
         ));
         let after: Problem = tx
             .fetch_one(
@@ -363,6 +383,9 @@ impl Store {
         if let Some(service) = f.service_id {
             q = q.push_bound(" AND service_id = {}", service);
         }
+        let q = self
+            .narrow_by_common_fields(q, tenant_id, "problem", f.category_id, &f.custom)
+            .await?;
         let rows: Vec<Problem> = self.db.fetch_all(paginate(q, sort, page)?).await?;
         Ok(finish(rows, page, |p| match sort.column {
             "number" => (CursorKey::Int(p.number), p.id),

@@ -1,5 +1,6 @@
 //! The service catalogue and service requests: approvals and fulfilment tasks.
 
+use crate::custom_fields::CustomValues;
 use crate::db::{Sql, Tx, sql};
 use crate::incident::next_number;
 use crate::journal::{Change, Record};
@@ -86,6 +87,9 @@ pub struct ServiceRequest {
     pub closed_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+    pub category_id: Option<i64>,
+    /// Values of the tenant's custom fields for requests.
+    pub custom: CustomValues,
 }
 
 impl ServiceRequest {
@@ -115,6 +119,8 @@ struct RequestRow {
     closed_at: Option<i64>,
     created_at: i64,
     updated_at: i64,
+    category_id: Option<i64>,
+    custom_json: String,
 }
 
 impl TryFrom<RequestRow> for ServiceRequest {
@@ -124,6 +130,8 @@ impl TryFrom<RequestRow> for ServiceRequest {
             answers: json("request answers", &r.answers_json)?,
             status: RequestStatus::parse(&r.status)
                 .ok_or_else(|| StoreError::Corrupt(format!("request status `{}`", r.status)))?,
+            custom: CustomValues::try_from(r.custom_json).map_err(StoreError::Corrupt)?,
+            category_id: r.category_id,
             id: r.id,
             number: r.number,
             item_id: r.item_id,
@@ -139,7 +147,24 @@ impl TryFrom<RequestRow> for ServiceRequest {
 }
 
 const REQUEST_COLUMNS: &str = "id, number, item_id, title, answers_json, status, requester_user_id, opened_at, fulfilled_at, \
-    closed_at, created_at, updated_at";
+    closed_at, created_at, updated_at, category_id, custom_json";
+
+/// How the desk classifies a request: what agents set besides its lifecycle.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestFields {
+    pub category_id: Option<i64>,
+    /// Custom field values, already checked (`Store::check_custom_values`).
+    pub custom: Map<String, Value>,
+}
+
+impl From<&ServiceRequest> for RequestFields {
+    fn from(r: &ServiceRequest) -> Self {
+        RequestFields {
+            category_id: r.category_id,
+            custom: r.custom.0.clone(),
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct Approval {
@@ -168,6 +193,11 @@ pub struct RequestFilter {
     pub requester_user_id: Option<i64>,
     /// Only requests waiting for this user's decision.
     pub awaiting_approver: Option<i64>,
+    /// This category or any of its subcategories.
+    pub category_id: Option<i64>,
+    /// Custom field name and the value it must hold (text fields ignore case); only fields
+    /// defined for requests are accepted.
+    pub custom: Vec<(String, String)>,
 }
 
 fn select_request(tenant_id: i64, id: i64) -> Sql {
@@ -288,16 +318,27 @@ impl Store {
         rows.into_iter().map(CatalogueItem::try_from).collect()
     }
 
-    /// Raises a request from an item with already-checked answers. Without approvers it goes
-    /// straight to fulfilment and its tasks are created at once.
+    /// Adds a `category_id` error unless the category is one of the tenant's.
+    async fn check_request_refs(&self, tenant_id: i64, f: &RequestFields) -> StoreResult<()> {
+        let mut errors = Invalid::new();
+        self.check_category_ref(tenant_id, f.category_id, &mut errors)
+            .await?;
+        errors.into_result(()).map_err(StoreError::from)
+    }
+
+    /// Raises a request from an item with already-checked answers (and classification, if the
+    /// desk gave one). Without approvers it goes straight to fulfilment and its tasks are
+    /// created at once.
     pub async fn create_request(
         &self,
         tenant_id: i64,
         item: &CatalogueItem,
         answers: &Map<String, Value>,
         requester_user_id: Option<i64>,
+        fields: &RequestFields,
         actor: &Actor,
     ) -> StoreResult<ServiceRequest> {
+        self.check_request_refs(tenant_id, fields).await?;
         let now = now_micros();
         let status = RequestStatus::initial(!item.approver_ids.is_empty());
         let mut tx = self.db.begin().await?;
@@ -306,7 +347,8 @@ impl Store {
             .fetch_one(
                 sql(format!(
                     "INSERT INTO requests (tenant_id, number, item_id, title, answers_json, status, requester_user_id, opened_at, \
-                     created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $8) RETURNING {REQUEST_COLUMNS}"
+                     created_at, updated_at, category_id, custom_json) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $8, $9, $10) \
+                     RETURNING {REQUEST_COLUMNS}"
                 ))
                 .bind(tenant_id)
                 .bind(number)
@@ -315,7 +357,9 @@ impl Store {
                 .bind(Value::Object(answers.clone()).to_string())
                 .bind(status.as_str())
                 .bind(requester_user_id)
-                .bind(now),
+                .bind(now)
+                .bind(fields.category_id)
+                .bind(CustomValues::encode(&fields.custom)),
             )
             .await?;
         let request = ServiceRequest::try_from(row)?;
@@ -338,6 +382,54 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(request)
+    }
+
+    /// Writes a request's classification if the request has not changed since
+    /// `seen_updated_at`; otherwise answers `Conflict`. Its lifecycle is left alone.
+    pub async fn update_request(
+        &self,
+        tenant_id: i64,
+        id: i64,
+        seen_updated_at: i64,
+        f: &RequestFields,
+        actor: &Actor,
+    ) -> StoreResult<ServiceRequest> {
+        self.check_request_refs(tenant_id, f).await?;
+        let mut tx = self.db.begin().await?;
+        let before = load_request(&mut tx, tenant_id, id).await?;
+        if before.updated_at != seen_updated_at {
+            return Err(StoreError::Conflict(
+                "The request was changed by someone else; reload it and try again".into(),
+            ));
+        }
+        let after: ServiceRequest = tx
+            .fetch_one::<RequestRow>(
+                sql(format!(
+                    "UPDATE requests SET category_id = $1, custom_json = $2, updated_at = $3 \
+                     WHERE tenant_id = $4 AND id = $5 AND updated_at = $6 RETURNING {REQUEST_COLUMNS}"
+                ))
+                .bind(f.category_id)
+                .bind(CustomValues::encode(&f.custom))
+                .bind(now_micros().max(seen_updated_at + 1))
+                .bind(tenant_id)
+                .bind(id)
+                .bind(seen_updated_at),
+            )
+            .await?
+            .try_into()?;
+        self.journal(
+            &mut tx,
+            Change::of(
+                tenant_id,
+                actor,
+                Action::Update,
+                Some(&before),
+                Some(&after),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
     }
 
     pub async fn request(&self, tenant_id: i64, id: i64) -> StoreResult<ServiceRequest> {
@@ -392,6 +484,9 @@ impl Store {
                 approver,
             );
         }
+        let q = self
+            .narrow_by_common_fields(q, tenant_id, "request", f.category_id, &f.custom)
+            .await?;
         let sort = Sort {
             column: "number",
             descending: true,

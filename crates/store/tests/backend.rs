@@ -10,12 +10,17 @@ use steward_domain::service::{Criticality, ServiceDraft, ServiceStatus};
 use steward_domain::team::TeamDraft;
 use steward_domain::tenant::new_tenant;
 use steward_domain::user::UserDraft;
+use steward_store::incident::Author;
 use steward_store::jobs::NewJob;
 use steward_store::journal::JournalFilter;
 use steward_store::service::ServiceFilter;
 use steward_store::tenant::Tenant;
 use steward_store::testing::{POSTGRES_ENV, TestDb};
 use steward_store::{Actor, PageRequest, Store, StoreError, both_backends};
+
+const REQUESTER: Author = Author::Requester {
+    reopen_window: steward_domain::incident::REOPEN_WINDOW,
+};
 
 async fn tenant(store: &Store, name: &str) -> Tenant {
     store
@@ -1045,7 +1050,7 @@ mod incidents {
                     vpn.id,
                     "Replaced the router firmware",
                     true,
-                    true,
+                    Author::Agent,
                     &Actor::cli(),
                 )
                 .await
@@ -1299,6 +1304,92 @@ mod incidents {
         );
     });
 
+    both_backends!(
+        requester_replies_resume_and_reopen,
+        |store: Store| async move {
+            use steward_domain::incident::{PendingReason, Status};
+            let t = tenant(&store, "A").await;
+            let inc = store
+                .create_incident(t.id, &fields("Printer", ""), &Actor::cli())
+                .await
+                .expect("create");
+            let set = |inc: &steward_store::incident::Incident, status: Status| {
+                let mut f = IncidentFields::from(inc);
+                f.status = status;
+                f.pending_reason =
+                    (status == Status::Pending).then_some(PendingReason::AwaitingCustomer);
+                f.resolved_at = (status == Status::Resolved).then_some(inc.updated_at);
+                f
+            };
+            let waiting = store
+                .update_incident(
+                    t.id,
+                    inc.id,
+                    inc.updated_at,
+                    &set(&inc, Status::Pending),
+                    &Actor::cli(),
+                )
+                .await
+                .expect("pending");
+            let reply = |text: &'static str, public: bool| {
+                let store = store.clone();
+                async move {
+                    store
+                        .add_incident_comment(t.id, inc.id, text, public, REQUESTER, &Actor::cli())
+                        .await
+                        .expect("reply");
+                    store.incident(t.id, inc.id).await.expect("get")
+                }
+            };
+            let resumed = reply("Here is the serial number", true).await;
+            assert_eq!(resumed.status, Status::InProgress);
+            assert_eq!(resumed.pending(), None);
+            let resolved = store
+                .update_incident(
+                    t.id,
+                    inc.id,
+                    resumed.updated_at,
+                    &set(&resumed, Status::Resolved),
+                    &Actor::cli(),
+                )
+                .await
+                .expect("resolve");
+            assert_eq!(
+                reply("note", false).await.status,
+                Status::Resolved,
+                "only public replies count"
+            );
+            let reopened = reply("Still jams", true).await;
+            assert_eq!(reopened.status, Status::InProgress);
+            assert_eq!(reopened.resolved_at, None);
+            assert!(reopened.updated_at > resolved.updated_at);
+            assert_eq!(waiting.status, Status::Pending);
+            let entries = store
+                .journal_entries(
+                    t.id,
+                    &JournalFilter::default(),
+                    &PageRequest {
+                        limit: Some(500),
+                        cursor: None,
+                    },
+                )
+                .await
+                .expect("journal");
+            let reopen = entries
+                .items
+                .iter()
+                .find(|e| {
+                    e.after
+                        .as_ref()
+                        .is_some_and(|a| a["status"] == "in_progress" && a["resolved_at"].is_null())
+                        && e.before.as_ref().is_some_and(|b| b["status"] == "resolved")
+                })
+                .is_some();
+            assert!(reopen, "the reopening is journaled");
+            assert!(store.verify_journal().await.expect("verify").is_ok());
+        }
+    );
+
     both_backends!(replies_mark_the_first_response, |store: Store| async move {
         let t = tenant(&store, "A").await;
         let inc = store
@@ -1306,7 +1397,14 @@ mod incidents {
             .await
             .expect("create");
         store
-            .add_incident_comment(t.id, inc.id, "Checking logs", false, true, &Actor::cli())
+            .add_incident_comment(
+                t.id,
+                inc.id,
+                "Checking logs",
+                false,
+                Author::Agent,
+                &Actor::cli(),
+            )
             .await
             .expect("note");
         assert_eq!(
@@ -1319,7 +1417,14 @@ mod incidents {
             "internal notes are not a response"
         );
         store
-            .add_incident_comment(t.id, inc.id, "We are on it", true, true, &Actor::cli())
+            .add_incident_comment(
+                t.id,
+                inc.id,
+                "We are on it",
+                true,
+                Author::Agent,
+                &Actor::cli(),
+            )
             .await
             .expect("reply");
         let first = store
@@ -1329,7 +1434,14 @@ mod incidents {
             .first_response_at;
         assert!(first.is_some());
         store
-            .add_incident_comment(t.id, inc.id, "Fixed soon", true, true, &Actor::cli())
+            .add_incident_comment(
+                t.id,
+                inc.id,
+                "Fixed soon",
+                true,
+                Author::Agent,
+                &Actor::cli(),
+            )
             .await
             .expect("reply");
         assert_eq!(
@@ -1381,6 +1493,8 @@ mod problems {
             workaround: String::new(),
             resolved_at: None,
             closed_at: None,
+            category_id: None,
+            custom: Default::default(),
         }
     }
 
@@ -1588,7 +1702,14 @@ mod merging {
                 .await
                 .expect("dup");
             store
-                .add_incident_comment(t.id, dup.id, "Tray 2 this time", true, false, &Actor::cli())
+                .add_incident_comment(
+                    t.id,
+                    dup.id,
+                    "Tray 2 this time",
+                    true,
+                    REQUESTER,
+                    &Actor::cli(),
+                )
                 .await
                 .expect("comment");
             store
@@ -2065,7 +2186,14 @@ mod requests {
                 .cloned()
                 .unwrap_or_default();
             let req = store
-                .create_request(t.id, &item, &answers, None, &Actor::cli())
+                .create_request(
+                    t.id,
+                    &item,
+                    &answers,
+                    None,
+                    &Default::default(),
+                    &Actor::cli(),
+                )
                 .await
                 .expect("request");
             assert_eq!(
@@ -2168,7 +2296,14 @@ mod requests {
             .await
             .expect("item");
         let req = store
-            .create_request(t.id, &item, &Default::default(), None, &Actor::cli())
+            .create_request(
+                t.id,
+                &item,
+                &Default::default(),
+                None,
+                &Default::default(),
+                &Actor::cli(),
+            )
             .await
             .expect("request");
         let rejected = store
@@ -2204,7 +2339,14 @@ mod requests {
                 .await
                 .expect("item");
             let req = store
-                .create_request(t.id, &item, &Default::default(), None, &Actor::cli())
+                .create_request(
+                    t.id,
+                    &item,
+                    &Default::default(),
+                    None,
+                    &Default::default(),
+                    &Actor::cli(),
+                )
                 .await
                 .expect("request");
             assert_eq!(req.status, RequestStatus::InFulfilment);
@@ -3275,6 +3417,784 @@ mod categories_and_custom_fields {
                 .expect("update");
             assert_eq!(updated.category_id, Some(hw.id));
             assert_eq!(updated.custom, created.custom);
+            assert!(store.verify_journal().await.expect("verify").is_ok());
+        }
+    );
+}
+
+mod filtering_on_fields {
+    use super::incidents::fields;
+    use super::*;
+    use serde_json::json;
+    use steward_domain::request::{FieldKind, FormField};
+    use steward_store::incident::IncidentFilter;
+
+    fn field(name: &str, kind: FieldKind, options: &[&str]) -> FormField {
+        FormField {
+            name: name.into(),
+            label: name.to_uppercase(),
+            kind,
+            required: false,
+            options: options.iter().map(|o| (*o).to_owned()).collect(),
+        }
+    }
+
+    fn custom(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    fn invalid_field(e: &StoreError) -> Vec<String> {
+        match e {
+            StoreError::Invalid(i) => i.errors.iter().map(|e| e.field.clone()).collect(),
+            other => panic!("not a field error: {other:?}"),
+        }
+    }
+
+    /// Keys of every incident a filter matches, across pages of one, and the uncapped count.
+    async fn matching(store: &Store, tenant_id: i64, f: &IncidentFilter) -> (Vec<String>, i64) {
+        let mut keys = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = store
+                .incidents(
+                    tenant_id,
+                    f,
+                    &PageRequest {
+                        limit: Some(1),
+                        cursor,
+                    },
+                )
+                .await
+                .expect("list");
+            keys.extend(page.items.iter().map(|i| i.key()));
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+        keys.sort();
+        let count = store.count_incidents(tenant_id, f).await.expect("count");
+        (keys, count)
+    }
+
+    both_backends!(
+        incident_lists_filter_on_category_subtrees_and_custom_values,
+        |store: Store| async move {
+            let t = tenant(&store, "A").await;
+            let other = tenant(&store, "B").await;
+            let cli = Actor::cli();
+            let defs = vec![
+                field("site", FieldKind::Text, &[]),
+                field("floor", FieldKind::Number, &[]),
+                field("os", FieldKind::Select, &["Linux", "Windows"]),
+                field("since", FieldKind::Date, &[]),
+            ];
+            store
+                .replace_custom_fields(t.id, "incident", &defs, &cli)
+                .await
+                .expect("defs");
+            let hw = store
+                .create_category(t.id, None, "Hardware", &cli)
+                .await
+                .expect("hw");
+            let laptops = store
+                .create_category(t.id, Some(hw.id), "Laptops", &cli)
+                .await
+                .expect("laptops");
+            let batteries = store
+                .create_category(t.id, Some(laptops.id), "Batteries", &cli)
+                .await
+                .expect("batteries");
+            let access = store
+                .create_category(t.id, None, "Access", &cli)
+                .await
+                .expect("access");
+            let foreign = store
+                .create_category(other.id, None, "Hardware", &cli)
+                .await
+                .expect("foreign");
+
+            let mut made = Vec::new();
+            for (title, category, values) in [
+                (
+                    "Laptop",
+                    Some(laptops.id),
+                    json!({"site": "Berlin", "floor": "3", "os": "Linux", "since": "2026-01-05"}),
+                ),
+                (
+                    "Battery",
+                    Some(batteries.id),
+                    json!({"site": " berlin ", "floor": 30}),
+                ),
+                (
+                    "Badge",
+                    Some(access.id),
+                    json!({"site": "Paris", "floor": 3.0}),
+                ),
+                ("Loose", None, json!({})),
+            ] {
+                let clean = store
+                    .check_custom_values(t.id, "incident", values.as_object().expect("obj"), true)
+                    .await
+                    .expect("clean");
+                let mut f = fields(title, "");
+                f.category_id = category;
+                f.custom = clean;
+                made.push(
+                    store
+                        .create_incident(t.id, &f, &cli)
+                        .await
+                        .expect("create")
+                        .key(),
+                );
+            }
+            // The other tenant's incident in its own "Hardware" with the same site.
+            store
+                .replace_custom_fields(other.id, "incident", &defs, &cli)
+                .await
+                .expect("defs");
+            let mut f = fields("Elsewhere", "");
+            f.category_id = Some(foreign.id);
+            f.custom = json!({"site": "Berlin"}).as_object().cloned().expect("obj");
+            store
+                .create_incident(other.id, &f, &cli)
+                .await
+                .expect("create");
+
+            let (laptop, battery, badge) = (made[0].clone(), made[1].clone(), made[2].clone());
+            let sorted = |mut v: Vec<String>| {
+                v.sort();
+                v
+            };
+            let by = |category: Option<i64>, pairs: &[(&str, &str)]| IncidentFilter {
+                category_id: category,
+                custom: custom(pairs),
+                ..Default::default()
+            };
+            let cases: Vec<(IncidentFilter, Vec<String>, &str)> = vec![
+                (
+                    by(Some(hw.id), &[]),
+                    sorted(vec![laptop.clone(), battery.clone()]),
+                    "the whole subtree",
+                ),
+                (
+                    by(Some(laptops.id), &[]),
+                    sorted(vec![laptop.clone(), battery.clone()]),
+                    "a middle node",
+                ),
+                (by(Some(batteries.id), &[]), vec![battery.clone()], "a leaf"),
+                (
+                    by(Some(access.id), &[]),
+                    vec![badge.clone()],
+                    "another tree",
+                ),
+                (
+                    by(Some(foreign.id), &[]),
+                    vec![],
+                    "another tenant's category",
+                ),
+                (
+                    by(None, &[("site", "BERLIN")]),
+                    sorted(vec![laptop.clone(), battery.clone()]),
+                    "text ignores case",
+                ),
+                (
+                    by(None, &[("site", "Berl")]),
+                    vec![],
+                    "text is whole, not a prefix",
+                ),
+                (
+                    by(None, &[("floor", "3")]),
+                    sorted(vec![laptop.clone(), badge.clone()]),
+                    "number",
+                ),
+                (
+                    by(None, &[("floor", " 3.0 ")]),
+                    sorted(vec![laptop.clone(), badge.clone()]),
+                    "number as stored",
+                ),
+                (
+                    by(None, &[("floor", "30")]),
+                    vec![battery.clone()],
+                    "number is exact",
+                ),
+                (by(None, &[("os", "Linux")]), vec![laptop.clone()], "select"),
+                (
+                    by(None, &[("since", "2026-01-05")]),
+                    vec![laptop.clone()],
+                    "date",
+                ),
+                (
+                    by(None, &[("site", "")]),
+                    sorted(made.clone()),
+                    "an empty value filters nothing",
+                ),
+                (
+                    by(Some(hw.id), &[("floor", "3")]),
+                    vec![laptop.clone()],
+                    "conditions combine",
+                ),
+                (
+                    by(None, &[("site", "berlin"), ("floor", "30")]),
+                    vec![battery.clone()],
+                    "fields combine",
+                ),
+            ];
+            for (filter, expected, why) in cases {
+                let (keys, count) = matching(&store, t.id, &filter).await;
+                assert_eq!(keys, expected, "{why}");
+                assert_eq!(
+                    count,
+                    i64::try_from(keys.len()).expect("len"),
+                    "{why}: count"
+                );
+            }
+            let open_berlin = IncidentFilter {
+                open: true,
+                q: Some("laptop".into()),
+                custom: custom(&[("site", "berlin")]),
+                ..Default::default()
+            };
+            assert_eq!(
+                matching(&store, t.id, &open_berlin).await,
+                (vec![laptop.clone()], 1),
+                "with search"
+            );
+
+            for (pairs, at) in [
+                (&[("nope", "x")][..], "custom.nope"),
+                (&[("os", "BeOS")][..], "custom.os"),
+                (&[("floor", "third")][..], "custom.floor"),
+            ] {
+                let f = by(None, pairs);
+                let listed = store
+                    .incidents(t.id, &f, &PageRequest::default())
+                    .await
+                    .expect_err("refused");
+                assert_eq!(invalid_field(&listed), vec![at]);
+                let counted = store.count_incidents(t.id, &f).await.expect_err("refused");
+                assert_eq!(invalid_field(&counted), vec![at]);
+            }
+            // A field of problems is not a field of incidents.
+            store
+                .replace_custom_fields(t.id, "problem", &[field("rca", FieldKind::Text, &[])], &cli)
+                .await
+                .expect("defs");
+            let wrong_kind = store
+                .count_incidents(t.id, &by(None, &[("rca", "x")]))
+                .await
+                .expect_err("incident has no rca");
+            assert_eq!(invalid_field(&wrong_kind), vec!["custom.rca"]);
+        }
+    );
+
+    both_backends!(
+        problem_and_request_lists_filter_on_the_same_fields,
+        |store: Store| async move {
+            use steward_domain::incident::{Level, Priority};
+            use steward_domain::problem::ProblemStatus;
+            use steward_domain::request::{ItemDraft, TaskTemplate};
+            use steward_store::problem::{ProblemFields, ProblemFilter};
+            use steward_store::request::RequestFilter;
+            let t = tenant(&store, "A").await;
+            let cli = Actor::cli();
+            let net = store
+                .create_category(t.id, None, "Network", &cli)
+                .await
+                .expect("net");
+            let wifi = store
+                .create_category(t.id, Some(net.id), "Wi-Fi", &cli)
+                .await
+                .expect("wifi");
+            store
+                .replace_custom_fields(
+                    t.id,
+                    "problem",
+                    &[
+                        field("vendor", FieldKind::Text, &[]),
+                        field("sites", FieldKind::Number, &[]),
+                    ],
+                    &cli,
+                )
+                .await
+                .expect("defs");
+            let mut problems = Vec::new();
+            for (title, category, values) in [
+                (
+                    "Roaming drops",
+                    Some(wifi.id),
+                    json!({"vendor": "Acme Radio", "sites": 4}),
+                ),
+                (
+                    "Core switch",
+                    Some(net.id),
+                    json!({"vendor": "Other", "sites": "4"}),
+                ),
+                ("Printers", None, json!({"vendor": "ACME RADIO"})),
+            ] {
+                let custom = store
+                    .check_custom_values(t.id, "problem", values.as_object().expect("obj"), true)
+                    .await
+                    .expect("clean");
+                let f = ProblemFields {
+                    title: title.into(),
+                    description: String::new(),
+                    status: ProblemStatus::New,
+                    impact: Level::Medium,
+                    urgency: Level::Medium,
+                    priority: Priority::P3,
+                    service_id: None,
+                    assignee_id: None,
+                    root_cause: String::new(),
+                    workaround: String::new(),
+                    resolved_at: None,
+                    closed_at: None,
+                    category_id: category,
+                    custom,
+                };
+                problems.push(
+                    store
+                        .create_problem(t.id, &f, &cli)
+                        .await
+                        .expect("problem")
+                        .key(),
+                );
+            }
+            let problem_keys = |f: ProblemFilter| {
+                let store = store.clone();
+                async move {
+                    let mut keys: Vec<String> = store
+                        .problems(t.id, &f, &PageRequest::default())
+                        .await
+                        .expect("list")
+                        .items
+                        .iter()
+                        .map(|p| p.key())
+                        .collect();
+                    keys.sort();
+                    keys
+                }
+            };
+            let in_net = ProblemFilter {
+                category_id: Some(net.id),
+                ..Default::default()
+            };
+            assert_eq!(
+                problem_keys(in_net).await,
+                vec![problems[0].clone(), problems[1].clone()]
+            );
+            let acme = ProblemFilter {
+                custom: custom(&[("vendor", "acme radio")]),
+                ..Default::default()
+            };
+            assert_eq!(
+                problem_keys(acme).await,
+                vec![problems[0].clone(), problems[2].clone()]
+            );
+            let four_in_wifi = ProblemFilter {
+                category_id: Some(wifi.id),
+                custom: custom(&[("sites", "4")]),
+                ..Default::default()
+            };
+            assert_eq!(problem_keys(four_in_wifi).await, vec![problems[0].clone()]);
+            let unknown = ProblemFilter {
+                custom: custom(&[("site", "4")]),
+                ..Default::default()
+            };
+            let refused = store
+                .problems(t.id, &unknown, &PageRequest::default())
+                .await
+                .expect_err("unknown field");
+            assert_eq!(invalid_field(&refused), vec!["custom.site"]);
+
+            // Requests: classified rows written directly, so this checks only the filter.
+            store
+                .replace_custom_fields(
+                    t.id,
+                    "request",
+                    &[field("room", FieldKind::Text, &[])],
+                    &cli,
+                )
+                .await
+                .expect("defs");
+            let item = store
+                .save_item(
+                    t.id,
+                    None,
+                    &ItemDraft {
+                        name: "Access point".into(),
+                        description: String::new(),
+                        category: "Network".into(),
+                        fields: vec![],
+                        approver_ids: vec![],
+                        tasks: vec![TaskTemplate {
+                            title: "Mount it".into(),
+                            team_id: None,
+                        }],
+                        active: true,
+                    },
+                    &cli,
+                )
+                .await
+                .expect("item");
+            let mut requests = Vec::new();
+            for _ in 0..3 {
+                let r = store
+                    .create_request(
+                        t.id,
+                        &item,
+                        &serde_json::Map::new(),
+                        None,
+                        &Default::default(),
+                        &cli,
+                    )
+                    .await
+                    .expect("request");
+                requests.push(r);
+            }
+            for (r, category, custom) in [
+                (&requests[0], wifi.id.to_string(), r#"{"room":"B-12"}"#),
+                (&requests[1], "NULL".to_owned(), r#"{"room":"b-12"}"#),
+            ] {
+                store
+                    .execute_raw_for_tests(&format!(
+                        "UPDATE requests SET category_id = {category}, custom_json = '{custom}' WHERE id = {}",
+                        r.id
+                    ))
+                    .await
+                    .expect("classify");
+            }
+            let request_keys = |f: RequestFilter| {
+                let store = store.clone();
+                async move {
+                    let mut keys: Vec<String> = store
+                        .requests(t.id, &f, &PageRequest::default())
+                        .await
+                        .expect("list")
+                        .items
+                        .iter()
+                        .map(|r| r.key())
+                        .collect();
+                    keys.sort();
+                    keys
+                }
+            };
+            let under_net = RequestFilter {
+                category_id: Some(net.id),
+                ..Default::default()
+            };
+            assert_eq!(request_keys(under_net).await, vec![requests[0].key()]);
+            let room = RequestFilter {
+                custom: custom(&[("room", "B-12")]),
+                ..Default::default()
+            };
+            assert_eq!(
+                request_keys(room).await,
+                vec![requests[0].key(), requests[1].key()]
+            );
+            let problem_field = RequestFilter {
+                custom: custom(&[("vendor", "x")]),
+                ..Default::default()
+            };
+            let refused = store
+                .requests(t.id, &problem_field, &PageRequest::default())
+                .await
+                .expect_err("not a request field");
+            assert_eq!(invalid_field(&refused), vec!["custom.vendor"]);
+        }
+    );
+}
+
+mod request_and_problem_fields {
+    use super::*;
+    use serde_json::{Value, json};
+    use steward_domain::incident::{Level, Priority};
+    use steward_domain::problem::ProblemStatus;
+    use steward_domain::request::{FieldKind, FormField, ItemDraft};
+    use steward_store::problem::ProblemFields;
+    use steward_store::request::RequestFields;
+
+    fn defs() -> Vec<FormField> {
+        vec![
+            FormField {
+                name: "asset".into(),
+                label: "Asset".into(),
+                kind: FieldKind::Text,
+                required: true,
+                options: vec![],
+            },
+            FormField {
+                name: "owner".into(),
+                label: "Owner".into(),
+                kind: FieldKind::User,
+                required: false,
+                options: vec![],
+            },
+        ]
+    }
+
+    fn object(v: Value) -> serde_json::Map<String, Value> {
+        v.as_object().cloned().expect("object")
+    }
+
+    /// The newest journal entry of a record: (before, after).
+    async fn last_change(
+        store: &Store,
+        tenant_id: i64,
+        kind: &str,
+        id: i64,
+    ) -> (Option<Value>, Option<Value>) {
+        let filter = JournalFilter {
+            record_type: Some(kind.into()),
+            record_id: Some(id),
+            ..Default::default()
+        };
+        let entry = store
+            .journal_entries(tenant_id, &filter, &PageRequest::default())
+            .await
+            .expect("journal")
+            .items
+            .into_iter()
+            .next()
+            .expect("an entry");
+        (entry.before, entry.after)
+    }
+
+    both_backends!(
+        problems_keep_category_and_custom_values,
+        |store: Store| async move {
+            let t = tenant(&store, "A").await;
+            let other = tenant(&store, "B").await;
+            let cli = Actor::cli();
+            store
+                .replace_custom_fields(t.id, "problem", &defs(), &cli)
+                .await
+                .expect("defs");
+            let missing = store
+                .check_custom_values(t.id, "problem", &serde_json::Map::new(), true)
+                .await
+                .expect_err("required");
+            assert!(
+                matches!(&missing, StoreError::Invalid(i) if i.message_for("custom.asset").is_some()),
+                "{missing:?}"
+            );
+            let hw = store
+                .create_category(t.id, None, "Hardware", &cli)
+                .await
+                .expect("category");
+            let foreign = store
+                .create_category(other.id, None, "Elsewhere", &cli)
+                .await
+                .expect("other tenant's category");
+            let clean = store
+                .check_custom_values(t.id, "problem", &object(json!({"asset": " A-1 "})), true)
+                .await
+                .expect("clean");
+            let f = ProblemFields {
+                title: "Mailbox sync stalls".into(),
+                description: String::new(),
+                status: ProblemStatus::New,
+                impact: Level::High,
+                urgency: Level::Medium,
+                priority: Priority::P2,
+                service_id: None,
+                assignee_id: None,
+                root_cause: String::new(),
+                workaround: String::new(),
+                resolved_at: None,
+                closed_at: None,
+                category_id: Some(hw.id),
+                custom: clean,
+            };
+            let created = store.create_problem(t.id, &f, &cli).await.expect("create");
+            assert_eq!(created.category_id, Some(hw.id));
+            assert_eq!(created.custom.0, object(json!({"asset": "A-1"})));
+            assert_eq!(
+                store.problem(t.id, created.id).await.expect("read"),
+                created
+            );
+            let (_, after) = last_change(&store, t.id, "problem", created.id).await;
+            let after = after.expect("after");
+            assert_eq!(after["category_id"], json!(hw.id));
+            assert_eq!(after["custom"], json!({"asset": "A-1"}));
+
+            let entries = journal_len(&store, t.id).await;
+            let mut elsewhere = f.clone();
+            elsewhere.category_id = Some(foreign.id);
+            let refused = store
+                .create_problem(t.id, &elsewhere, &cli)
+                .await
+                .expect_err("another tenant's category");
+            assert!(
+                matches!(&refused, StoreError::Invalid(i) if i.message_for("category_id").is_some()),
+                "{refused:?}"
+            );
+            let refused = store
+                .update_problem(t.id, created.id, created.updated_at, &elsewhere, &cli)
+                .await
+                .expect_err("another tenant's category");
+            assert!(
+                matches!(&refused, StoreError::Invalid(i) if i.message_for("category_id").is_some()),
+                "{refused:?}"
+            );
+            assert_eq!(journal_len(&store, t.id).await, entries, "nothing written");
+
+            let mut changed = ProblemFields::from(&created);
+            changed.category_id = None;
+            changed.custom = object(json!({"asset": "A-2"}));
+            let updated = store
+                .update_problem(t.id, created.id, created.updated_at, &changed, &cli)
+                .await
+                .expect("update");
+            assert_eq!(updated.category_id, None);
+            assert_eq!(updated.custom.0, object(json!({"asset": "A-2"})));
+            assert_eq!(
+                store.problem(t.id, created.id).await.expect("read"),
+                updated
+            );
+            let (before, after) = last_change(&store, t.id, "problem", created.id).await;
+            let (before, after) = (before.expect("before"), after.expect("after"));
+            assert_eq!(
+                (&before["category_id"], &before["custom"]["asset"]),
+                (&json!(hw.id), &json!("A-1"))
+            );
+            assert_eq!(
+                (&after["category_id"], &after["custom"]["asset"]),
+                (&Value::Null, &json!("A-2"))
+            );
+            assert!(store.verify_journal().await.expect("verify").is_ok());
+        }
+    );
+
+    both_backends!(
+        requests_keep_category_and_custom_values,
+        |store: Store| async move {
+            let t = tenant(&store, "A").await;
+            let other = tenant(&store, "B").await;
+            let cli = Actor::cli();
+            store
+                .replace_custom_fields(t.id, "request", &defs(), &cli)
+                .await
+                .expect("defs");
+            assert_eq!(
+                store.custom_fields(t.id, "request").await.expect("read"),
+                defs()
+            );
+            let item = store
+                .save_item(
+                    t.id,
+                    None,
+                    &ItemDraft {
+                        name: "Desk phone".into(),
+                        description: String::new(),
+                        category: "Hardware".into(),
+                        fields: vec![],
+                        approver_ids: vec![],
+                        tasks: vec![],
+                        active: true,
+                    },
+                    &cli,
+                )
+                .await
+                .expect("item");
+            let hw = store
+                .create_category(t.id, None, "Hardware", &cli)
+                .await
+                .expect("category");
+            let foreign = store
+                .create_category(other.id, None, "Elsewhere", &cli)
+                .await
+                .expect("other tenant's category");
+            let plain = store
+                .create_request(
+                    t.id,
+                    &item,
+                    &Default::default(),
+                    None,
+                    &RequestFields::default(),
+                    &cli,
+                )
+                .await
+                .expect("unclassified");
+            assert_eq!((plain.category_id, plain.custom.0.len()), (None, 0));
+
+            let fields = RequestFields {
+                category_id: Some(hw.id),
+                custom: object(json!({"asset": "A-1"})),
+            };
+            let created = store
+                .create_request(t.id, &item, &Default::default(), None, &fields, &cli)
+                .await
+                .expect("classified");
+            assert_eq!(RequestFields::from(&created), fields);
+            assert_eq!(
+                store.request(t.id, created.id).await.expect("read"),
+                created
+            );
+            let (_, after) = last_change(&store, t.id, "request", created.id).await;
+            let after = after.expect("after");
+            assert_eq!(after["category_id"], json!(hw.id));
+            assert_eq!(after["custom"], json!({"asset": "A-1"}));
+
+            let entries = journal_len(&store, t.id).await;
+            let elsewhere = RequestFields {
+                category_id: Some(foreign.id),
+                ..fields.clone()
+            };
+            let refused = store
+                .create_request(t.id, &item, &Default::default(), None, &elsewhere, &cli)
+                .await
+                .expect_err("another tenant's category");
+            assert!(
+                matches!(&refused, StoreError::Invalid(i) if i.message_for("category_id").is_some()),
+                "{refused:?}"
+            );
+            let refused = store
+                .update_request(t.id, created.id, created.updated_at, &elsewhere, &cli)
+                .await
+                .expect_err("another tenant's category");
+            assert!(
+                matches!(&refused, StoreError::Invalid(i) if i.message_for("category_id").is_some()),
+                "{refused:?}"
+            );
+            assert_eq!(journal_len(&store, t.id).await, entries, "nothing written");
+
+            let changed = RequestFields {
+                category_id: None,
+                custom: object(json!({"asset": "A-2"})),
+            };
+            let stale = store
+                .update_request(t.id, created.id, created.updated_at - 1, &changed, &cli)
+                .await;
+            assert!(matches!(stale, Err(StoreError::Conflict(_))), "{stale:?}");
+            let updated = store
+                .update_request(t.id, created.id, created.updated_at, &changed, &cli)
+                .await
+                .expect("update");
+            assert_eq!(RequestFields::from(&updated), changed);
+            assert_eq!(
+                (updated.status, updated.item_id),
+                (created.status, created.item_id),
+                "the lifecycle is left alone"
+            );
+            assert!(updated.updated_at > created.updated_at);
+            assert_eq!(
+                store.request(t.id, created.id).await.expect("read"),
+                updated
+            );
+            let (before, after) = last_change(&store, t.id, "request", created.id).await;
+            let (before, after) = (before.expect("before"), after.expect("after"));
+            assert_eq!(
+                (&before["category_id"], &before["custom"]["asset"]),
+                (&json!(hw.id), &json!("A-1"))
+            );
+            assert_eq!(
+                (&after["category_id"], &after["custom"]["asset"]),
+                (&Value::Null, &json!("A-2"))
+            );
             assert!(store.verify_journal().await.expect("verify").is_ok());
         }
     );

@@ -1,6 +1,7 @@
-//! `/categories`: the tenant's incident category tree, and `/custom-fields/{kind}`: the custom
-//! fields admins define for a kind of record. Everyone signed in may read both (forms need
-//! them); managers and admins change categories, admins change custom fields.
+//! `/categories`: the tenant's category tree (incidents, requests and problems use it), and
+//! `/custom-fields/{kind}`: the custom fields admins define for a kind of record. Everyone
+//! signed in may read both (forms need them); managers and admins change categories, admins
+//! change custom fields.
 
 use super::{ApiJson, ApiPath, nullable, time};
 use crate::AppState;
@@ -154,7 +155,7 @@ pub async fn update(
 }
 
 #[utoipa::path(get, path = "/custom-fields/{kind}", tag = "categories",
-    params(("kind" = String, Path, description = "The kind of record: `incident`")),
+    params(("kind" = String, Path, description = "The kind of record: `incident`, `request` or `problem`")),
     responses((status = 200, body = Vec<FormField>), (status = 404, body = Problem)))]
 pub async fn get_custom_fields(
     State(state): State<AppState>,
@@ -181,7 +182,7 @@ pub async fn replace_custom_fields(
 }
 
 #[utoipa::path(put, path = "/custom-fields/{kind}", tag = "categories",
-    params(("kind" = String, Path, description = "The kind of record: `incident`")),
+    params(("kind" = String, Path, description = "The kind of record: `incident`, `request` or `problem`")),
     request_body = Vec<FormField>,
     responses((status = 200, body = Vec<FormField>), (status = 404, body = Problem), (status = 422, body = Problem), (status = 403, body = Problem)))]
 pub async fn put_custom_fields(

@@ -1,6 +1,8 @@
 //! `/incidents`: the service desk's bread and butter.
 
-use super::{ApiJson, ApiPath, ApiQuery, KeyRef, ListOf, nullable, opt_time, parse_time, time};
+use super::{
+    ApiJson, ApiPath, ApiQuery, CustomFilters, KeyRef, ListOf, nullable, opt_time, parse_time, time,
+};
 use crate::AppState;
 use crate::auth::Principal;
 use crate::error::{ApiError, ApiResult, Problem};
@@ -14,7 +16,7 @@ use steward_domain::access::Permission;
 use steward_domain::incident::{
     IncidentDraft, Level, PendingReason, Priority, Refusal, Source, Status, TransitionContext,
 };
-use steward_store::incident::{Comment, Incident, IncidentFields, IncidentFilter};
+use steward_store::incident::{Author, Comment, Incident, IncidentFields, IncidentFilter};
 use steward_store::{PageRequest, now_micros};
 use utoipa::{IntoParams, ToSchema};
 
@@ -231,12 +233,16 @@ fn parse_statuses(text: &str) -> ApiResult<Vec<Status>> {
         .collect()
 }
 
+/// Lists the incidents the caller may see.
 #[utoipa::path(get, path = "/incidents", tag = "incidents", params(IncidentQuery),
-    responses((status = 200, body = ListOf<IncidentOut>), (status = 400, body = Problem), (status = 403, body = Problem)))]
+    description = super::CUSTOM_FILTERS_DOC,
+    responses((status = 200, body = ListOf<IncidentOut>), (status = 400, body = Problem), (status = 403, body = Problem),
+        (status = 422, body = Problem, description = "An unknown sort, cursor or custom field (`custom.<name>`)")))]
 pub async fn list(
     State(state): State<AppState>,
     who: Principal,
     ApiQuery(q): ApiQuery<IncidentQuery>,
+    CustomFilters(custom): CustomFilters,
 ) -> ApiResult<Json<ListOf<IncidentOut>>> {
     let requester_user_id = match scope(&who)? {
         Scope::All => None,
@@ -259,6 +265,7 @@ pub async fn list(
         unassigned: q.unassigned.unwrap_or(false),
         requester_user_id,
         category_id: q.category_id,
+        custom,
         sort: q.sort,
     };
     let page = PageRequest {
@@ -465,14 +472,7 @@ pub async fn change_incident(
         f.category_id = category;
     }
     if let Some(changes) = patch.custom {
-        let mut merged = f.custom.clone();
-        for (name, value) in changes {
-            if value.is_null() {
-                merged.remove(&name);
-            } else {
-                merged.insert(name, value);
-            }
-        }
+        let merged = super::merge_custom(&f.custom, changes);
         f.custom = state
             .store
             .check_custom_values(who.tenant_id(), "incident", &merged, true)
@@ -642,6 +642,14 @@ pub async fn comment(
         return Err(Invalid::one("body", "Write a message (at most 100,000 characters)").into());
     }
     let public = body.public || !agent;
+    let author = if agent {
+        Author::Agent
+    } else {
+        let settings = state.store.settings(who.tenant_id()).await?;
+        Author::Requester {
+            reopen_window: settings.reopen_window(),
+        }
+    };
     let saved = state
         .store
         .add_incident_comment(
@@ -649,7 +657,7 @@ pub async fn comment(
             incident.id,
             text,
             public,
-            agent,
+            author,
             &who.actor(),
         )
         .await?;

@@ -267,6 +267,23 @@ where
     Option::<T>::deserialize(d).map(Some)
 }
 
+/// A record's custom values with a PATCH's `custom` applied: given values replace, `null`
+/// clears. The result still has to pass `Store::check_custom_values`.
+pub fn merge_custom(
+    current: &serde_json::Map<String, serde_json::Value>,
+    changes: serde_json::Map<String, serde_json::Value>,
+) -> serde_json::Map<String, serde_json::Value> {
+    let mut merged = current.clone();
+    for (name, value) in changes {
+        if value.is_null() {
+            merged.remove(&name);
+        } else {
+            merged.insert(name, value);
+        }
+    }
+    merged
+}
+
 /// A JSON body: wrong content type, malformed JSON, unknown fields and wrong types all become
 /// problem documents naming the field.
 pub struct ApiJson<T>(pub T);
@@ -343,6 +360,39 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
         serde_urlencoded::from_str(query)
             .map(ApiQuery)
             .map_err(|e| ApiError::bad_request(format!("Bad query parameter: {e}")))
+    }
+}
+
+/// The `custom.<name>=<value>` pairs of a query string: filters on custom field values, as
+/// (name, value) in the order given. Empty values filter nothing and are left out.
+pub fn custom_filters(query: &str) -> Vec<(String, String)> {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(query)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|(key, value)| {
+            let name = key.strip_prefix("custom.")?;
+            (!value.trim().is_empty()).then(|| (name.to_owned(), value))
+        })
+        .collect()
+}
+
+/// How list operations describe their `custom.<name>` parameters in the OpenAPI document.
+pub const CUSTOM_FILTERS_DOC: &str = "Besides the parameters listed, `custom.<name>=<value>` filters on a custom field \
+    (see `/custom-fields/{kind}`), e.g. `custom.site=Berlin`: text fields match the whole value ignoring case; number, \
+    date, select and user fields match exactly (numbers as numbers, so `3` matches `3.0`). Several may be given and \
+    all must match; an empty value filters nothing. A name that is not a field of this kind of record, or a value \
+    the field could never hold, is a 422 whose error names `custom.<name>`.";
+
+/// The custom-field filters of a list request (`custom.<name>=<value>`, see `custom_filters`).
+pub struct CustomFilters(pub Vec<(String, String)>);
+
+impl<S: Send + Sync> FromRequestParts<S> for CustomFilters {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(CustomFilters(custom_filters(
+            parts.uri.query().unwrap_or_default(),
+        )))
     }
 }
 

@@ -9,6 +9,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 use steward_domain::Invalid;
 use steward_domain::access::Permission;
 use steward_domain::incident::{Level, Priority};
@@ -58,6 +59,11 @@ pub struct ProblemOut {
     pub created_at: String,
     pub updated_at: String,
     pub allowed_transitions: Vec<ProblemStatus>,
+    /// See `/categories`.
+    pub category_id: Option<i64>,
+    /// Values of the organisation's custom fields (see `/custom-fields/problem`).
+    #[schema(value_type = Object)]
+    pub custom: Map<String, Value>,
 }
 
 fn problem_out(p: Problem, known_error: Option<KnownError>) -> ProblemOut {
@@ -80,6 +86,8 @@ fn problem_out(p: Problem, known_error: Option<KnownError>) -> ProblemOut {
         closed_at: opt_time(p.closed_at),
         created_at: time(p.created_at),
         updated_at: time(p.updated_at),
+        category_id: p.category_id,
+        custom: p.custom.0,
     }
 }
 
@@ -98,6 +106,13 @@ pub struct ProblemCreate {
     /// Incidents (`INC-n`) this problem causes; linked as `caused_by`.
     #[serde(default)]
     pub incidents: Vec<String>,
+    /// A live category (see `/categories`).
+    #[serde(default)]
+    pub category_id: Option<i64>,
+    /// Values of the custom fields, by field name; required fields must be given.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub custom: Map<String, Value>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -116,6 +131,12 @@ pub struct ProblemPatch {
     pub assignee_id: Option<Option<i64>>,
     pub root_cause: Option<String>,
     pub workaround: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<i64>)]
+    pub category_id: Option<Option<i64>>,
+    /// Custom values to change, merged into the current ones; `null` clears a value.
+    #[schema(value_type = Option<Object>)]
+    pub custom: Option<Map<String, Value>>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -123,18 +144,24 @@ pub struct ProblemQuery {
     /// Comma-separated statuses.
     pub status: Option<String>,
     pub service_id: Option<i64>,
+    /// This category or any of its subcategories.
+    pub category_id: Option<i64>,
     /// `priority` (default), `number` or `updated_at`; a leading `-` sorts descending.
     pub sort: Option<String>,
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
 
+/// Lists problems.
 #[utoipa::path(get, path = "/problems", tag = "problems", params(ProblemQuery),
-    responses((status = 200, body = ListOf<ProblemOut>), (status = 400, body = ProblemDoc), (status = 403, body = ProblemDoc)))]
+    description = super::CUSTOM_FILTERS_DOC,
+    responses((status = 200, body = ListOf<ProblemOut>), (status = 400, body = ProblemDoc), (status = 403, body = ProblemDoc),
+        (status = 422, body = ProblemDoc, description = "An unknown sort, cursor or custom field (`custom.<name>`)")))]
 pub async fn list(
     State(state): State<AppState>,
     who: Can<perm::RecordsRead>,
     ApiQuery(q): ApiQuery<ProblemQuery>,
+    super::CustomFilters(custom): super::CustomFilters,
 ) -> ApiResult<Json<ListOf<ProblemOut>>> {
     let statuses = match q.status.as_deref() {
         Some(text) => text
@@ -151,6 +178,8 @@ pub async fn list(
     let filter = ProblemFilter {
         statuses,
         service_id: q.service_id,
+        category_id: q.category_id,
+        custom,
         sort: q.sort,
     };
     let page = PageRequest {
@@ -196,6 +225,13 @@ pub async fn open_problem(
         })?;
         incidents.push(incident.id);
     }
+    if let Some(category) = body.category_id {
+        super::categories::check_live(state, who.tenant_id(), category).await?;
+    }
+    let custom = state
+        .store
+        .check_custom_values(who.tenant_id(), "problem", &body.custom, true)
+        .await?;
     let fields = ProblemFields {
         priority: state
             .store
@@ -214,6 +250,8 @@ pub async fn open_problem(
         workaround: String::new(),
         resolved_at: None,
         closed_at: None,
+        category_id: body.category_id,
+        custom,
     };
     let problem = state
         .store
@@ -280,6 +318,23 @@ pub async fn change_problem(
     }
     .validate()?;
     let mut f = ProblemFields::from(&current);
+    if let Some(category) = patch.category_id.filter(|c| *c != current.category_id) {
+        if let Some(id) = category {
+            super::categories::check_live(state, who.tenant_id(), id).await?;
+        }
+        f.category_id = category;
+    }
+    if let Some(changes) = patch.custom {
+        f.custom = state
+            .store
+            .check_custom_values(
+                who.tenant_id(),
+                "problem",
+                &super::merge_custom(&f.custom, changes),
+                true,
+            )
+            .await?;
+    }
     if let Some(to) = patch.status.filter(|to| *to != current.status) {
         f.status = current
             .status

@@ -1,7 +1,7 @@
 //! `/catalogue-items` and `/requests`: the service catalogue and what people order from it.
 
 use super::incidents::{Scope, scope};
-use super::{ApiJson, ApiPath, ApiQuery, KeyRef, ListOf, opt_time, time};
+use super::{ApiJson, ApiPath, ApiQuery, KeyRef, ListOf, nullable, opt_time, time};
 use crate::AppState;
 use crate::auth::{Can, Principal, perm};
 use crate::error::{ApiError, ApiResult, Problem};
@@ -16,7 +16,9 @@ use steward_domain::request::{
     Decision, FormField, ItemDraft, RequestStatus, TaskTemplate, check_answers,
 };
 use steward_store::PageRequest;
-use steward_store::request::{Approval, CatalogueItem, RequestFilter, ServiceRequest, Task};
+use steward_store::request::{
+    Approval, CatalogueItem, RequestFields, RequestFilter, ServiceRequest, Task,
+};
 use utoipa::{IntoParams, ToSchema};
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -215,6 +217,12 @@ pub struct RequestOut {
     pub updated_at: String,
     pub approvals: Vec<ApprovalOut>,
     pub tasks: Vec<TaskOut>,
+    /// See `/categories`; set by the service desk.
+    pub category_id: Option<i64>,
+    /// Values of the organisation's custom fields (see `/custom-fields/request`); set by the
+    /// service desk.
+    #[schema(value_type = Object)]
+    pub custom: Map<String, Value>,
 }
 
 /// A request with its approvals and tasks, as the API and pages show it.
@@ -239,6 +247,8 @@ pub async fn request_out(
         updated_at: time(r.updated_at),
         approvals: approvals.into_iter().map(ApprovalOut::from).collect(),
         tasks: tasks.into_iter().map(TaskOut::from).collect(),
+        category_id: r.category_id,
+        custom: r.custom.0,
     })
 }
 
@@ -274,16 +284,22 @@ pub struct RequestQuery {
     pub status: Option<String>,
     /// Only requests waiting for the caller's approval.
     pub awaiting_me: Option<bool>,
+    /// This category or any of its subcategories.
+    pub category_id: Option<i64>,
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
 
+/// Lists the requests the caller may see.
 #[utoipa::path(get, path = "/requests", tag = "requests", params(RequestQuery),
-    responses((status = 200, body = ListOf<RequestOut>), (status = 400, body = Problem)))]
+    description = super::CUSTOM_FILTERS_DOC,
+    responses((status = 200, body = ListOf<RequestOut>), (status = 400, body = Problem),
+        (status = 422, body = Problem, description = "An unknown cursor or custom field (`custom.<name>`)")))]
 pub async fn list(
     State(state): State<AppState>,
     who: Principal,
     ApiQuery(q): ApiQuery<RequestQuery>,
+    super::CustomFilters(custom): super::CustomFilters,
 ) -> ApiResult<Json<ListOf<RequestOut>>> {
     let awaiting = q.awaiting_me.unwrap_or(false);
     let requester_user_id = match scope(&who)? {
@@ -306,6 +322,8 @@ pub async fn list(
         statuses,
         requester_user_id,
         awaiting_approver: awaiting.then_some(who.user.id),
+        category_id: q.category_id,
+        custom,
     };
     let page = PageRequest {
         limit: q.limit,
@@ -334,6 +352,14 @@ pub struct RequestCreate {
     #[serde(default)]
     #[schema(value_type = Object)]
     pub answers: Map<String, Value>,
+    /// Agents only: a live category (see `/categories`).
+    #[serde(default)]
+    pub category_id: Option<i64>,
+    /// Agents only: values of the custom fields for requests, by field name. Required fields
+    /// may be left for later: they are enforced when an agent edits the request.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub custom: Map<String, Value>,
 }
 
 /// Raises a request for the caller (requesters and agents alike); shared by API and portal.
@@ -352,6 +378,28 @@ pub async fn raise(
         return Err(Invalid::one("item_id", "This catalogue item is retired").into());
     }
     let answers = check_answers(&item.fields, &body.answers)?;
+    if !who.can(Permission::RecordsWrite) {
+        let mut refused = Invalid::new();
+        if body.category_id.is_some() {
+            refused.add("category_id", "Requesters cannot categorise requests");
+        }
+        if !body.custom.is_empty() {
+            refused.add("custom", "Requesters cannot set custom fields");
+        }
+        refused.into_result(())?;
+    }
+    if let Some(category) = body.category_id {
+        super::categories::check_live(state, who.tenant_id(), category).await?;
+    }
+    // Ordering from the catalogue never waits on the desk's required fields.
+    let custom = state
+        .store
+        .check_custom_values(who.tenant_id(), "request", &body.custom, false)
+        .await?;
+    let fields = RequestFields {
+        category_id: body.category_id,
+        custom,
+    };
     Ok(state
         .store
         .create_request(
@@ -359,6 +407,7 @@ pub async fn raise(
             &item,
             &answers,
             Some(who.user.id),
+            &fields,
             &who.actor(),
         )
         .await?)
@@ -389,29 +438,45 @@ pub async fn get_one(
     Ok(Json(request_out(&state, who.tenant_id(), request).await?))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+/// What the desk changes on a request: its status, its category and custom fields.
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RequestPatch {
     /// `cancelled`, `closed` (once fulfilled) or `in_fulfilment` (reopen a fulfilled request).
-    pub status: RequestStatus,
+    pub status: Option<RequestStatus>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<i64>)]
+    pub category_id: Option<Option<i64>>,
+    /// Custom values to change, merged into the current ones; `null` clears a value. Required
+    /// fields must then hold a value.
+    #[schema(value_type = Option<Object>)]
+    pub custom: Option<Map<String, Value>>,
 }
 
-#[utoipa::path(patch, path = "/requests/{key}", tag = "requests", params(("key" = String, Path)), request_body = RequestPatch,
-    responses((status = 200, body = RequestOut), (status = 404, body = Problem), (status = 409, body = Problem)))]
-pub async fn update(
-    State(state): State<AppState>,
-    who: Can<perm::RecordsWrite>,
-    ApiPath(key): ApiPath<String>,
-    ApiJson(body): ApiJson<RequestPatch>,
-) -> ApiResult<Json<RequestOut>> {
-    let request = find_request(&state, &who, &key).await?;
-    if !request.status.manual_next().contains(&body.status) {
+/// Applies an agent's patch: everything is checked before anything is written; the
+/// classification is saved first, then the status change. Shared by API and UI.
+pub async fn change_request(
+    state: &AppState,
+    who: &Principal,
+    key: &str,
+    patch: RequestPatch,
+) -> ApiResult<ServiceRequest> {
+    if !who.can(Permission::RecordsWrite) {
+        return Err(ApiError::forbidden());
+    }
+    let request = find_request(state, who, key).await?;
+    let classify = patch.category_id.is_some() || patch.custom.is_some();
+    if classify && request.status.is_terminal() {
+        return Err(ApiError::frozen(&request.key(), &request.status));
+    }
+    if let Some(to) = patch.status
+        && !request.status.manual_next().contains(&to)
+    {
         return Err(ApiError::transition(
             format!(
-                "{} cannot go from {} to {}",
+                "{} cannot go from {} to {to}",
                 request.key(),
-                request.status,
-                body.status
+                request.status
             ),
             request
                 .status
@@ -421,10 +486,57 @@ pub async fn update(
                 .collect(),
         ));
     }
-    let updated = state
-        .store
-        .set_request_status(who.tenant_id(), request.id, body.status, &who.actor())
-        .await?;
+    let mut f = RequestFields::from(&request);
+    if let Some(category) = patch.category_id.filter(|c| *c != request.category_id) {
+        if let Some(id) = category {
+            super::categories::check_live(state, who.tenant_id(), id).await?;
+        }
+        f.category_id = category;
+    }
+    if let Some(changes) = patch.custom {
+        f.custom = state
+            .store
+            .check_custom_values(
+                who.tenant_id(),
+                "request",
+                &super::merge_custom(&f.custom, changes),
+                true,
+            )
+            .await?;
+    }
+    let mut updated = if f == RequestFields::from(&request) {
+        request
+    } else {
+        state
+            .store
+            .update_request(
+                who.tenant_id(),
+                request.id,
+                request.updated_at,
+                &f,
+                &who.actor(),
+            )
+            .await?
+    };
+    if let Some(to) = patch.status {
+        updated = state
+            .store
+            .set_request_status(who.tenant_id(), updated.id, to, &who.actor())
+            .await?;
+    }
+    Ok(updated)
+}
+
+#[utoipa::path(patch, path = "/requests/{key}", tag = "requests", params(("key" = String, Path)), request_body = RequestPatch,
+    description = "For the service desk: requesters see their requests but cannot change them here.",
+    responses((status = 200, body = RequestOut), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn update(
+    State(state): State<AppState>,
+    who: Can<perm::RecordsWrite>,
+    ApiPath(key): ApiPath<String>,
+    ApiJson(body): ApiJson<RequestPatch>,
+) -> ApiResult<Json<RequestOut>> {
+    let updated = change_request(&state, &who, &key, body).await?;
     Ok(Json(request_out(&state, who.tenant_id(), updated).await?))
 }
 

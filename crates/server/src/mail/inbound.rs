@@ -309,4 +309,78 @@ mod tests {
         assert_eq!(bare_id(" <a@b> "), "a@b");
         assert_eq!(bare_id("a@b"), "a@b");
     }
+
+    /// The seed corpus the coverage-guided fuzz target starts from (`fuzz/corpus/mail_in`).
+    const SEEDS: &[&[u8]] = &[
+        include_bytes!("../../../../fuzz/corpus/mail_in/plain.eml"),
+        include_bytes!("../../../../fuzz/corpus/mail_in/reply.eml"),
+        include_bytes!("../../../../fuzz/corpus/mail_in/html_only.eml"),
+        include_bytes!("../../../../fuzz/corpus/mail_in/attachment.eml"),
+        include_bytes!("../../../../fuzz/corpus/mail_in/nested.eml"),
+        include_bytes!("../../../../fuzz/corpus/mail_in/no_from.eml"),
+        include_bytes!("../../../../fuzz/corpus/mail_in/not_mail.txt"),
+    ];
+
+    /// What every parse result must satisfy, whatever the input.
+    fn check_invariants(raw: &[u8]) {
+        if let Ok(m) = parse(raw) {
+            assert!(m.from.contains('@') && m.from == m.from.to_lowercase());
+            assert_eq!(m.subject, m.subject.trim());
+            assert!(m.message_id.as_deref().is_none_or(|id| !id.is_empty()));
+            for a in &m.attachments {
+                assert!(!a.filename.is_empty() && !a.filename.contains(['/', '\\']));
+            }
+            let _ = key_in_subject(&m.subject);
+            let _ = m.thread_ids();
+        }
+    }
+
+    #[test]
+    fn the_seed_corpus_parses_as_expected() {
+        let results: Vec<bool> = SEEDS.iter().map(|s| parse(s).is_ok()).collect();
+        assert_eq!(results, [true, true, true, true, true, false, false]);
+        let html = ok(std::str::from_utf8(SEEDS[2]).unwrap_or_default());
+        assert!(html.text.contains("Das Laufwerk") && !html.text.contains("<b>"));
+        let attached = ok(std::str::from_utf8(SEEDS[3]).unwrap_or_default());
+        assert_eq!(attached.attachments[0].filename, "error.png");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn any_bytes_are_taken_or_refused_without_panicking(
+            raw in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..2048)
+        ) {
+            check_invariants(&raw);
+        }
+
+        #[test]
+        fn damaged_mail_is_taken_or_refused_without_panicking(
+            seed in proptest::sample::select(SEEDS),
+            edits in proptest::collection::vec((proptest::prelude::any::<usize>(), proptest::prelude::any::<u8>()), 0..24),
+            cut in proptest::prelude::any::<usize>(),
+        ) {
+            let mut raw = seed.to_vec();
+            for (at, byte) in edits {
+                let i = at % raw.len();
+                raw[i] = byte;
+            }
+            raw.truncate(cut % (raw.len() + 1));
+            check_invariants(&raw);
+        }
+
+        #[test]
+        fn well_formed_mail_keeps_sender_subject_and_text(
+            local in "[a-z][a-z0-9.]{0,15}",
+            subject in "[A-Za-z0-9][A-Za-z0-9 ,.!?-]{0,60}",
+            body in "[A-Za-z0-9][A-Za-z0-9 ,.]{0,200}",
+        ) {
+            let raw = format!("From: {local}@Example.TEST\r\nSubject: {subject}\r\n\r\n{body}\r\n");
+            let m = parse(raw.as_bytes()).map_err(|e| proptest::test_runner::TestCaseError::fail(e.to_string()))?;
+            proptest::prop_assert_eq!(m.from, format!("{local}@example.test"));
+            proptest::prop_assert_eq!(m.subject, subject.trim());
+            proptest::prop_assert_eq!(m.text, body.trim());
+        }
+    }
 }

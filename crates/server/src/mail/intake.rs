@@ -8,7 +8,7 @@ use steward_domain::customer::{ContactDraft, CustomerDraft};
 use steward_domain::incident::{IncidentDraft, Level, Source, Status};
 use steward_domain::user::name_from_email;
 use steward_store::customer::Contact;
-use steward_store::incident::{Incident, IncidentFields};
+use steward_store::incident::{Author, Incident, IncidentFields};
 use steward_store::mail::{Direction, MailTarget, NewAttachment};
 use steward_store::{Actor, Store, StoreError, now_micros};
 
@@ -172,8 +172,10 @@ async fn take_in(
                     .join(", ")
             )
         };
+        let reopen_window = store.settings(tenant_id).await?.reopen_window();
+        let author = Author::Requester { reopen_window };
         store
-            .add_incident_comment(tenant_id, incident.id, &body, true, false, &actor)
+            .add_incident_comment(tenant_id, incident.id, &body, true, author, &actor)
             .await?;
         keep(store, tenant_id, &incident, mail, raw, &actor).await?;
         outbound::notify_inbound_reply(store, tenant_id, &incident, &mail.from, &body).await;

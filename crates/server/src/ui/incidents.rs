@@ -1,6 +1,9 @@
 //! The agent console for incidents: queues, the record page with its timeline, forms.
 
-use super::{Chrome, FormState, Opt, UiError, UiResult, next_link, options, summarize, when};
+use super::list_filters::{self, FilterBar, ListFilters};
+use super::{
+    Chrome, FormState, Opt, UiError, UiResult, classify, next_link, options, summarize, when,
+};
 use crate::AppState;
 use crate::api::incidents::{
     CommentCreate, IncidentCreate, IncidentPatch, change_incident, comment, find, open_incident,
@@ -10,7 +13,7 @@ use crate::error::ApiError;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -155,6 +158,9 @@ struct ListPage {
     current_query: String,
     may_share: bool,
     bulk_outcome: Option<String>,
+    filters: FilterBar,
+    /// The active filters as query pairs, kept by the search form.
+    filter_pairs: Vec<(String, String)>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -165,6 +171,30 @@ pub struct ListQuery {
     sort: String,
     cursor: Option<String>,
     done: Option<String>,
+    /// `category_id` and `custom.<name>`, read from the raw query (`ListQuery::parse`).
+    #[serde(skip)]
+    filters: ListFilters,
+}
+
+impl ListQuery {
+    /// A list query string, as a saved view keeps it.
+    fn parse(query: &str) -> ListQuery {
+        ListQuery {
+            filters: ListFilters::parse(query),
+            ..serde_urlencoded::from_str(query).unwrap_or_default()
+        }
+    }
+
+    /// The store filter: the queue's, narrowed by search and the list filters.
+    fn filter(&self, queue: &str, me: i64) -> IncidentFilter {
+        IncidentFilter {
+            q: Some(self.q.clone()).filter(|t| !t.trim().is_empty()),
+            sort: Some(self.sort.clone()).filter(|s| !s.is_empty()),
+            category_id: self.filters.category_id,
+            custom: self.filters.custom.clone(),
+            ..queue_filter(queue, me)
+        }
+    }
 }
 
 /// "3 h", "2 d": how long ago, at a glance.
@@ -208,8 +238,10 @@ fn queue_filter(queue: &str, me: i64) -> IncidentFilter {
 pub async fn list(
     State(state): State<AppState>,
     who: Can<perm::RecordsRead>,
-    Query(q): Query<ListQuery>,
+    Query(mut q): Query<ListQuery>,
+    RawQuery(raw): RawQuery,
 ) -> UiResult {
+    q.filters = ListFilters::parse(raw.as_deref().unwrap_or_default());
     render_list(&state, &who, q, None).await
 }
 
@@ -224,20 +256,35 @@ async fn render_list(
     } else {
         q.queue.clone()
     };
-    let mut filter = queue_filter(&queue, who.user.id);
-    filter.q = Some(q.q.clone()).filter(|t| !t.trim().is_empty());
-    filter.sort = Some(q.sort.clone()).filter(|s| !s.is_empty());
+    let filter = q.filter(&queue, who.user.id);
     let page = PageRequest {
         limit: Some(50),
-        cursor: q.cursor,
+        cursor: q.cursor.clone(),
     };
-    let found = match state.store.incidents(who.tenant_id(), &filter, &page).await {
+    let found = state.store.incidents(who.tenant_id(), &filter, &page).await;
+    let (found, refused) = match list_filters::or_refused(found) {
         Err(steward_store::StoreError::Invalid(_)) => {
             return Ok(Redirect::to("/incidents").into_response());
         }
         other => other?,
     };
     let names = Names::load(state, who).await?;
+    let filter_pairs = q.filters.pairs();
+    let filters = FilterBar::load(
+        state,
+        who.tenant_id(),
+        "incident",
+        "/incidents",
+        &[
+            ("queue", queue.as_str()),
+            ("q", q.q.as_str()),
+            ("sort", q.sort.as_str()),
+        ],
+        &q.filters,
+        &names.users,
+    )
+    .await?
+    .refused(refused);
     let rows = found
         .items
         .iter()
@@ -280,32 +327,35 @@ async fn render_list(
         current: id == queue,
     })
     .collect();
-    let base = [("queue", queue.as_str()), ("q", q.q.as_str())];
+    // Every link the list makes keeps its search and filters.
+    let base: Vec<(String, String)> = [("queue", queue.as_str()), ("q", q.q.as_str())]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .chain(filter_pairs.iter().cloned())
+        .collect();
     let sort_link = |column: &str| {
         let next = if q.sort == column {
             format!("-{column}")
         } else {
             column.to_owned()
         };
-        let mut pairs: Vec<(&str, &str)> = base
-            .iter()
-            .copied()
-            .filter(|(_, v)| !v.is_empty())
-            .collect();
-        pairs.push(("sort", &next));
-        format!(
-            "/incidents?{}",
-            serde_urlencoded::to_string(&pairs).unwrap_or_default()
-        )
+        let mut pairs = base.clone();
+        pairs.push(("sort".to_owned(), next));
+        list_filters::href("/incidents", &pairs)
     };
     let sort_links = SortLinks {
         number: sort_link("number"),
         priority: sort_link("priority"),
         opened: sort_link("opened_at"),
     };
+    let mut with_sort = base.clone();
+    with_sort.push(("sort".to_owned(), q.sort.clone()));
     let next = next_link(
         "/incidents",
-        &[("queue", &queue), ("q", &q.q), ("sort", &q.sort)],
+        &with_sort
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect::<Vec<_>>(),
         found.next_cursor,
     );
     let chrome = Chrome::new(state, who, "/incidents")
@@ -313,14 +363,8 @@ async fn render_list(
         .with_notice(q.done.as_deref());
     let views = view_chips(state, who).await?;
     let current_query = {
-        let pairs: Vec<(&str, &str)> = [
-            ("queue", queue.as_str()),
-            ("q", q.q.as_str()),
-            ("sort", q.sort.as_str()),
-        ]
-        .into_iter()
-        .filter(|(_, v)| !v.is_empty())
-        .collect();
+        let pairs: Vec<&(String, String)> =
+            with_sort.iter().filter(|(_, v)| !v.is_empty()).collect();
         serde_urlencoded::to_string(&pairs).unwrap_or_default()
     };
     Ok(ListPage {
@@ -337,6 +381,8 @@ async fn render_list(
         current_query,
         may_share: crate::api::views::may_share(who),
         bulk_outcome,
+        filters,
+        filter_pairs,
     }
     .into_response())
 }
@@ -358,16 +404,16 @@ async fn view_chips(state: &AppState, who: &Principal) -> Result<Vec<ViewChip>, 
         .views(who.tenant_id(), who.user.id, "incidents")
         .await?
     {
-        let q: ListQuery = serde_urlencoded::from_str(&v.query).unwrap_or_default();
-        let mut filter = queue_filter(
+        let q = ListQuery::parse(&v.query);
+        let filter = q.filter(
             if q.queue.is_empty() { "open" } else { &q.queue },
             who.user.id,
         );
-        filter.q = Some(q.q).filter(|t| !t.trim().is_empty());
-        let count = state
-            .store
-            .count_incidents(who.tenant_id(), &filter)
-            .await?;
+        // A view whose custom field has since been removed matches nothing.
+        let count = match state.store.count_incidents(who.tenant_id(), &filter).await {
+            Err(e) if list_filters::refused_filter(&e).is_some() => 0,
+            other => other?,
+        };
         let removable = v.owner_id == Some(who.user.id)
             || (v.owner_id.is_none() && crate::api::views::may_share(who));
         chips.push(ViewChip {
@@ -521,21 +567,6 @@ pub struct IncidentForm {
 }
 
 impl IncidentForm {
-    /// The posted `custom.<name>` values; an empty value clears the field.
-    fn custom_values(&self) -> serde_json::Map<String, serde_json::Value> {
-        self.extra
-            .iter()
-            .filter_map(|(k, v)| {
-                let name = k.strip_prefix("custom.")?;
-                let value = match v.trim() {
-                    "" => serde_json::Value::Null,
-                    t => serde_json::Value::String(t.to_owned()),
-                };
-                Some((name.to_owned(), value))
-            })
-            .collect()
-    }
-
     fn of(i: &Incident) -> IncidentForm {
         let id = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
         IncidentForm {
@@ -548,18 +579,7 @@ impl IncidentForm {
             assignee_team_id: id(i.assignee_team_id),
             assignee_id: id(i.assignee_id),
             category_id: id(i.category_id),
-            extra: i
-                .custom
-                .0
-                .iter()
-                .map(|(k, v)| {
-                    let text = match v {
-                        serde_json::Value::String(s) => s.clone(),
-                        other => other.to_string(),
-                    };
-                    (format!("custom.{k}"), text)
-                })
-                .collect(),
+            extra: classify::custom_form_values(&i.custom.0),
         }
     }
 
@@ -575,12 +595,7 @@ impl IncidentForm {
             ("assignee_id", &self.assignee_id),
             ("category_id", &self.category_id),
         ];
-        values.extend(
-            self.extra
-                .iter()
-                .filter(|(k, _)| k.starts_with("custom."))
-                .map(|(k, v)| (k.as_str(), v.as_str())),
-        );
+        values.extend(classify::custom_pairs(&self.extra));
         FormState::with(&values)
     }
 
@@ -616,7 +631,7 @@ impl IncidentForm {
             source: Some(steward_domain::incident::Source::Phone),
             opened_at: None,
             category_id: Self::id("category_id", &self.category_id, &mut e),
-            custom: self.custom_values(),
+            custom: classify::posted_custom(&self.extra),
         };
         e.into_result(body)
     }
@@ -676,40 +691,16 @@ async fn render_form(
             Names::choices(&names.users, "— nobody —"),
             form.value("assignee_id"),
         ),
-        categories: options(
-            std::iter::once((String::new(), "— none —".to_owned())).chain(
-                state
-                    .store
-                    .category_tree(who.tenant_id())
-                    .await?
-                    .into_iter()
-                    .filter(|c| {
-                        !c.category.retired
-                            || editing.is_some_and(|i| i.category_id == Some(c.category.id))
-                    })
-                    .map(|c| (c.category.id.to_string(), c.path)),
-            ),
+        categories: classify::category_choices(
+            state,
+            who.tenant_id(),
+            editing.and_then(|i| i.category_id),
             form.value("category_id"),
-        ),
+        )
+        .await?,
     };
-    let custom_fields = state
-        .store
-        .custom_fields(who.tenant_id(), "incident")
-        .await?
-        .iter()
-        .map(|f| {
-            let mut view = super::requests::FieldView::from(f);
-            view.name = format!("custom.{}", f.name);
-            if f.kind == steward_domain::request::FieldKind::User {
-                view.users = names
-                    .users
-                    .iter()
-                    .map(|(id, name)| (id.to_string(), name.clone()))
-                    .collect();
-            }
-            view
-        })
-        .collect();
+    let custom_fields =
+        classify::custom_inputs(state, who.tenant_id(), "incident", &names.users).await?;
     let (heading, action, submit, cancel) = match editing {
         None => (
             "New incident".to_owned(),
@@ -907,43 +898,6 @@ struct ViewPage {
     custom: Vec<(String, String)>,
 }
 
-/// The incident's custom values in the order of the tenant's fields, then any values of fields
-/// since removed; user values are shown by name.
-async fn custom_rows(
-    state: &AppState,
-    who: &Principal,
-    incident: &Incident,
-    names: &Names,
-) -> Result<Vec<(String, String)>, UiError> {
-    let fields = state
-        .store
-        .custom_fields(who.tenant_id(), "incident")
-        .await?;
-    let shown = |v: &serde_json::Value| match v {
-        serde_json::Value::String(s) => s.clone(),
-        other => other.to_string(),
-    };
-    let mut rows = Vec::new();
-    for f in &fields {
-        let Some(v) = incident.custom.0.get(&f.name) else {
-            continue;
-        };
-        let text = match (f.kind, v.as_i64()) {
-            (steward_domain::request::FieldKind::User, Some(id)) => {
-                Names::of(&names.users, Some(id))
-            }
-            _ => shown(v),
-        };
-        rows.push((f.label.clone(), text));
-    }
-    for (name, v) in &incident.custom.0 {
-        if !fields.iter().any(|f| &f.name == name) {
-            rows.push((name.clone(), shown(v)));
-        }
-    }
-    Ok(rows)
-}
-
 /// What else the record page shows besides the record: forms that came back, lookups asked for.
 #[derive(Default)]
 pub struct ViewExtras {
@@ -1064,17 +1018,15 @@ pub(super) async fn render_view(
         },
         _ => "—".into(),
     };
-    let category = match incident.category_id {
-        Some(id) => state
-            .store
-            .category_tree(who.tenant_id())
-            .await?
-            .into_iter()
-            .find(|c| c.category.id == id)
-            .map_or_else(|| "—".into(), |c| c.path),
-        None => "—".into(),
-    };
-    let custom = custom_rows(state, who, &incident, &names).await?;
+    let category = classify::category_path(state, who.tenant_id(), incident.category_id).await?;
+    let custom = classify::custom_rows(
+        state,
+        who.tenant_id(),
+        "incident",
+        &incident.custom.0,
+        &names.users,
+    )
+    .await?;
     let page = ViewPage {
         category,
         custom,

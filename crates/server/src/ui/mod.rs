@@ -7,11 +7,14 @@ mod admin;
 mod assets;
 mod attachments;
 mod categories;
+mod classify;
+mod custom_fields;
 mod customers;
 mod home;
 mod incidents;
 mod journal;
 mod knowledge;
+mod list_filters;
 mod major;
 mod notifications;
 mod portal;
@@ -114,6 +117,10 @@ pub fn router() -> Router<AppState> {
             "/problems/{key}",
             get(problems::view).post(problems::update),
         )
+        .route(
+            "/problems/{key}/edit",
+            get(problems::edit_form).post(problems::edit),
+        )
         .route("/problems/{key}/links", post(problems::link))
         .route("/known-errors", get(problems::known_errors))
         .route("/portal", get(portal::home).post(portal::report))
@@ -126,6 +133,7 @@ pub fn router() -> Router<AppState> {
         .route("/requests/{key}", get(requests::view))
         .route("/requests/{key}/approval", post(requests::approval))
         .route("/requests/{key}/status", post(requests::set_status))
+        .route("/requests/{key}/fields", post(requests::set_fields))
         .route("/requests/{key}/tasks/{task}", post(requests::task_done))
         .route(
             "/catalogue",
@@ -151,6 +159,21 @@ pub fn router() -> Router<AppState> {
             get(categories::page).post(categories::create),
         )
         .route("/categories/{id}/retired", post(categories::set_retired))
+        .route("/admin/custom-fields", get(custom_fields::index))
+        .route("/admin/custom-fields/{kind}", get(custom_fields::page))
+        .route("/admin/custom-fields/{kind}/add", post(custom_fields::add))
+        .route(
+            "/admin/custom-fields/{kind}/{name}/edit",
+            post(custom_fields::edit),
+        )
+        .route(
+            "/admin/custom-fields/{kind}/{name}/remove",
+            post(custom_fields::remove),
+        )
+        .route(
+            "/admin/custom-fields/{kind}/{name}/move",
+            post(custom_fields::move_field),
+        )
         .route("/notifications", get(notifications::page))
         .route("/notifications/{event}", post(notifications::update))
         .route("/journal", get(journal::page))
@@ -175,7 +198,7 @@ pub struct NavItem {
 
 /// Pages and the permission that shows them; Knowledge is also shown to everyone who reads
 /// records (auditors hold RecordsRead but not RecordsOwn), see `Chrome::new`.
-const NAV: [(&str, &str, Option<Permission>); 15] = [
+const NAV: [(&str, &str, Option<Permission>); 16] = [
     ("Home", "/", None),
     ("Incidents", "/incidents", Some(Permission::RecordsRead)),
     ("Requests", "/requests", Some(Permission::RecordsRead)),
@@ -195,6 +218,11 @@ const NAV: [(&str, &str, Option<Permission>); 15] = [
         Some(Permission::UsersWrite),
     ),
     ("Categories", "/categories", Some(Permission::ServicesWrite)),
+    (
+        "Custom fields",
+        custom_fields::NAV_HREF,
+        Some(Permission::UsersWrite),
+    ),
 ];
 
 impl Chrome {

@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 use steward_domain::Invalid;
-use steward_domain::incident::{PendingReason, Status};
+use steward_domain::incident::{PendingReason, Status, TransitionContext, after_requester_reply};
 use steward_domain::service::ServiceStatus;
 use steward_store::PageRequest;
 use steward_store::incident::{Incident, IncidentFilter};
@@ -283,6 +283,36 @@ struct RecordPage {
     open: bool,
     messages: Vec<TimelineItem>,
     reply_form: FormState,
+    /// What sending a reply will do, when it does more than add a message.
+    reply_hint: Option<(&'static str, &'static str)>,
+}
+
+/// Tells the requester what their reply will do to the incident (`after_requester_reply`): the
+/// explanation above the form and the button's words.
+fn reply_hint(
+    incident: &Incident,
+    reopen_window: std::time::Duration,
+) -> Option<(&'static str, &'static str)> {
+    let ctx = TransitionContext {
+        now_micros: steward_store::now_micros(),
+        resolved_at_micros: incident.resolved_at,
+        resolution_code: incident.resolution_code.clone(),
+        pending_reason: None,
+        reopen_window,
+    };
+    let resumes = after_requester_reply(incident.status, incident.pending(), &ctx).is_some();
+    match (incident.status, resumes) {
+        (Status::Resolved, true) => Some((
+            "Not fixed after all? Tell us what is still wrong and we will reopen it.",
+            "Reply and reopen",
+        )),
+        (Status::Resolved, false) => Some((
+            "This was resolved a while ago, so a reply will not reopen it. If the problem is back, report it again.",
+            "Send reply",
+        )),
+        (Status::Pending, true) => Some(("We are waiting for your answer.", "Send answer")),
+        _ => None,
+    }
 }
 
 pub async fn render_record(
@@ -311,8 +341,11 @@ pub async fn render_record(
             text: c.body,
         })
         .collect();
+    let settings = state.store.settings(who.tenant_id()).await?;
+    let reply_hint = reply_hint(&incident, settings.reopen_window());
     let page = RecordPage {
         chrome: Chrome::new(state, who, "/portal").await,
+        reply_hint,
         key: incident.key(),
         status: plain_status(&incident),
         open: !incident.status.is_terminal(),

@@ -1,6 +1,8 @@
 //! Problem management pages, known errors, and the links panel shared with incidents.
 
-use super::{Chrome, FormState, Opt, UiError, UiResult, next_link, options};
+use super::list_filters::{FilterBar, ListFilters};
+use super::requests::FieldView;
+use super::{Chrome, FormState, Opt, UiError, UiResult, classify, next_link, options};
 use crate::AppState;
 use crate::api::problems::{
     LinkCreate, LinkOut, ProblemCreate, ProblemPatch, add_link, change_problem, find_problem,
@@ -10,10 +12,11 @@ use crate::auth::{Can, Principal, perm};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
+use std::collections::HashMap;
 use steward_domain::Invalid;
 use steward_domain::access::Permission;
 use steward_domain::incident::Level;
@@ -145,6 +148,7 @@ struct ListPage {
     window_days: u32,
     next: Option<String>,
     can_write: bool,
+    filters: FilterBar,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -152,6 +156,25 @@ struct ListPage {
 pub struct ListQuery {
     cursor: Option<String>,
     done: Option<String>,
+}
+
+/// The list's filters and the links it makes with them.
+async fn filter_bar(
+    state: &AppState,
+    who: &Principal,
+    filters: &ListFilters,
+) -> Result<FilterBar, UiError> {
+    let users = super::classify::user_names(state, who).await?;
+    FilterBar::load(
+        state,
+        who.tenant_id(),
+        "problem",
+        "/problems",
+        &[],
+        filters,
+        &users,
+    )
+    .await
 }
 
 async fn service_names(state: &AppState, who: &Principal) -> Result<Vec<(i64, String)>, UiError> {
@@ -178,21 +201,26 @@ pub async fn list(
     State(state): State<AppState>,
     who: Can<perm::RecordsRead>,
     Query(q): Query<ListQuery>,
+    RawQuery(raw): RawQuery,
 ) -> UiResult {
     let page = PageRequest {
         limit: Some(50),
         cursor: q.cursor,
     };
-    let found = match state
-        .store
-        .problems(who.tenant_id(), &ProblemFilter::default(), &page)
-        .await
-    {
+    let filtering = ListFilters::parse(raw.as_deref().unwrap_or_default());
+    let filter = ProblemFilter {
+        category_id: filtering.category_id,
+        custom: filtering.custom.clone(),
+        ..Default::default()
+    };
+    let found = state.store.problems(who.tenant_id(), &filter, &page).await;
+    let (found, refused) = match super::list_filters::or_refused(found) {
         Err(steward_store::StoreError::Invalid(_)) => {
             return Ok(Redirect::to("/problems").into_response());
         }
         other => other?,
     };
+    let filters = filter_bar(&state, &who, &filtering).await?.refused(refused);
     let names = service_names(&state, &who).await?;
     let mut rows = Vec::with_capacity(found.items.len());
     for p in found.items {
@@ -227,7 +255,15 @@ pub async fn list(
     let chrome = Chrome::new(&state, &who, "/problems")
         .await
         .with_notice(q.done.as_deref());
-    let next = next_link("/problems", &[], found.next_cursor);
+    let pairs = filtering.pairs();
+    let next = next_link(
+        "/problems",
+        &pairs
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect::<Vec<_>>(),
+        found.next_cursor,
+    );
     Ok(ListPage {
         chrome,
         rows,
@@ -236,6 +272,7 @@ pub async fn list(
         window_days: settings.candidate_window_days,
         next,
         can_write: who.can(Permission::RecordsWrite),
+        filters,
     }
     .into_response())
 }
@@ -244,10 +281,18 @@ pub async fn list(
 #[template(path = "problem_form.html")]
 struct FormPage {
     chrome: Chrome,
+    heading: String,
+    action: String,
+    submit: &'static str,
+    cancel: String,
+    /// Editing an existing problem (its incidents are linked from its page instead).
+    editing: bool,
     form: FormState,
     impact: Vec<Opt>,
     urgency: Vec<Opt>,
     services: Vec<Opt>,
+    categories: Vec<Opt>,
+    custom_fields: Vec<FieldView>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -260,18 +305,39 @@ pub struct ProblemForm {
     service_id: String,
     /// Keys of the incidents this problem causes, separated by spaces or commas.
     incidents: String,
+    category_id: String,
+    /// Custom field values, posted as `custom.<name>`.
+    #[serde(flatten)]
+    extra: HashMap<String, String>,
 }
 
 impl ProblemForm {
+    fn of(p: &Problem) -> ProblemForm {
+        let id = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
+        ProblemForm {
+            title: p.title.clone(),
+            description: p.description.clone(),
+            impact: p.impact.to_string(),
+            urgency: p.urgency.to_string(),
+            service_id: id(p.service_id),
+            incidents: String::new(),
+            category_id: id(p.category_id),
+            extra: classify::custom_form_values(&p.custom.0),
+        }
+    }
+
     fn state(&self) -> FormState {
-        FormState::with(&[
+        let mut values: Vec<(&str, &str)> = vec![
             ("title", &self.title),
             ("description", &self.description),
             ("impact", &self.impact),
             ("urgency", &self.urgency),
             ("service_id", &self.service_id),
             ("incidents", &self.incidents),
-        ])
+            ("category_id", &self.category_id),
+        ];
+        values.extend(classify::custom_pairs(&self.extra));
+        FormState::with(&values)
     }
 
     fn body(&self) -> Result<ProblemCreate, Invalid> {
@@ -289,6 +355,13 @@ impl ProblemForm {
                 None
             }),
         };
+        let category_id = match self.category_id.trim() {
+            "" => None,
+            t => t.parse().ok().or_else(|| {
+                errors.add("category_id", "Choose a category from the list");
+                None
+            }),
+        };
         let body = ProblemCreate {
             title: self.title.clone(),
             description: self.description.clone(),
@@ -303,14 +376,35 @@ impl ProblemForm {
                 .filter(|k| !k.is_empty())
                 .map(str::to_owned)
                 .collect(),
+            category_id,
+            custom: classify::posted_custom(&self.extra),
         };
         errors.into_result(body)
+    }
+
+    /// The edit form's changes: what the form shows, nothing of the diagnosis or lifecycle.
+    fn patch(&self) -> Result<ProblemPatch, Invalid> {
+        let c = self.body()?;
+        Ok(ProblemPatch {
+            title: Some(c.title),
+            description: Some(c.description),
+            impact: Some(c.impact),
+            urgency: Some(c.urgency),
+            status: None,
+            service_id: Some(c.service_id),
+            assignee_id: None,
+            root_cause: None,
+            workaround: None,
+            category_id: Some(c.category_id),
+            custom: Some(c.custom),
+        })
     }
 }
 
 async fn render_form(
     state: &AppState,
     who: &Principal,
+    editing: Option<&Problem>,
     form: FormState,
     status: StatusCode,
 ) -> UiResult {
@@ -323,11 +417,39 @@ async fn render_form(
     let names = service_names(state, who).await?;
     let services = std::iter::once((String::new(), "— none —".to_owned()))
         .chain(names.into_iter().map(|(id, n)| (id.to_string(), n)));
+    let users = classify::user_names(state, who).await?;
+    let (heading, action, submit, cancel) = match editing {
+        None => (
+            "New problem".to_owned(),
+            "/problems".to_owned(),
+            "Create problem",
+            "/problems".to_owned(),
+        ),
+        Some(p) => (
+            format!("Edit {}", p.key()),
+            format!("/problems/{}/edit", p.key()),
+            "Save",
+            format!("/problems/{}", p.key()),
+        ),
+    };
     let page = FormPage {
         chrome: Chrome::new(state, who, "/problems").await,
+        heading,
+        action,
+        submit,
+        cancel,
+        editing: editing.is_some(),
         impact: options(levels(), form.value("impact")),
         urgency: options(levels(), form.value("urgency")),
         services: options(services, form.value("service_id")),
+        categories: classify::category_choices(
+            state,
+            who.tenant_id(),
+            editing.and_then(|p| p.category_id),
+            form.value("category_id"),
+        )
+        .await?,
+        custom_fields: classify::custom_inputs(state, who.tenant_id(), "problem", &users).await?,
         form,
     };
     Ok((status, page).into_response())
@@ -352,7 +474,7 @@ pub async fn new_form(
         incidents: q.incidents,
         ..Default::default()
     };
-    render_form(&state, &who, form.state(), StatusCode::OK).await
+    render_form(&state, &who, None, form.state(), StatusCode::OK).await
 }
 
 pub async fn create(
@@ -378,8 +500,58 @@ pub async fn create(
             render_form(
                 &state,
                 &who,
+                None,
                 form.state().rejected(invalid),
                 StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(Err(e)) => Err(e),
+    }
+}
+
+pub async fn edit_form(
+    State(state): State<AppState>,
+    who: Can<perm::RecordsWrite>,
+    Path(key): Path<String>,
+) -> UiResult {
+    let problem = find_problem(&state, &who, &key).await?;
+    render_form(
+        &state,
+        &who,
+        Some(&problem),
+        ProblemForm::of(&problem).state(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// Saves the edit form; refusals (bad input, a closed problem) come back on the form.
+pub async fn edit(
+    State(state): State<AppState>,
+    who: Can<perm::RecordsWrite>,
+    Path(key): Path<String>,
+    Form(form): Form<ProblemForm>,
+) -> UiResult {
+    let problem = find_problem(&state, &who, &key).await?;
+    let saved = match form.patch() {
+        Ok(patch) => change_problem(&state, &who, &key, patch)
+            .await
+            .map_err(|e| match e.refusal("title") {
+                Some(invalid) => Ok((invalid, e.status())),
+                None => Err(UiError::from(e)),
+            }),
+        Err(invalid) => Err(Ok((invalid, StatusCode::UNPROCESSABLE_ENTITY))),
+    };
+    match saved {
+        Ok(p) => Ok(Redirect::to(&format!("/problems/{}?done=saved", p.key())).into_response()),
+        Err(Ok((invalid, status))) => {
+            render_form(
+                &state,
+                &who,
+                Some(&problem),
+                form.state().rejected(invalid),
+                status,
             )
             .await
         }
@@ -398,6 +570,10 @@ struct ViewPage {
     form: FormState,
     service: String,
     known_error: String,
+    /// The category's path, or a dash.
+    category: String,
+    /// Custom field values as (label, shown value).
+    custom: Vec<(String, String)>,
     links: Vec<LinkRow>,
     link_action: String,
     link_kinds: Vec<Opt>,
@@ -438,8 +614,14 @@ async fn render_view(
         ])
     });
     let key = problem.key();
+    let category = classify::category_path(state, who.tenant_id(), problem.category_id).await?;
+    let users = classify::user_names(state, who).await?;
+    let custom =
+        classify::custom_rows(state, who.tenant_id(), "problem", &problem.custom.0, &users).await?;
     let page = ViewPage {
         chrome: Chrome::new(state, who, "/problems").await.with_notice(done),
+        category,
+        custom,
         links: link_rows(state, who, RecordKind::Problem, &key).await?,
         link_action: format!("/problems/{key}/links"),
         link_kinds: link_kinds(link_form.value("kind")),
@@ -503,6 +685,8 @@ pub async fn update(
         assignee_id: None,
         root_cause: Some(form.root_cause.clone()),
         workaround: Some(form.workaround.clone()),
+        category_id: None,
+        custom: None,
     };
     match change_problem(&state, &who, &key, patch).await {
         Ok(p) => Ok(Redirect::to(&format!("/problems/{}?done=saved", p.key())).into_response()),

@@ -1,20 +1,23 @@
 //! Service request pages: ordering from the catalogue, the request page with approvals and
 //! tasks, the desk's request queues, and catalogue administration.
 
-use super::{Chrome, FormState, UiError, UiResult, after_save, next_link, when};
+use super::list_filters::{self, FilterBar, ListFilters};
+use super::{Chrome, FormState, Opt, UiError, UiResult, after_save, classify, next_link, when};
 use crate::AppState;
 use crate::api::requests::{
-    DecisionInput, RequestCreate, RequestOut, decide, find_request, finish_task, raise, request_out,
+    DecisionInput, RequestCreate, RequestOut, RequestPatch, change_request, decide, find_request,
+    finish_task, raise, request_out,
 };
 use crate::auth::{Can, Principal, perm};
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 use serde_json::{Map, Value};
+use std::collections::HashMap;
 use steward_domain::Invalid;
 use steward_domain::access::Permission;
 use steward_domain::request::{
@@ -122,6 +125,8 @@ pub async fn order(
         RequestCreate {
             item_id: id,
             answers,
+            category_id: None,
+            custom: Map::new(),
         },
     )
     .await;
@@ -159,14 +164,28 @@ struct ViewPage {
     can_decide: bool,
     can_work: bool,
     form: FormState,
+    /// The desk's view: category and custom fields are shown (not in the portal).
+    show_fields: bool,
+    /// The category's path, or a dash.
+    category: String,
+    /// Custom field values as (label, shown value).
+    custom: Vec<(String, String)>,
+    /// Agents may change the category and custom fields (not once the request is over).
+    can_classify: bool,
+    categories: Vec<Opt>,
+    custom_fields: Vec<FieldView>,
+    fields_form: FormState,
 }
 
+/// `fields_form` is the category and custom fields form as submitted, when it came back
+/// refused; otherwise it shows the request's values.
 async fn render_view(
     state: &AppState,
     who: &Principal,
     key: &str,
     portal: bool,
     form: FormState,
+    fields_form: Option<FormState>,
     status: StatusCode,
 ) -> UiResult {
     let request = find_request(state, who, key).await?;
@@ -193,8 +212,39 @@ async fn render_view(
         })
         .collect();
     let opened = when(request.opened_at);
-    let r = request_out(state, who.tenant_id(), request).await?;
+    let show_fields = !portal;
     let can_work = who.can(Permission::RecordsWrite) && !portal;
+    let can_classify = can_work && !request.status.is_terminal();
+    let users = if show_fields {
+        classify::user_names(state, who).await?
+    } else {
+        Vec::new()
+    };
+    let (category, custom) = if show_fields {
+        (
+            classify::category_path(state, who.tenant_id(), request.category_id).await?,
+            classify::custom_rows(state, who.tenant_id(), "request", &request.custom.0, &users)
+                .await?,
+        )
+    } else {
+        ("—".to_owned(), Vec::new())
+    };
+    let fields_form = fields_form.unwrap_or_else(|| FieldsForm::of(&request).state());
+    let (categories, custom_fields) = if can_classify {
+        (
+            classify::category_choices(
+                state,
+                who.tenant_id(),
+                request.category_id,
+                fields_form.value("category_id"),
+            )
+            .await?,
+            classify::custom_inputs(state, who.tenant_id(), "request", &users).await?,
+        )
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let r = request_out(state, who.tenant_id(), request).await?;
     let can_decide = r.status == RequestStatus::PendingApproval
         && r.approvals
             .iter()
@@ -242,6 +292,13 @@ async fn render_view(
         can_decide,
         can_work,
         form,
+        show_fields,
+        category,
+        custom,
+        can_classify,
+        categories,
+        custom_fields,
+        fields_form,
         r,
     };
     Ok((status, page).into_response())
@@ -258,6 +315,7 @@ pub async fn portal_view(
         &key,
         true,
         FormState::default(),
+        None,
         StatusCode::OK,
     )
     .await
@@ -274,6 +332,7 @@ pub async fn view(
         &key,
         false,
         FormState::default(),
+        None,
         StatusCode::OK,
     )
     .await
@@ -312,7 +371,7 @@ pub async fn approval(
                 return Err(e.into());
             };
             let values = FormState::with(&[("comment", &form.comment)]).rejected(invalid);
-            render_view(&state, &who, &key, false, values, e.status()).await
+            render_view(&state, &who, &key, false, values, None, e.status()).await
         }
     }
 }
@@ -348,9 +407,98 @@ pub async fn set_status(
         Ok(r) => Ok(Redirect::to(&format!("/requests/{}", r.key())).into_response()),
         Err(steward_store::StoreError::Conflict(detail)) => {
             let form = FormState::default().rejected(Invalid::one("status", detail));
-            render_view(&state, &who, &key, false, form, StatusCode::CONFLICT).await
+            render_view(&state, &who, &key, false, form, None, StatusCode::CONFLICT).await
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+/// The category and custom fields form of the request page.
+#[derive(Debug, Deserialize, Default)]
+#[serde(default)]
+pub struct FieldsForm {
+    category_id: String,
+    /// Custom field values, posted as `custom.<name>`.
+    #[serde(flatten)]
+    extra: HashMap<String, String>,
+}
+
+impl FieldsForm {
+    fn of(r: &steward_store::request::ServiceRequest) -> FieldsForm {
+        FieldsForm {
+            category_id: r.category_id.map(|c| c.to_string()).unwrap_or_default(),
+            extra: classify::custom_form_values(&r.custom.0),
+        }
+    }
+
+    fn state(&self) -> FormState {
+        let mut values: Vec<(&str, &str)> = vec![("category_id", &self.category_id)];
+        values.extend(classify::custom_pairs(&self.extra));
+        FormState::with(&values)
+    }
+
+    fn patch(&self) -> Result<RequestPatch, Invalid> {
+        let category_id = match self.category_id.trim() {
+            "" => None,
+            t => Some(
+                t.parse()
+                    .map_err(|_| Invalid::one("category_id", "Choose a category from the list"))?,
+            ),
+        };
+        Ok(RequestPatch {
+            status: None,
+            category_id: Some(category_id),
+            custom: Some(classify::posted_custom(&self.extra)),
+        })
+    }
+}
+
+/// Saves the category and custom fields from the request page; refusals come back on its form.
+pub async fn set_fields(
+    State(state): State<AppState>,
+    who: Can<perm::RecordsWrite>,
+    Path(key): Path<String>,
+    Form(form): Form<FieldsForm>,
+) -> UiResult {
+    let saved = match form.patch() {
+        Ok(patch) => change_request(&state, &who, &key, patch)
+            .await
+            .map_err(|e| match e.refusal("category_id") {
+                Some(invalid) => Ok((invalid, e.status())),
+                None => Err(UiError::from(e)),
+            }),
+        Err(invalid) => Err(Ok((invalid, StatusCode::UNPROCESSABLE_ENTITY))),
+    };
+    match saved {
+        Ok(r) => Ok(Redirect::to(&format!("/requests/{}", r.key())).into_response()),
+        // A request that has since ended shows no form: its refusal goes on top of the page.
+        Err(Ok((invalid, StatusCode::CONFLICT))) => {
+            let refused = FormState::default().rejected(invalid);
+            render_view(
+                &state,
+                &who,
+                &key,
+                false,
+                refused,
+                None,
+                StatusCode::CONFLICT,
+            )
+            .await
+        }
+        Err(Ok((invalid, status))) => {
+            let fields_form = form.state().rejected(invalid);
+            render_view(
+                &state,
+                &who,
+                &key,
+                false,
+                FormState::default(),
+                Some(fields_form),
+                status,
+            )
+            .await
+        }
+        Err(Err(e)) => Err(e),
     }
 }
 
@@ -372,6 +520,7 @@ struct ListPage {
     rows: Vec<Row>,
     next: Option<String>,
     can_manage: bool,
+    filters: FilterBar,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -385,6 +534,7 @@ pub async fn list(
     State(state): State<AppState>,
     who: Can<perm::RecordsRead>,
     Query(q): Query<ListQuery>,
+    RawQuery(raw): RawQuery,
 ) -> UiResult {
     let queue = if q.queue.is_empty() {
         "open".to_owned()
@@ -406,16 +556,37 @@ pub async fn list(
             ..Default::default()
         },
     };
+    let filtering = ListFilters::parse(raw.as_deref().unwrap_or_default());
+    let filter = RequestFilter {
+        category_id: filtering.category_id,
+        custom: filtering.custom.clone(),
+        ..filter
+    };
     let page = PageRequest {
         limit: Some(50),
         cursor: q.cursor,
     };
-    let found = match state.store.requests(who.tenant_id(), &filter, &page).await {
+    let found = state.store.requests(who.tenant_id(), &filter, &page).await;
+    let (found, refused) = match list_filters::or_refused(found) {
         Err(steward_store::StoreError::Invalid(_)) => {
             return Ok(Redirect::to("/requests").into_response());
         }
         other => other?,
     };
+    let users = classify::user_names(&state, &who).await?;
+    let filters = FilterBar::load(
+        &state,
+        who.tenant_id(),
+        "request",
+        "/requests",
+        &[("queue", queue.as_str())],
+        &filtering,
+        &users,
+    )
+    .await?
+    .refused(refused);
+    let mut link_pairs = vec![("queue".to_owned(), queue.clone())];
+    link_pairs.extend(filtering.pairs());
     let mut rows = Vec::with_capacity(found.items.len());
     for r in found.items {
         let tasks = state.store.tasks(who.tenant_id(), r.id).await?;
@@ -439,10 +610,18 @@ pub async fn list(
             ("approval", "Waiting for my approval"),
             ("all", "All"),
         ],
-        next: next_link("/requests", &[("queue", &queue)], found.next_cursor),
+        next: next_link(
+            "/requests",
+            &link_pairs
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect::<Vec<_>>(),
+            found.next_cursor,
+        ),
         queue,
         rows,
         can_manage: who.can(Permission::ServicesWrite),
+        filters,
     };
     Ok(page.into_response())
 }

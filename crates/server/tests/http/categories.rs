@@ -6,7 +6,8 @@ use serde_json::{Value, json};
 use steward_domain::access::Role;
 use steward_store::{Store, both_backends};
 
-fn field_of(body: &Value) -> Vec<String> {
+/// The fields named by a problem document's errors.
+pub fn field_of(body: &Value) -> Vec<String> {
     body["errors"]
         .as_array()
         .map(|errs| {
@@ -188,7 +189,7 @@ both_backends!(
         let listed = app.get("/api/v1/custom-fields/incident", Role::Agent).await;
         assert_eq!(listed.body.as_array().map(Vec::len), Some(5));
         assert_eq!(listed.body[4]["kind"], "user");
-        let unknown = app.get("/api/v1/custom-fields/problem", Role::Agent).await;
+        let unknown = app.get("/api/v1/custom-fields/change", Role::Agent).await;
         assert_eq!(unknown.status, StatusCode::NOT_FOUND);
 
         let missing = app
@@ -340,5 +341,195 @@ both_backends!(
         assert_eq!(field_of(&into_retired.body), vec!["category_id"]);
 
         assert!(app.store.verify_journal().await.expect("verify").is_ok());
+    }
+);
+
+/// Keys of every record a list URL returns, following `next_cursor` one record at a time.
+async fn all_keys(app: &super::api::TestApp, url: &str) -> Vec<String> {
+    let mut keys = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page_url = match &cursor {
+            Some(c) => format!("{url}&limit=1&cursor={c}"),
+            None => format!("{url}&limit=1"),
+        };
+        let page = app.get(&page_url, Role::Agent).await;
+        assert_eq!(page.status, StatusCode::OK, "{page_url}: {}", page.text);
+        keys.extend(
+            page.body["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .filter_map(|i| i["key"].as_str().map(str::to_owned)),
+        );
+        match page.body["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    keys.sort();
+    keys
+}
+
+both_backends!(
+    lists_filter_on_custom_fields_and_categories,
+    |store: Store| async move {
+        let app = app(store).await;
+        let hw = app
+            .post(
+                "/api/v1/categories",
+                Role::Admin,
+                json!({"name": "Hardware"}),
+            )
+            .await
+            .body["id"]
+            .as_i64()
+            .expect("id");
+        let laptops = app
+            .post(
+                "/api/v1/categories",
+                Role::Admin,
+                json!({"name": "Laptops", "parent_id": hw}),
+            )
+            .await
+            .body["id"]
+            .as_i64()
+            .expect("id");
+        let fields = json!([
+            {"name": "site", "label": "Site", "kind": "text"},
+            {"name": "floor", "label": "Floor", "kind": "number"},
+        ]);
+        let saved = app
+            .call(
+                Method::PUT,
+                "/api/v1/custom-fields/incident",
+                Some(app.token(Role::Admin)),
+                Some(fields),
+            )
+            .await;
+        assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
+        for (title, category, custom) in [
+            (
+                "Laptop",
+                Some(laptops),
+                json!({"site": "Berlin", "floor": 3}),
+            ),
+            ("Desk", None, json!({"site": "BERLIN", "floor": "4"})),
+            ("Badge", Some(hw), json!({"site": "Paris", "floor": "3"})),
+            ("Loose", None, json!({})),
+        ] {
+            let created = app
+                .post(
+                    "/api/v1/incidents",
+                    Role::Agent,
+                    json!({"title": title, "category_id": category, "custom": custom}),
+                )
+                .await;
+            assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+        }
+        // INC-1 Laptop, INC-2 Desk, INC-3 Badge, INC-4 Loose.
+        for (url, expected) in [
+            (
+                "/api/v1/incidents?custom.site=berlin",
+                vec!["INC-1", "INC-2"],
+            ),
+            ("/api/v1/incidents?custom.site=Berl", vec![]),
+            ("/api/v1/incidents?custom.floor=3", vec!["INC-1", "INC-3"]),
+            ("/api/v1/incidents?custom.floor=3.0", vec!["INC-1", "INC-3"]),
+            (
+                "/api/v1/incidents?custom.site=Berlin&custom.floor=4",
+                vec!["INC-2"],
+            ),
+            (
+                &format!("/api/v1/incidents?category_id={hw}"),
+                vec!["INC-1", "INC-3"],
+            ),
+            (
+                &format!("/api/v1/incidents?category_id={hw}&custom.site=BERLIN"),
+                vec!["INC-1"],
+            ),
+            (
+                "/api/v1/incidents?custom.site=&sort=number",
+                vec!["INC-1", "INC-2", "INC-3", "INC-4"],
+            ),
+        ] {
+            assert_eq!(all_keys(&app, url).await, expected, "{url}");
+        }
+
+        for (url, field) in [
+            ("/api/v1/incidents?custom.nope=x", "custom.nope"),
+            ("/api/v1/incidents?custom.floor=third", "custom.floor"),
+        ] {
+            let refused = app.get(url, Role::Agent).await;
+            assert_eq!(
+                refused.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{url}: {}",
+                refused.text
+            );
+            assert!(is_problem(&refused));
+            assert_eq!(field_of(&refused.body), vec![field], "{url}");
+        }
+
+        // Problems take the same filters, against the fields defined for problems.
+        let saved = app
+            .call(
+                Method::PUT,
+                "/api/v1/custom-fields/problem",
+                Some(app.token(Role::Admin)),
+                Some(json!([{"name": "vendor", "label": "Vendor", "kind": "text"}])),
+            )
+            .await;
+        assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
+        for (title, category, vendor) in [
+            ("Laptop batteries swell", Some(laptops), "Acme"),
+            ("Docking stations", None, "acme"),
+            ("Badge readers", None, "Other"),
+        ] {
+            let created = app
+                .post(
+                    "/api/v1/problems",
+                    Role::Manager,
+                    json!({"title": title, "category_id": category, "custom": {"vendor": vendor}}),
+                )
+                .await;
+            assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+        }
+        assert_eq!(
+            all_keys(&app, "/api/v1/problems?custom.vendor=ACME").await,
+            vec!["PRB-1", "PRB-2"]
+        );
+        assert_eq!(
+            all_keys(&app, &format!("/api/v1/problems?category_id={hw}")).await,
+            vec!["PRB-1"]
+        );
+        let wrong_kind = app
+            .get("/api/v1/problems?custom.site=Berlin", Role::Agent)
+            .await;
+        assert_eq!(wrong_kind.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(field_of(&wrong_kind.body), vec!["custom.site"]);
+        let requests = app
+            .get("/api/v1/requests?custom.site=Berlin", Role::Agent)
+            .await;
+        assert_eq!(requests.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(field_of(&requests.body), vec!["custom.site"]);
+
+        let doc = serde_json::to_value(&*steward_server::api::openapi()).expect("json");
+        for path in ["/incidents", "/problems", "/requests"] {
+            let description = doc["paths"][path]["get"]["description"]
+                .as_str()
+                .unwrap_or_default();
+            assert!(
+                description.contains("custom.<name>"),
+                "{path}: {description}"
+            );
+        }
+        assert!(
+            doc["paths"]["/problems"]["get"]["parameters"]
+                .as_array()
+                .expect("parameters")
+                .iter()
+                .any(|p| p["name"] == "category_id")
+        );
     }
 );

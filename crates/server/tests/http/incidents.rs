@@ -338,6 +338,57 @@ both_backends!(
     }
 );
 
+async fn requester_replies(app: &super::api::TestApp, text: &str) -> Value {
+    let r = app
+        .post(
+            "/api/v1/incidents/INC-1/comments",
+            Role::Requester,
+            json!({"body": text}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    app.get("/api/v1/incidents/INC-1", Role::Agent).await.body
+}
+
+both_backends!(
+    a_requester_reply_resumes_or_reopens,
+    |store: Store| async move {
+        let app = app(store).await;
+        let created = app
+            .post(
+                "/api/v1/incidents",
+                Role::Requester,
+                json!({"title": "Scanner offline"}),
+            )
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED);
+        let waiting = json!({"status": "pending", "pending_reason": "awaiting_customer"});
+        let patched = app
+            .patch("/api/v1/incidents/INC-1", Role::Agent, waiting)
+            .await;
+        assert_eq!(patched.status, StatusCode::OK);
+        let resumed = requester_replies(&app, "It is the one on floor 3").await;
+        assert_eq!(
+            resumed["status"], "in_progress",
+            "the answer resumes the work"
+        );
+        let resolved = app
+            .patch(
+                "/api/v1/incidents/INC-1",
+                Role::Agent,
+                json!({"status": "resolved"}),
+            )
+            .await;
+        assert_eq!(resolved.status, StatusCode::OK);
+        let reopened = requester_replies(&app, "Still offline, sorry").await;
+        assert_eq!(
+            reopened["status"], "in_progress",
+            "the requester reopened it"
+        );
+        assert!(reopened["resolved_at"].is_null());
+    }
+);
+
 both_backends!(one_search_finds_every_kind, |store: Store| async move {
     let app = app(store).await;
     app.post(

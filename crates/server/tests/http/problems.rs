@@ -1,6 +1,7 @@
 //! `/api/v1/problems`, `/known-errors` and links through the real router.
 
 use super::api::{Reply, app, is_problem};
+use super::categories::field_of;
 use axum::http::StatusCode;
 use serde_json::json;
 use steward_domain::access::Role;
@@ -212,5 +213,151 @@ both_backends!(
                 .body,
             json!([])
         );
+    }
+);
+
+both_backends!(
+    problems_carry_categories_and_custom_fields,
+    |store: Store| async move {
+        use axum::http::Method;
+        let app = app(store).await;
+        let hw = app
+            .post(
+                "/api/v1/categories",
+                Role::Admin,
+                json!({"name": "Hardware"}),
+            )
+            .await
+            .body["id"]
+            .as_i64()
+            .expect("id");
+        let foreign = app
+            .call(
+                Method::POST,
+                "/api/v1/categories",
+                Some(&app.outsider.clone()),
+                Some(json!({"name": "Elsewhere"})),
+            )
+            .await
+            .body["id"]
+            .as_i64()
+            .expect("id");
+        let defs = app
+            .call(
+                Method::PUT,
+                "/api/v1/custom-fields/problem",
+                Some(app.token(Role::Admin)),
+                Some(json!([
+                    {"name": "asset_tag", "label": "Asset tag", "kind": "text", "required": true},
+                    {"name": "floor", "label": "Floor", "kind": "number"},
+                ])),
+            )
+            .await;
+        assert_eq!(defs.status, StatusCode::OK, "{}", defs.text);
+
+        for (body, field) in [
+            (
+                json!({"title": "Disk full", "custom": {"asset_tag": "A-1"}, "category_id": 999_999}),
+                "category_id",
+            ),
+            (
+                json!({"title": "Disk full", "custom": {"asset_tag": "A-1"}, "category_id": foreign}),
+                "category_id",
+            ),
+            (json!({"title": "Disk full"}), "custom.asset_tag"),
+            (
+                json!({"title": "Disk full", "custom": {"asset_tag": "A-1", "floor": "third"}}),
+                "custom.floor",
+            ),
+        ] {
+            let refused = app.post("/api/v1/problems", Role::Manager, body).await;
+            assert_eq!(
+                refused.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{}",
+                refused.text
+            );
+            assert!(is_problem(&refused), "{}", refused.text);
+            assert_eq!(field_of(&refused.body), vec![field]);
+        }
+        let none = app.get("/api/v1/problems", Role::Agent).await;
+        assert_eq!(
+            none.body["items"].as_array().map(Vec::len),
+            Some(0),
+            "refused problems are not created"
+        );
+
+        let created = app
+            .post(
+                "/api/v1/problems",
+                Role::Manager,
+                json!({"title": "Disk full", "category_id": hw,
+                       "custom": {"asset_tag": " A-1 ", "floor": "3"}}),
+            )
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+        assert_eq!(created.body["category_id"], hw);
+        assert_eq!(created.body["custom"]["asset_tag"], "A-1");
+        assert_eq!(created.body["custom"]["floor"], json!(3.0));
+        let key = created.body["key"].as_str().expect("key").to_owned();
+        let read = app
+            .get(&format!("/api/v1/problems/{key}"), Role::Auditor)
+            .await;
+        assert_eq!(read.body["custom"], created.body["custom"]);
+        assert_eq!(read.body["category_id"], hw);
+
+        for (patch, field) in [
+            (json!({"custom": {"floor": "fourth"}}), "custom.floor"),
+            (json!({"custom": {"asset_tag": null}}), "custom.asset_tag"),
+            (json!({"category_id": 999_999}), "category_id"),
+        ] {
+            let refused = app
+                .patch(&format!("/api/v1/problems/{key}"), Role::Agent, patch)
+                .await;
+            assert_eq!(
+                refused.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{}",
+                refused.text
+            );
+            assert!(is_problem(&refused));
+            assert_eq!(field_of(&refused.body), vec![field]);
+        }
+        let unchanged = app
+            .get(&format!("/api/v1/problems/{key}"), Role::Agent)
+            .await;
+        assert_eq!(unchanged.body["updated_at"], created.body["updated_at"]);
+        assert_eq!(unchanged.body["custom"], created.body["custom"]);
+
+        let patched = app
+            .patch(
+                &format!("/api/v1/problems/{key}"),
+                Role::Agent,
+                json!({"category_id": null, "custom": {"floor": null, "asset_tag": "A-2"}}),
+            )
+            .await;
+        assert_eq!(patched.status, StatusCode::OK, "{}", patched.text);
+        assert_eq!(patched.body["category_id"], json!(null));
+        assert_eq!(patched.body["custom"], json!({"asset_tag": "A-2"}));
+        assert_eq!(patched.body["title"], "Disk full", "the rest is untouched");
+
+        let history = app
+            .get(
+                &format!(
+                    "/api/v1/journal?record_type=problem&record_id={}",
+                    created.body["id"]
+                ),
+                Role::Auditor,
+            )
+            .await;
+        let newest = &history.body["items"][0];
+        assert_eq!(
+            newest["before"]["custom"]["asset_tag"], "A-1",
+            "{}",
+            history.text
+        );
+        assert_eq!(newest["before"]["category_id"], hw);
+        assert_eq!(newest["after"]["custom"], json!({"asset_tag": "A-2"}));
+        assert!(app.store.verify_journal().await.expect("verify").is_ok());
     }
 );

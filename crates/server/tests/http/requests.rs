@@ -1,6 +1,7 @@
 //! `/api/v1/catalogue-items` and `/requests` through the real router.
 
-use super::api::app;
+use super::api::{app, is_problem};
+use super::categories::field_of;
 use axum::http::StatusCode;
 use serde_json::json;
 use steward_domain::access::Role;
@@ -165,3 +166,174 @@ both_backends!(
         assert_eq!(outsider.status, StatusCode::NOT_FOUND);
     }
 );
+
+both_backends!(the_desk_classifies_requests, |store: Store| async move {
+    use axum::http::Method;
+    let app = app(store).await;
+    let hw = app
+        .post(
+            "/api/v1/categories",
+            Role::Admin,
+            json!({"name": "Hardware"}),
+        )
+        .await
+        .body["id"]
+        .as_i64()
+        .expect("id");
+    let defs = app
+        .call(
+            Method::PUT,
+            "/api/v1/custom-fields/request",
+            Some(app.token(Role::Admin)),
+            Some(json!([
+                {"name": "asset_tag", "label": "Asset tag", "kind": "text", "required": true},
+                {"name": "floor", "label": "Floor", "kind": "number"},
+            ])),
+        )
+        .await;
+    assert_eq!(defs.status, StatusCode::OK, "{}", defs.text);
+    let item_id = app
+        .post(
+            "/api/v1/catalogue-items",
+            Role::Manager,
+            json!({"name": "Desk phone", "tasks": [{"title": "Deliver"}]}),
+        )
+        .await
+        .body["id"]
+        .as_i64()
+        .expect("item");
+
+    let ordered = app
+        .post(
+            "/api/v1/requests",
+            Role::Requester,
+            json!({"item_id": item_id}),
+        )
+        .await;
+    assert_eq!(
+        ordered.status,
+        StatusCode::CREATED,
+        "required custom fields do not hold up ordering: {}",
+        ordered.text
+    );
+    assert_eq!(ordered.body["category_id"], json!(null));
+    assert_eq!(ordered.body["custom"], json!({}));
+    let key = ordered.body["key"].as_str().expect("key").to_owned();
+    let path = format!("/api/v1/requests/{key}");
+    let classifying = app
+        .post(
+            "/api/v1/requests",
+            Role::Requester,
+            json!({"item_id": item_id, "category_id": hw, "custom": {"asset_tag": "A-1"}}),
+        )
+        .await;
+    assert_eq!(classifying.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(field_of(&classifying.body), vec!["category_id", "custom"]);
+
+    let by_agent = app
+        .post(
+            "/api/v1/requests",
+            Role::Agent,
+            json!({"item_id": item_id, "category_id": hw, "custom": {"floor": "2"}}),
+        )
+        .await;
+    assert_eq!(by_agent.status, StatusCode::CREATED, "{}", by_agent.text);
+    assert_eq!(by_agent.body["category_id"], hw);
+    assert_eq!(by_agent.body["custom"], json!({"floor": 2.0}));
+    let bad_value = app
+        .post(
+            "/api/v1/requests",
+            Role::Agent,
+            json!({"item_id": item_id, "custom": {"floor": "two"}}),
+        )
+        .await;
+    assert_eq!(bad_value.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(field_of(&bad_value.body), vec!["custom.floor"]);
+
+    let by_requester = app
+        .patch(
+            &path,
+            Role::Requester,
+            json!({"custom": {"asset_tag": "A-1"}}),
+        )
+        .await;
+    assert_eq!(by_requester.status, StatusCode::FORBIDDEN);
+    assert!(is_problem(&by_requester));
+
+    for (patch, fields) in [
+        (
+            json!({"custom": {"asset_tag": "A-1", "floor": "two"}}),
+            vec!["custom.floor"],
+        ),
+        (json!({"custom": {"floor": "1"}}), vec!["custom.asset_tag"]),
+        (
+            json!({"category_id": 999_999, "custom": {"asset_tag": "A-1"}}),
+            vec!["category_id"],
+        ),
+        (
+            json!({"status": "cancelled", "custom": {"asset_tag": "A-1", "floor": "x"}}),
+            vec!["custom.floor"],
+        ),
+    ] {
+        let refused = app.patch(&path, Role::Agent, patch).await;
+        assert_eq!(
+            refused.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            refused.text
+        );
+        assert!(is_problem(&refused));
+        assert_eq!(field_of(&refused.body), fields);
+    }
+    let unchanged = app.get(&path, Role::Agent).await;
+    assert_eq!(unchanged.body["custom"], json!({}));
+    assert_eq!(unchanged.body["status"], ordered.body["status"]);
+    assert_eq!(unchanged.body["updated_at"], ordered.body["updated_at"]);
+
+    let classified = app
+        .patch(
+            &path,
+            Role::Agent,
+            json!({"category_id": hw, "custom": {"asset_tag": " A-1 ", "floor": "4"}}),
+        )
+        .await;
+    assert_eq!(classified.status, StatusCode::OK, "{}", classified.text);
+    assert_eq!(classified.body["category_id"], hw);
+    assert_eq!(
+        classified.body["custom"],
+        json!({"asset_tag": "A-1", "floor": 4.0})
+    );
+    assert_eq!(classified.body["status"], ordered.body["status"]);
+    let mine = app.get(&path, Role::Requester).await;
+    assert_eq!(mine.body["custom"]["asset_tag"], "A-1");
+
+    let history = app
+        .get(
+            &format!(
+                "/api/v1/journal?record_type=request&record_id={}",
+                ordered.body["id"]
+            ),
+            Role::Auditor,
+        )
+        .await;
+    let newest = &history.body["items"][0];
+    assert_eq!(newest["before"]["custom"], json!({}), "{}", history.text);
+    assert_eq!(newest["after"]["custom"]["asset_tag"], "A-1");
+    assert_eq!(newest["after"]["category_id"], hw);
+
+    let cancelled = app
+        .patch(
+            &path,
+            Role::Agent,
+            json!({"status": "cancelled", "custom": {"floor": null}}),
+        )
+        .await;
+    assert_eq!(cancelled.status, StatusCode::OK, "{}", cancelled.text);
+    assert_eq!(cancelled.body["status"], "cancelled");
+    assert_eq!(cancelled.body["custom"], json!({"asset_tag": "A-1"}));
+    let frozen = app
+        .patch(&path, Role::Agent, json!({"custom": {"asset_tag": "A-2"}}))
+        .await;
+    assert_eq!(frozen.status, StatusCode::CONFLICT, "{}", frozen.text);
+    assert!(app.store.verify_journal().await.expect("verify").is_ok());
+});

@@ -482,3 +482,626 @@ both_backends!(
         );
     }
 );
+
+both_backends!(
+    a_requester_reopens_a_resolution_from_the_portal,
+    |store: Store| async move {
+        use steward_domain::incident::Status;
+        use steward_store::incident::IncidentFields;
+        let app = app(store.clone(), Role::Requester).await;
+        let tenant = store.tenant_by_slug("acme").await.expect("tenant");
+        let session = sign_in(&app, PASSWORD)
+            .await
+            .unwrap_or_else(|p| panic!("sign-in failed: {}", p.status));
+        let home = send(&app, get("/portal", &session)).await;
+        let csrf = hidden(&home.html, "_csrf");
+        let body = format!("title=Badge+reader+broken&description=&service_id=&_csrf={csrf}");
+        let reported = send(&app, post_form("/portal", &session, &body)).await;
+        assert_eq!(reported.status, StatusCode::SEE_OTHER, "{}", reported.html);
+        let created = store.incident_by_number(tenant.id, 1).await.expect("INC-1");
+        let mut resolved = IncidentFields::from(&created);
+        resolved.status = Status::Resolved;
+        resolved.resolved_at = Some(created.updated_at);
+        store
+            .update_incident(
+                tenant.id,
+                created.id,
+                created.updated_at,
+                &resolved,
+                &Actor::cli(),
+            )
+            .await
+            .expect("resolve");
+        let page = send(&app, get("/portal/INC-1", &session)).await;
+        assert!(
+            page.html.contains("we will reopen it") && page.html.contains("Reply and reopen"),
+            "{}",
+            page.html
+        );
+        let sent = send(
+            &app,
+            post_form(
+                "/incidents/INC-1/comments",
+                &session,
+                &format!("body=Still+broken&_csrf={csrf}"),
+            ),
+        )
+        .await;
+        assert_eq!(sent.status, StatusCode::SEE_OTHER);
+        let after = send(&app, get("/portal/INC-1", &session)).await;
+        assert!(after.html.contains("Being worked on") && after.html.contains("Still broken"));
+        let reopened = store.incident(tenant.id, created.id).await.expect("get");
+        assert_eq!(reopened.status, Status::InProgress);
+    }
+);
+
+/// Defines a required text field `asset_tag` for a kind of record, and a `Hardware` category.
+async fn classification(store: &Store, tenant_id: i64, kind: &str) -> i64 {
+    use steward_domain::request::{FieldKind, FormField};
+    let fields = [FormField {
+        name: "asset_tag".into(),
+        label: "Asset tag".into(),
+        kind: FieldKind::Text,
+        required: true,
+        options: vec![],
+    }];
+    store
+        .replace_custom_fields(tenant_id, kind, &fields, &Actor::cli())
+        .await
+        .expect("custom fields");
+    store
+        .create_category(tenant_id, None, "Hardware", &Actor::cli())
+        .await
+        .expect("category")
+        .id
+}
+
+both_backends!(
+    problem_forms_carry_category_and_custom_fields,
+    |store: Store| async move {
+        let app = app(store.clone(), Role::Agent).await;
+        let tenant = store.tenant_by_slug("acme").await.expect("tenant");
+        let hw = classification(&store, tenant.id, "problem").await;
+        let session = sign_in(&app, PASSWORD)
+            .await
+            .unwrap_or_else(|p| panic!("sign-in failed: {}", p.status));
+        let form = send(&app, get("/problems/new", &session)).await;
+        assert_eq!(form.status, StatusCode::OK);
+        assert!(
+            form.html.contains("name=\"custom.asset_tag\"") && form.html.contains("Asset tag"),
+            "{}",
+            form.html
+        );
+        assert!(
+            form.html
+                .contains(&format!("<option value=\"{hw}\">Hardware</option>"))
+        );
+        let csrf = hidden(&form.html, "_csrf");
+        let fill = |asset: &str| {
+            serde_urlencoded::to_string([
+                ("title", "Disk fills up nightly"),
+                ("description", ""),
+                ("impact", "medium"),
+                ("urgency", "medium"),
+                ("service_id", ""),
+                ("incidents", ""),
+                ("category_id", &hw.to_string()),
+                ("custom.asset_tag", asset),
+                ("_csrf", &csrf),
+            ])
+            .expect("form")
+        };
+        let missing = send(&app, post_form("/problems", &session, &fill(""))).await;
+        assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            missing
+                .html
+                .contains("<p class=\"field-error\">Asset tag is required</p>"),
+            "{}",
+            missing.html
+        );
+        assert!(store.problem_by_number(tenant.id, 1).await.is_err());
+
+        let created = send(&app, post_form("/problems", &session, &fill("SRV-9"))).await;
+        assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.html);
+        assert_eq!(created.location, "/problems/PRB-1?done=created");
+        let page = send(&app, get("/problems/PRB-1", &session)).await;
+        assert!(
+            page.html.contains("<dt>Asset tag</dt><dd>SRV-9</dd>")
+                && page.html.contains("<dt>Category</dt><dd>Hardware</dd>"),
+            "{}",
+            page.html
+        );
+
+        let edit = send(&app, get("/problems/PRB-1/edit", &session)).await;
+        assert_eq!(edit.status, StatusCode::OK);
+        assert!(edit.html.contains("SRV-9</textarea>"), "{}", edit.html);
+        let saved = send(
+            &app,
+            post_form("/problems/PRB-1/edit", &session, &fill("SRV-10")),
+        )
+        .await;
+        assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.html);
+        let page = send(&app, get("/problems/PRB-1", &session)).await;
+        assert!(page.html.contains("<dt>Asset tag</dt><dd>SRV-10</dd>"));
+    }
+);
+
+both_backends!(
+    agents_classify_requests_on_the_request_page,
+    |store: Store| async move {
+        use steward_domain::request::ItemDraft;
+        let app = app(store.clone(), Role::Agent).await;
+        let tenant = store.tenant_by_slug("acme").await.expect("tenant");
+        let hw = classification(&store, tenant.id, "request").await;
+        let item = ItemDraft {
+            name: "Desk phone".into(),
+            description: String::new(),
+            category: String::new(),
+            fields: vec![],
+            approver_ids: vec![],
+            tasks: vec![],
+            active: true,
+        };
+        let item = store
+            .save_item(tenant.id, None, &item, &Actor::cli())
+            .await
+            .expect("item");
+        store
+            .create_request(
+                tenant.id,
+                &item,
+                &Default::default(),
+                None,
+                &Default::default(),
+                &Actor::cli(),
+            )
+            .await
+            .expect("REQ-1");
+        let session = sign_in(&app, PASSWORD)
+            .await
+            .unwrap_or_else(|p| panic!("sign-in failed: {}", p.status));
+        let page = send(&app, get("/requests/REQ-1", &session)).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(
+            page.html.contains("action=\"/requests/REQ-1/fields\"")
+                && page.html.contains("name=\"custom.asset_tag\""),
+            "{}",
+            page.html
+        );
+        let csrf = hidden(&page.html, "_csrf");
+        let fill = |asset: &str| {
+            serde_urlencoded::to_string([
+                ("category_id", hw.to_string().as_str()),
+                ("custom.asset_tag", asset),
+                ("_csrf", &csrf),
+            ])
+            .expect("form")
+        };
+        let missing = send(
+            &app,
+            post_form("/requests/REQ-1/fields", &session, &fill("  ")),
+        )
+        .await;
+        assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            missing
+                .html
+                .contains("<p class=\"field-error\">Asset tag is required</p>"),
+            "{}",
+            missing.html
+        );
+        let saved = send(
+            &app,
+            post_form("/requests/REQ-1/fields", &session, &fill("PH-4")),
+        )
+        .await;
+        assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.html);
+        let page = send(&app, get("/requests/REQ-1", &session)).await;
+        assert!(
+            page.html.contains("<dt>Asset tag</dt><dd>PH-4</dd>")
+                && page.html.contains("<dt>Category</dt><dd>Hardware</dd>"),
+            "{}",
+            page.html
+        );
+    }
+);
+
+both_backends!(
+    admins_edit_custom_fields_in_a_page,
+    |store: Store| async move {
+        let app = app(store.clone(), Role::Admin).await;
+        let tenant = store.tenant_by_slug("acme").await.expect("tenant");
+        let session = sign_in(&app, PASSWORD)
+            .await
+            .unwrap_or_else(|p| panic!("sign-in failed: {}", p.status));
+        let home = send(&app, get("/", &session)).await;
+        assert!(
+            home.html.contains("href=\"/admin/custom-fields/incident\""),
+            "the admin navigation links the page"
+        );
+        let page = send(&app, get("/admin/custom-fields/incident", &session)).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.html.contains("No custom fields for incidents yet"));
+        let csrf = hidden(&page.html, "_csrf");
+        let names = |kind: &'static str| {
+            let store = store.clone();
+            async move {
+                store
+                    .custom_fields(tenant.id, kind)
+                    .await
+                    .expect("fields")
+                    .into_iter()
+                    .map(|f| f.name)
+                    .collect::<Vec<_>>()
+            }
+        };
+
+        let no_token = send(
+            &app,
+            post_form(
+                "/admin/custom-fields/incident/add",
+                &session,
+                "name=os&label=OS&kind=text",
+            ),
+        )
+        .await;
+        assert_eq!(no_token.status, StatusCode::FORBIDDEN, "CSRF");
+        assert!(names("incident").await.is_empty());
+
+        let invalid = send(
+            &app,
+            post_form(
+                "/admin/custom-fields/incident/add",
+                &session,
+                &format!("name=operating+system&label=&kind=select&options=&_csrf={csrf}"),
+            ),
+        )
+        .await;
+        assert_eq!(invalid.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            invalid.html.contains("Field names use letters")
+                && invalid.html.contains("A select field needs options")
+                && invalid.html.contains("value=\"operating system\""),
+            "errors shown with what was typed: {}",
+            invalid.html
+        );
+        assert!(names("incident").await.is_empty(), "nothing saved");
+
+        let added = send(
+            &app,
+            post_form(
+                "/admin/custom-fields/incident/add",
+                &session,
+                &format!(
+                    "name=os&label=Operating+system&kind=select&required=true&options=Linux%0D%0AWindows%0D%0A&_csrf={csrf}"
+                ),
+            ),
+        )
+        .await;
+        assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.html);
+        assert_eq!(added.location, "/admin/custom-fields/incident?done=saved");
+        let saved = store
+            .custom_fields(tenant.id, "incident")
+            .await
+            .expect("fields");
+        assert_eq!(saved.len(), 1);
+        assert_eq!(
+            (
+                saved[0].kind.as_str(),
+                saved[0].required,
+                saved[0].options.clone()
+            ),
+            (
+                "select",
+                true,
+                vec!["Linux".to_owned(), "Windows".to_owned()]
+            )
+        );
+        let form = send(&app, get("/incidents/new", &session)).await;
+        assert!(
+            form.html.contains("name=\"custom.os\"")
+                && form.html.contains("Operating system")
+                && form.html.contains(">Windows</option>"),
+            "the incident form shows the new field"
+        );
+        assert!(names("problem").await.is_empty(), "only incidents changed");
+
+        let second = send(
+            &app,
+            post_form(
+                "/admin/custom-fields/incident/add",
+                &session,
+                &format!("name=site&label=Site&kind=text&_csrf={csrf}"),
+            ),
+        )
+        .await;
+        assert_eq!(second.status, StatusCode::SEE_OTHER, "{}", second.html);
+        let twin = send(
+            &app,
+            post_form(
+                "/admin/custom-fields/incident/add",
+                &session,
+                &format!("name=site&label=Again&kind=text&_csrf={csrf}"),
+            ),
+        )
+        .await;
+        assert_eq!(twin.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(twin.html.contains("is used twice"), "{}", twin.html);
+        assert_eq!(names("incident").await, vec!["os", "site"]);
+
+        let moved = send(
+            &app,
+            post_form(
+                "/admin/custom-fields/incident/site/move",
+                &session,
+                &format!("direction=up&_csrf={csrf}"),
+            ),
+        )
+        .await;
+        assert_eq!(moved.status, StatusCode::SEE_OTHER);
+        assert_eq!(names("incident").await, vec!["site", "os"]);
+
+        let bad_edit = send(
+            &app,
+            post_form(
+                "/admin/custom-fields/incident/os/edit",
+                &session,
+                &format!("label=OS&kind=select&options=&_csrf={csrf}"),
+            ),
+        )
+        .await;
+        assert_eq!(bad_edit.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(bad_edit.html.contains("A select field needs options"));
+        assert_eq!(
+            store
+                .custom_fields(tenant.id, "incident")
+                .await
+                .expect("fields")[1]
+                .label,
+            "Operating system",
+            "a refused edit changes nothing"
+        );
+        let edited = send(
+            &app,
+            post_form(
+                "/admin/custom-fields/incident/os/edit",
+                &session,
+                &format!("label=OS&kind=text&options=ignored&_csrf={csrf}"),
+            ),
+        )
+        .await;
+        assert_eq!(edited.status, StatusCode::SEE_OTHER, "{}", edited.html);
+        let os = store
+            .custom_fields(tenant.id, "incident")
+            .await
+            .expect("fields")[1]
+            .clone();
+        assert_eq!(
+            (
+                os.name.as_str(),
+                os.label.as_str(),
+                os.kind.as_str(),
+                os.required,
+                os.options.len()
+            ),
+            ("os", "OS", "text", false, 0)
+        );
+
+        let removed = send(
+            &app,
+            post_form(
+                "/admin/custom-fields/incident/site/remove",
+                &session,
+                &format!("_csrf={csrf}"),
+            ),
+        )
+        .await;
+        assert_eq!(removed.status, StatusCode::SEE_OTHER);
+        assert_eq!(names("incident").await, vec!["os"]);
+
+        let problems = send(
+            &app,
+            post_form(
+                "/admin/custom-fields/problem/add",
+                &session,
+                &format!("name=vendor&label=Vendor&kind=text&_csrf={csrf}"),
+            ),
+        )
+        .await;
+        assert_eq!(problems.status, StatusCode::SEE_OTHER);
+        assert_eq!(names("problem").await, vec!["vendor"]);
+        assert_eq!(
+            send(&app, get("/admin/custom-fields/nothing", &session))
+                .await
+                .status,
+            StatusCode::NOT_FOUND
+        );
+        assert!(store.verify_journal().await.expect("verify").is_ok());
+    }
+);
+
+both_backends!(only_admins_edit_custom_fields, |store: Store| async move {
+    let app = app(store.clone(), Role::Manager).await;
+    let tenant = store.tenant_by_slug("acme").await.expect("tenant");
+    let session = sign_in(&app, PASSWORD)
+        .await
+        .unwrap_or_else(|p| panic!("sign-in failed: {}", p.status));
+    let home = send(&app, get("/", &session)).await;
+    assert!(!home.html.contains("/admin/custom-fields"));
+    let csrf = hidden(&home.html, "_csrf");
+    assert_eq!(
+        send(&app, get("/admin/custom-fields/incident", &session))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let add = send(
+        &app,
+        post_form(
+            "/admin/custom-fields/incident/add",
+            &session,
+            &format!("name=os&label=OS&kind=text&_csrf={csrf}"),
+        ),
+    )
+    .await;
+    assert_eq!(add.status, StatusCode::FORBIDDEN);
+    assert!(
+        store
+            .custom_fields(tenant.id, "incident")
+            .await
+            .expect("fields")
+            .is_empty()
+    );
+});
+
+both_backends!(
+    the_incident_list_filters_on_category_and_custom_fields,
+    |store: Store| async move {
+        let app = app(store.clone(), Role::Admin).await;
+        let tenant = store.tenant_by_slug("acme").await.expect("tenant");
+        let cli = Actor::cli();
+        let hw = store
+            .create_category(tenant.id, None, "Hardware", &cli)
+            .await
+            .expect("hw");
+        let laptops = store
+            .create_category(tenant.id, Some(hw.id), "Laptops", &cli)
+            .await
+            .expect("laptops");
+        let access = store
+            .create_category(tenant.id, None, "Access", &cli)
+            .await
+            .expect("access");
+        let session = sign_in(&app, PASSWORD)
+            .await
+            .unwrap_or_else(|p| panic!("sign-in failed: {}", p.status));
+        let csrf = hidden(&send(&app, get("/incidents", &session)).await.html, "_csrf");
+        let added = send(
+            &app,
+            post_form(
+                "/admin/custom-fields/incident/add",
+                &session,
+                &format!("name=site&label=Site&kind=text&_csrf={csrf}"),
+            ),
+        )
+        .await;
+        assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.html);
+        for (title, category, site) in [
+            ("Laptop+screen+cracked", laptops.id, "Berlin"),
+            ("Server+rack+fan", hw.id, "Paris"),
+            ("Cannot+sign+in", access.id, "berlin"),
+        ] {
+            let created = send(
+                &app,
+                post_form(
+                    "/incidents",
+                    &session,
+                    &format!(
+                        "title={title}&description=&impact=medium&urgency=medium&category_id={category}&custom.site={site}&_csrf={csrf}"
+                    ),
+                ),
+            )
+            .await;
+            assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.html);
+        }
+
+        let under_hw = send(
+            &app,
+            get(
+                &format!("/incidents?queue=all&category_id={}", hw.id),
+                &session,
+            ),
+        )
+        .await;
+        assert_eq!(under_hw.status, StatusCode::OK);
+        assert!(
+            under_hw.html.contains("Laptop screen cracked")
+                && under_hw.html.contains("Server rack fan")
+                && !under_hw.html.contains("Cannot sign in"),
+            "the category and its subcategories only"
+        );
+        assert!(
+            under_hw.html.contains("Category: Hardware"),
+            "the active filter is shown"
+        );
+        assert!(
+            under_hw.html.contains(&format!(
+                "href=\"/incidents?queue=all&#38;category_id={}&#38;sort=number\"",
+                hw.id
+            )),
+            "sort links keep the filter: {}",
+            under_hw.html
+        );
+        let leaf = send(
+            &app,
+            get(
+                &format!("/incidents?queue=all&category_id={}", laptops.id),
+                &session,
+            ),
+        )
+        .await;
+        assert!(
+            leaf.html.contains("Laptop screen cracked") && !leaf.html.contains("Server rack fan")
+        );
+
+        let berlin = send(
+            &app,
+            get("/incidents?queue=all&custom.site=BERLIN", &session),
+        )
+        .await;
+        assert!(
+            berlin.html.contains("Laptop screen cracked")
+                && berlin.html.contains("Cannot sign in")
+                && !berlin.html.contains("Server rack fan"),
+            "custom text ignores case"
+        );
+        assert!(
+            berlin
+                .html
+                .contains("name=\"custom.site\" value=\"BERLIN\"")
+        );
+        let unknown = send(&app, get("/incidents?queue=all&custom.nope=x", &session)).await;
+        assert_eq!(unknown.status, StatusCode::OK);
+        assert!(
+            unknown.html.contains("There is no custom field `nope`")
+                && !unknown.html.contains("Laptop screen cracked")
+        );
+
+        // A saved view keeps the filters, and its count is the list's.
+        let view = send(
+            &app,
+            post_form(
+                "/incidents/views",
+                &session,
+                &format!("name=Berlin&query=queue%3Dall%26custom.site%3Dberlin&_csrf={csrf}"),
+            ),
+        )
+        .await;
+        assert_eq!(view.status, StatusCode::SEE_OTHER, "{}", view.html);
+        let list = send(&app, get("/incidents", &session)).await;
+        assert!(
+            list.html.contains("Berlin <span class=\"count\">2</span>"),
+            "{}",
+            list.html
+        );
+
+        let problems = send(
+            &app,
+            get(&format!("/problems?category_id={}", hw.id), &session),
+        )
+        .await;
+        assert_eq!(problems.status, StatusCode::OK);
+        assert!(problems.html.contains("id=\"filter-category\""));
+        let requests = send(
+            &app,
+            get(
+                &format!("/requests?queue=all&category_id={}", hw.id),
+                &session,
+            ),
+        )
+        .await;
+        assert_eq!(requests.status, StatusCode::OK);
+        assert!(requests.html.contains("id=\"filter-category\""));
+    }
+);
