@@ -1,6 +1,7 @@
 //! Incidents and their conversation.
 
 use crate::db::{Sql, Tx, sql};
+use crate::external::Imported;
 use crate::journal::{Change, Record};
 use crate::page::{CursorKey, Page, PageRequest, Sort, finish, paginate};
 use crate::search::{matching, reindex_incident};
@@ -154,6 +155,8 @@ pub struct IncidentFilter {
     /// Custom field name and the value it must hold (text fields ignore case); only fields
     /// defined for incidents are accepted.
     pub custom: Vec<(String, String)>,
+    /// Only incidents changed after this time (microseconds), for "new since you looked".
+    pub changed_after: Option<i64>,
     pub sort: Option<String>,
 }
 
@@ -435,6 +438,9 @@ impl Store {
         if let Some(text) = f.q.as_deref().filter(|t| !t.trim().is_empty()) {
             q = matching(self.backend(), q, "incidents", text);
         }
+        if let Some(after) = f.changed_after {
+            q = q.push_bound(" AND updated_at > {}", after);
+        }
         let statuses: Vec<Status> = if f.open {
             vec![Status::New, Status::InProgress, Status::Pending]
         } else {
@@ -508,11 +514,10 @@ impl Store {
         f: &IncidentFields,
         actor: &Actor,
     ) -> StoreResult<(Incident, bool)> {
-        let existing: Option<(i64, i64)> = self
-            .db
-            .fetch_optional(sql("SELECT id, updated_at FROM incidents WHERE tenant_id = $1 AND external_id = $2").bind(tenant_id).bind(external_id))
-            .await?;
-        match existing {
+        match self
+            .imported(tenant_id, Imported::Incident, external_id)
+            .await?
+        {
             Some((id, updated_at)) => Ok((
                 self.update_incident(tenant_id, id, updated_at, f, actor)
                     .await?,
@@ -524,23 +529,6 @@ impl Store {
                 true,
             )),
         }
-    }
-
-    /// The external id an incident was imported under, if any.
-    pub async fn incident_external_id(
-        &self,
-        tenant_id: i64,
-        id: i64,
-    ) -> StoreResult<Option<String>> {
-        let row: (Option<String>,) = self
-            .db
-            .fetch_one(
-                sql("SELECT external_id FROM incidents WHERE tenant_id = $1 AND id = $2")
-                    .bind(tenant_id)
-                    .bind(id),
-            )
-            .await?;
-        Ok(row.0)
     }
 
     /// Incidents per status, uncapped, for queue counts.

@@ -217,6 +217,8 @@ pub struct IncidentQuery {
     pub unassigned: Option<bool>,
     /// This category or any of its subcategories.
     pub category_id: Option<i64>,
+    /// Only incidents changed after this RFC 3339 time (for polling integrations).
+    pub changed_after: Option<String>,
     /// `priority` (default), `opened_at`, `updated_at` or `number`; a leading `-` sorts descending.
     pub sort: Option<String>,
     pub limit: Option<u32>,
@@ -266,6 +268,11 @@ pub async fn list(
         requester_user_id,
         category_id: q.category_id,
         custom,
+        changed_after: q
+            .changed_after
+            .as_deref()
+            .map(|t| super::parse_time("changed_after", t))
+            .transpose()?,
         sort: q.sort,
     };
     let page = PageRequest {

@@ -156,6 +156,8 @@ struct ListPage {
     agents: Vec<(i64, String)>,
     views: Vec<ViewChip>,
     current_query: String,
+    /// When the page was rendered, for polling `changes`.
+    loaded_at: i64,
     may_share: bool,
     bulk_outcome: Option<String>,
     filters: FilterBar,
@@ -243,6 +245,47 @@ pub async fn list(
 ) -> UiResult {
     q.filters = ListFilters::parse(raw.as_deref().unwrap_or_default());
     render_list(&state, &who, q, None).await
+}
+
+#[derive(Template, WebTemplate)]
+#[template(
+    source = "{% if count > 0 %}<a class=\"notice fresh\" href=\"/incidents?{{ query }}\">{{ count }} {% if count == 1 %}incident{% else %}incidents{% endif %} in this view changed since you opened it: show</a>{% endif %}",
+    ext = "html"
+)]
+struct Changes {
+    count: i64,
+    query: String,
+}
+
+/// How many incidents of a list's view changed since the page was rendered (`since`, in
+/// microseconds). The list polls it, so an agent sees new work arrive without reloading and
+/// without the rows jumping under the cursor.
+pub async fn changes(
+    State(state): State<AppState>,
+    who: Can<perm::RecordsRead>,
+    RawQuery(raw): RawQuery,
+) -> UiResult {
+    let raw = raw.unwrap_or_default();
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(&raw).unwrap_or_default();
+    let (since, rest): (Vec<_>, Vec<_>) = pairs.into_iter().partition(|(k, _)| k == "since");
+    let since = since.first().and_then(|(_, v)| v.parse::<i64>().ok());
+    let query = serde_urlencoded::to_string(&rest).unwrap_or_default();
+    let q = ListQuery::parse(&query);
+    let queue = if q.queue.is_empty() {
+        "open"
+    } else {
+        q.queue.as_str()
+    };
+    let filter = IncidentFilter {
+        changed_after: Some(since.unwrap_or_else(steward_store::now_micros)),
+        ..q.filter(queue, who.user.id)
+    };
+    // A filter the list itself refuses has nothing to report; the list shows the reason.
+    let count = match state.store.count_incidents(who.tenant_id(), &filter).await {
+        Err(steward_store::StoreError::Invalid(_)) => 0,
+        other => other?,
+    };
+    Ok(Changes { count, query }.into_response())
 }
 
 async fn render_list(
@@ -379,6 +422,7 @@ async fn render_list(
         agents: names.users.clone(),
         views,
         current_query,
+        loaded_at: steward_store::now_micros(),
         may_share: crate::api::views::may_share(who),
         bulk_outcome,
         filters,

@@ -79,6 +79,7 @@ pub fn router() -> Router<AppState> {
         .route("/tokens/{id}/revoke", post(admin::revoke_token))
         .route("/incidents", get(incidents::list).post(incidents::create))
         .route("/incidents/new", get(incidents::new_form))
+        .route("/incidents/changes", get(incidents::changes))
         .route("/incidents/bulk", post(incidents::bulk))
         .route("/incidents/views", post(incidents::save_view))
         .route("/incidents/views/{id}/delete", post(incidents::delete_view))

@@ -629,3 +629,38 @@ both_backends!(
         assert_eq!(journal.body["items"].as_array().map(Vec::len), Some(1));
     }
 );
+
+both_backends!(
+    integrations_poll_for_changed_incidents,
+    |store: Store| async move {
+        let app = app(store).await;
+        let created = app
+            .post(
+                "/api/v1/incidents",
+                Role::Agent,
+                json!({"title": "Disk full"}),
+            )
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED);
+        let count = |body: &Value| body["items"].as_array().map_or(0, Vec::len);
+        let before = app
+            .get(
+                "/api/v1/incidents?changed_after=2000-01-01T00:00:00Z",
+                Role::Agent,
+            )
+            .await;
+        assert_eq!(count(&before.body), 1);
+        let after = app
+            .get(
+                "/api/v1/incidents?changed_after=2999-01-01T00:00:00Z",
+                Role::Agent,
+            )
+            .await;
+        assert_eq!(count(&after.body), 0);
+        let bad = app
+            .get("/api/v1/incidents?changed_after=yesterday", Role::Agent)
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.text);
+        assert!(is_problem(&bad));
+    }
+);

@@ -1105,3 +1105,69 @@ both_backends!(
         assert!(requests.html.contains("id=\"filter-category\""));
     }
 );
+
+both_backends!(
+    the_incident_list_tells_when_its_view_changes,
+    |store: Store| async move {
+        use steward_store::incident::IncidentFields;
+        let app = app(store.clone(), Role::Agent).await;
+        let tenant = store.tenant_by_slug("acme").await.expect("tenant");
+        let session = sign_in(&app, PASSWORD)
+            .await
+            .unwrap_or_else(|p| panic!("sign-in failed: {}", p.status));
+        let list = send(&app, get("/incidents?queue=open", &session)).await;
+        let poll = list
+            .html
+            .split("hx-get=\"")
+            .find(|s| s.starts_with("/incidents/changes"))
+            .and_then(|s| s.split('"').next())
+            .expect("the list polls for changes")
+            .replace("&amp;", "&");
+        let quiet = send(&app, get(&poll, &session)).await;
+        assert_eq!(quiet.status, StatusCode::OK);
+        assert_eq!(quiet.html.trim(), "", "nothing changed yet");
+        use steward_domain::incident::{Level, Priority, Source, Status};
+        let fields = IncidentFields {
+            title: "Wi-Fi down in the lobby".into(),
+            description: String::new(),
+            status: Status::New,
+            pending_reason: None,
+            impact: Level::Medium,
+            urgency: Level::Medium,
+            priority: Priority::P3,
+            service_id: None,
+            customer_id: None,
+            requester_contact_id: None,
+            requester_user_id: None,
+            assignee_team_id: None,
+            assignee_id: None,
+            source: Source::Phone,
+            resolution_code: None,
+            resolution_notes: String::new(),
+            opened_at: steward_store::now_micros(),
+            first_response_at: None,
+            resolved_at: None,
+            closed_at: None,
+            category_id: None,
+            custom: Default::default(),
+        };
+        store
+            .create_incident(tenant.id, &fields, &Actor::cli())
+            .await
+            .expect("incident");
+        let changed = send(&app, get(&poll, &session)).await;
+        assert!(
+            changed.html.contains("1 incident in this view changed")
+                && changed.html.contains("href=\"/incidents?"),
+            "{}",
+            changed.html
+        );
+        let elsewhere = poll.replace("queue=open", "queue=resolved");
+        let other_view = send(&app, get(&elsewhere, &session)).await;
+        assert_eq!(
+            other_view.html.trim(),
+            "",
+            "only the list's own view counts"
+        );
+    }
+);
