@@ -13,6 +13,7 @@ mod migrate;
 pub mod category;
 pub mod custom_fields;
 pub mod customer;
+pub mod external;
 pub mod identity;
 pub mod incident;
 pub mod jobs;

@@ -2,6 +2,7 @@
 
 use crate::custom_fields::CustomValues;
 use crate::db::{Sql, Tx, sql};
+use crate::external::Imported;
 use crate::incident::next_number;
 use crate::journal::{Change, Record};
 use crate::page::{CursorKey, Page, PageRequest, Sort, finish, paginate};
@@ -226,24 +227,75 @@ impl Store {
         f: &ProblemFields,
         actor: &Actor,
     ) -> StoreResult<Problem> {
+        self.insert_problem(tenant_id, f, None, None, actor).await
+    }
+
+    /// Inserts a problem, created now or at `created_at` (when an imported one was opened). One
+    /// that starts as a known error gets its known error (KE-n) in the same transaction.
+    async fn insert_problem(
+        &self,
+        tenant_id: i64,
+        f: &ProblemFields,
+        created_at: Option<i64>,
+        external_id: Option<&str>,
+        actor: &Actor,
+    ) -> StoreResult<Problem> {
         self.check_problem_refs(tenant_id, f).await?;
         let mut tx = self.db.begin().await?;
         let number = next_number(&mut tx, tenant_id, "problem").await?;
         let q = sql(format!(
             "INSERT INTO problems (tenant_id, number, title, description, status, impact, urgency, priority, service_id, \
-             assignee_id, root_cause, workaround, resolved_at, closed_at, category_id, custom_json, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17) RETURNING {COLUMNS}"
+             assignee_id, root_cause, workaround, resolved_at, closed_at, category_id, custom_json, created_at, updated_at, \
+             external_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) RETURNING {COLUMNS}"
         ))
         .bind(tenant_id)
         .bind(number);
-        let problem: Problem = tx.fetch_one(bind_problem(q, f).bind(now_micros())).await?;
+        let now = now_micros();
+        let q = bind_problem(q, f)
+            .bind(created_at.unwrap_or(now))
+            .bind(now)
+            .bind(external_id.map(str::to_owned));
+        let problem: Problem = tx.fetch_one(q).await?;
         self.journal(
             &mut tx,
             Change::of(tenant_id, actor, Action::Create, None, Some(&problem)),
         )
         .await?;
+        if problem.status == ProblemStatus::KnownError {
+            self.insert_known_error(&mut tx, tenant_id, &problem, actor)
+                .await?;
+        }
         tx.commit().await?;
         Ok(problem)
+    }
+
+    /// Creates the problem imported under `external_id`, or updates it if an earlier import
+    /// created it; `opened_at` becomes its creation time either way. Returns the problem and
+    /// whether it was new.
+    pub async fn upsert_problem(
+        &self,
+        tenant_id: i64,
+        external_id: &str,
+        f: &ProblemFields,
+        opened_at: i64,
+        actor: &Actor,
+    ) -> StoreResult<(Problem, bool)> {
+        match self
+            .imported(tenant_id, Imported::Problem, external_id)
+            .await?
+        {
+            Some((id, updated_at)) => Ok((
+                self.rewrite_problem(tenant_id, id, updated_at, f, Some(opened_at), actor)
+                    .await?,
+                false,
+            )),
+            None => Ok((
+                self.insert_problem(tenant_id, f, Some(opened_at), Some(external_id), actor)
+                    .await?,
+                true,
+            )),
+        }
     }
 
     pub async fn problem(&self, tenant_id: i64, id: i64) -> StoreResult<Problem> {
@@ -272,6 +324,20 @@ impl Store {
         f: &ProblemFields,
         actor: &Actor,
     ) -> StoreResult<Problem> {
+        self.rewrite_problem(tenant_id, id, seen_updated_at, f, None, actor)
+            .await
+    }
+
+    /// `update_problem`, also moving its creation time when `created_at` is given (imports).
+    async fn rewrite_problem(
+        &self,
+        tenant_id: i64,
+        id: i64,
+        seen_updated_at: i64,
+        f: &ProblemFields,
+        created_at: Option<i64>,
+        actor: &Actor,
+    ) -> StoreResult<Problem> {
         self.check_problem_refs(tenant_id, f).await?;
         let mut tx = self.db.begin().await?;
         let before: Problem = tx.fetch_one(select_problem(tenant_id, id)).await?;
@@ -283,11 +349,13 @@ impl Store {
         let q = sql(format!(
             "UPDATE problems SET title = $1, description = $2, status = $3, impact = $4, urgency = $5, priority = $6, \
              service_id = $7, assignee_id = $8, root_cause = $9, workaround = $10, resolved_at = $11, closed_at = $12, \
-             category_id = $13, custom_json = $14, updated_at = $15 WHERE tenant_id = $16 AND id = $17 RETURNING {COLUMNS}"
+             category_id = $13, custom_json = $14, created_at = COALESCE($15, created_at), updated_at = $16 \
+             WHERE tenant_id = $17 AND id = $18 RETURNING {COLUMNS}"
         ));
         let after: Problem = tx
             .fetch_one(
                 bind_problem(q, f)
+                    .bind(created_at)
                     .bind(now_micros().max(seen_updated_at + 1))
                     .bind(tenant_id)
                     .bind(id),

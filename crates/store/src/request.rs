@@ -2,6 +2,7 @@
 
 use crate::custom_fields::CustomValues;
 use crate::db::{Sql, Tx, sql};
+use crate::external::Imported;
 use crate::incident::next_number;
 use crate::journal::{Change, Record};
 use crate::page::{CursorKey, Page, PageRequest, Sort, finish, paginate};
@@ -164,6 +165,21 @@ impl From<&ServiceRequest> for RequestFields {
             custom: r.custom.0.clone(),
         }
     }
+}
+
+/// A request's own values (all but its number, item, approvals and tasks): what a new request
+/// starts with, or what an import says an old one was.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequestValues {
+    pub title: String,
+    /// Already checked against the item's form (`check_answers`).
+    pub answers: Map<String, Value>,
+    pub status: RequestStatus,
+    pub requester_user_id: Option<i64>,
+    pub opened_at: i64,
+    pub fulfilled_at: Option<i64>,
+    pub closed_at: Option<i64>,
+    pub fields: RequestFields,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
@@ -338,43 +354,60 @@ impl Store {
         fields: &RequestFields,
         actor: &Actor,
     ) -> StoreResult<ServiceRequest> {
-        self.check_request_refs(tenant_id, fields).await?;
         let now = now_micros();
-        let status = RequestStatus::initial(!item.approver_ids.is_empty());
+        let values = RequestValues {
+            title: item.name.clone(),
+            answers: answers.clone(),
+            status: RequestStatus::initial(!item.approver_ids.is_empty()),
+            requester_user_id,
+            opened_at: now,
+            fulfilled_at: None,
+            closed_at: None,
+            fields: fields.clone(),
+        };
+        self.insert_request(tenant_id, item, &values, now, None, actor)
+            .await
+    }
+
+    /// Inserts a request created at `now`, with what its status waits on (`open_work`),
+    /// journaled.
+    async fn insert_request(
+        &self,
+        tenant_id: i64,
+        item: &CatalogueItem,
+        r: &RequestValues,
+        now: i64,
+        external_id: Option<&str>,
+        actor: &Actor,
+    ) -> StoreResult<ServiceRequest> {
+        self.check_request_refs(tenant_id, &r.fields).await?;
         let mut tx = self.db.begin().await?;
         let number = next_number(&mut tx, tenant_id, "request").await?;
         let row: RequestRow = tx
             .fetch_one(
                 sql(format!(
                     "INSERT INTO requests (tenant_id, number, item_id, title, answers_json, status, requester_user_id, opened_at, \
-                     created_at, updated_at, category_id, custom_json) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $8, $9, $10) \
-                     RETURNING {REQUEST_COLUMNS}"
+                     fulfilled_at, closed_at, created_at, updated_at, category_id, custom_json, external_id) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13, $14) RETURNING {REQUEST_COLUMNS}"
                 ))
                 .bind(tenant_id)
                 .bind(number)
                 .bind(item.id)
-                .bind(&item.name)
-                .bind(Value::Object(answers.clone()).to_string())
-                .bind(status.as_str())
-                .bind(requester_user_id)
+                .bind(&r.title)
+                .bind(Value::Object(r.answers.clone()).to_string())
+                .bind(r.status.as_str())
+                .bind(r.requester_user_id)
+                .bind(r.opened_at)
+                .bind(r.fulfilled_at)
+                .bind(r.closed_at)
                 .bind(now)
-                .bind(fields.category_id)
-                .bind(CustomValues::encode(&fields.custom)),
+                .bind(r.fields.category_id)
+                .bind(CustomValues::encode(&r.fields.custom))
+                .bind(external_id.map(str::to_owned)),
             )
             .await?;
         let request = ServiceRequest::try_from(row)?;
-        for approver in &item.approver_ids {
-            tx.execute(
-                sql("INSERT INTO request_approvals (tenant_id, request_id, approver_id, decision, comment) VALUES ($1, $2, $3, 'pending', '')")
-                    .bind(tenant_id)
-                    .bind(request.id)
-                    .bind(*approver),
-            )
-            .await?;
-        }
-        if status == RequestStatus::InFulfilment {
-            spawn_tasks(&mut tx, tenant_id, request.id, &item.tasks).await?;
-        }
+        open_work(&mut tx, tenant_id, &request, item).await?;
         self.journal(
             &mut tx,
             Change::of(tenant_id, actor, Action::Create, None, Some(&request)),
@@ -382,6 +415,53 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(request)
+    }
+
+    /// Creates the request imported under `external_id`, or rewrites it if an earlier import
+    /// created it. Its status is taken as given; it gets what that status waits on (pending
+    /// approvals, or fulfilment tasks) only if it has none yet. Returns the request and whether
+    /// it was new.
+    pub async fn upsert_request(
+        &self,
+        tenant_id: i64,
+        external_id: &str,
+        item: &CatalogueItem,
+        r: &RequestValues,
+        actor: &Actor,
+    ) -> StoreResult<(ServiceRequest, bool)> {
+        if let Some(requester) = r.requester_user_id {
+            self.check_users(tenant_id, "requester_user_id", &[requester])
+                .await?;
+        }
+        let Some((id, updated_at)) = self
+            .imported(tenant_id, Imported::Request, external_id)
+            .await?
+        else {
+            return Ok((
+                self.insert_request(tenant_id, item, r, now_micros(), Some(external_id), actor)
+                    .await?,
+                true,
+            ));
+        };
+        self.check_request_refs(tenant_id, &r.fields).await?;
+        let set = sql(
+            "UPDATE requests SET item_id = $1, title = $2, answers_json = $3, status = $4, requester_user_id = $5, \
+             opened_at = $6, fulfilled_at = $7, closed_at = $8, category_id = $9, custom_json = $10",
+        )
+        .bind(item.id)
+        .bind(&r.title)
+        .bind(Value::Object(r.answers.clone()).to_string())
+        .bind(r.status.as_str())
+        .bind(r.requester_user_id)
+        .bind(r.opened_at)
+        .bind(r.fulfilled_at)
+        .bind(r.closed_at)
+        .bind(r.fields.category_id)
+        .bind(CustomValues::encode(&r.fields.custom));
+        let after = self
+            .rewrite_request(tenant_id, id, updated_at, set, Some(item), actor)
+            .await?;
+        Ok((after, false))
     }
 
     /// Writes a request's classification if the request has not changed since
@@ -395,6 +475,25 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<ServiceRequest> {
         self.check_request_refs(tenant_id, f).await?;
+        let set = sql("UPDATE requests SET category_id = $1, custom_json = $2")
+            .bind(f.category_id)
+            .bind(CustomValues::encode(&f.custom));
+        self.rewrite_request(tenant_id, id, seen_updated_at, set, None, actor)
+            .await
+    }
+
+    /// Runs `set` (an `UPDATE requests SET ...` without its condition) if the request has not
+    /// changed since `seen_updated_at`, and journals it. With an item, the request also gets
+    /// what its new status waits on (`open_work`).
+    async fn rewrite_request(
+        &self,
+        tenant_id: i64,
+        id: i64,
+        seen_updated_at: i64,
+        set: Sql,
+        item: Option<&CatalogueItem>,
+        actor: &Actor,
+    ) -> StoreResult<ServiceRequest> {
         let mut tx = self.db.begin().await?;
         let before = load_request(&mut tx, tenant_id, id).await?;
         if before.updated_at != seen_updated_at {
@@ -402,21 +501,16 @@ impl Store {
                 "The request was changed by someone else; reload it and try again".into(),
             ));
         }
-        let after: ServiceRequest = tx
-            .fetch_one::<RequestRow>(
-                sql(format!(
-                    "UPDATE requests SET category_id = $1, custom_json = $2, updated_at = $3 \
-                     WHERE tenant_id = $4 AND id = $5 AND updated_at = $6 RETURNING {REQUEST_COLUMNS}"
-                ))
-                .bind(f.category_id)
-                .bind(CustomValues::encode(&f.custom))
-                .bind(now_micros().max(seen_updated_at + 1))
-                .bind(tenant_id)
-                .bind(id)
-                .bind(seen_updated_at),
-            )
-            .await?
-            .try_into()?;
+        let write = set
+            .push_bound(", updated_at = {}", now_micros().max(seen_updated_at + 1))
+            .push_bound(" WHERE tenant_id = {}", tenant_id)
+            .push_bound(" AND id = {}", id)
+            .push_bound(" AND updated_at = {}", seen_updated_at)
+            .push(&format!(" RETURNING {REQUEST_COLUMNS}"));
+        let after: ServiceRequest = tx.fetch_one::<RequestRow>(write).await?.try_into()?;
+        if let Some(item) = item {
+            open_work(&mut tx, tenant_id, &after, item).await?;
+        }
         self.journal(
             &mut tx,
             Change::of(
@@ -724,6 +818,46 @@ impl Store {
         tx.commit().await?;
         Ok(after)
     }
+}
+
+/// Gives a request what its status waits on, unless it has some already: pending approvals
+/// from the item's approvers while it awaits approval, the item's tasks while in fulfilment.
+async fn open_work(
+    tx: &mut Tx,
+    tenant_id: i64,
+    request: &ServiceRequest,
+    item: &CatalogueItem,
+) -> StoreResult<()> {
+    let table = match request.status {
+        RequestStatus::PendingApproval => "request_approvals",
+        RequestStatus::InFulfilment => "request_tasks",
+        _ => return Ok(()),
+    };
+    let (existing,): (i64,) = tx
+        .fetch_one(
+            sql(format!(
+                "SELECT COUNT(*) FROM {table} WHERE tenant_id = $1 AND request_id = $2"
+            ))
+            .bind(tenant_id)
+            .bind(request.id),
+        )
+        .await?;
+    if existing > 0 {
+        return Ok(());
+    }
+    if request.status == RequestStatus::InFulfilment {
+        return spawn_tasks(tx, tenant_id, request.id, &item.tasks).await;
+    }
+    for approver in &item.approver_ids {
+        tx.execute(
+            sql("INSERT INTO request_approvals (tenant_id, request_id, approver_id, decision, comment) VALUES ($1, $2, $3, 'pending', '')")
+                .bind(tenant_id)
+                .bind(request.id)
+                .bind(*approver),
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 async fn spawn_tasks(

@@ -4199,3 +4199,395 @@ mod request_and_problem_fields {
         }
     );
 }
+
+mod imports {
+    use super::*;
+    use steward_domain::incident::{Level, Priority};
+    use steward_domain::journal::Action;
+    use steward_domain::problem::ProblemStatus;
+    use steward_domain::request::{ItemDraft, RequestStatus, TaskTemplate};
+    use steward_store::external::Imported;
+    use steward_store::problem::ProblemFields;
+    use steward_store::request::{RequestFields, RequestValues};
+
+    /// 2024-03-01T09:00:00Z, and hours after it.
+    const OPENED: i64 = 1_709_283_600_000_000;
+    const HOUR: i64 = 3_600_000_000;
+
+    fn importer() -> Actor {
+        Actor {
+            user_id: None,
+            label: "import".into(),
+        }
+    }
+
+    /// A record's journal, oldest first: action, actor, and the status before and after.
+    async fn history(
+        store: &Store,
+        tenant_id: i64,
+        kind: &str,
+        id: i64,
+    ) -> Vec<(Action, String, Option<String>, Option<String>)> {
+        let filter = JournalFilter {
+            record_type: Some(kind.into()),
+            record_id: Some(id),
+            ..Default::default()
+        };
+        let status = |v: &Option<serde_json::Value>| {
+            v.as_ref()
+                .and_then(|v| v["status"].as_str())
+                .map(str::to_owned)
+        };
+        let mut entries: Vec<_> = store
+            .journal_entries(tenant_id, &filter, &PageRequest::default())
+            .await
+            .expect("journal")
+            .items
+            .into_iter()
+            .map(|e| {
+                (
+                    e.seq,
+                    e.action,
+                    e.actor,
+                    status(&e.before),
+                    status(&e.after),
+                )
+            })
+            .collect();
+        entries.sort_by_key(|e| e.0);
+        entries
+            .into_iter()
+            .map(|(_, action, actor, before, after)| (action, actor, before, after))
+            .collect()
+    }
+
+    fn s(text: &str) -> Option<String> {
+        Some(text.to_owned())
+    }
+
+    both_backends!(
+        incidents_import_once_and_update_by_external_id,
+        |store: Store| async move {
+            let t = tenant(&store, "A").await;
+            let mut f = super::incidents::fields("Mail down", "Since nine");
+            f.opened_at = OPENED;
+            let (created, new) = store
+                .upsert_incident(t.id, "OTRS-1", &f, &importer())
+                .await
+                .expect("create");
+            assert!(new);
+            f.title = "Mail down for everyone".into();
+            let (updated, new) = store
+                .upsert_incident(t.id, "OTRS-1", &f, &importer())
+                .await
+                .expect("update");
+            assert!(!new);
+            assert_eq!(
+                (updated.id, updated.opened_at, updated.title.as_str()),
+                (created.id, OPENED, "Mail down for everyone")
+            );
+            assert_eq!(
+                store
+                    .external_ids(t.id, Imported::Incident)
+                    .await
+                    .expect("ids"),
+                HashMap::from([(created.id, "OTRS-1".to_owned())])
+            );
+            assert_eq!(
+                history(&store, t.id, "incident", created.id).await,
+                [
+                    (Action::Create, "import".into(), None, s("new")),
+                    (Action::Update, "import".into(), s("new"), s("new")),
+                ]
+            );
+        }
+    );
+
+    both_backends!(
+        problems_import_once_and_update_by_external_id,
+        |store: Store| async move {
+            let t = tenant(&store, "A").await;
+            let other = tenant(&store, "B").await;
+            let f = ProblemFields {
+                title: "Mailbox sync stalls".into(),
+                description: "Since the upgrade".into(),
+                status: ProblemStatus::Resolved,
+                impact: Level::High,
+                urgency: Level::Medium,
+                priority: Priority::P2,
+                service_id: None,
+                assignee_id: None,
+                root_cause: "A full disk".into(),
+                workaround: String::new(),
+                resolved_at: Some(OPENED + HOUR),
+                closed_at: None,
+                category_id: None,
+                custom: Default::default(),
+            };
+            let (created, new) = store
+                .upsert_problem(t.id, "OTRS-7", &f, OPENED, &importer())
+                .await
+                .expect("create");
+            assert!(new);
+            assert_eq!(created.key(), "PRB-1");
+            assert_eq!(
+                (created.created_at, created.resolved_at, created.status),
+                (OPENED, Some(OPENED + HOUR), ProblemStatus::Resolved),
+                "history is kept as given"
+            );
+            let (_, new) = store
+                .upsert_problem(other.id, "OTRS-7", &f, OPENED, &importer())
+                .await
+                .expect("another tenant");
+            assert!(new, "external ids are per tenant");
+
+            let closed = ProblemFields {
+                title: "Mailbox sync stalls on big folders".into(),
+                status: ProblemStatus::Closed,
+                closed_at: Some(OPENED + 2 * HOUR),
+                ..f.clone()
+            };
+            let (updated, new) = store
+                .upsert_problem(t.id, "OTRS-7", &closed, OPENED - HOUR, &importer())
+                .await
+                .expect("update");
+            assert!(!new);
+            assert_eq!((updated.id, updated.number), (created.id, created.number));
+            assert_eq!(
+                (
+                    updated.created_at,
+                    updated.closed_at,
+                    updated.title.as_str()
+                ),
+                (
+                    OPENED - HOUR,
+                    Some(OPENED + 2 * HOUR),
+                    "Mailbox sync stalls on big folders"
+                ),
+                "the file's times win on update too"
+            );
+            assert_eq!(
+                store.problem(t.id, created.id).await.expect("read"),
+                updated
+            );
+            let page = PageRequest {
+                limit: Some(500),
+                cursor: None,
+            };
+            let listed = store
+                .problems(t.id, &Default::default(), &page)
+                .await
+                .expect("list");
+            assert_eq!(listed.items.len(), 1, "updated, not duplicated");
+            assert_eq!(
+                store
+                    .external_ids(t.id, Imported::Problem)
+                    .await
+                    .expect("ids"),
+                HashMap::from([(created.id, "OTRS-7".to_owned())])
+            );
+            assert_eq!(
+                history(&store, t.id, "problem", created.id).await,
+                [
+                    (Action::Create, "import".into(), None, s("resolved")),
+                    (Action::Update, "import".into(), s("resolved"), s("closed")),
+                ]
+            );
+
+            let known = ProblemFields {
+                status: ProblemStatus::KnownError,
+                workaround: "Archive old mail".into(),
+                resolved_at: None,
+                ..f.clone()
+            };
+            let (ke_problem, _) = store
+                .upsert_problem(t.id, "OTRS-8", &known, OPENED, &importer())
+                .await
+                .expect("known error");
+            let ke = store
+                .known_error_of(t.id, ke_problem.id)
+                .await
+                .expect("read")
+                .expect("a known error comes with it");
+            assert_eq!(ke.workaround, "Archive old mail");
+            assert!(store.verify_journal().await.expect("verify").is_ok());
+        }
+    );
+
+    both_backends!(
+        requests_import_once_and_update_by_external_id,
+        |store: Store| async move {
+            let t = tenant(&store, "A").await;
+            let other = tenant(&store, "B").await;
+            let cli = Actor::cli();
+            let boss = store
+                .create_user(t.id, &user("boss@a.test", Role::Agent), None, &cli)
+                .await
+                .expect("approver");
+            let stranger = store
+                .create_user(other.id, &user("x@b.test", Role::Agent), None, &cli)
+                .await
+                .expect("stranger");
+            let item = store
+                .save_item(
+                    t.id,
+                    None,
+                    &ItemDraft {
+                        name: "Laptop".into(),
+                        description: String::new(),
+                        category: "Hardware".into(),
+                        fields: vec![],
+                        approver_ids: vec![boss.id],
+                        tasks: vec![TaskTemplate {
+                            title: "Order".into(),
+                            team_id: None,
+                        }],
+                        active: false,
+                    },
+                    &cli,
+                )
+                .await
+                .expect("item");
+            let waiting = RequestValues {
+                title: "Laptop for Ann".into(),
+                answers: Default::default(),
+                status: RequestStatus::PendingApproval,
+                requester_user_id: Some(boss.id),
+                opened_at: OPENED,
+                fulfilled_at: None,
+                closed_at: None,
+                fields: RequestFields::default(),
+            };
+            let (created, new) = store
+                .upsert_request(t.id, "SN-1", &item, &waiting, &importer())
+                .await
+                .expect("create");
+            assert!(new);
+            assert_eq!(created.key(), "REQ-1");
+            assert_eq!(
+                (
+                    created.title.as_str(),
+                    created.status,
+                    created.opened_at,
+                    created.requester_user_id
+                ),
+                (
+                    "Laptop for Ann",
+                    RequestStatus::PendingApproval,
+                    OPENED,
+                    Some(boss.id)
+                )
+            );
+            let approvals = store.approvals(t.id, created.id).await.expect("approvals");
+            assert_eq!(
+                approvals.iter().map(|a| a.approver_id).collect::<Vec<_>>(),
+                [boss.id],
+                "a request waiting for approval can be decided"
+            );
+            assert!(
+                store
+                    .tasks(t.id, created.id)
+                    .await
+                    .expect("tasks")
+                    .is_empty()
+            );
+
+            let working = RequestValues {
+                status: RequestStatus::InFulfilment,
+                ..waiting.clone()
+            };
+            let (updated, new) = store
+                .upsert_request(t.id, "SN-1", &item, &working, &importer())
+                .await
+                .expect("update");
+            assert!(!new);
+            assert_eq!((updated.id, updated.number), (created.id, created.number));
+            assert_eq!(updated.status, RequestStatus::InFulfilment);
+            assert_eq!(
+                store.tasks(t.id, created.id).await.expect("tasks").len(),
+                1,
+                "a request in fulfilment gets its tasks"
+            );
+
+            let done = RequestValues {
+                status: RequestStatus::Closed,
+                fulfilled_at: Some(OPENED + HOUR),
+                closed_at: Some(OPENED + 2 * HOUR),
+                ..waiting.clone()
+            };
+            let (closed, new) = store
+                .upsert_request(t.id, "SN-1", &item, &done, &importer())
+                .await
+                .expect("close");
+            assert!(!new);
+            assert_eq!(
+                (closed.opened_at, closed.fulfilled_at, closed.closed_at),
+                (OPENED, Some(OPENED + HOUR), Some(OPENED + 2 * HOUR))
+            );
+            assert_eq!(store.request(t.id, created.id).await.expect("read"), closed);
+            assert_eq!(store.tasks(t.id, created.id).await.expect("tasks").len(), 1);
+            let (_, _) = store
+                .upsert_request(t.id, "SN-1", &item, &working, &importer())
+                .await
+                .expect("back to fulfilment");
+            assert_eq!(
+                store.tasks(t.id, created.id).await.expect("tasks").len(),
+                1,
+                "tasks are not spawned twice"
+            );
+
+            let entries = journal_len(&store, t.id).await;
+            let foreign = RequestValues {
+                requester_user_id: Some(stranger.id),
+                ..waiting.clone()
+            };
+            let refused = store
+                .upsert_request(t.id, "SN-2", &item, &foreign, &importer())
+                .await
+                .expect_err("another tenant's user");
+            assert!(
+                matches!(&refused, StoreError::Invalid(i) if i.message_for("requester_user_id").is_some()),
+                "{refused:?}"
+            );
+            assert_eq!(journal_len(&store, t.id).await, entries, "nothing written");
+
+            let listed = store
+                .requests(t.id, &Default::default(), &PageRequest::default())
+                .await
+                .expect("list");
+            assert_eq!(listed.items.len(), 1, "updated, not duplicated");
+            assert_eq!(
+                store
+                    .external_ids(t.id, Imported::Request)
+                    .await
+                    .expect("ids"),
+                HashMap::from([(created.id, "SN-1".to_owned())])
+            );
+            assert_eq!(
+                history(&store, t.id, "request", created.id).await,
+                [
+                    (Action::Create, "import".into(), None, s("pending_approval")),
+                    (
+                        Action::Update,
+                        "import".into(),
+                        s("pending_approval"),
+                        s("in_fulfilment")
+                    ),
+                    (
+                        Action::Update,
+                        "import".into(),
+                        s("in_fulfilment"),
+                        s("closed")
+                    ),
+                    (
+                        Action::Update,
+                        "import".into(),
+                        s("closed"),
+                        s("in_fulfilment")
+                    ),
+                ]
+            );
+            assert!(store.verify_journal().await.expect("verify").is_ok());
+        }
+    );
+}

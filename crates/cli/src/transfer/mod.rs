@@ -1,0 +1,643 @@
+//! `steward import` and `steward export`: moving incidents, service requests and problems in
+//! from other tools and out again, as CSV. Imported records keep their original timestamps and
+//! their id from the old tool (`external_id`), so importing the same file again updates instead
+//! of duplicating.
+//!
+//! The machinery is shared by every kind: reading the CSV, checking every row before anything is
+//! written and reporting each bad one by line, the dry run, the progress bar, and the export
+//! writer. A kind ([`Kind`]) only names its columns, turns a row into what the store writes, and
+//! turns a record into a row.
+
+mod incidents;
+mod problems;
+mod requests;
+
+use anyhow::{Context, anyhow};
+use clap::{Args, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use steward_domain::incident::PriorityMatrix;
+use steward_store::external::Imported;
+use steward_store::identity::UserFilter;
+use steward_store::request::CatalogueItem;
+use steward_store::service::ServiceFilter;
+use steward_store::{Actor, Page, PageRequest, Store, StoreResult};
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Import incidents from CSV. Columns: external_id, title, description, status, impact,
+    /// urgency, service (by name), category (path, e.g. "Hardware / Laptops"), source,
+    /// opened_at, resolved_at, closed_at, resolution_code (times in RFC 3339). Every row is
+    /// checked first; nothing is imported if any row is bad.
+    Incidents(ImportArgs),
+    /// Import service requests from CSV. Columns: external_id, item (catalogue item by name),
+    /// title, status, requester (user e-mail), answers (JSON object), category, opened_at,
+    /// fulfilled_at, closed_at. Answers are checked against the item's form, but required
+    /// answers may be missing (old records). Nothing is imported if any row is bad.
+    Requests(ImportArgs),
+    /// Import problems from CSV. Columns: external_id, title, description, status, impact,
+    /// urgency, service (by name), root_cause, workaround, category, opened_at (becomes the
+    /// creation time), resolved_at, closed_at. Nothing is imported if any row is bad.
+    Problems(ImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    #[arg(long)]
+    tenant: String,
+    /// The CSV file (with a header row); `-` reads standard input.
+    #[arg(long, value_name = "PATH")]
+    file: PathBuf,
+    /// Check every row and report the bad ones without importing anything.
+    #[arg(long)]
+    dry_run: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// Export every incident of a tenant as CSV (the import's columns plus key and priority).
+    Incidents(ExportArgs),
+    /// Export every service request of a tenant as CSV (the import's columns plus key).
+    Requests(ExportArgs),
+    /// Export every problem of a tenant as CSV (the import's columns plus key and priority).
+    Problems(ExportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[arg(long)]
+    tenant: String,
+    /// Where to write [default: standard output]
+    #[arg(long, value_name = "PATH")]
+    out: Option<PathBuf>,
+}
+
+/// What differs between the kinds of record that move as CSV.
+trait Kind {
+    /// The record's name in messages: `incident`.
+    const NAME: &'static str;
+    const IMPORTED: Imported;
+    /// The columns an export writes, in order. An import accepts the same columns and ignores
+    /// those Steward works out itself (`key`, `priority`), so an export can be imported again.
+    const EXPORTED: &'static [&'static str];
+    /// What one good row becomes: the values the store writes.
+    type Fields;
+    type Record;
+
+    /// Turns a row into the values to store, or every reason it cannot be imported. The
+    /// shared part has already checked `external_id`.
+    fn fields(row: &Row, known: &Known, now: i64) -> Result<Self::Fields, Vec<String>>;
+
+    /// Creates the record imported under `external_id`, or updates it; `true` if it was new.
+    async fn upsert(
+        store: &Store,
+        tenant_id: i64,
+        external_id: &str,
+        fields: &Self::Fields,
+        known: &Known,
+        actor: &Actor,
+    ) -> StoreResult<bool>;
+
+    /// One page of the tenant's records, oldest first (`cursor` from the page before).
+    async fn page(
+        store: &Store,
+        tenant_id: i64,
+        cursor: Option<String>,
+    ) -> StoreResult<Page<Self::Record>>;
+
+    fn id(record: &Self::Record) -> i64;
+
+    /// A record's cells, in the order of `EXPORTED`.
+    fn cells(record: &Self::Record, external_id: &str, known: &Known) -> Vec<String>;
+}
+
+pub async fn import(store: &Store, cmd: ImportCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        ImportCommand::Incidents(args) => import_kind::<incidents::Incidents>(store, args).await,
+        ImportCommand::Requests(args) => import_kind::<requests::Requests>(store, args).await,
+        ImportCommand::Problems(args) => import_kind::<problems::Problems>(store, args).await,
+    }
+}
+
+pub async fn export(store: &Store, cmd: ExportCommand) -> anyhow::Result<()> {
+    match cmd {
+        ExportCommand::Incidents(args) => export_kind::<incidents::Incidents>(store, args).await,
+        ExportCommand::Requests(args) => export_kind::<requests::Requests>(store, args).await,
+        ExportCommand::Problems(args) => export_kind::<problems::Problems>(store, args).await,
+    }
+}
+
+/// One CSV row as read: every cell is text, so that each problem can be named.
+#[derive(Debug, Default)]
+struct Row(HashMap<String, String>);
+
+impl Row {
+    fn new<'a>(cells: impl IntoIterator<Item = (&'a str, &'a str)>) -> Row {
+        Row(cells
+            .into_iter()
+            .map(|(column, cell)| (column.to_owned(), cell.to_owned()))
+            .collect())
+    }
+
+    /// The cell of a column; empty when the file has no such column.
+    fn get(&self, column: &str) -> &str {
+        self.0.get(column).map_or("", String::as_str)
+    }
+}
+
+/// The tenant's records that rows name, loaded once per run: by name for an import, by id for an
+/// export.
+struct Known {
+    matrix: PriorityMatrix,
+    services: Names,
+    categories: Names,
+    users: Names,
+    item_names: Names,
+    items: HashMap<i64, CatalogueItem>,
+}
+
+impl Known {
+    async fn load(store: &Store, tenant_id: i64) -> StoreResult<Known> {
+        let services = every(async |page| {
+            store
+                .services(tenant_id, &ServiceFilter::default(), &page)
+                .await
+        })
+        .await?;
+        let users =
+            every(async |page| store.users(tenant_id, &UserFilter::default(), &page).await).await?;
+        let categories = store.category_tree(tenant_id).await?;
+        let items = store.items(tenant_id, false).await?;
+        Ok(Known {
+            matrix: store.settings(tenant_id).await?.priority_matrix,
+            services: Names::new(
+                "no service named",
+                services.into_iter().map(|s| (s.id, s.name)),
+            ),
+            categories: Names::new(
+                "no category",
+                categories.into_iter().map(|c| (c.category.id, c.path)),
+            ),
+            users: Names::new(
+                "no user with e-mail",
+                users.into_iter().map(|u| (u.id, u.email)),
+            ),
+            item_names: Names::new(
+                "no catalogue item named",
+                items.iter().map(|i| (i.id, i.name.clone())),
+            ),
+            items: items.into_iter().map(|i| (i.id, i)).collect(),
+        })
+    }
+
+    /// Nothing known but the default priority matrix (for tests).
+    #[cfg(test)]
+    fn empty() -> Known {
+        Known {
+            matrix: PriorityMatrix::default(),
+            services: Names::new("no service named", []),
+            categories: Names::new("no category", []),
+            users: Names::new("no user with e-mail", []),
+            item_names: Names::new("no catalogue item named", []),
+            items: HashMap::new(),
+        }
+    }
+}
+
+/// Every page of a list.
+async fn every<T>(
+    mut fetch: impl AsyncFnMut(PageRequest) -> StoreResult<Page<T>>,
+) -> StoreResult<Vec<T>> {
+    let mut all = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = fetch(PageRequest {
+            limit: Some(500),
+            cursor,
+        })
+        .await?;
+        all.extend(page.items);
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => return Ok(all),
+        }
+    }
+}
+
+/// Names of one kind of record, both ways. Names compare without case; a category's is its
+/// path, whose levels a file may separate with `›` or `/`.
+struct Names {
+    /// Starts the message for a name that is not found: `no service named`.
+    missing: &'static str,
+    ids: HashMap<String, Vec<i64>>,
+    names: HashMap<i64, String>,
+}
+
+impl Names {
+    fn new(missing: &'static str, all: impl IntoIterator<Item = (i64, String)>) -> Names {
+        let mut names = Names {
+            missing,
+            ids: HashMap::new(),
+            names: HashMap::new(),
+        };
+        for (id, name) in all {
+            names.ids.entry(comparable(&name)).or_default().push(id);
+            names.names.insert(id, name);
+        }
+        names
+    }
+
+    /// The record a cell names; `None` for an empty cell.
+    fn find(&self, text: &str) -> Result<Option<i64>, String> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Ok(None);
+        }
+        let found = self.ids.get(&comparable(text)).or_else(|| {
+            (!text.contains('›'))
+                .then(|| self.ids.get(&comparable(&text.replace('/', "›"))))
+                .flatten()
+        });
+        match found.map(Vec::as_slice) {
+            Some([id]) => Ok(Some(*id)),
+            Some(ids) if ids.len() > 1 => Err(format!(
+                "`{text}` is ambiguous: {} records have that name",
+                ids.len()
+            )),
+            _ => Err(format!("{} `{text}`", self.missing)),
+        }
+    }
+
+    /// The name of a record, or nothing.
+    fn name(&self, id: Option<i64>) -> String {
+        id.and_then(|id| self.names.get(&id))
+            .cloned()
+            .unwrap_or_default()
+    }
+}
+
+/// A name as names compare: each level of a path trimmed, without case.
+fn comparable(name: &str) -> String {
+    name.split('›')
+        .map(|level| level.trim().to_lowercase())
+        .collect::<Vec<_>>()
+        .join("›")
+}
+
+/// A time cell: RFC 3339, or empty.
+fn instant(column: &str, text: &str) -> Result<Option<i64>, String> {
+    match text.trim() {
+        "" => Ok(None),
+        t => t
+            .parse::<jiff::Timestamp>()
+            .map(|ts| Some(ts.as_microsecond()))
+            .map_err(|_| {
+                format!("{column} `{t}` is not an RFC 3339 time such as 2024-03-01T09:30:00Z")
+            }),
+    }
+}
+
+/// A cell holding one of a fixed set of words; `default` when empty.
+fn parsed<T>(
+    column: &str,
+    text: &str,
+    default: T,
+    parse: fn(&str) -> Option<T>,
+) -> Result<T, String> {
+    match text.trim() {
+        "" => Ok(default),
+        t => parse(t).ok_or_else(|| format!("{column} `{t}` is not allowed")),
+    }
+}
+
+/// The `opened_at` cell, or `now` if it is empty, with the name `in_order` gives it.
+fn opened_at(errors: &mut Vec<String>, row: &Row, now: i64) -> (i64, &'static str) {
+    match take(errors, instant("opened_at", row.get("opened_at"))).flatten() {
+        Some(at) => (at, "opened_at"),
+        None => (now, "opened_at (now, as it is empty)"),
+    }
+}
+
+/// The value, or `None` with the reason noted.
+fn take<T>(errors: &mut Vec<String>, result: Result<T, String>) -> Option<T> {
+    result.map_err(|e| errors.push(e)).ok()
+}
+
+/// Checks a lifecycle time against the row's status: there if the status `needs` it, empty if
+/// the status cannot have it (`allowed` false).
+fn status_time(
+    errors: &mut Vec<String>,
+    column: &str,
+    value: Option<i64>,
+    status: &str,
+    needs: bool,
+    allowed: bool,
+) {
+    match value {
+        None if needs => errors.push(format!("{column} is required when status is {status}")),
+        Some(_) if !allowed => {
+            errors.push(format!("{column} must be empty when status is {status}"));
+        }
+        _ => {}
+    }
+}
+
+/// Checks that lifecycle times do not go back: each given one is no earlier than the one
+/// before it.
+fn in_order(errors: &mut Vec<String>, times: &[(&str, Option<i64>)]) {
+    let mut latest: Option<(&str, i64)> = None;
+    for (column, value) in times {
+        let Some(value) = *value else { continue };
+        match latest {
+            Some((earlier, at)) if value < at => {
+                errors.push(format!("{column} is before {earlier}"));
+            }
+            _ => latest = Some((column, value)),
+        }
+    }
+}
+
+fn rfc3339(micros: Option<i64>) -> String {
+    micros
+        .and_then(|m| jiff::Timestamp::from_microsecond(m).ok())
+        .map(|t| t.to_string())
+        .unwrap_or_default()
+}
+
+fn progress(len: u64, verb: &str) -> ProgressBar {
+    let bar = ProgressBar::new(len);
+    let template = format!("{verb} {{bar:40}} {{pos}}/{{len}} rows · {{per_sec}} · ETA {{eta}}");
+    if let Ok(style) = ProgressStyle::with_template(&template) {
+        bar.set_style(style);
+    }
+    bar
+}
+
+/// A good row: its line, its external id and what it becomes.
+struct Good<F> {
+    line: u64,
+    external_id: String,
+    fields: F,
+}
+
+/// Reads every row, reports each bad one as `line N: reason; reason` on standard error, and
+/// returns the good ones, or `None` if any row (or the header) is bad.
+fn check_rows<K: Kind>(
+    reader: impl std::io::Read,
+    known: &Known,
+    now: i64,
+) -> anyhow::Result<Option<Vec<Good<K::Fields>>>> {
+    let mut csv = csv::ReaderBuilder::new()
+        .trim(csv::Trim::Headers)
+        .from_reader(reader);
+    let header = csv.headers().context("cannot read the header row")?.clone();
+    let unknown: Vec<&str> = header.iter().filter(|c| !K::EXPORTED.contains(c)).collect();
+    if !unknown.is_empty() {
+        eprintln!(
+            "line 1: unknown column(s) {}; the columns are {}",
+            unknown.join(", "),
+            K::EXPORTED.join(", ")
+        );
+        return Ok(None);
+    }
+    let mut good = Vec::new();
+    let mut bad = 0usize;
+    let mut lines: HashMap<String, u64> = HashMap::new();
+    for (i, record) in csv.records().enumerate() {
+        let fallback = u64::try_from(i).unwrap_or(u64::MAX).saturating_add(2);
+        let checked = match record {
+            Err(e) if e.is_io_error() => return Err(e).context("cannot read the file"),
+            Err(e) => {
+                let line = e.position().map_or(fallback, csv::Position::line);
+                Err((line, vec![format!("unreadable row: {e}")]))
+            }
+            Ok(record) => {
+                let line = record.position().map_or(fallback, csv::Position::line);
+                let row = Row::new(header.iter().zip(record.iter()));
+                let mut reasons = Vec::new();
+                let external_id = row.get("external_id").trim().to_owned();
+                if external_id.is_empty() {
+                    reasons.push("external_id is required".to_owned());
+                } else {
+                    match lines.entry(external_id.clone()) {
+                        Entry::Occupied(first) => reasons.push(format!(
+                            "external_id `{external_id}` is also on line {}",
+                            first.get()
+                        )),
+                        Entry::Vacant(slot) => {
+                            slot.insert(line);
+                        }
+                    }
+                }
+                match K::fields(&row, known, now) {
+                    Ok(fields) if reasons.is_empty() => Ok(Good {
+                        line,
+                        external_id,
+                        fields,
+                    }),
+                    Ok(_) => Err((line, reasons)),
+                    Err(more) => {
+                        reasons.extend(more);
+                        Err((line, reasons))
+                    }
+                }
+            }
+        };
+        match checked {
+            Ok(row) => good.push(row),
+            Err((line, reasons)) => {
+                bad += 1;
+                eprintln!("line {line}: {}", reasons.join("; "));
+            }
+        }
+    }
+    if bad > 0 {
+        eprintln!("{bad} bad row(s); nothing was imported");
+        return Ok(None);
+    }
+    Ok(Some(good))
+}
+
+async fn import_kind<K: Kind>(store: &Store, args: ImportArgs) -> anyhow::Result<ExitCode> {
+    let tenant = store
+        .require_tenant(&args.tenant)
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
+    let reader: Box<dyn std::io::Read> = if args.file.as_os_str() == "-" {
+        Box::new(std::io::stdin())
+    } else {
+        Box::new(
+            std::fs::File::open(&args.file)
+                .with_context(|| format!("cannot open {}", args.file.display()))?,
+        )
+    };
+    let known = Known::load(store, tenant.id).await?;
+    let Some(good) = check_rows::<K>(reader, &known, steward_store::now_micros())? else {
+        return Ok(ExitCode::FAILURE);
+    };
+    if args.dry_run {
+        println!("{} row(s) valid; nothing imported (dry run)", good.len());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let bar = progress(good.len() as u64, "importing");
+    let actor = Actor {
+        user_id: None,
+        label: "import".into(),
+    };
+    let (mut created, mut updated) = (0, 0);
+    for row in &good {
+        let new = K::upsert(
+            store,
+            tenant.id,
+            &row.external_id,
+            &row.fields,
+            &known,
+            &actor,
+        )
+        .await
+        .map_err(|e| anyhow!("line {} ({}): {e}", row.line, row.external_id))?;
+        if new {
+            created += 1
+        } else {
+            updated += 1
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    println!(
+        "imported {} row(s): {created} created, {updated} updated",
+        good.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn export_kind<K: Kind>(store: &Store, args: ExportArgs) -> anyhow::Result<()> {
+    let tenant = store
+        .require_tenant(&args.tenant)
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
+    let writer: Box<dyn Write> = match &args.out {
+        Some(path) => Box::new(
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot write {}", path.display()))?,
+        ),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    let mut csv = csv::Writer::from_writer(writer);
+    let known = Known::load(store, tenant.id).await?;
+    let external_ids = store.external_ids(tenant.id, K::IMPORTED).await?;
+    let cannot_write = |e: csv::Error| anyhow!("cannot write CSV: {e}");
+    csv.write_record(K::EXPORTED).map_err(cannot_write)?;
+    let mut cursor = None;
+    let mut count = 0usize;
+    loop {
+        let page = K::page(store, tenant.id, cursor).await?;
+        for record in &page.items {
+            let external_id = external_ids.get(&K::id(record)).map_or("", String::as_str);
+            let cells = K::cells(record, external_id, &known);
+            debug_assert_eq!(cells.len(), K::EXPORTED.len());
+            csv.write_record(&cells).map_err(cannot_write)?;
+            count += 1;
+        }
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    csv.flush()?;
+    if args.out.is_some() {
+        println!("exported {count} {}(s)", K::NAME);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_found_without_case_and_paths_by_either_separator() {
+        let names = Names::new(
+            "no category",
+            [
+                (1, "Hardware".to_owned()),
+                (2, "Hardware › Laptops".to_owned()),
+                (3, "I/O".to_owned()),
+                (4, "Twice".to_owned()),
+                (5, "twice".to_owned()),
+            ],
+        );
+        assert_eq!(names.find(""), Ok(None));
+        assert_eq!(names.find(" hardware "), Ok(Some(1)));
+        assert_eq!(names.find("Hardware / Laptops"), Ok(Some(2)));
+        assert_eq!(names.find("hardware›LAPTOPS"), Ok(Some(2)));
+        assert_eq!(names.find("i/o"), Ok(Some(3)), "a name may hold a slash");
+        assert_eq!(names.find("Fax"), Err("no category `Fax`".to_owned()));
+        assert!(names.find("TWICE").is_err_and(|e| e.contains("ambiguous")));
+        assert_eq!(names.name(Some(2)), "Hardware › Laptops");
+        assert_eq!(names.name(None), "");
+    }
+
+    #[test]
+    fn lifecycle_times_follow_the_status_and_each_other() {
+        let mut errors = Vec::new();
+        status_time(&mut errors, "closed_at", None, "closed", true, true);
+        status_time(&mut errors, "closed_at", Some(1), "new", false, false);
+        status_time(&mut errors, "resolved_at", Some(1), "new", false, true);
+        in_order(
+            &mut errors,
+            &[
+                ("opened_at", Some(5)),
+                ("resolved_at", None),
+                ("closed_at", Some(4)),
+            ],
+        );
+        in_order(
+            &mut errors,
+            &[("opened_at", Some(5)), ("closed_at", Some(5))],
+        );
+        assert_eq!(
+            errors,
+            [
+                "closed_at is required when status is closed",
+                "closed_at must be empty when status is new",
+                "closed_at is before opened_at",
+            ]
+        );
+    }
+
+    #[test]
+    fn the_header_and_every_row_are_checked_before_anything_is_kept() {
+        let known = Known::empty();
+        let unknown = "external_id,title,opend_at\nX-1,Mail down,2024-03-01T09:00:00Z\n";
+        assert!(
+            check_rows::<incidents::Incidents>(unknown.as_bytes(), &known, 0)
+                .expect("read")
+                .is_none(),
+            "a misspelt column refuses the file"
+        );
+        let duplicate = "external_id,title\nX-1,Mail down\nX-1,Mail slow\n";
+        assert!(
+            check_rows::<incidents::Incidents>(duplicate.as_bytes(), &known, 0)
+                .expect("read")
+                .is_none(),
+            "an external id twice refuses the file"
+        );
+        let good =
+            "key,external_id,title,priority\nINC-9,X-1,Mail down,P1\n\"\",X-2,\"Two\nlines\",\n";
+        let rows = check_rows::<incidents::Incidents>(good.as_bytes(), &known, 0)
+            .expect("read")
+            .expect("good rows");
+        assert_eq!(
+            rows.iter()
+                .map(|r| (r.line, r.external_id.as_str()))
+                .collect::<Vec<_>>(),
+            [(2, "X-1"), (3, "X-2")],
+            "exported columns are accepted, and a row is numbered by the line it starts on"
+        );
+    }
+}
