@@ -4,6 +4,7 @@
 //! what the domain decided; the server translates requests into domain calls and back.
 
 pub mod access;
+pub mod calendar;
 pub mod category;
 pub mod customer;
 pub mod incident;

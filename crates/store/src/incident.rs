@@ -106,6 +106,36 @@ pub struct IncidentFields {
     pub custom: Map<String, Value>,
 }
 
+impl IncidentFields {
+    /// An import owns the columns a CSV file carries; what people added in Steward since
+    /// (assignment, requester, customer, custom values, notes, first response) survives a
+    /// re-import instead of being wiped by columns the file does not have.
+    pub fn keeping_local(self, current: &Incident) -> IncidentFields {
+        IncidentFields {
+            pending_reason: (self.status == Status::Pending)
+                .then(|| self.pending_reason.or(current.pending()))
+                .flatten(),
+            customer_id: self.customer_id.or(current.customer_id),
+            requester_contact_id: self.requester_contact_id.or(current.requester_contact_id),
+            requester_user_id: self.requester_user_id.or(current.requester_user_id),
+            assignee_team_id: self.assignee_team_id.or(current.assignee_team_id),
+            assignee_id: self.assignee_id.or(current.assignee_id),
+            first_response_at: self.first_response_at.or(current.first_response_at),
+            resolution_notes: if self.resolution_notes.is_empty() {
+                current.resolution_notes.clone()
+            } else {
+                self.resolution_notes
+            },
+            custom: if self.custom.is_empty() {
+                current.custom.0.clone()
+            } else {
+                self.custom
+            },
+            ..self
+        }
+    }
+}
+
 impl From<&Incident> for IncidentFields {
     fn from(i: &Incident) -> Self {
         IncidentFields {
@@ -518,11 +548,15 @@ impl Store {
             .imported(tenant_id, Imported::Incident, external_id)
             .await?
         {
-            Some((id, updated_at)) => Ok((
-                self.update_incident(tenant_id, id, updated_at, f, actor)
-                    .await?,
-                false,
-            )),
+            Some((id, updated_at)) => {
+                let current = self.incident(tenant_id, id).await?;
+                let f = f.clone().keeping_local(&current);
+                Ok((
+                    self.update_incident(tenant_id, id, updated_at, &f, actor)
+                        .await?,
+                    false,
+                ))
+            }
             None => Ok((
                 self.insert_incident(tenant_id, f, Some(external_id), actor)
                     .await?,

@@ -285,11 +285,25 @@ impl Store {
             .imported(tenant_id, Imported::Problem, external_id)
             .await?
         {
-            Some((id, updated_at)) => Ok((
-                self.rewrite_problem(tenant_id, id, updated_at, f, Some(opened_at), actor)
-                    .await?,
-                false,
-            )),
+            Some((id, updated_at)) => {
+                // The file owns its columns; the assignee and custom values people set in
+                // Steward since survive a re-import.
+                let current = self.problem(tenant_id, id).await?;
+                let f = ProblemFields {
+                    assignee_id: f.assignee_id.or(current.assignee_id),
+                    custom: if f.custom.is_empty() {
+                        current.custom.0.clone()
+                    } else {
+                        f.custom.clone()
+                    },
+                    ..f.clone()
+                };
+                Ok((
+                    self.rewrite_problem(tenant_id, id, updated_at, &f, Some(opened_at), actor)
+                        .await?,
+                    false,
+                ))
+            }
             None => Ok((
                 self.insert_problem(tenant_id, f, Some(opened_at), Some(external_id), actor)
                     .await?,

@@ -4276,6 +4276,14 @@ mod imports {
                 .await
                 .expect("create");
             assert!(new);
+            // The desk works the record in Steward before the file is imported again.
+            let mut worked = steward_store::incident::IncidentFields::from(&created);
+            worked.resolution_notes = "Restarted the relay".into();
+            worked.custom.insert("site".into(), "Berlin".into());
+            let created = store
+                .update_incident(t.id, created.id, created.updated_at, &worked, &Actor::cli())
+                .await
+                .expect("work it");
             f.title = "Mail down for everyone".into();
             let (updated, new) = store
                 .upsert_incident(t.id, "OTRS-1", &f, &importer())
@@ -4285,6 +4293,11 @@ mod imports {
             assert_eq!(
                 (updated.id, updated.opened_at, updated.title.as_str()),
                 (created.id, OPENED, "Mail down for everyone")
+            );
+            assert_eq!(
+                (updated.resolution_notes.as_str(), updated.custom.0.get("site")),
+                ("Restarted the relay", Some(&"Berlin".into())),
+                "what the file has no column for survives a re-import"
             );
             assert_eq!(
                 store
@@ -4297,6 +4310,7 @@ mod imports {
                 history(&store, t.id, "incident", created.id).await,
                 [
                     (Action::Create, "import".into(), None, s("new")),
+                    (Action::Update, "cli".into(), s("new"), s("new")),
                     (Action::Update, "import".into(), s("new"), s("new")),
                 ]
             );
