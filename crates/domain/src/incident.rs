@@ -297,7 +297,10 @@ mod tests {
         };
         assert_eq!(after_requester_reply(Status::Resolved, None, &late), None);
         let third_party = Some(PendingReason::ThirdParty);
-        assert_eq!(after_requester_reply(Status::Pending, third_party, &ctx()), None);
+        assert_eq!(
+            after_requester_reply(Status::Pending, third_party, &ctx()),
+            None
+        );
         assert_eq!(after_requester_reply(Status::New, None, &ctx()), None);
     }
 

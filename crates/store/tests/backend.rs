@@ -4295,7 +4295,10 @@ mod imports {
                 (created.id, OPENED, "Mail down for everyone")
             );
             assert_eq!(
-                (updated.resolution_notes.as_str(), updated.custom.0.get("site")),
+                (
+                    updated.resolution_notes.as_str(),
+                    updated.custom.0.get("site")
+                ),
                 ("Restarted the relay", Some(&"Berlin".into())),
                 "what the file has no column for survives a re-import"
             );
