@@ -10,6 +10,7 @@ mod error;
 mod filter;
 mod migrate;
 
+pub mod calendar;
 pub mod category;
 pub mod custom_fields;
 pub mod customer;

@@ -4608,3 +4608,260 @@ mod imports {
         }
     );
 }
+
+mod calendars {
+    use super::*;
+    use steward_domain::calendar::{Calendar, CalendarDraft, Holiday, Weekday, WorkingHours};
+    use steward_domain::journal::Action;
+    use steward_store::calendar::CalendarFilter;
+
+    fn office(name: &str) -> Calendar {
+        CalendarDraft {
+            name: name.into(),
+            timezone: "Europe/London".into(),
+            hours: [Weekday::Mon, Weekday::Tue, Weekday::Wed]
+                .into_iter()
+                .map(|weekday| WorkingHours {
+                    weekday,
+                    start: "09:00".into(),
+                    end: "17:00".into(),
+                })
+                .collect(),
+            holidays: vec![Holiday {
+                date: "2026-12-25".into(),
+                name: "Christmas Day".into(),
+                yearly: false,
+            }],
+            exceptions: vec![],
+        }
+        .validate()
+        .expect("valid calendar")
+    }
+
+    both_backends!(calendar_lifecycle_is_journaled, |store: Store| async move {
+        let t = tenant(&store, "Acme").await;
+        let actor = Actor::cli();
+        let created = store
+            .create_calendar(t.id, &office("London office"), &actor)
+            .await
+            .expect("create");
+        assert_eq!(created.name, "London office");
+        assert_eq!(created.timezone, "Europe/London");
+        assert_eq!(created.hours.len(), 3);
+        assert_eq!(created.holidays[0].date, "2026-12-25");
+        let read = store.calendar(t.id, created.id).await.expect("get");
+        assert_eq!(read, created);
+        assert_eq!(
+            read.calendar().expect("validates again").name(),
+            "London office"
+        );
+
+        let mut draft = created.draft();
+        draft.hours[0].end = "18:00".into();
+        draft.holidays.clear();
+        let changed = draft.validate().expect("valid");
+        let updated = store
+            .update_calendar(t.id, created.id, created.updated_at, &changed, &actor)
+            .await
+            .expect("update");
+        assert_eq!(updated.hours[0].end, "18:00");
+        assert!(updated.holidays.is_empty());
+        assert!(updated.updated_at > created.updated_at);
+        let stale = store
+            .update_calendar(t.id, created.id, created.updated_at, &changed, &actor)
+            .await;
+        assert!(matches!(stale, Err(StoreError::Conflict(_))), "{stale:?}");
+
+        let listed = store
+            .calendars(t.id, &CalendarFilter::default(), &PageRequest::default())
+            .await
+            .expect("list");
+        assert_eq!(listed.items, vec![updated.clone()]);
+        let none = store
+            .calendars(
+                t.id,
+                &CalendarFilter {
+                    q: Some("paris".into()),
+                    ..Default::default()
+                },
+                &PageRequest::default(),
+            )
+            .await
+            .expect("search");
+        assert!(none.items.is_empty());
+
+        store
+            .delete_calendar(t.id, created.id, &actor)
+            .await
+            .expect("delete");
+        assert!(matches!(
+            store.calendar(t.id, created.id).await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(matches!(
+            store.delete_calendar(t.id, created.id, &actor).await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(
+            store
+                .calendars(t.id, &CalendarFilter::default(), &PageRequest::default())
+                .await
+                .expect("list")
+                .items
+                .is_empty()
+        );
+
+        let filter = JournalFilter {
+            record_type: Some("calendar".into()),
+            record_id: Some(created.id),
+            ..Default::default()
+        };
+        let entries = store
+            .journal_entries(t.id, &filter, &PageRequest::default())
+            .await
+            .expect("journal")
+            .items;
+        let actions: Vec<Action> = entries.iter().map(|e| e.action).collect();
+        assert_eq!(actions, [Action::Delete, Action::Update, Action::Create]);
+        let update = &entries[1];
+        assert_eq!(
+            update.before.as_ref().map(|b| b["hours"][0]["end"].clone()),
+            Some(serde_json::json!("17:00")),
+            "the journal keeps the definition as JSON, not as a string"
+        );
+        assert_eq!(
+            update.after.as_ref().map(|a| a["hours"][0]["end"].clone()),
+            Some(serde_json::json!("18:00"))
+        );
+        assert_eq!(
+            entries[0].before.as_ref().map(|b| b["name"].clone()),
+            Some(serde_json::json!("London office"))
+        );
+        assert!(entries[0].after.is_none());
+        assert_eq!(store.verify_journal().await.expect("verify"), Ok(4));
+    });
+
+    both_backends!(
+        calendar_names_are_unique_per_tenant,
+        |store: Store| async move {
+            let a = tenant(&store, "A").await;
+            let b = tenant(&store, "B").await;
+            let cli = Actor::cli();
+            let first = store
+                .create_calendar(a.id, &office("Office hours"), &cli)
+                .await
+                .expect("create");
+            let entries = journal_len(&store, a.id).await;
+            let twin = store
+                .create_calendar(a.id, &office("office HOURS"), &cli)
+                .await;
+            assert!(
+                matches!(&twin, Err(StoreError::Invalid(i)) if i.message_for("name").is_some()),
+                "{twin:?}"
+            );
+            assert_eq!(journal_len(&store, a.id).await, entries, "nothing written");
+            let second = store
+                .create_calendar(a.id, &office("24x7"), &cli)
+                .await
+                .expect("another name");
+            let renamed = store
+                .update_calendar(
+                    a.id,
+                    second.id,
+                    second.updated_at,
+                    &office("Office Hours"),
+                    &cli,
+                )
+                .await;
+            assert!(
+                matches!(&renamed, Err(StoreError::Invalid(i)) if i.message_for("name").is_some()),
+                "{renamed:?}"
+            );
+            store
+                .create_calendar(b.id, &office("Office hours"), &cli)
+                .await
+                .expect("another tenant may use the name");
+            store
+                .delete_calendar(a.id, first.id, &cli)
+                .await
+                .expect("delete");
+            store
+                .create_calendar(a.id, &office("Office hours"), &cli)
+                .await
+                .expect("a deleted calendar frees its name");
+        }
+    );
+
+    both_backends!(
+        calendars_of_other_tenants_are_invisible,
+        |store: Store| async move {
+            let a = tenant(&store, "A").await;
+            let b = tenant(&store, "B").await;
+            let cli = Actor::cli();
+            let secret = store
+                .create_calendar(a.id, &office("Secret"), &cli)
+                .await
+                .expect("create");
+            assert!(matches!(
+                store.calendar(b.id, secret.id).await,
+                Err(StoreError::NotFound)
+            ));
+            assert!(matches!(
+                store
+                    .update_calendar(b.id, secret.id, secret.updated_at, &office("Hijack"), &cli)
+                    .await,
+                Err(StoreError::NotFound)
+            ));
+            assert!(matches!(
+                store.delete_calendar(b.id, secret.id, &cli).await,
+                Err(StoreError::NotFound)
+            ));
+            assert!(
+                store
+                    .calendars(b.id, &CalendarFilter::default(), &PageRequest::default())
+                    .await
+                    .expect("list")
+                    .items
+                    .is_empty()
+            );
+            assert_eq!(
+                store.calendar(a.id, secret.id).await.expect("kept").name,
+                "Secret"
+            );
+        }
+    );
+
+    both_backends!(
+        a_calendar_edited_by_hand_is_reported_not_guessed,
+        |store: Store| async move {
+            let t = tenant(&store, "A").await;
+            let cal = store
+                .create_calendar(t.id, &office("Office"), &Actor::cli())
+                .await
+                .expect("create");
+            store
+                .execute_raw_for_tests(&format!(
+                    "UPDATE calendars SET timezone = 'Mars/Olympus_Mons' WHERE id = {}",
+                    cal.id
+                ))
+                .await
+                .expect("tamper");
+            let read = store.calendar(t.id, cal.id).await.expect("still readable");
+            assert!(
+                matches!(read.calendar(), Err(StoreError::Corrupt(_))),
+                "an unknown zone is corrupt data"
+            );
+            store
+                .execute_raw_for_tests(&format!(
+                    "UPDATE calendars SET definition_json = 'not json' WHERE id = {}",
+                    cal.id
+                ))
+                .await
+                .expect("tamper");
+            assert!(matches!(
+                store.calendar(t.id, cal.id).await,
+                Err(StoreError::Corrupt(_))
+            ));
+        }
+    );
+}

@@ -3,6 +3,7 @@
 
 pub mod attachments;
 pub mod bulk;
+pub mod calendars;
 pub mod categories;
 mod customers;
 pub mod incidents;
@@ -66,6 +67,7 @@ use utoipa_axum::routes;
         (name = "views", description = "Saved list views"),
         (name = "settings", description = "The organisation's process settings"),
         (name = "categories", description = "Incident categories and custom fields"),
+        (name = "calendars", description = "Business calendars: working hours, holidays and working-time arithmetic"),
         (name = "search", description = "One search across every kind of record"),
         (name = "journal", description = "The audit journal"),
         (name = "me", description = "The signed-in user"),
@@ -163,6 +165,15 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             categories::get_custom_fields,
             categories::put_custom_fields
         ))
+        .routes(routes!(calendars::list, calendars::create))
+        .routes(routes!(
+            calendars::get_one,
+            calendars::replace,
+            calendars::delete
+        ))
+        .routes(routes!(calendars::add))
+        .routes(routes!(calendars::between))
+        .routes(routes!(calendars::holidays_ics))
         .routes(routes!(views::list, views::create))
         .routes(routes!(views::delete))
         .routes(routes!(journal::list))

@@ -6,6 +6,7 @@
 mod admin;
 mod assets;
 mod attachments;
+mod calendars;
 mod categories;
 mod classify;
 mod custom_fields;
@@ -160,6 +161,15 @@ pub fn router() -> Router<AppState> {
             get(categories::page).post(categories::create),
         )
         .route("/categories/{id}/retired", post(categories::set_retired))
+        .route("/calendars", get(calendars::list).post(calendars::create))
+        .route("/calendars/new", get(calendars::new_form))
+        .route(
+            "/calendars/{id}",
+            get(calendars::view).post(calendars::update),
+        )
+        .route("/calendars/{id}/edit", get(calendars::edit_form))
+        .route("/calendars/{id}/delete", post(calendars::delete))
+        .route("/calendars/{id}/holidays", post(calendars::import))
         .route("/admin/custom-fields", get(custom_fields::index))
         .route("/admin/custom-fields/{kind}", get(custom_fields::page))
         .route("/admin/custom-fields/{kind}/add", post(custom_fields::add))
@@ -199,7 +209,7 @@ pub struct NavItem {
 
 /// Pages and the permission that shows them; Knowledge is also shown to everyone who reads
 /// records (auditors hold RecordsRead but not RecordsOwn), see `Chrome::new`.
-const NAV: [(&str, &str, Option<Permission>); 16] = [
+const NAV: [(&str, &str, Option<Permission>); 17] = [
     ("Home", "/", None),
     ("Incidents", "/incidents", Some(Permission::RecordsRead)),
     ("Requests", "/requests", Some(Permission::RecordsRead)),
@@ -219,6 +229,7 @@ const NAV: [(&str, &str, Option<Permission>); 16] = [
         Some(Permission::UsersWrite),
     ),
     ("Categories", "/categories", Some(Permission::ServicesWrite)),
+    ("Calendars", "/calendars", Some(Permission::RecordsRead)),
     (
         "Custom fields",
         custom_fields::NAV_HREF,
@@ -264,6 +275,7 @@ impl Chrome {
             "deleted" => Some("Deleted. The journal keeps its history."),
             "password" => Some("Your password has been changed; other sessions were signed out."),
             "revoked" => Some("Token revoked."),
+            "imported" => Some("Holidays imported; dates the calendar already had are kept once."),
             _ => None,
         });
         self
@@ -469,7 +481,15 @@ pub fn summarize(before: Option<&Value>, after: Option<&Value>) -> String {
             format!("{}…", s.chars().take(60).collect::<String>())
         }
         Some(Value::String(s)) => s.clone(),
-        Some(other) => other.to_string(),
+        Some(other) => {
+            // Lists such as a calendar's holidays can be long: show their start.
+            let text = other.to_string();
+            if text.chars().count() > 60 {
+                format!("{}…", text.chars().take(60).collect::<String>())
+            } else {
+                text
+            }
+        }
     };
     let empty = serde_json::Map::new();
     let b = before.and_then(Value::as_object).unwrap_or(&empty);

@@ -2,6 +2,7 @@
 
 mod api;
 mod attachments;
+mod calendars;
 mod categories;
 mod incidents;
 mod jobs;

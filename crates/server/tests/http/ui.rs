@@ -1171,3 +1171,210 @@ both_backends!(
         );
     }
 );
+
+both_backends!(admins_keep_calendars_in_pages, |store: Store| async move {
+    use steward_store::PageRequest;
+    use steward_store::calendar::CalendarFilter;
+    let app = app(store.clone(), Role::Admin).await;
+    let tenant = store.tenant_by_slug("acme").await.expect("tenant");
+    let session = sign_in(&app, PASSWORD)
+        .await
+        .unwrap_or_else(|p| panic!("sign-in failed: {}", p.status));
+    let calendars = || {
+        let store = store.clone();
+        async move {
+            store
+                .calendars(
+                    tenant.id,
+                    &CalendarFilter::default(),
+                    &PageRequest::default(),
+                )
+                .await
+                .expect("calendars")
+                .items
+        }
+    };
+    let list = send(&app, get("/calendars", &session)).await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(
+        list.html.contains("<h1>Calendars</h1>") && list.html.contains("href=\"/calendars\""),
+        "the page and its navigation entry"
+    );
+    let blank = send(&app, get("/calendars/new", &session)).await;
+    assert_eq!(blank.status, StatusCode::OK);
+    assert!(
+        blank
+            .html
+            .contains("name=\"hours[4].start\" value=\"09:00\""),
+        "a new calendar starts as Monday to Friday"
+    );
+    let csrf = hidden(&blank.html, "_csrf");
+
+    let typo = serde_urlencoded::to_string([
+        ("_csrf", csrf.as_str()),
+        ("name", "Service desk"),
+        ("timezone", "Europe/London"),
+        ("hours[0].weekday", "mon"),
+        ("hours[0].start", "09:00"),
+        ("hours[0].end", "17:00"),
+        ("hours[1].weekday", "tue"),
+        ("hours[1].start", "25:00"),
+        ("hours[1].end", "17:00"),
+    ])
+    .expect("form");
+    let refused = send(&app, post_form("/calendars", &session, &typo)).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused
+            .html
+            .contains("name=\"hours[1].start\" value=\"25:00\" placeholder=\"09:00\" size=\"6\" aria-label=\"From, row 2\" aria-invalid=\"true\"")
+            && refused.html.contains("<p class=\"field-error\">Use a time like 09:00"),
+        "the error is shown at the row, with what was typed: {}",
+        refused.html
+    );
+    assert!(calendars().await.is_empty(), "nothing was saved");
+
+    let more = format!("{typo}&_add=holidays");
+    let grown = send(&app, post_form("/calendars", &session, &more)).await;
+    assert_eq!(grown.status, StatusCode::OK);
+    assert!(grown.html.contains("name=\"holidays[1].date\""));
+    assert!(calendars().await.is_empty(), "adding a row saves nothing");
+
+    let mut fields: Vec<(String, String)> = vec![
+        ("_csrf".into(), csrf.clone()),
+        ("name".into(), "Service desk".into()),
+        ("timezone".into(), "Europe/London".into()),
+    ];
+    for (i, day) in ["mon", "tue", "wed", "thu", "fri"].iter().enumerate() {
+        fields.push((format!("hours[{i}].weekday"), (*day).into()));
+        fields.push((format!("hours[{i}].start"), "09:00".into()));
+        fields.push((format!("hours[{i}].end"), "17:00".into()));
+    }
+    fields.extend(
+        [
+            ("hours[5].weekday", "sun"),
+            ("hours[5].start", ""),
+            ("hours[5].end", ""),
+            ("holidays[0].date", "2026-12-25"),
+            ("holidays[0].name", "Christmas Day"),
+            ("holidays[1].date", "2020-01-01"),
+            ("holidays[1].name", "New Year's Day"),
+            ("holidays[1].yearly", "true"),
+            ("exceptions[0].date", ""),
+            ("exceptions[0].start", ""),
+            ("exceptions[0].end", ""),
+            ("exceptions[0].working", "false"),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned())),
+    );
+    let body = serde_urlencoded::to_string(&fields).expect("form");
+    let created = send(&app, post_form("/calendars", &session, &body)).await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.html);
+    let saved = calendars().await;
+    assert_eq!(saved.len(), 1);
+    assert_eq!(saved[0].hours.len(), 5, "the blank row is ignored");
+    assert!(saved[0].holidays[1].yearly);
+    let path = format!("/calendars/{}", saved[0].id);
+    assert_eq!(created.location, format!("{path}?done=created"));
+
+    let page = send(&app, get(&created.location, &session)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.html.contains("<h1>Service desk</h1>"));
+    assert_eq!(
+        page.html.matches("<td class=\"work\"").count(),
+        40,
+        "eight shaded hours on five days"
+    );
+    assert!(
+        page.html
+            .contains("<td class=\"work\" title=\"Mon 09:00–10:00: working\">")
+            && page.html.contains("<td title=\"Sat 09:00–10:00: closed\">"),
+        "{}",
+        page.html
+    );
+    assert!(page.html.contains("<dd>40 h</dd>"));
+    assert!(
+        page.html.contains("New Year&#39;s Day") || page.html.contains("New Year&#x27;s Day"),
+        "a yearly holiday is always upcoming"
+    );
+
+    let tried = send(
+        &app,
+        get(
+            &format!("{path}?start=2026-12-24T16%3A00&minutes=120"),
+            &session,
+        ),
+    )
+    .await;
+    assert!(
+        tried.html.contains("Mon 28 Dec 2026 10:00 GMT")
+            && tried.html.contains("2026-12-28T10:00:00Z"),
+        "the same answer as the API: {}",
+        tried.html
+    );
+    let negative = send(
+        &app,
+        get(
+            &format!("{path}?start=2026-12-24T16%3A00&minutes=-5"),
+            &session,
+        ),
+    )
+    .await;
+    assert!(negative.html.contains("minutes cannot be negative"));
+
+    let multipart = |text: &str| {
+        let boundary = "steward-test-boundary";
+        let body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"\"\r\n\
+             Content-Type: application/octet-stream\r\n\r\n\r\n\
+             --{boundary}\r\nContent-Disposition: form-data; name=\"ics\"\r\n\r\n{text}\r\n--{boundary}--\r\n"
+        );
+        Request::post(format!("{path}/holidays?_csrf={csrf}"))
+            .header(header::COOKIE, &session)
+            .header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(Body::from(body))
+            .expect("request")
+    };
+    let bad = send(&app, multipart("not a calendar")).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.html.contains("line 1: this is not an iCalendar file"));
+    assert_eq!(calendars().await[0].holidays.len(), 2, "nothing changed");
+    let ics = "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nDTSTART;VALUE=DATE:20261228\r\nSUMMARY:Substitute day\r\nEND:VEVENT\r\nEND:VCALENDAR";
+    let imported = send(&app, multipart(ics)).await;
+    assert_eq!(imported.status, StatusCode::SEE_OTHER, "{}", imported.html);
+    assert_eq!(imported.location, format!("{path}?done=imported"));
+    assert_eq!(calendars().await[0].holidays[2].name, "Substitute day");
+
+    let edit = send(&app, get(&format!("{path}/edit"), &session)).await;
+    assert!(
+        edit.html
+            .contains("name=\"holidays[2].name\" value=\"Substitute day\"")
+    );
+    let stale = serde_urlencoded::to_string(
+        fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .chain([("version", "1")])
+            .collect::<Vec<_>>(),
+    )
+    .expect("form");
+    let conflict = send(&app, post_form(&path, &session, &stale)).await;
+    assert_eq!(conflict.status, StatusCode::CONFLICT);
+    assert!(conflict.html.contains("changed by someone else"));
+    assert_eq!(calendars().await[0].holidays.len(), 3, "nothing changed");
+
+    let deleted = send(
+        &app,
+        post_form(
+            &format!("{path}/delete"),
+            &session,
+            &format!("_csrf={csrf}"),
+        ),
+    )
+    .await;
+    assert_eq!(deleted.status, StatusCode::SEE_OTHER);
+    assert!(calendars().await.is_empty());
+});
