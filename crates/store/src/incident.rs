@@ -4,7 +4,7 @@ use crate::db::{Sql, Tx, sql};
 use crate::external::Imported;
 use crate::journal::{Change, Record};
 use crate::page::{CursorKey, Page, PageRequest, Sort, finish, paginate};
-use crate::search::{matching, reindex_incident};
+use crate::search::reindex_incident;
 use crate::{Actor, Store, StoreError, StoreResult, now_micros};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -466,7 +466,7 @@ impl Store {
     ) -> StoreResult<Sql> {
         let mut q = sql(format!("{select} WHERE tenant_id = $1")).bind(tenant_id);
         if let Some(text) = f.q.as_deref().filter(|t| !t.trim().is_empty()) {
-            q = matching(self.backend(), q, "incidents", text);
+            q = self.matching_sorted(q, "incidents", text).await?;
         }
         if let Some(after) = f.changed_after {
             q = q.push_bound(" AND updated_at > {}", after);

@@ -3,7 +3,7 @@
 //! its body (description plus conversation) and match every word of the query, stemmed.
 
 use crate::db::{Sql, Tx, sql};
-use crate::{Backend, StoreResult};
+use crate::{Backend, Store, StoreResult};
 
 /// What one kind of record puts in its search entry: SQL expressions over the row `t`.
 struct Indexed {
@@ -120,20 +120,77 @@ pub(crate) fn words(query: &str) -> Vec<String> {
 /// Adds "matches every word of `query`" to a list query over `table`, which has an FTS5 twin
 /// `{table}_fts` on SQLite and a `search` tsvector column on PostgreSQL.
 pub(crate) fn matching(backend: Backend, q: Sql, table: &str, query: &str) -> Sql {
+    matching_with(backend, q, table, query, Matches::Few)
+}
+
+/// How many rows a full-text query matches, as far as the SQLite plan cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Matches {
+    /// Few enough to fetch them all and sort: the match list drives the query.
+    Few,
+    /// So many that walking the sort order and keeping the matching rows finds a page sooner.
+    Many,
+}
+
+/// Above this many matches, a sorted page of a search walks the sort index instead of sorting
+/// every match (measured at 1M incidents: a word in 8 % of them answers in ~25 ms instead of
+/// ~200 ms; a rare word stays under a few ms either way).
+const MANY_MATCHES: i64 = 5_000;
+
+impl Store {
+    /// `matching`, but on SQLite first counts the matches (capped, so the count stays cheap) to
+    /// pick the plan: SQLite's planner cannot tell a rare word from a common one.
+    pub(crate) async fn matching_sorted(
+        &self,
+        q: Sql,
+        table: &str,
+        query: &str,
+    ) -> StoreResult<Sql> {
+        let backend = self.backend();
+        let words = words(query);
+        if backend == Backend::Postgres || words.is_empty() {
+            return Ok(matching(backend, q, table, query));
+        }
+        let count = sql(format!(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM {table}_fts WHERE {table}_fts MATCH $1 LIMIT {MANY_MATCHES})"
+        ))
+        .bind(fts_query(&words));
+        let (n,): (i64,) = self.db.fetch_one(count).await?;
+        let matches = if n >= MANY_MATCHES {
+            Matches::Many
+        } else {
+            Matches::Few
+        };
+        Ok(matching_with(backend, q, table, query, matches))
+    }
+}
+
+fn fts_query(words: &[String]) -> String {
+    words
+        .iter()
+        .map(|w| format!("\"{w}\""))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn matching_with(backend: Backend, q: Sql, table: &str, query: &str, matches: Matches) -> Sql {
     let words = words(query);
     if words.is_empty() {
         return q.push(" AND 1 = 0");
     }
     match backend {
         Backend::Sqlite => {
-            let fts = words
-                .iter()
-                .map(|w| format!("\"{w}\""))
-                .collect::<Vec<_>>()
-                .join(" ");
+            // `+id` keeps the planner from driving the query by the match list.
+            let id = if matches == Matches::Many {
+                "+id"
+            } else {
+                "id"
+            };
             q.push_bound(
-                &format!(" AND id IN (SELECT rowid FROM {table}_fts WHERE {table}_fts MATCH {{}})"),
-                fts,
+                &format!(
+                    " AND {id} IN (SELECT rowid FROM {table}_fts WHERE {table}_fts MATCH {{}})"
+                ),
+                fts_query(&words),
             )
         }
         Backend::Postgres => q.push_bound(
