@@ -474,10 +474,34 @@ impl Store {
         f: &RequestFields,
         actor: &Actor,
     ) -> StoreResult<ServiceRequest> {
+        self.reclassify_request(tenant_id, id, seen_updated_at, f, None, actor)
+            .await
+    }
+
+    /// Writes a request's classification and, with `status`, a manual status change, in one
+    /// transaction and one journal entry. The caller has checked `status` against
+    /// `manual_next` of the version it read; the `seen_updated_at` condition keeps it that one.
+    pub async fn reclassify_request(
+        &self,
+        tenant_id: i64,
+        id: i64,
+        seen_updated_at: i64,
+        f: &RequestFields,
+        status: Option<RequestStatus>,
+        actor: &Actor,
+    ) -> StoreResult<ServiceRequest> {
         self.check_request_refs(tenant_id, f).await?;
-        let set = sql("UPDATE requests SET category_id = $1, custom_json = $2")
+        let mut set = sql("UPDATE requests SET category_id = $1, custom_json = $2")
             .bind(f.category_id)
             .bind(CustomValues::encode(&f.custom));
+        if let Some(to) = status {
+            set = set
+                .push_bound(", status = {}", to.as_str())
+                .push_bound(", closed_at = {}", to.is_terminal().then(now_micros));
+            if to == RequestStatus::InFulfilment {
+                set = set.push(", fulfilled_at = NULL");
+            }
+        }
         self.rewrite_request(tenant_id, id, seen_updated_at, set, None, actor)
             .await
     }

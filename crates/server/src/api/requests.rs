@@ -504,27 +504,21 @@ pub async fn change_request(
             )
             .await?;
     }
-    let mut updated = if f == RequestFields::from(&request) {
-        request
-    } else {
-        state
-            .store
-            .update_request(
-                who.tenant_id(),
-                request.id,
-                request.updated_at,
-                &f,
-                &who.actor(),
-            )
-            .await?
-    };
-    if let Some(to) = patch.status {
-        updated = state
-            .store
-            .set_request_status(who.tenant_id(), updated.id, to, &who.actor())
-            .await?;
+    if f == RequestFields::from(&request) && patch.status.is_none() {
+        return Ok(request);
     }
-    Ok(updated)
+    // Classification and status change land together or not at all.
+    Ok(state
+        .store
+        .reclassify_request(
+            who.tenant_id(),
+            request.id,
+            request.updated_at,
+            &f,
+            patch.status,
+            &who.actor(),
+        )
+        .await?)
 }
 
 #[utoipa::path(patch, path = "/requests/{key}", tag = "requests", params(("key" = String, Path)), request_body = RequestPatch,

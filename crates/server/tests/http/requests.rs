@@ -331,6 +331,30 @@ both_backends!(the_desk_classifies_requests, |store: Store| async move {
     assert_eq!(cancelled.status, StatusCode::OK, "{}", cancelled.text);
     assert_eq!(cancelled.body["status"], "cancelled");
     assert_eq!(cancelled.body["custom"], json!({"asset_tag": "A-1"}));
+    let after_cancel = app
+        .get(
+            &format!(
+                "/api/v1/journal?record_type=request&record_id={}",
+                ordered.body["id"]
+            ),
+            Role::Auditor,
+        )
+        .await;
+    let items = after_cancel.body["items"].as_array().map_or(0, Vec::len);
+    let both = &after_cancel.body["items"][0];
+    assert_eq!(
+        items,
+        history.body["items"].as_array().map_or(0, Vec::len) + 1
+    );
+    assert_eq!(
+        (
+            both["after"]["status"].as_str(),
+            both["after"]["custom"].clone()
+        ),
+        (Some("cancelled"), json!({"asset_tag": "A-1"})),
+        "status and classification change in one journaled write"
+    );
+    assert!(both["after"]["closed_at"].is_i64());
     let frozen = app
         .patch(&path, Role::Agent, json!({"custom": {"asset_tag": "A-2"}}))
         .await;
