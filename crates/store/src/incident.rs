@@ -4,14 +4,15 @@ use crate::db::{Sql, Tx, sql};
 use crate::external::Imported;
 use crate::journal::{Change, Record};
 use crate::page::{CursorKey, Page, PageRequest, Sort, finish, paginate};
-use crate::search::reindex_incident;
+use crate::search::{matching, reindex_incident};
 use crate::{Actor, Store, StoreError, StoreResult, now_micros};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::time::Duration;
 use steward_domain::Invalid;
 use steward_domain::incident::{
-    Level, PendingReason, Priority, Source, Status, TransitionContext, after_requester_reply,
+    Level, PendingReason, Priority, Source, Status, Transition, TransitionContext,
+    after_requester_reply,
 };
 use steward_domain::journal::Action;
 
@@ -64,6 +65,19 @@ impl Incident {
         self.pending_reason
             .as_deref()
             .and_then(PendingReason::parse)
+    }
+
+    /// What a requester's public reply at `now` would do to the incident
+    /// (`after_requester_reply`): the store applies it, the portal announces it.
+    pub fn after_requester_reply(&self, now: i64, reopen_window: Duration) -> Option<Transition> {
+        let ctx = TransitionContext {
+            now_micros: now,
+            resolved_at_micros: self.resolved_at,
+            resolution_code: self.resolution_code.clone(),
+            pending_reason: None,
+            reopen_window,
+        };
+        after_requester_reply(self.status, self.pending(), &ctx)
     }
 }
 
@@ -457,16 +471,23 @@ impl Store {
         Ok(after)
     }
 
-    /// `select` narrowed by a filter's conditions; shared by the list and its count.
+    /// `select` narrowed by a filter's conditions; shared by the list and its count. Only a
+    /// sorted page gains from choosing the search plan (`matching_sorted`); a count reads
+    /// every match either way, so it does not pay for the choice.
     async fn incident_filter(
         &self,
         select: String,
         tenant_id: i64,
         f: &IncidentFilter,
+        sorted_page: bool,
     ) -> StoreResult<Sql> {
         let mut q = sql(format!("{select} WHERE tenant_id = $1")).bind(tenant_id);
         if let Some(text) = f.q.as_deref().filter(|t| !t.trim().is_empty()) {
-            q = self.matching_sorted(q, "incidents", text).await?;
+            q = if sorted_page {
+                self.matching_sorted(q, "incidents", text).await?
+            } else {
+                matching(self.backend(), q, "incidents", text)
+            };
         }
         if let Some(after) = f.changed_after {
             q = q.push_bound(" AND updated_at > {}", after);
@@ -508,7 +529,12 @@ impl Store {
     /// How many incidents a filter matches, uncapped (for queue and saved-view counts).
     pub async fn count_incidents(&self, tenant_id: i64, f: &IncidentFilter) -> StoreResult<i64> {
         let q = self
-            .incident_filter("SELECT COUNT(*) FROM incidents".to_owned(), tenant_id, f)
+            .incident_filter(
+                "SELECT COUNT(*) FROM incidents".to_owned(),
+                tenant_id,
+                f,
+                false,
+            )
             .await?;
         let (n,): (i64,) = self.db.fetch_one(q).await?;
         Ok(n)
@@ -524,7 +550,12 @@ impl Store {
             Invalid::one("sort", "sort must be priority, opened_at, updated_at or number, optionally with a leading -")
         })?;
         let q = self
-            .incident_filter(format!("SELECT {COLUMNS} FROM incidents"), tenant_id, f)
+            .incident_filter(
+                format!("SELECT {COLUMNS} FROM incidents"),
+                tenant_id,
+                f,
+                true,
+            )
             .await?;
         let rows: Vec<Incident> = self.db.fetch_all(paginate(q, sort, page)?).await?;
         Ok(finish(rows, page, |i| match sort.column {
@@ -639,14 +670,7 @@ impl Store {
                 "UPDATE incidents SET updated_at = $1, first_response_at = $1 WHERE id = $2 RETURNING {COLUMNS}"
             ))),
             Author::Requester { reopen_window } if public => {
-                let ctx = TransitionContext {
-                    now_micros: now,
-                    resolved_at_micros: before.resolved_at,
-                    resolution_code: before.resolution_code.clone(),
-                    pending_reason: None,
-                    reopen_window,
-                };
-                after_requester_reply(before.status, before.pending(), &ctx).map(|t| {
+                before.after_requester_reply(now, reopen_window).map(|t| {
                     let resolved_at = if t.clear_resolved_at { "NULL" } else { "resolved_at" };
                     sql(format!(
                         "UPDATE incidents SET updated_at = $1, status = '{}', pending_reason = NULL, \

@@ -120,7 +120,7 @@ pub(crate) fn words(query: &str) -> Vec<String> {
 /// Adds "matches every word of `query`" to a list query over `table`, which has an FTS5 twin
 /// `{table}_fts` on SQLite and a `search` tsvector column on PostgreSQL.
 pub(crate) fn matching(backend: Backend, q: Sql, table: &str, query: &str) -> Sql {
-    matching_with(backend, q, table, query, Matches::Few)
+    matching_words(backend, q, table, &words(query), Matches::Few)
 }
 
 /// How many rows a full-text query matches, as far as the SQLite plan cares.
@@ -149,7 +149,7 @@ impl Store {
         let backend = self.backend();
         let words = words(query);
         if backend == Backend::Postgres || words.is_empty() {
-            return Ok(matching(backend, q, table, query));
+            return Ok(matching_words(backend, q, table, &words, Matches::Few));
         }
         let count = sql(format!(
             "SELECT COUNT(*) FROM (SELECT 1 FROM {table}_fts WHERE {table}_fts MATCH $1 LIMIT {MANY_MATCHES})"
@@ -161,7 +161,7 @@ impl Store {
         } else {
             Matches::Few
         };
-        Ok(matching_with(backend, q, table, query, matches))
+        Ok(matching_words(backend, q, table, &words, matches))
     }
 }
 
@@ -173,8 +173,13 @@ fn fts_query(words: &[String]) -> String {
         .join(" ")
 }
 
-fn matching_with(backend: Backend, q: Sql, table: &str, query: &str, matches: Matches) -> Sql {
-    let words = words(query);
+fn matching_words(
+    backend: Backend,
+    q: Sql,
+    table: &str,
+    words: &[String],
+    matches: Matches,
+) -> Sql {
     if words.is_empty() {
         return q.push(" AND 1 = 0");
     }
@@ -190,7 +195,7 @@ fn matching_with(backend: Backend, q: Sql, table: &str, query: &str, matches: Ma
                 &format!(
                     " AND {id} IN (SELECT rowid FROM {table}_fts WHERE {table}_fts MATCH {{}})"
                 ),
-                fts_query(&words),
+                fts_query(words),
             )
         }
         Backend::Postgres => q.push_bound(

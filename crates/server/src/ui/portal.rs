@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 use steward_domain::Invalid;
-use steward_domain::incident::{PendingReason, Status, TransitionContext, after_requester_reply};
+use steward_domain::incident::{PendingReason, Status};
 use steward_domain::service::ServiceStatus;
 use steward_store::PageRequest;
 use steward_store::incident::{Incident, IncidentFilter};
@@ -293,14 +293,9 @@ fn reply_hint(
     incident: &Incident,
     reopen_window: std::time::Duration,
 ) -> Option<(&'static str, &'static str)> {
-    let ctx = TransitionContext {
-        now_micros: steward_store::now_micros(),
-        resolved_at_micros: incident.resolved_at,
-        resolution_code: incident.resolution_code.clone(),
-        pending_reason: None,
-        reopen_window,
-    };
-    let resumes = after_requester_reply(incident.status, incident.pending(), &ctx).is_some();
+    let resumes = incident
+        .after_requester_reply(steward_store::now_micros(), reopen_window)
+        .is_some();
     match (incident.status, resumes) {
         (Status::Resolved, true) => Some((
             "Not fixed after all? Tell us what is still wrong and we will reopen it.",

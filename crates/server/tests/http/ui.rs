@@ -1109,9 +1109,7 @@ both_backends!(
 both_backends!(
     the_incident_list_tells_when_its_view_changes,
     |store: Store| async move {
-        use steward_store::incident::IncidentFields;
         let app = app(store.clone(), Role::Agent).await;
-        let tenant = store.tenant_by_slug("acme").await.expect("tenant");
         let session = sign_in(&app, PASSWORD)
             .await
             .unwrap_or_else(|p| panic!("sign-in failed: {}", p.status));
@@ -1126,35 +1124,11 @@ both_backends!(
         let quiet = send(&app, get(&poll, &session)).await;
         assert_eq!(quiet.status, StatusCode::OK);
         assert_eq!(quiet.html.trim(), "", "nothing changed yet");
-        use steward_domain::incident::{Level, Priority, Source, Status};
-        let fields = IncidentFields {
-            title: "Wi-Fi down in the lobby".into(),
-            description: String::new(),
-            status: Status::New,
-            pending_reason: None,
-            impact: Level::Medium,
-            urgency: Level::Medium,
-            priority: Priority::P3,
-            service_id: None,
-            customer_id: None,
-            requester_contact_id: None,
-            requester_user_id: None,
-            assignee_team_id: None,
-            assignee_id: None,
-            source: Source::Phone,
-            resolution_code: None,
-            resolution_notes: String::new(),
-            opened_at: steward_store::now_micros(),
-            first_response_at: None,
-            resolved_at: None,
-            closed_at: None,
-            category_id: None,
-            custom: Default::default(),
-        };
-        store
-            .create_incident(tenant.id, &fields, &Actor::cli())
-            .await
-            .expect("incident");
+        let csrf = hidden(&list.html, "_csrf");
+        let body =
+            format!("title=Wi-Fi+down+in+the+lobby&impact=medium&urgency=medium&_csrf={csrf}");
+        let created = send(&app, post_form("/incidents", &session, &body)).await;
+        assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.html);
         let changed = send(&app, get(&poll, &session)).await;
         assert!(
             changed.html.contains("1 incident in this view changed")
