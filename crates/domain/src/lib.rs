@@ -18,6 +18,7 @@ pub mod problem;
 pub mod request;
 pub mod service;
 pub mod settings;
+pub mod sla;
 pub mod team;
 pub mod tenant;
 pub mod user;

@@ -338,6 +338,34 @@ impl CalendarDraft {
 }
 
 impl Calendar {
+    /// Every instant is working time: what an agreement without a calendar counts by.
+    pub fn around_the_clock() -> Calendar {
+        let hours = Weekday::ALL
+            .iter()
+            .map(|&weekday| WorkingHours {
+                weekday,
+                start: "00:00".into(),
+                end: "24:00".into(),
+            })
+            .collect();
+        Calendar {
+            draft: CalendarDraft {
+                name: "24×7".into(),
+                timezone: "UTC".into(),
+                hours,
+                holidays: Vec::new(),
+                exceptions: Vec::new(),
+            },
+            tz: TimeZone::UTC,
+            week: std::array::from_fn(|_| vec![(0, DAY_U32)]),
+            yearly: [0; 7],
+            yearly_any: false,
+            special_days: Vec::new(),
+            special_sets: Vec::new(),
+            regular: true,
+        }
+    }
+
     /// The calendar as validated and normalised, ready to store or show.
     pub fn draft(&self) -> &CalendarDraft {
         &self.draft
