@@ -70,7 +70,7 @@ struct Definition {
 }
 
 #[derive(sqlx::FromRow)]
-struct CalendarRow {
+pub(crate) struct CalendarRow {
     id: i64,
     name: String,
     timezone: String,
@@ -107,7 +107,7 @@ fn definition_json(c: &Calendar) -> StoreResult<String> {
     .map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
-const COLUMNS: &str = "id, name, timezone, definition_json, created_at, updated_at";
+pub(crate) const COLUMNS: &str = "id, name, timezone, definition_json, created_at, updated_at";
 const NAME_TAKEN: (&str, &str) = ("name", "A calendar with this name already exists");
 
 fn select_one(tenant_id: i64, id: i64) -> crate::db::Sql {

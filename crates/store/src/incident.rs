@@ -88,7 +88,7 @@ impl Record for Incident {
     }
 }
 
-const COLUMNS: &str = "id, number, title, description, status, pending_reason, impact, urgency, priority, service_id, \
+pub(crate) const COLUMNS: &str = "id, number, title, description, status, pending_reason, impact, urgency, priority, service_id, \
     customer_id, requester_contact_id, requester_user_id, assignee_team_id, assignee_id, source, resolution_code, \
     resolution_notes, opened_at, first_response_at, resolved_at, closed_at, created_at, updated_at, category_id, custom_json";
 
@@ -300,50 +300,17 @@ fn bind_fields(q: Sql, f: &IncidentFields) -> Sql {
 impl Store {
     /// Checks that every referenced record belongs to the tenant; reports the field otherwise.
     async fn check_incident_refs(&self, tenant_id: i64, f: &IncidentFields) -> StoreResult<()> {
-        let refs: [(&str, &str, Option<i64>, &str); 7] = [
+        let refs = [
             ("service_id", "services", f.service_id, "Service"),
             ("customer_id", "customers", f.customer_id, "Customer"),
-            (
-                "requester_contact_id",
-                "contacts",
-                f.requester_contact_id,
-                "Requester",
-            ),
-            (
-                "requester_user_id",
-                "users",
-                f.requester_user_id,
-                "Requester",
-            ),
+            ("requester_contact_id", "contacts", f.requester_contact_id, "Requester"),
+            ("requester_user_id", "users", f.requester_user_id, "Requester"),
             ("assignee_team_id", "teams", f.assignee_team_id, "Team"),
             ("assignee_id", "users", f.assignee_id, "Assignee"),
             ("category_id", "categories", f.category_id, "Category"),
-        ];
-        let mut errors = Invalid::new();
-        for (field, table, id, label) in refs {
-            let Some(id) = id else { continue };
-            let live = if table == "users" || table == "categories" {
-                ""
-            } else {
-                " AND deleted_at IS NULL"
-            };
-            let found: Option<(i64,)> = self
-                .db
-                .fetch_optional(
-                    sql(format!(
-                        "SELECT id FROM {table} WHERE tenant_id = $1 AND id = $2{live}"
-                    ))
-                    .bind(tenant_id)
-                    .bind(id),
-                )
-                .await?;
-            if found.is_none() {
-                errors.add(
-                    field,
-                    format!("{label} {id} does not exist in this organisation"),
-                );
-            }
-        }
+        ]
+        .map(|(field, table, id, label)| (field.to_owned(), table, id, label));
+        let mut errors = self.missing_refs(tenant_id, &refs).await?;
         if let (Some(team), Some(agent)) = (f.assignee_team_id, f.assignee_id) {
             let member: Option<(i64,)> = self
                 .db

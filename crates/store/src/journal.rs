@@ -94,6 +94,10 @@ impl Store {
 
     /// Appends several changes of one tenant in order, with one head update and multi-row
     /// inserts: what bulk loads use so that every record still gets its own entry.
+    ///
+    /// Incidents' and requests' SLA clocks follow their records here, in the same transaction,
+    /// so that no write path can leave a clock behind; what that changes about a clock (a new
+    /// target, say) is journaled right after.
     pub(crate) async fn journal_many(
         &self,
         tx: &mut Tx,
@@ -102,6 +106,41 @@ impl Store {
         let Some(tenant_id) = changes.first().map(|c| c.tenant_id) else {
             return Ok(());
         };
+        let stored = self.append(tx, tenant_id, changes).await?;
+        let entries: Vec<&Entry> = stored.iter().map(|c| &c.entry).collect();
+        let clock_changes = self.follow_clocks(tx, tenant_id, &entries).await?;
+        if let Some(last) = entries.last().filter(|_| !clock_changes.is_empty()) {
+            let actor = Actor {
+                user_id: last.actor_id,
+                label: last.actor.clone(),
+            };
+            let changes = clock_changes
+                .into_iter()
+                .map(|(id, before, after)| Change {
+                    tenant_id,
+                    actor: &actor,
+                    action: Action::Update,
+                    record_type: "sla_clock",
+                    record_id: id,
+                    before: Some(before),
+                    after: Some(after),
+                })
+                .collect();
+            self.append(tx, tenant_id, changes).await?;
+        }
+        if self.failure_injected() {
+            return Err(StoreError::Injected);
+        }
+        Ok(())
+    }
+
+    /// Chains and inserts `changes` (all of `tenant_id`) with one head update and multi-row inserts.
+    async fn append(
+        &self,
+        tx: &mut Tx,
+        tenant_id: i64,
+        changes: Vec<Change<'_>>,
+    ) -> StoreResult<Vec<Chained>> {
         if changes.iter().any(|c| c.tenant_id != tenant_id) {
             return Err(StoreError::Corrupt(
                 "one journal batch must belong to one tenant".into(),
@@ -172,10 +211,7 @@ impl Store {
                 .bind(tenant_id),
         )
         .await?;
-        if self.failure_injected() {
-            return Err(StoreError::Injected);
-        }
-        Ok(())
+        Ok(stored)
     }
 
     /// Journal entries of a tenant, newest first, filtered.

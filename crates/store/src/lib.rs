@@ -9,6 +9,7 @@ mod db;
 mod error;
 mod filter;
 mod migrate;
+mod refs;
 
 pub mod calendar;
 pub mod category;
@@ -29,6 +30,7 @@ pub mod request;
 mod search;
 pub mod service;
 pub mod settings;
+pub mod sla;
 pub mod team;
 pub mod tenant;
 pub mod testing;

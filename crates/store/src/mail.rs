@@ -2,7 +2,7 @@
 //! outbox of notifications (delivered by the `mail.send` job), and content-addressed
 //! attachments.
 
-use crate::db::sql;
+use crate::db::{Tx, sql};
 use crate::jobs::{NewJob, enqueue_in};
 use crate::journal::Change;
 use crate::{Actor, Store, StoreResult, now_micros};
@@ -219,38 +219,8 @@ impl Store {
     /// Queues a notification: the outbox row, its Message-ID in the thread map, and the
     /// `mail.send` job that delivers it, in one transaction. Returns the outbox id.
     pub async fn queue_mail(&self, tenant_id: i64, m: &OutMail) -> StoreResult<i64> {
-        let now = now_micros();
         let mut tx = self.db.begin().await?;
-        let (id,): (i64,) = tx
-            .fetch_one(
-                sql("INSERT INTO outbox (tenant_id, record_type, record_id, to_address, subject, body, message_id, \
-                     in_reply_to, reference_ids, state, attempts, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'queued', 0, $10) RETURNING id")
-                    .bind(tenant_id)
-                    .bind(m.record_type.clone())
-                    .bind(m.record_id)
-                    .bind(m.to_address.clone())
-                    .bind(m.subject.clone())
-                    .bind(m.body.clone())
-                    .bind(m.message_id.clone())
-                    .bind(m.in_reply_to.clone())
-                    .bind(m.references.clone())
-                    .bind(now),
-            )
-            .await?;
-        tx.execute(
-            sql("INSERT INTO mail_messages (tenant_id, direction, message_id, record_type, record_id, raw, created_at) \
-                 VALUES ($1, 'out', $2, $3, $4, NULL, $5) ON CONFLICT (tenant_id, message_id) DO NOTHING")
-                .bind(tenant_id)
-                .bind(m.message_id.clone())
-                .bind(m.record_type.clone())
-                .bind(m.record_id)
-                .bind(now),
-        )
-        .await?;
-        let mut job = NewJob::now(SEND_KIND, serde_json::json!({ "outbox_id": id }));
-        job.tenant_id = Some(tenant_id);
-        enqueue_in(&mut tx, &job).await?;
+        let id = queue_mail_in(&mut tx, tenant_id, m).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -426,4 +396,41 @@ impl Store {
             .await?;
         Ok(row.map(|r| r.0))
     }
+}
+
+/// Queues a notification inside `tx`: what [`Store::queue_mail`] does, for writes whose mail
+/// must go out if, and only if, they commit.
+pub(crate) async fn queue_mail_in(tx: &mut Tx, tenant_id: i64, m: &OutMail) -> StoreResult<i64> {
+        let now = now_micros();
+        let (id,): (i64,) = tx
+            .fetch_one(
+                sql("INSERT INTO outbox (tenant_id, record_type, record_id, to_address, subject, body, message_id, \
+                     in_reply_to, reference_ids, state, attempts, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'queued', 0, $10) RETURNING id")
+                    .bind(tenant_id)
+                    .bind(m.record_type.clone())
+                    .bind(m.record_id)
+                    .bind(m.to_address.clone())
+                    .bind(m.subject.clone())
+                    .bind(m.body.clone())
+                    .bind(m.message_id.clone())
+                    .bind(m.in_reply_to.clone())
+                    .bind(m.references.clone())
+                    .bind(now),
+            )
+            .await?;
+        tx.execute(
+            sql("INSERT INTO mail_messages (tenant_id, direction, message_id, record_type, record_id, raw, created_at) \
+                 VALUES ($1, 'out', $2, $3, $4, NULL, $5) ON CONFLICT (tenant_id, message_id) DO NOTHING")
+                .bind(tenant_id)
+                .bind(m.message_id.clone())
+                .bind(m.record_type.clone())
+                .bind(m.record_id)
+                .bind(now),
+        )
+        .await?;
+        let mut job = NewJob::now(SEND_KIND, serde_json::json!({ "outbox_id": id }));
+        job.tenant_id = Some(tenant_id);
+        enqueue_in(tx, &job).await?;
+        Ok(id)
 }
