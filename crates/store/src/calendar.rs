@@ -218,7 +218,16 @@ impl Store {
     }
 
     /// Takes a calendar out of use. The row stays and the journal keeps its last definition.
+    ///
+    /// A calendar that an active agreement counts on cannot go (`Conflict`, naming them).
     pub async fn delete_calendar(&self, tenant_id: i64, id: i64, actor: &Actor) -> StoreResult<()> {
+        let users = self.agreements_on_calendar(tenant_id, id).await?;
+        if !users.is_empty() {
+            return Err(StoreError::Conflict(format!(
+                "The calendar is in use by {}; give them another calendar or deactivate them first",
+                users.join(", ")
+            )));
+        }
         let mut tx = self.db.begin().await?;
         let before: StoredCalendar = tx
             .fetch_one::<CalendarRow>(select_one(tenant_id, id))

@@ -303,8 +303,18 @@ impl Store {
         let refs = [
             ("service_id", "services", f.service_id, "Service"),
             ("customer_id", "customers", f.customer_id, "Customer"),
-            ("requester_contact_id", "contacts", f.requester_contact_id, "Requester"),
-            ("requester_user_id", "users", f.requester_user_id, "Requester"),
+            (
+                "requester_contact_id",
+                "contacts",
+                f.requester_contact_id,
+                "Requester",
+            ),
+            (
+                "requester_user_id",
+                "users",
+                f.requester_user_id,
+                "Requester",
+            ),
             ("assignee_team_id", "teams", f.assignee_team_id, "Team"),
             ("assignee_id", "users", f.assignee_id, "Assignee"),
             ("category_id", "categories", f.category_id, "Category"),

@@ -401,8 +401,8 @@ impl Store {
 /// Queues a notification inside `tx`: what [`Store::queue_mail`] does, for writes whose mail
 /// must go out if, and only if, they commit.
 pub(crate) async fn queue_mail_in(tx: &mut Tx, tenant_id: i64, m: &OutMail) -> StoreResult<i64> {
-        let now = now_micros();
-        let (id,): (i64,) = tx
+    let now = now_micros();
+    let (id,): (i64,) = tx
             .fetch_one(
                 sql("INSERT INTO outbox (tenant_id, record_type, record_id, to_address, subject, body, message_id, \
                      in_reply_to, reference_ids, state, attempts, created_at) \
@@ -419,7 +419,7 @@ pub(crate) async fn queue_mail_in(tx: &mut Tx, tenant_id: i64, m: &OutMail) -> S
                     .bind(now),
             )
             .await?;
-        tx.execute(
+    tx.execute(
             sql("INSERT INTO mail_messages (tenant_id, direction, message_id, record_type, record_id, raw, created_at) \
                  VALUES ($1, 'out', $2, $3, $4, NULL, $5) ON CONFLICT (tenant_id, message_id) DO NOTHING")
                 .bind(tenant_id)
@@ -429,8 +429,8 @@ pub(crate) async fn queue_mail_in(tx: &mut Tx, tenant_id: i64, m: &OutMail) -> S
                 .bind(now),
         )
         .await?;
-        let mut job = NewJob::now(SEND_KIND, serde_json::json!({ "outbox_id": id }));
-        job.tenant_id = Some(tenant_id);
-        enqueue_in(tx, &job).await?;
-        Ok(id)
+    let mut job = NewJob::now(SEND_KIND, serde_json::json!({ "outbox_id": id }));
+    job.tenant_id = Some(tenant_id);
+    enqueue_in(tx, &job).await?;
+    Ok(id)
 }

@@ -13,7 +13,11 @@ const WITHOUT_DELETION: &[&str] = &["users", "categories"];
 
 impl Store {
     /// One field error for each given id that names no live record of the tenant.
-    pub(crate) async fn missing_refs(&self, tenant_id: i64, refs: &[Ref<'_>]) -> StoreResult<Invalid> {
+    pub(crate) async fn missing_refs(
+        &self,
+        tenant_id: i64,
+        refs: &[Ref<'_>],
+    ) -> StoreResult<Invalid> {
         let mut errors = Invalid::new();
         for (field, table, id, label) in refs {
             let Some(id) = *id else { continue };
@@ -25,13 +29,18 @@ impl Store {
             let found: Option<(i64,)> = self
                 .db
                 .fetch_optional(
-                    sql(format!("SELECT id FROM {table} WHERE tenant_id = $1 AND id = $2{live}"))
-                        .bind(tenant_id)
-                        .bind(id),
+                    sql(format!(
+                        "SELECT id FROM {table} WHERE tenant_id = $1 AND id = $2{live}"
+                    ))
+                    .bind(tenant_id)
+                    .bind(id),
                 )
                 .await?;
             if found.is_none() {
-                errors.add(field, format!("{label} {id} does not exist in this organisation"));
+                errors.add(
+                    field,
+                    format!("{label} {id} does not exist in this organisation"),
+                );
             }
         }
         Ok(errors)

@@ -4865,3 +4865,443 @@ mod calendars {
         }
     );
 }
+
+mod sla {
+    use super::incidents::fields;
+    use super::*;
+    use steward_domain::incident::{PendingReason, Priority, Status};
+    use steward_domain::journal::Action;
+    use steward_domain::sla::{
+        AgreementDraft, AgreementKind, ClockState, Escalation, RecordKind, Target, Threshold,
+    };
+    use steward_store::sla::Notice;
+
+    const MINUTE: i64 = 60_000_000;
+
+    fn draft(targets: Vec<Target>) -> AgreementDraft {
+        AgreementDraft {
+            name: "Standard".into(),
+            kind: AgreementKind::Sla,
+            record_kind: RecordKind::Incident,
+            customer_id: None,
+            service_id: None,
+            team_id: None,
+            supplier: String::new(),
+            calendar_id: None,
+            warn_percent: 75,
+            pause_in: None,
+            milestones: vec![],
+            targets,
+            escalations: vec![],
+            active: true,
+        }
+    }
+
+    fn target(metric: &str, priority: Option<Priority>, minutes: u32) -> Target {
+        Target {
+            metric: metric.into(),
+            priority,
+            minutes,
+        }
+    }
+
+    fn render(n: &Notice) -> (String, String) {
+        (
+            format!("{} {}", n.threshold.as_str(), n.record_key),
+            n.clock.target.clone(),
+        )
+    }
+
+    both_backends!(
+        agreements_are_checked_and_journaled,
+        |store: Store| async move {
+            let t = tenant(&store, "Acme").await;
+            let start = journal_len(&store, t.id).await;
+            let actor = Actor::cli();
+            let mut d = draft(vec![target("resolution", None, 480)]);
+            d.calendar_id = Some(999);
+            let err = store
+                .create_agreement(t.id, &d.clone().validate().expect("valid"), &actor)
+                .await
+                .expect_err("unknown calendar");
+            assert!(
+                matches!(err, StoreError::Invalid(ref i) if i.message_for("calendar_id").is_some())
+            );
+            d.calendar_id = None;
+            let created = store
+                .create_agreement(t.id, &d.clone().validate().expect("valid"), &actor)
+                .await
+                .expect("create");
+            assert_eq!(
+                created.draft.pause_in,
+                Some(vec!["pending:awaiting_customer".to_owned()])
+            );
+            let again = store
+                .create_agreement(t.id, &d.clone().validate().expect("valid"), &actor)
+                .await
+                .expect_err("duplicate name");
+            assert!(matches!(again, StoreError::Invalid(_)));
+            d.warn_percent = 50;
+            let updated = store
+                .update_agreement(
+                    t.id,
+                    created.id,
+                    created.updated_at,
+                    &d.clone().validate().expect("valid"),
+                    &actor,
+                )
+                .await
+                .expect("update");
+            assert_eq!(updated.draft.warn_percent, 50);
+            let stale = store
+                .update_agreement(
+                    t.id,
+                    created.id,
+                    created.updated_at,
+                    &d.validate().expect("valid"),
+                    &actor,
+                )
+                .await
+                .expect_err("stale");
+            assert!(matches!(stale, StoreError::Conflict(_)));
+            assert_eq!(store.agreements(t.id).await.expect("list").len(), 1);
+            let other = tenant(&store, "Other").await;
+            assert!(matches!(
+                store.agreement(other.id, created.id).await,
+                Err(StoreError::NotFound)
+            ));
+            assert_eq!(journal_len(&store, t.id).await, start + 2);
+        }
+    );
+
+    both_backends!(clocks_follow_the_incident, |store: Store| async move {
+        let t = tenant(&store, "Acme").await;
+        let actor = Actor::cli();
+        let d = draft(vec![
+            target("first_response", None, 30),
+            target("resolution", Some(Priority::P1), 20),
+            target("resolution", None, 60),
+        ]);
+        store
+            .create_agreement(t.id, &d.validate().expect("valid"), &actor)
+            .await
+            .expect("agreement");
+        let incident = store
+            .create_incident(t.id, &fields("Mail down", ""), &actor)
+            .await
+            .expect("incident");
+        let clocks = store
+            .record_clocks(t.id, RecordKind::Incident, incident.id)
+            .await
+            .expect("clocks");
+        let names: Vec<&str> = clocks.iter().map(|c| c.target.as_str()).collect();
+        assert_eq!(names, ["first_response", "resolution"]);
+        let resolution = &clocks[1];
+        assert_eq!(resolution.state, ClockState::Running);
+        assert_eq!(resolution.due_at, Some(incident.opened_at + 60 * MINUTE));
+        assert_eq!(resolution.target_minutes, 60);
+
+        let mut f = steward_store::incident::IncidentFields::from(&incident);
+        f.status = Status::Pending;
+        f.pending_reason = Some(PendingReason::AwaitingCustomer);
+        let paused = store
+            .update_incident(t.id, incident.id, incident.updated_at, &f, &actor)
+            .await
+            .expect("pending");
+        let clocks = store
+            .record_clocks(t.id, RecordKind::Incident, incident.id)
+            .await
+            .expect("clocks");
+        assert!(
+            clocks.iter().all(|c| c.state == ClockState::Paused),
+            "{clocks:?}"
+        );
+        assert_eq!(clocks[1].pauses[0].why, "pending: awaiting customer");
+        assert_eq!(clocks[1].due_at, None);
+
+        f.status = Status::InProgress;
+        f.pending_reason = None;
+        f.priority = Priority::P1;
+        let p1 = store
+            .update_incident(t.id, incident.id, paused.updated_at, &f, &actor)
+            .await
+            .expect("priority up");
+        let clocks = store
+            .record_clocks(t.id, RecordKind::Incident, incident.id)
+            .await
+            .expect("clocks");
+        assert_eq!(clocks[1].target_minutes, 20);
+        assert_eq!(clocks[1].started_at, Some(incident.opened_at));
+        let entries = store
+            .journal_entries(
+                t.id,
+                &JournalFilter::default(),
+                &PageRequest {
+                    limit: Some(100),
+                    cursor: None,
+                },
+            )
+            .await
+            .expect("journal");
+        let change = entries
+            .items
+            .iter()
+            .find(|e| e.record_type == "sla_clock")
+            .expect("the target change is journaled");
+        assert_eq!(change.action, Action::Update);
+        assert_eq!(
+            change.before.as_ref().expect("before")["target_minutes"],
+            60
+        );
+        assert_eq!(change.after.as_ref().expect("after")["target_minutes"], 20);
+
+        f.status = Status::Resolved;
+        f.resolution_code = Some("fixed".into());
+        store
+            .update_incident(t.id, incident.id, p1.updated_at, &f, &actor)
+            .await
+            .expect("resolve");
+        let clocks = store
+            .record_clocks(t.id, RecordKind::Incident, incident.id)
+            .await
+            .expect("clocks");
+        assert_eq!(clocks[1].state, ClockState::Met);
+        assert_eq!(
+            clocks[0].state,
+            ClockState::Met,
+            "resolving counts as the first response"
+        );
+    });
+
+    both_backends!(a_breach_is_acted_on_once, |store: Store| async move {
+        let t = tenant(&store, "Acme").await;
+        let actor = Actor::cli();
+        let lead = store
+            .create_user(
+                t.id,
+                &user("lead@acme.test", steward_domain::access::Role::Agent),
+                None,
+                &actor,
+            )
+            .await
+            .expect("lead");
+        let team = store
+            .create_team(
+                t.id,
+                &TeamDraft {
+                    name: "Second line".into(),
+                    description: String::new(),
+                },
+                &actor,
+            )
+            .await
+            .expect("team");
+        let mut d = draft(vec![target("resolution", None, 60)]);
+        d.escalations = vec![Escalation {
+            on: Threshold::Breach,
+            notify_user_id: Some(lead.id),
+            reassign_team_id: Some(team.id),
+        }];
+        store
+            .create_agreement(t.id, &d.validate().expect("valid"), &actor)
+            .await
+            .expect("agreement");
+        let mut f = fields("Printer on fire", "");
+        f.opened_at = steward_store::now_micros() - 120 * MINUTE;
+        let incident = store
+            .create_incident(t.id, &f, &actor)
+            .await
+            .expect("incident");
+        let clock = store
+            .record_clocks(t.id, RecordKind::Incident, incident.id)
+            .await
+            .expect("clocks")
+            .remove(0);
+        assert_eq!(clock.state, ClockState::Breached);
+        assert!((-61..=-60).contains(&clock.remaining_minutes), "{clock:?}");
+
+        let jobs = store
+            .claim_jobs("w", 10, Duration::from_secs(60))
+            .await
+            .expect("jobs");
+        assert!(
+            jobs.iter()
+                .any(|j| j.kind == steward_store::sla::THRESHOLD_KIND),
+            "{jobs:?}"
+        );
+        let warned = store
+            .act_on_threshold(t.id, clock.id, Threshold::Warning, render)
+            .await
+            .expect("warning");
+        assert_eq!(warned, None, "a breached clock is past warning");
+        let acted = store
+            .act_on_threshold(t.id, clock.id, Threshold::Breach, render)
+            .await
+            .expect("breach")
+            .expect("acted");
+        assert_eq!(acted.notified, ["lead@acme.test"]);
+        assert_eq!(acted.reassigned_to_team, Some(team.id));
+        let again = store
+            .act_on_threshold(t.id, clock.id, Threshold::Breach, render)
+            .await
+            .expect("again");
+        assert_eq!(again, None, "acted on once");
+        let after = store.incident(t.id, incident.id).await.expect("incident");
+        assert_eq!(after.assignee_team_id, Some(team.id));
+        let outbox = store.outbox(t.id).await.expect("outbox");
+        assert_eq!(outbox.len(), 1);
+        assert_eq!(outbox[0].subject, format!("breach {}", incident.key()));
+        let clock = store
+            .record_clocks(t.id, RecordKind::Incident, incident.id)
+            .await
+            .expect("clocks")
+            .remove(0);
+        assert!(clock.breach_noted_at.is_some());
+    });
+
+    both_backends!(
+        recompute_applies_edited_agreements,
+        |store: Store| async move {
+            let t = tenant(&store, "Acme").await;
+            let actor = Actor::cli();
+            let a = store
+                .create_agreement(
+                    t.id,
+                    &draft(vec![target("resolution", None, 60)])
+                        .validate()
+                        .expect("valid"),
+                    &actor,
+                )
+                .await
+                .expect("agreement");
+            let incident = store
+                .create_incident(t.id, &fields("Slow VPN", ""), &actor)
+                .await
+                .expect("incident");
+            store
+                .update_agreement(
+                    t.id,
+                    a.id,
+                    a.updated_at,
+                    &draft(vec![target("resolution", None, 90)])
+                        .validate()
+                        .expect("valid"),
+                    &actor,
+                )
+                .await
+                .expect("edit");
+            let before = store
+                .record_clocks(t.id, RecordKind::Incident, incident.id)
+                .await
+                .expect("clocks");
+            assert_eq!(
+                before[0].target_minutes, 60,
+                "records follow an edit when they next change"
+            );
+            assert_eq!(store.recompute_scope(None).await.expect("scope"), 1);
+            let mut seen = 0;
+            let done = store
+                .recompute_clocks(None, |n| seen = n)
+                .await
+                .expect("recompute");
+            assert_eq!((done.records, seen), (1, 1));
+            assert_eq!(done.changes.len(), 1);
+            let change = &done.changes[0];
+            assert_eq!(change.record, incident.key());
+            assert_eq!(change.before.as_ref().map(|b| b.target_minutes), Some(60));
+            assert_eq!(change.after.as_ref().map(|b| b.target_minutes), Some(90));
+            let after = store
+                .record_clocks(t.id, RecordKind::Incident, incident.id)
+                .await
+                .expect("clocks");
+            assert_eq!(after[0].due_at, Some(incident.opened_at + 90 * MINUTE));
+            let again = store
+                .recompute_clocks(None, |_| {})
+                .await
+                .expect("recompute");
+            assert!(again.changes.is_empty(), "{:?}", again.changes);
+        }
+    );
+
+    both_backends!(exclusions_need_a_reason, |store: Store| async move {
+        let t = tenant(&store, "Acme").await;
+        let actor = Actor::cli();
+        let incident = store
+            .create_incident(t.id, &fields("Power cut", ""), &actor)
+            .await
+            .expect("incident");
+        let err = store
+            .set_sla_exclusion(t.id, RecordKind::Incident, incident.id, Some("  "), &actor)
+            .await
+            .expect_err("no reason");
+        assert!(matches!(err, StoreError::Invalid(_)));
+        let len = journal_len(&store, t.id).await;
+        assert!(
+            store
+                .set_sla_exclusion(
+                    t.id,
+                    RecordKind::Incident,
+                    incident.id,
+                    Some("Site-wide power cut"),
+                    &actor
+                )
+                .await
+                .expect("exclude")
+        );
+        assert_eq!(
+            store
+                .sla_exclusion(t.id, RecordKind::Incident, incident.id)
+                .await
+                .expect("read")
+                .as_deref(),
+            Some("Site-wide power cut")
+        );
+        assert_eq!(journal_len(&store, t.id).await, len + 1);
+        assert!(
+            store
+                .set_sla_exclusion(t.id, RecordKind::Incident, incident.id, None, &actor)
+                .await
+                .expect("include")
+        );
+        assert_eq!(
+            store
+                .sla_exclusion(t.id, RecordKind::Incident, incident.id)
+                .await
+                .expect("read"),
+            None
+        );
+    });
+
+    both_backends!(a_calendar_in_use_stays, |store: Store| async move {
+        let t = tenant(&store, "Acme").await;
+        let actor = Actor::cli();
+        let calendar = steward_domain::calendar::CalendarDraft {
+            name: "Office".into(),
+            timezone: "Europe/Berlin".into(),
+            hours: vec![steward_domain::calendar::WorkingHours {
+                weekday: steward_domain::calendar::Weekday::Mon,
+                start: "09:00".into(),
+                end: "17:00".into(),
+            }],
+            holidays: vec![],
+            exceptions: vec![],
+        }
+        .validate()
+        .expect("calendar");
+        let cal = store
+            .create_calendar(t.id, &calendar, &actor)
+            .await
+            .expect("calendar");
+        let mut d = draft(vec![target("resolution", None, 60)]);
+        d.calendar_id = Some(cal.id);
+        store
+            .create_agreement(t.id, &d.validate().expect("valid"), &actor)
+            .await
+            .expect("agreement");
+        let err = store
+            .delete_calendar(t.id, cal.id, &actor)
+            .await
+            .expect_err("in use");
+        assert!(matches!(err, StoreError::Conflict(ref m) if m.contains("Standard")));
+    });
+}

@@ -49,7 +49,10 @@ pub enum Mode {
 
 impl Track {
     /// Builds a track from a record's history: the facts after each change, in time order.
-    pub fn replay<'a>(rule: &Rule, history: impl IntoIterator<Item = (Micros, &'a Facts)>) -> Track {
+    pub fn replay<'a>(
+        rule: &Rule,
+        history: impl IntoIterator<Item = (Micros, &'a Facts)>,
+    ) -> Track {
         let mut track = Track::default();
         for (at, facts) in history {
             track.observe(rule, at, facts);
@@ -234,7 +237,11 @@ pub fn read(
 }
 
 /// The instant the counted stretches reach `amount` of business time, if they do.
-fn reach(spans: &[(Micros, Option<Micros>)], amount: SignedDuration, calendar: &Calendar) -> Option<Micros> {
+fn reach(
+    spans: &[(Micros, Option<Micros>)],
+    amount: SignedDuration,
+    calendar: &Calendar,
+) -> Option<Micros> {
     let mut left = amount;
     for &(a, b) in spans {
         let start = ts(a);
@@ -255,7 +262,11 @@ fn business(calendar: &Calendar, a: Micros, b: Micros) -> SignedDuration {
 }
 
 fn ts(micros: Micros) -> Timestamp {
-    Timestamp::from_microsecond(micros).unwrap_or(if micros < 0 { Timestamp::MIN } else { Timestamp::MAX })
+    Timestamp::from_microsecond(micros).unwrap_or(if micros < 0 {
+        Timestamp::MIN
+    } else {
+        Timestamp::MAX
+    })
 }
 
 fn micros(t: Timestamp) -> Micros {

@@ -224,7 +224,10 @@ impl AgreementDraft {
         self.supplier = self.supplier.trim().to_owned();
         self.check_scope(&mut errors);
         if !(1..=99).contains(&self.warn_percent) {
-            errors.add("warn_percent", "The warning threshold is a percentage from 1 to 99");
+            errors.add(
+                "warn_percent",
+                "The warning threshold is a percentage from 1 to 99",
+            );
         }
         let tokens = self.record_kind.status_tokens();
         let pause_in = self
@@ -283,7 +286,10 @@ impl AgreementDraft {
                 );
             }
             if self.milestones[..i].iter().any(|o| o.name == m.name) {
-                errors.add(&format!("{field}.name"), format!("Milestone `{}` is defined twice", m.name));
+                errors.add(
+                    &format!("{field}.name"),
+                    format!("Milestone `{}` is defined twice", m.name),
+                );
             }
             if m.reached_in.is_empty() && !m.reached_when_assigned {
                 errors.add(
@@ -291,7 +297,12 @@ impl AgreementDraft {
                     "Say when the milestone is reached: a status, or when an agent is assigned",
                 );
             }
-            check_tokens(errors, &format!("{field}.reached_in"), &m.reached_in, tokens);
+            check_tokens(
+                errors,
+                &format!("{field}.reached_in"),
+                &m.reached_in,
+                tokens,
+            );
         }
     }
 
@@ -324,7 +335,10 @@ impl AgreementDraft {
                 );
             }
             if self.record_kind == RecordKind::Request && t.priority.is_some() {
-                errors.add(&format!("{field}.priority"), "Requests have no priority: leave it empty");
+                errors.add(
+                    &format!("{field}.priority"),
+                    "Requests have no priority: leave it empty",
+                );
             }
             if self.targets[..i]
                 .iter()
@@ -405,7 +419,12 @@ impl Agreement {
 
     /// The target for `metric` at `priority`, in business minutes.
     pub fn target(&self, metric: &str, priority: Option<Priority>) -> Option<u32> {
-        let for_metric = || self.draft.targets.iter().filter(move |t| t.metric == metric);
+        let for_metric = || {
+            self.draft
+                .targets
+                .iter()
+                .filter(move |t| t.metric == metric)
+        };
         for_metric()
             .find(|t| t.priority.is_some() && t.priority == priority)
             .or_else(|| for_metric().find(|t| t.priority.is_none()))
@@ -476,7 +495,11 @@ pub struct Derived {
 
 /// The clocks a record of `kind` carries, given its history: the facts after each change, in
 /// time order, the last being how it is now.
-pub fn derive(kind: RecordKind, history: &[(Micros, Facts)], agreements: &[Numbered<'_>]) -> Vec<Derived> {
+pub fn derive(
+    kind: RecordKind,
+    history: &[(Micros, Facts)],
+    agreements: &[Numbered<'_>],
+) -> Vec<Derived> {
     let Some((_, now)) = history.last() else {
         return Vec::new();
     };
@@ -485,7 +508,10 @@ pub fn derive(kind: RecordKind, history: &[(Micros, Facts)], agreements: &[Numbe
         chosen.insert("sla".into(), sla);
     }
     for (_, facts) in history {
-        for a in agreements.iter().filter(|a| a.agreement.covers(kind, facts)) {
+        for a in agreements
+            .iter()
+            .filter(|a| a.agreement.covers(kind, facts))
+        {
             let d = a.agreement.draft();
             let slot = match d.kind {
                 AgreementKind::Sla => continue,
@@ -518,7 +544,11 @@ pub fn derive(kind: RecordKind, history: &[(Micros, Facts)], agreements: &[Numbe
     out
 }
 
-fn best_sla<'a, 'b>(kind: RecordKind, facts: &Facts, agreements: &'b [Numbered<'a>]) -> Option<&'b Numbered<'a>> {
+fn best_sla<'a, 'b>(
+    kind: RecordKind,
+    facts: &Facts,
+    agreements: &'b [Numbered<'a>],
+) -> Option<&'b Numbered<'a>> {
     agreements
         .iter()
         .filter(|a| a.agreement.kind() == AgreementKind::Sla && a.agreement.covers(kind, facts))

@@ -9,14 +9,20 @@ fn office() -> Calendar {
     CalendarDraft {
         name: "Office".into(),
         timezone: "Europe/Berlin".into(),
-        hours: [Weekday::Mon, Weekday::Tue, Weekday::Wed, Weekday::Thu, Weekday::Fri]
-            .into_iter()
-            .map(|weekday| WorkingHours {
-                weekday,
-                start: "09:00".into(),
-                end: "17:00".into(),
-            })
-            .collect(),
+        hours: [
+            Weekday::Mon,
+            Weekday::Tue,
+            Weekday::Wed,
+            Weekday::Thu,
+            Weekday::Fri,
+        ]
+        .into_iter()
+        .map(|weekday| WorkingHours {
+            weekday,
+            start: "09:00".into(),
+            end: "17:00".into(),
+        })
+        .collect(),
         holidays: vec![Holiday {
             date: "2026-12-25".into(),
             name: "Christmas".into(),
@@ -143,7 +149,10 @@ fn resolving_in_time_meets_and_late_breaches() {
         (at("2026-12-07T10:00"), facts("new")),
         (at("2026-12-08T10:00"), facts("resolved")),
     ]);
-    assert_eq!(read(&met, hours(8), 75, &cal, at("2026-12-20T10:00")).state, ClockState::Met);
+    assert_eq!(
+        read(&met, hours(8), 75, &cal, at("2026-12-20T10:00")).state,
+        ClockState::Met
+    );
     let late = resolution_track(&[
         (at("2026-12-07T10:00"), facts("new")),
         (at("2026-12-08T10:01"), facts("resolved")),
@@ -177,13 +186,21 @@ fn reopening_resumes_without_counting_the_resolved_time() {
 
 #[test]
 fn first_response_stops_at_the_first_reply() {
-    let a = sla(vec![target(FIRST_RESPONSE, None, 60)]).validate().expect("valid");
+    let a = sla(vec![target(FIRST_RESPONSE, None, 60)])
+        .validate()
+        .expect("valid");
     let replied = Facts {
         responded: true,
         ..facts("in_progress")
     };
-    let history = [(at("2026-12-07T09:00"), facts("new")), (at("2026-12-07T09:30"), replied)];
-    let track = Track::replay(&a.rule(FIRST_RESPONSE), history.iter().map(|(t, f)| (*t, f)));
+    let history = [
+        (at("2026-12-07T09:00"), facts("new")),
+        (at("2026-12-07T09:30"), replied),
+    ];
+    let track = Track::replay(
+        &a.rule(FIRST_RESPONSE),
+        history.iter().map(|(t, f)| (*t, f)),
+    );
     assert_eq!(track.stopped_at, Some(at("2026-12-07T09:30")));
     let r = read(&track, hours(1), 75, &office(), at("2026-12-09T09:00"));
     assert_eq!(r.state, ClockState::Met);
@@ -197,7 +214,10 @@ fn a_priority_change_recounts_from_the_original_start() {
     ])
     .validate()
     .expect("valid");
-    let agreements = [Numbered { id: 1, agreement: &a }];
+    let agreements = [Numbered {
+        id: 1,
+        agreement: &a,
+    }];
     let mut history = vec![(at("2026-12-07T09:00"), facts("new"))];
     let before = derive(RecordKind::Incident, &history, &agreements);
     assert_eq!(before[0].minutes, 16 * 60);
@@ -211,13 +231,21 @@ fn a_priority_change_recounts_from_the_original_start() {
     let after = derive(RecordKind::Incident, &history, &agreements);
     assert_eq!(after[0].minutes, 4 * 60);
     assert_eq!(after[0].track.started_at, Some(at("2026-12-07T09:00")));
-    let r = read(&after[0].track, hours(4), 75, &office(), at("2026-12-07T11:00"));
+    let r = read(
+        &after[0].track,
+        hours(4),
+        75,
+        &office(),
+        at("2026-12-07T11:00"),
+    );
     assert_eq!(r.due_at, Some(at("2026-12-07T13:00")));
 }
 
 #[test]
 fn the_most_specific_sla_wins() {
-    let default = sla(vec![target(RESOLUTION, None, 600)]).validate().expect("valid");
+    let default = sla(vec![target(RESOLUTION, None, 600)])
+        .validate()
+        .expect("valid");
     let service = AgreementDraft {
         service_id: Some(7),
         ..sla(vec![target(RESOLUTION, None, 300)])
@@ -238,10 +266,22 @@ fn the_most_specific_sla_wins() {
     .validate()
     .expect("valid");
     let all = [
-        Numbered { id: 1, agreement: &default },
-        Numbered { id: 2, agreement: &service },
-        Numbered { id: 3, agreement: &customer },
-        Numbered { id: 4, agreement: &both },
+        Numbered {
+            id: 1,
+            agreement: &default,
+        },
+        Numbered {
+            id: 2,
+            agreement: &service,
+        },
+        Numbered {
+            id: 3,
+            agreement: &customer,
+        },
+        Numbered {
+            id: 4,
+            agreement: &both,
+        },
     ];
     let minutes_for = |customer_id, service_id| {
         let f = Facts {
@@ -275,12 +315,25 @@ fn an_ola_runs_only_while_its_team_has_the_record() {
         (at("2026-12-07T10:00"), with(Some(5))),
         (at("2026-12-07T11:00"), with(Some(6))),
     ];
-    let clocks = derive(RecordKind::Incident, &history, &[Numbered { id: 9, agreement: &ola }]);
+    let clocks = derive(
+        RecordKind::Incident,
+        &history,
+        &[Numbered {
+            id: 9,
+            agreement: &ola,
+        }],
+    );
     assert_eq!(clocks.len(), 1);
     assert_eq!(clocks[0].slot, "ola:9");
     assert_eq!(clocks[0].track.started_at, Some(at("2026-12-07T10:00")));
     assert_eq!(clocks[0].track.pauses[0].why, "with another team");
-    let r = read(&clocks[0].track, hours(2), 75, &office(), at("2026-12-08T10:00"));
+    let r = read(
+        &clocks[0].track,
+        hours(2),
+        75,
+        &office(),
+        at("2026-12-08T10:00"),
+    );
     assert_eq!((r.state, r.elapsed), (ClockState::Paused, hours(1)));
 }
 
@@ -298,8 +351,21 @@ fn an_underpinning_contract_counts_the_wait_on_the_supplier() {
         (at("2026-12-07T10:00"), pending("third_party")),
         (at("2026-12-07T12:00"), facts("in_progress")),
     ];
-    let clocks = derive(RecordKind::Incident, &history, &[Numbered { id: 2, agreement: &uc }]);
-    let r = read(&clocks[0].track, hours(4), 75, &office(), at("2026-12-07T15:00"));
+    let clocks = derive(
+        RecordKind::Incident,
+        &history,
+        &[Numbered {
+            id: 2,
+            agreement: &uc,
+        }],
+    );
+    let r = read(
+        &clocks[0].track,
+        hours(4),
+        75,
+        &office(),
+        at("2026-12-07T15:00"),
+    );
     assert_eq!((r.state, r.elapsed), (ClockState::Paused, hours(2)));
 }
 
@@ -319,8 +385,18 @@ fn milestones_stop_on_their_own_condition() {
         assignee_id: Some(1),
         ..facts("new")
     };
-    let history = [(at("2026-12-07T09:00"), facts("new")), (at("2026-12-07T09:20"), assigned)];
-    let clocks = derive(RecordKind::Incident, &history, &[Numbered { id: 1, agreement: &a }]);
+    let history = [
+        (at("2026-12-07T09:00"), facts("new")),
+        (at("2026-12-07T09:20"), assigned),
+    ];
+    let clocks = derive(
+        RecordKind::Incident,
+        &history,
+        &[Numbered {
+            id: 1,
+            agreement: &a,
+        }],
+    );
     assert_eq!(clocks[0].track.stopped_at, Some(at("2026-12-07T09:20")));
 }
 
@@ -331,7 +407,11 @@ fn validation_explains_each_mistake() {
         kind: AgreementKind::Ola,
         warn_percent: 100,
         pause_in: Some(vec!["waiting".into()]),
-        ..sla(vec![target("diagnosed", None, 0), target(RESOLUTION, None, 5), target(RESOLUTION, None, 6)])
+        ..sla(vec![
+            target("diagnosed", None, 0),
+            target(RESOLUTION, None, 5),
+            target(RESOLUTION, None, 6),
+        ])
     };
     let invalid = bad.validate().expect_err("invalid");
     for field in [
@@ -343,7 +423,10 @@ fn validation_explains_each_mistake() {
         "targets[0].minutes",
         "targets[2].priority",
     ] {
-        assert!(invalid.message_for(field).is_some(), "no error for {field}: {invalid:?}");
+        assert!(
+            invalid.message_for(field).is_some(),
+            "no error for {field}: {invalid:?}"
+        );
     }
     let request = AgreementDraft {
         record_kind: RecordKind::Request,
@@ -352,7 +435,10 @@ fn validation_explains_each_mistake() {
     };
     let invalid = request.validate().expect_err("invalid");
     for field in ["service_id", "targets[0].metric", "targets[0].priority"] {
-        assert!(invalid.message_for(field).is_some(), "no error for {field}: {invalid:?}");
+        assert!(
+            invalid.message_for(field).is_some(),
+            "no error for {field}: {invalid:?}"
+        );
     }
 }
 
@@ -369,9 +455,25 @@ fn requests_pause_while_waiting_for_approval() {
         (at("2026-12-07T11:00"), facts("in_fulfilment")),
         (at("2026-12-07T11:30"), facts("fulfilled")),
     ];
-    let clocks = derive(RecordKind::Request, &history, &[Numbered { id: 1, agreement: &a }]);
-    let r = read(&clocks[0].track, hours(1), 75, &office(), at("2026-12-08T09:00"));
-    assert_eq!((r.state, r.elapsed), (ClockState::Met, SignedDuration::from_mins(30)));
+    let clocks = derive(
+        RecordKind::Request,
+        &history,
+        &[Numbered {
+            id: 1,
+            agreement: &a,
+        }],
+    );
+    let r = read(
+        &clocks[0].track,
+        hours(1),
+        75,
+        &office(),
+        at("2026-12-08T09:00"),
+    );
+    assert_eq!(
+        (r.state, r.elapsed),
+        (ClockState::Met, SignedDuration::from_mins(30))
+    );
 }
 
 // ---- properties ----------------------------------------------------------------------------
@@ -382,31 +484,42 @@ const WEEK: i64 = 7 * 86_400_000_000;
 const START: i64 = 1_796_000_000_000_000; // late 2026
 
 fn arb_history() -> impl Strategy<Value = Vec<(i64, Facts)>> {
-    prop::collection::vec((0i64..WEEK / 4, 0usize..STATUSES.len(), 0usize..2, any::<bool>()), 1..12)
-        .prop_map(|steps| {
-            let mut t = START;
-            steps
-                .into_iter()
-                .map(|(gap, s, r, p1)| {
-                    t += gap;
-                    let status = STATUSES[s];
-                    let facts = Facts {
-                        status: status.into(),
-                        pending_reason: (status == "pending").then(|| REASONS[r].into()),
-                        priority: Some(if p1 { Priority::P1 } else { Priority::P3 }),
-                        ..Facts::default()
-                    };
-                    (t, facts)
-                })
-                .collect()
-        })
+    prop::collection::vec(
+        (
+            0i64..WEEK / 4,
+            0usize..STATUSES.len(),
+            0usize..2,
+            any::<bool>(),
+        ),
+        1..12,
+    )
+    .prop_map(|steps| {
+        let mut t = START;
+        steps
+            .into_iter()
+            .map(|(gap, s, r, p1)| {
+                t += gap;
+                let status = STATUSES[s];
+                let facts = Facts {
+                    status: status.into(),
+                    pending_reason: (status == "pending").then(|| REASONS[r].into()),
+                    priority: Some(if p1 { Priority::P1 } else { Priority::P3 }),
+                    ..Facts::default()
+                };
+                (t, facts)
+            })
+            .collect()
+    })
 }
 
 fn check_shape(track: &Track) -> Result<(), TestCaseError> {
     let start = track.started_at.unwrap_or(i64::MIN);
     let mut last = start;
     for (i, Pause { from, to, .. }) in track.pauses.iter().enumerate() {
-        prop_assert!(*from >= last, "pauses overlap or precede the start: {track:?}");
+        prop_assert!(
+            *from >= last,
+            "pauses overlap or precede the start: {track:?}"
+        );
         match to {
             Some(to) => {
                 prop_assert!(to > from);

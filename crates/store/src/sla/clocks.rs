@@ -19,7 +19,9 @@ use steward_domain::calendar::Calendar;
 use steward_domain::journal::{Action, Entry};
 use steward_domain::sla::clock::{Micros, Pause, Track};
 use steward_domain::sla::rule::Facts;
-use steward_domain::sla::{self, Agreement, AgreementKind, ClockState, Derived, RecordKind, Reading};
+use steward_domain::sla::{
+    self, Agreement, AgreementKind, ClockState, Derived, Reading, RecordKind,
+};
 
 pub use steward_domain::sla::Threshold;
 
@@ -114,10 +116,14 @@ impl Store {
     ) -> StoreResult<Vec<(i64, Value, Value)>> {
         let mut records: Vec<(RecordKind, i64, bool, &Value)> = Vec::new();
         for e in entries.iter().rev() {
-            let (Some(kind), Some(after)) = (RecordKind::parse(&e.record_type), e.after.as_ref()) else {
+            let (Some(kind), Some(after)) = (RecordKind::parse(&e.record_type), e.after.as_ref())
+            else {
                 continue;
             };
-            if records.iter().any(|(k, id, ..)| *k == kind && *id == e.record_id) {
+            if records
+                .iter()
+                .any(|(k, id, ..)| *k == kind && *id == e.record_id)
+            {
                 continue;
             }
             let first = e.action == Action::Create;
@@ -129,8 +135,14 @@ impl Store {
         let agreements = self.load_agreements(Some(&mut *tx), tenant_id).await?;
         let mut changes = Vec::new();
         for (kind, record_id, created, after) in records.into_iter().rev() {
-            let Some(snapshot) = Snapshot::parse(after) else { continue };
-            let existing = if created { Vec::new() } else { clock_rows(tx, tenant_id, kind, record_id).await? };
+            let Some(snapshot) = Snapshot::parse(after) else {
+                continue;
+            };
+            let existing = if created {
+                Vec::new()
+            } else {
+                clock_rows(tx, tenant_id, kind, record_id).await?
+            };
             if agreements.is_empty() && existing.is_empty() {
                 continue;
             }
@@ -146,7 +158,9 @@ impl Store {
                 }
             };
             let wanted = wanted(kind, &past.steps, &agreements, now_micros());
-            changes.extend(write_clocks(tx, tenant_id, kind, record_id, &past.now, &existing, wanted).await?);
+            changes.extend(
+                write_clocks(tx, tenant_id, kind, record_id, &past.now, &existing, wanted).await?,
+            );
         }
         Ok(changes)
     }
@@ -269,9 +283,11 @@ impl Store {
     ) -> StoreResult<Option<(ClockRow, ClockView)>> {
         let Some(row) = tx
             .fetch_optional::<ClockRow>(
-                sql(format!("SELECT {CLOCK_COLUMNS} FROM sla_clocks WHERE tenant_id = $1 AND id = $2"))
-                    .bind(tenant_id)
-                    .bind(clock_id),
+                sql(format!(
+                    "SELECT {CLOCK_COLUMNS} FROM sla_clocks WHERE tenant_id = $1 AND id = $2"
+                ))
+                .bind(tenant_id)
+                .bind(clock_id),
             )
             .await?
         else {
@@ -325,22 +341,40 @@ pub(crate) async fn write_clocks_for(
 ) -> StoreResult<(Vec<ClockRow>, Vec<ClockRow>, Vec<(i64, Value, Value)>)> {
     let existing = clock_rows(tx, tenant_id, kind, record_id).await?;
     let wanted = wanted(kind, &past.steps, agreements, now_micros());
-    let changes = write_clocks(tx, tenant_id, kind, record_id, &past.now, &existing, wanted).await?;
+    let changes =
+        write_clocks(tx, tenant_id, kind, record_id, &past.now, &existing, wanted).await?;
     let after = clock_rows(tx, tenant_id, kind, record_id).await?;
     Ok((existing, after, changes))
 }
 
-async fn clock_rows(tx: &mut Tx, tenant_id: i64, kind: RecordKind, record_id: i64) -> StoreResult<Vec<ClockRow>> {
-    tx.fetch_all(select_clocks(tenant_id, kind, record_id)).await
+async fn clock_rows(
+    tx: &mut Tx,
+    tenant_id: i64,
+    kind: RecordKind,
+    record_id: i64,
+) -> StoreResult<Vec<ClockRow>> {
+    tx.fetch_all(select_clocks(tenant_id, kind, record_id))
+        .await
 }
 
 /// The clocks `history` calls for, each read at `now`.
-fn wanted<'a>(kind: RecordKind, history: &[(Micros, Facts)], agreements: &'a Agreements, now: Micros) -> Vec<Wanted<'a>> {
+fn wanted<'a>(
+    kind: RecordKind,
+    history: &[(Micros, Facts)],
+    agreements: &'a Agreements,
+    now: Micros,
+) -> Vec<Wanted<'a>> {
     sla::derive(kind, history, &agreements.numbered())
         .into_iter()
         .filter_map(|derived| {
             let (stored, agreement, calendar) = agreements.get(derived.agreement_id)?;
-            let reading = read(&derived.track, i64::from(derived.minutes), agreement, calendar, now);
+            let reading = read(
+                &derived.track,
+                i64::from(derived.minutes),
+                agreement,
+                calendar,
+                now,
+            );
             Some(Wanted {
                 derived,
                 reading,
@@ -350,7 +384,13 @@ fn wanted<'a>(kind: RecordKind, history: &[(Micros, Facts)], agreements: &'a Agr
         .collect()
 }
 
-pub(crate) fn read(track: &Track, minutes: i64, agreement: &Agreement, calendar: &Calendar, now: Micros) -> Reading {
+pub(crate) fn read(
+    track: &Track,
+    minutes: i64,
+    agreement: &Agreement,
+    calendar: &Calendar,
+    now: Micros,
+) -> Reading {
     sla::read(
         track,
         SignedDuration::from_mins(minutes),
@@ -383,8 +423,11 @@ async fn write_clocks(
     let mut changes = Vec::new();
     for w in &wanted {
         let d = &w.derived;
-        let old = existing.iter().find(|r| r.slot == d.slot && r.metric == d.metric);
-        let track_json = serde_json::to_string(&d.track).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let old = existing
+            .iter()
+            .find(|r| r.slot == d.slot && r.metric == d.metric);
+        let track_json =
+            serde_json::to_string(&d.track).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let row = (
             d.agreement_id,
             i64::from(d.minutes),
@@ -478,10 +521,11 @@ async fn write_clocks(
         }
         schedule(tx, tenant_id, id, old, &w.reading).await?;
     }
-    for gone in existing
-        .iter()
-        .filter(|o| !wanted.iter().any(|w| w.derived.slot == o.slot && w.derived.metric == o.metric))
-    {
+    for gone in existing.iter().filter(|o| {
+        !wanted
+            .iter()
+            .any(|w| w.derived.slot == o.slot && w.derived.metric == o.metric)
+    }) {
         tx.execute(sql("DELETE FROM sla_clocks WHERE id = $1").bind(gone.id))
             .await?;
         changes.push((
@@ -496,13 +540,32 @@ async fn write_clocks(
 
 /// Queues the warning and breach jobs for the instants the clock reaches them, if those moved.
 /// A job that finds the clock no longer at its threshold does nothing, so stale jobs are harmless.
-async fn schedule(tx: &mut Tx, tenant_id: i64, clock_id: i64, old: Option<&ClockRow>, r: &Reading) -> StoreResult<()> {
-    if !matches!(r.state, ClockState::Running | ClockState::Paused | ClockState::Breached) {
+async fn schedule(
+    tx: &mut Tx,
+    tenant_id: i64,
+    clock_id: i64,
+    old: Option<&ClockRow>,
+    r: &Reading,
+) -> StoreResult<()> {
+    if !matches!(
+        r.state,
+        ClockState::Running | ClockState::Paused | ClockState::Breached
+    ) {
         return Ok(());
     }
     let plans = [
-        (Threshold::Warning, r.warn_at, old.and_then(|o| o.warn_at), old.and_then(|o| o.warned_at)),
-        (Threshold::Breach, r.due_at, old.and_then(|o| o.due_at), old.and_then(|o| o.breach_noted_at)),
+        (
+            Threshold::Warning,
+            r.warn_at,
+            old.and_then(|o| o.warn_at),
+            old.and_then(|o| o.warned_at),
+        ),
+        (
+            Threshold::Breach,
+            r.due_at,
+            old.and_then(|o| o.due_at),
+            old.and_then(|o| o.breach_noted_at),
+        ),
     ];
     for (threshold, at, was, done) in plans {
         let Some(at) = at else { continue };
@@ -526,10 +589,18 @@ async fn schedule(tx: &mut Tx, tenant_id: i64, clock_id: i64, old: Option<&Clock
 }
 
 /// Reads a stored clock now, with everything that explains it.
-pub(crate) fn view(row: &ClockRow, agreements: &Agreements, excluded: Option<String>, now: Micros) -> StoreResult<ClockView> {
-    let (stored, agreement, calendar) = agreements
-        .get(row.agreement_id)
-        .ok_or_else(|| StoreError::Corrupt(format!("clock {} names missing agreement {}", row.id, row.agreement_id)))?;
+pub(crate) fn view(
+    row: &ClockRow,
+    agreements: &Agreements,
+    excluded: Option<String>,
+    now: Micros,
+) -> StoreResult<ClockView> {
+    let (stored, agreement, calendar) = agreements.get(row.agreement_id).ok_or_else(|| {
+        StoreError::Corrupt(format!(
+            "clock {} names missing agreement {}",
+            row.id, row.agreement_id
+        ))
+    })?;
     let track = row.track()?;
     let reading = read(&track, row.target_minutes, agreement, calendar, now);
     let rule = agreement.rule(&row.metric);

@@ -47,7 +47,10 @@ impl Store {
         render: impl Fn(&Notice) -> Rendered,
     ) -> StoreResult<Option<Acted>> {
         let mut tx = self.db.begin().await?;
-        let Some((row, clock)) = self.claim_threshold(&mut tx, tenant_id, clock_id, threshold).await? else {
+        let Some((row, clock)) = self
+            .claim_threshold(&mut tx, tenant_id, clock_id, threshold)
+            .await?
+        else {
             return Ok(None);
         };
         let kind = RecordKind::parse(&row.record_kind).unwrap_or(RecordKind::Incident);
@@ -72,7 +75,14 @@ impl Store {
                         .bind(row.record_id),
                     )
                     .await?;
-                let people = self.people_on(&mut tx, tenant_id, incident.assignee_id, incident.assignee_team_id).await?;
+                let people = self
+                    .people_on(
+                        &mut tx,
+                        tenant_id,
+                        incident.assignee_id,
+                        incident.assignee_team_id,
+                    )
+                    .await?;
                 let open = incident.status.is_open().then_some(incident.clone());
                 (incident.title, people, open)
             }
@@ -93,8 +103,10 @@ impl Store {
             }
         }
         let mut reassigned = None;
-        if let (Some(team), Some(before)) = (escalations.iter().find_map(|e| e.reassign_team_id), open_incident)
-            && before.assignee_team_id != Some(team)
+        if let (Some(team), Some(before)) = (
+            escalations.iter().find_map(|e| e.reassign_team_id),
+            open_incident,
+        ) && before.assignee_team_id != Some(team)
         {
             let after: Incident = tx
                 .fetch_one(
@@ -108,8 +120,17 @@ impl Store {
                     .bind(before.id),
                 )
                 .await?;
-            self.journal(&mut tx, Change::of(tenant_id, &actor, Action::Update, Some(&before), Some(&after)))
-                .await?;
+            self.journal(
+                &mut tx,
+                Change::of(
+                    tenant_id,
+                    &actor,
+                    Action::Update,
+                    Some(&before),
+                    Some(&after),
+                ),
+            )
+            .await?;
             reassigned = Some(team);
         }
         let team_name = match reassigned {
@@ -180,7 +201,11 @@ impl Store {
         team: Option<i64>,
     ) -> StoreResult<Vec<String>> {
         let q = match (user, team) {
-            (Some(user), _) => sql("SELECT email FROM users WHERE tenant_id = $1 AND id = $2 AND active").bind(tenant_id).bind(user),
+            (Some(user), _) => {
+                sql("SELECT email FROM users WHERE tenant_id = $1 AND id = $2 AND active")
+                    .bind(tenant_id)
+                    .bind(user)
+            }
             (None, Some(team)) => sql(
                 "SELECT u.email FROM users u JOIN team_members m ON m.user_id = u.id \
                  WHERE u.tenant_id = $1 AND m.team_id = $2 AND u.active",
@@ -190,6 +215,10 @@ impl Store {
             (None, None) => return Ok(Vec::new()),
         };
         let rows: Vec<(String,)> = tx.fetch_all(q).await?;
-        Ok(rows.into_iter().map(|(e,)| e).filter(|e| !e.trim().is_empty()).collect())
+        Ok(rows
+            .into_iter()
+            .map(|(e,)| e)
+            .filter(|e| !e.trim().is_empty())
+            .collect())
     }
 }

@@ -5,8 +5,8 @@
 //! written (an import of a resolved incident) is unfolded into the steps its own timestamps
 //! tell: opened, first response, resolved, closed.
 
-use crate::db::{Tx, sql};
 use crate::StoreResult;
+use crate::db::{Tx, sql};
 use serde::Deserialize;
 use serde_json::Value;
 use steward_domain::incident::Priority;
@@ -137,9 +137,9 @@ pub(crate) async fn load(
         .fetch_all(
             sql("SELECT at, action, after_json FROM journal \
                  WHERE tenant_id = $1 AND record_type = $2 AND record_id = $3 ORDER BY seq")
-                .bind(tenant_id)
-                .bind(kind.as_str())
-                .bind(record_id),
+            .bind(tenant_id)
+            .bind(kind.as_str())
+            .bind(record_id),
         )
         .await?;
     let entries: Vec<(Micros, bool, Snapshot)> = rows

@@ -9,8 +9,8 @@ mod escalate;
 mod history;
 mod recompute;
 
-pub use clocks::{ClockView, RuleWords, Threshold};
 pub use clocks::THRESHOLD_KIND;
+pub use clocks::{ClockView, RuleWords, Threshold};
 pub use escalate::{Acted, Notice, Rendered};
 pub use recompute::{ClockSummary, RecomputeChange, Recomputed};
 
@@ -43,9 +43,10 @@ impl Record for StoredAgreement {
 impl StoredAgreement {
     /// The agreement, ready to run clocks; `Corrupt` if the stored document no longer validates.
     pub fn agreement(&self) -> StoreResult<Agreement> {
-        self.draft.clone().validate().map_err(|invalid| {
-            StoreError::Corrupt(format!("agreement {}: {invalid}", self.id))
-        })
+        self.draft
+            .clone()
+            .validate()
+            .map_err(|invalid| StoreError::Corrupt(format!("agreement {}: {invalid}", self.id)))
     }
 }
 
@@ -106,7 +107,8 @@ impl Store {
         agreement: &Agreement,
         actor: &Actor,
     ) -> StoreResult<StoredAgreement> {
-        self.check_agreement_refs(tenant_id, agreement.draft()).await?;
+        self.check_agreement_refs(tenant_id, agreement.draft())
+            .await?;
         let d = agreement.draft();
         let write = sql(format!(
             "INSERT INTO sla_agreements (tenant_id, name, kind, record_kind, calendar_id, active, definition_json, \
@@ -167,7 +169,8 @@ impl Store {
         agreement: &Agreement,
         actor: &Actor,
     ) -> StoreResult<StoredAgreement> {
-        self.check_agreement_refs(tenant_id, agreement.draft()).await?;
+        self.check_agreement_refs(tenant_id, agreement.draft())
+            .await?;
         let d = agreement.draft();
         let write = sql(format!(
             "UPDATE sla_agreements SET name = $1, kind = $2, record_kind = $3, calendar_id = $4, active = $5, \
@@ -200,7 +203,13 @@ impl Store {
             .try_into()?;
         self.journal(
             &mut tx,
-            Change::of(tenant_id, actor, Action::Update, Some(&before), Some(&after)),
+            Change::of(
+                tenant_id,
+                actor,
+                Action::Update,
+                Some(&before),
+                Some(&after),
+            ),
         )
         .await?;
         tx.commit().await?;
@@ -208,7 +217,11 @@ impl Store {
     }
 
     /// Names of the active agreements that count on calendar `id`: a calendar in use cannot go.
-    pub async fn agreements_on_calendar(&self, tenant_id: i64, id: i64) -> StoreResult<Vec<String>> {
+    pub async fn agreements_on_calendar(
+        &self,
+        tenant_id: i64,
+        id: i64,
+    ) -> StoreResult<Vec<String>> {
         let rows: Vec<(String,)> = self
             .db
             .fetch_all(
@@ -222,36 +235,72 @@ impl Store {
 
     async fn check_agreement_refs(&self, tenant_id: i64, d: &AgreementDraft) -> StoreResult<()> {
         let mut refs = vec![
-            ("customer_id".to_owned(), "customers", d.customer_id, "Customer"),
+            (
+                "customer_id".to_owned(),
+                "customers",
+                d.customer_id,
+                "Customer",
+            ),
             ("service_id".to_owned(), "services", d.service_id, "Service"),
             ("team_id".to_owned(), "teams", d.team_id, "Team"),
-            ("calendar_id".to_owned(), "calendars", d.calendar_id, "Calendar"),
+            (
+                "calendar_id".to_owned(),
+                "calendars",
+                d.calendar_id,
+                "Calendar",
+            ),
         ];
         for (i, e) in d.escalations.iter().enumerate() {
-            refs.push((format!("escalations[{i}].notify_user_id"), "users", e.notify_user_id, "User"));
-            refs.push((format!("escalations[{i}].reassign_team_id"), "teams", e.reassign_team_id, "Team"));
+            refs.push((
+                format!("escalations[{i}].notify_user_id"),
+                "users",
+                e.notify_user_id,
+                "User",
+            ));
+            refs.push((
+                format!("escalations[{i}].reassign_team_id"),
+                "teams",
+                e.reassign_team_id,
+                "Team",
+            ));
         }
         let errors = self.missing_refs(tenant_id, &refs).await?;
         errors.into_result(()).map_err(StoreError::from)
     }
 
     /// Every agreement of the tenant with its calendar, for deriving and reading clocks.
-    pub(crate) async fn load_agreements(&self, tx: Option<&mut crate::db::Tx>, tenant_id: i64) -> StoreResult<Agreements> {
-        let agreements = sql(format!("SELECT {COLUMNS} FROM sla_agreements WHERE tenant_id = $1 ORDER BY id")).bind(tenant_id);
+    pub(crate) async fn load_agreements(
+        &self,
+        tx: Option<&mut crate::db::Tx>,
+        tenant_id: i64,
+    ) -> StoreResult<Agreements> {
+        let agreements = sql(format!(
+            "SELECT {COLUMNS} FROM sla_agreements WHERE tenant_id = $1 ORDER BY id"
+        ))
+        .bind(tenant_id);
         let calendars = sql(format!(
             "SELECT {} FROM calendars WHERE tenant_id = $1 AND id IN (SELECT calendar_id FROM sla_agreements WHERE tenant_id = $1)",
             crate::calendar::COLUMNS
         ))
         .bind(tenant_id);
-        let (rows, calendar_rows): (Vec<AgreementRow>, Vec<crate::calendar::CalendarRow>) = match tx {
+        let (rows, calendar_rows): (Vec<AgreementRow>, Vec<crate::calendar::CalendarRow>) = match tx
+        {
             Some(tx) => {
                 let rows = tx.fetch_all(agreements).await?;
-                let cals = if rows.is_empty() { Vec::new() } else { tx.fetch_all(calendars).await? };
+                let cals = if rows.is_empty() {
+                    Vec::new()
+                } else {
+                    tx.fetch_all(calendars).await?
+                };
                 (rows, cals)
             }
             None => {
                 let rows = self.db.fetch_all(agreements).await?;
-                let cals = if rows.is_empty() { Vec::new() } else { self.db.fetch_all(calendars).await? };
+                let cals = if rows.is_empty() {
+                    Vec::new()
+                } else {
+                    self.db.fetch_all(calendars).await?
+                };
                 (rows, cals)
             }
         };
@@ -269,7 +318,12 @@ impl Store {
                     .iter()
                     .find(|(cid, _)| *cid == id)
                     .map(|(_, c)| c.clone())
-                    .ok_or_else(|| StoreError::Corrupt(format!("agreement {} counts on missing calendar {id}", stored.id)))?,
+                    .ok_or_else(|| {
+                        StoreError::Corrupt(format!(
+                            "agreement {} counts on missing calendar {id}",
+                            stored.id
+                        ))
+                    })?,
             };
             list.push((stored, agreement, calendar));
         }
@@ -278,9 +332,11 @@ impl Store {
 }
 
 fn select_one(tenant_id: i64, id: i64) -> crate::db::Sql {
-    sql(format!("SELECT {COLUMNS} FROM sla_agreements WHERE tenant_id = $1 AND id = $2"))
-        .bind(tenant_id)
-        .bind(id)
+    sql(format!(
+        "SELECT {COLUMNS} FROM sla_agreements WHERE tenant_id = $1 AND id = $2"
+    ))
+    .bind(tenant_id)
+    .bind(id)
 }
 
 fn document(d: &AgreementDraft) -> StoreResult<String> {

@@ -59,8 +59,11 @@ impl Store {
             let (n,): (i64,) = self
                 .db
                 .fetch_one(
-                    sql(format!("SELECT count(*) FROM {} WHERE opened_at >= $1", table(*kind)))
-                        .bind(since.unwrap_or(i64::MIN)),
+                    sql(format!(
+                        "SELECT count(*) FROM {} WHERE opened_at >= $1",
+                        table(*kind)
+                    ))
+                    .bind(since.unwrap_or(i64::MIN)),
                 )
                 .await?;
             total += u64::try_from(n).unwrap_or(0);
@@ -102,19 +105,30 @@ impl Store {
         Ok(out)
     }
 
-    async fn recompute_batch(&self, kind: RecordKind, ids: &[(i64, i64)], out: &mut Recomputed) -> StoreResult<()> {
+    async fn recompute_batch(
+        &self,
+        kind: RecordKind,
+        ids: &[(i64, i64)],
+        out: &mut Recomputed,
+    ) -> StoreResult<()> {
         let actor = Actor::cli();
         let mut tx = self.db.begin().await?;
         let mut agreements: Option<(i64, super::Agreements)> = None;
         for &(record_id, tenant_id) in ids {
             if agreements.as_ref().is_none_or(|(t, _)| *t != tenant_id) {
-                agreements = Some((tenant_id, self.load_agreements(Some(&mut tx), tenant_id).await?));
+                agreements = Some((
+                    tenant_id,
+                    self.load_agreements(Some(&mut tx), tenant_id).await?,
+                ));
             }
-            let Some((_, set)) = agreements.as_ref() else { continue };
+            let Some((_, set)) = agreements.as_ref() else {
+                continue;
+            };
             let Some(past) = history::load(&mut tx, tenant_id, kind, record_id).await? else {
                 continue;
             };
-            let (before, after, changes) = write_clocks_for(&mut tx, tenant_id, kind, record_id, &past, set).await?;
+            let (before, after, changes) =
+                write_clocks_for(&mut tx, tenant_id, kind, record_id, &past, set).await?;
             diff(tenant_id, &before, &after, &mut out.changes);
             let changes = changes
                 .into_iter()
