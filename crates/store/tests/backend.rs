@@ -5157,6 +5157,51 @@ mod sla {
             .expect("clocks")
             .remove(0);
         assert!(clock.breach_noted_at.is_some());
+        let reasoned = store
+            .set_breach_reason(
+                t.id,
+                RecordKind::Incident,
+                incident.id,
+                clock.id,
+                "Supplier late",
+                &actor,
+            )
+            .await
+            .expect("reason");
+        assert_eq!(reasoned.breach_reason.as_deref(), Some("Supplier late"));
+        let fresh = store
+            .create_incident(t.id, &fields("New one", ""), &actor)
+            .await
+            .expect("incident");
+        let running = store
+            .record_clocks(t.id, RecordKind::Incident, fresh.id)
+            .await
+            .expect("clocks")
+            .remove(0);
+        let err = store
+            .set_breach_reason(
+                t.id,
+                RecordKind::Incident,
+                fresh.id,
+                running.id,
+                "Why not",
+                &actor,
+            )
+            .await
+            .expect_err("not breached");
+        assert!(matches!(err, StoreError::Conflict(_)));
+        let err = store
+            .set_breach_reason(
+                t.id,
+                RecordKind::Incident,
+                fresh.id,
+                clock.id,
+                "Wrong record",
+                &actor,
+            )
+            .await
+            .expect_err("other record's clock");
+        assert!(matches!(err, StoreError::NotFound));
     });
 
     both_backends!(

@@ -44,6 +44,8 @@ CREATE TABLE sla_clocks (
     -- When the warning and the breach were acted on: each happens once.
     warned_at BIGINT,
     breach_noted_at BIGINT,
+    -- Why a breached clock breached, in an agent's words, for the breach list.
+    breach_reason TEXT,
     updated_at BIGINT NOT NULL
 );
 CREATE UNIQUE INDEX sla_clocks_slot ON sla_clocks (tenant_id, record_kind, record_id, slot, metric);

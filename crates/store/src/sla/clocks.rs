@@ -50,10 +50,11 @@ pub(crate) struct ClockRow {
     pub voided: bool,
     pub warned_at: Option<i64>,
     pub breach_noted_at: Option<i64>,
+    pub breach_reason: Option<String>,
 }
 
 pub(crate) const CLOCK_COLUMNS: &str = "id, record_kind, record_id, record_key, slot, metric, agreement_id, target_minutes, \
-    priority, service_id, customer_id, track_json, state, due_at, warn_at, stopped_at, decided_at, voided, warned_at, breach_noted_at";
+    priority, service_id, customer_id, track_json, state, due_at, warn_at, stopped_at, decided_at, voided, warned_at, breach_noted_at, breach_reason";
 
 impl ClockRow {
     pub fn track(&self) -> StoreResult<Track> {
@@ -85,6 +86,8 @@ pub struct ClockView {
     pub rule: RuleWords,
     pub warned_at: Option<i64>,
     pub breach_noted_at: Option<i64>,
+    /// Why the clock breached, as an agent recorded it.
+    pub breach_reason: Option<String>,
     /// Why the record does not count towards attainment, if it does not.
     pub excluded: Option<String>,
 }
@@ -270,6 +273,67 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(true)
+    }
+
+    /// Records why a breached clock of `record` breached (journaled); `Conflict` if the clock
+    /// has not breached, `NotFound` if it is not the record's.
+    pub async fn set_breach_reason(
+        &self,
+        tenant_id: i64,
+        kind: RecordKind,
+        record_id: i64,
+        clock_id: i64,
+        reason: &str,
+        actor: &Actor,
+    ) -> StoreResult<ClockView> {
+        let reason = reason.trim();
+        if reason.is_empty() || reason.chars().count() > 2000 {
+            return Err(steward_domain::Invalid::one(
+                "reason",
+                "Give the reason in 1 to 2000 characters",
+            )
+            .into());
+        }
+        let clock = self
+            .record_clocks(tenant_id, kind, record_id)
+            .await?
+            .into_iter()
+            .find(|c| c.id == clock_id)
+            .ok_or(StoreError::NotFound)?;
+        if clock.state != ClockState::Breached {
+            return Err(StoreError::Conflict(format!(
+                "The {} clock has not breached; only a breach takes a reason",
+                clock.target
+            )));
+        }
+        let mut tx = self.db.begin().await?;
+        tx.execute(
+            sql("UPDATE sla_clocks SET breach_reason = $1 WHERE tenant_id = $2 AND id = $3")
+                .bind(reason)
+                .bind(tenant_id)
+                .bind(clock_id),
+        )
+        .await?;
+        self.journal(
+            &mut tx,
+            Change {
+                tenant_id,
+                actor,
+                action: Action::Update,
+                record_type: "sla_clock",
+                record_id: clock_id,
+                before: Some(
+                    json!({ "target": clock.target, "breach_reason": clock.breach_reason }),
+                ),
+                after: Some(json!({ "target": clock.target, "breach_reason": reason })),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(ClockView {
+            breach_reason: Some(reason.to_owned()),
+            ..clock
+        })
     }
 
     /// Marks `clock_id`'s `threshold` as acted on, if it has been reached and not yet acted on,
@@ -627,6 +691,7 @@ pub(crate) fn view(
         },
         warned_at: row.warned_at,
         breach_noted_at: row.breach_noted_at,
+        breach_reason: row.breach_reason.clone(),
         excluded,
     })
 }
