@@ -159,6 +159,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import(cmd) => return crate::transfer::import(&ctx.store().await?, cmd).await,
         Command::Export(cmd) => crate::transfer::export(&ctx.store().await?, cmd).await?,
         Command::MailIn(args) => return crate::mail::mail_in(&ctx.database, args).await,
+        Command::Sla(cmd) => crate::sla::run(&ctx.store().await?, cmd).await?,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -5,6 +5,7 @@ mod commands;
 mod config;
 mod demo;
 mod mail;
+mod sla;
 mod transfer;
 
 use clap::{Parser, Subcommand};
@@ -62,6 +63,9 @@ enum Command {
     /// Export records as CSV.
     #[command(subcommand)]
     Export(transfer::ExportCommand),
+    /// Service level management: recompute clocks after an agreement or calendar changed.
+    #[command(subcommand)]
+    Sla(sla::SlaCommand),
     /// Take one e-mail from standard input: a new message opens an incident, a reply adds to it.
     MailIn(mail::MailInArgs),
 }

@@ -261,6 +261,7 @@ fn every_command_explains_itself() {
         vec!["token", "revoke", "--help"],
         vec!["audit", "verify", "--help"],
         vec!["mail-in", "--help"],
+        vec!["sla", "recompute", "--help"],
     ] {
         let out = s.ok(&args);
         assert!(out.contains("Usage:"), "{args:?}: {out}");
@@ -888,4 +889,89 @@ fn requests_and_problems_move_in_and_out_as_csv() {
     assert_eq!(tasks, 1, "a request in fulfilment has its tasks");
     assert_eq!(known_error.as_deref(), Some("Reconnect"));
     assert!(s.ok(&["audit", "verify"]).contains("entries checked"));
+}
+
+#[test]
+fn sla_recompute_reports_what_an_agreement_edit_changed() {
+    use steward_domain::sla::{AgreementDraft, AgreementKind, RecordKind, Target};
+    let s = Sandbox::new("sla");
+    s.ok(&["init"]);
+    s.ok(&["tenant", "create", "--name", "Acme IT"]);
+    let draft = |minutes| AgreementDraft {
+        name: "Standard".into(),
+        kind: AgreementKind::Sla,
+        record_kind: RecordKind::Incident,
+        customer_id: None,
+        service_id: None,
+        team_id: None,
+        supplier: String::new(),
+        calendar_id: None,
+        warn_percent: 75,
+        pause_in: None,
+        milestones: vec![],
+        targets: vec![Target {
+            metric: "resolution".into(),
+            priority: None,
+            minutes,
+        }],
+        escalations: vec![],
+        active: true,
+    };
+    let key = inspect(&s, async |store| {
+        let actor = steward_store::Actor::cli();
+        let tenant = store.tenant_by_slug("acme-it").await.expect("tenant");
+        let agreement = store
+            .create_agreement(tenant.id, &draft(60).validate().expect("valid"), &actor)
+            .await
+            .expect("agreement");
+        store
+            .create_incident(tenant.id, &incident_fields("Mail down"), &actor)
+            .await
+            .expect("incident");
+        store
+            .update_agreement(tenant.id, agreement.id, agreement.updated_at, &draft(90).validate().expect("valid"), &actor)
+            .await
+            .expect("edit");
+        "INC-1".to_owned()
+    });
+    let out = s.ok(&["sla", "recompute", "--since", "2020-01-01"]);
+    assert!(out.contains("recomputed the clocks of 1 records: 1 clock changed"), "{out}");
+    assert!(out.contains(&format!("{key} resolution: running")), "{out}");
+    assert!(out.contains("60 min → running"), "{out}");
+    assert!(out.contains("90 min"), "{out}");
+    let again = s.ok(&["sla", "recompute"]);
+    assert!(again.contains("0 clocks changed"), "{again}");
+    let json = s.ok(&["sla", "recompute", "--json"]);
+    assert!(json.contains("\"records\": 1"), "{json}");
+    let bad = s.run(&["sla", "recompute", "--since", "last week"]);
+    assert!(!bad.status.success());
+    assert!(stderr(&bad).contains("YYYY-MM-DD"), "{}", stderr(&bad));
+}
+
+fn incident_fields(title: &str) -> steward_store::incident::IncidentFields {
+    use steward_domain::incident::{Level, Priority, Source, Status};
+    steward_store::incident::IncidentFields {
+        title: title.into(),
+        description: String::new(),
+        status: Status::New,
+        pending_reason: None,
+        impact: Level::Medium,
+        urgency: Level::Medium,
+        priority: Priority::P3,
+        service_id: None,
+        customer_id: None,
+        requester_contact_id: None,
+        requester_user_id: None,
+        assignee_team_id: None,
+        assignee_id: None,
+        source: Source::Phone,
+        resolution_code: None,
+        resolution_notes: String::new(),
+        opened_at: steward_store::now_micros(),
+        first_response_at: None,
+        resolved_at: None,
+        closed_at: None,
+        category_id: None,
+        custom: Default::default(),
+    }
 }
