@@ -7,6 +7,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use jiff::{SignedDuration, Timestamp};
 use std::hint::black_box;
 use steward_domain::calendar::{Calendar, CalendarDraft, Holiday, Weekday, WorkingHours};
+use steward_domain::sla::clock::{Pause, Track};
 
 const BANK_HOLIDAYS: [&str; 24] = [
     "2025-01-01",
@@ -108,5 +109,47 @@ fn due_dates(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, due_dates);
+/// A whole SLA clock reading (elapsed, due time, warning time, state) for a record opened at
+/// each start, paused twice for an hour while waiting on the customer: what a record page and
+/// every clock write compute.
+fn clock_readings(c: &mut Criterion) {
+    let cal = calendar();
+    let hour = 3_600_000_000;
+    let tracks: Vec<(Track, i64)> = starts()
+        .into_iter()
+        .map(|t| {
+            let start = t.as_microsecond();
+            let pause = |from: i64| Pause {
+                from,
+                to: Some(from + hour),
+                why: "pending: awaiting customer".into(),
+            };
+            let track = Track {
+                started_at: Some(start),
+                pauses: vec![pause(start + 2 * hour), pause(start + 26 * hour)],
+                stopped_at: None,
+                seen_at: start + 27 * hour,
+            };
+            (track, start + 30 * hour)
+        })
+        .collect();
+    let mut group = c.benchmark_group("sla");
+    group.throughput(Throughput::Elements(tracks.len() as u64));
+    group.bench_function("read a clock with 2 pauses (16h target)", |b| {
+        b.iter(|| {
+            for (track, now) in &tracks {
+                black_box(steward_domain::sla::read(
+                    black_box(track),
+                    SignedDuration::from_hours(16),
+                    75,
+                    &cal,
+                    *now,
+                ));
+            }
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, due_dates, clock_readings);
 criterion_main!(benches);
