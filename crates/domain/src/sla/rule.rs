@@ -88,7 +88,7 @@ impl Cond {
     /// The condition in words, for the agreement and record pages.
     pub fn describe(&self) -> String {
         match self {
-            Cond::Always => "always".into(),
+            Cond::Always => "when the record opens".into(),
             Cond::Never => "never".into(),
             Cond::StatusIn(tokens) => describe(tokens),
             Cond::Responded => "an agent has replied".into(),
