@@ -53,16 +53,9 @@ async fn reindex_ids(tx: &mut Tx, what: &Indexed, first: i64, last: i64) -> Stor
     } = what;
     match tx.backend() {
         Backend::Sqlite => {
+            // One statement: REPLACE drops a record's old entry (same rowid) as it writes the new.
             tx.execute(
-                sql(format!(
-                    "DELETE FROM {table}_fts WHERE rowid BETWEEN $1 AND $2"
-                ))
-                .bind(first)
-                .bind(last),
-            )
-            .await?;
-            tx.execute(
-                sql(format!("INSERT INTO {table}_fts (rowid, title, body) SELECT t.id, {title}, {body_sqlite} FROM {table} t WHERE t.id BETWEEN $1 AND $2"))
+                sql(format!("INSERT OR REPLACE INTO {table}_fts (rowid, title, body) SELECT t.id, {title}, {body_sqlite} FROM {table} t WHERE t.id BETWEEN $1 AND $2"))
                     .bind(first)
                     .bind(last),
             )
