@@ -38,11 +38,19 @@ pub async fn run(store: &Store, cmd: SlaCommand) -> anyhow::Result<()> {
 async fn recompute(store: &Store, args: RecomputeArgs) -> anyhow::Result<()> {
     let since = args.since.as_deref().map(parse_since).transpose()?;
     let total = store.recompute_scope(since).await?;
-    let bar = if args.json { ProgressBar::hidden() } else { ProgressBar::new(total) };
-    if let Ok(style) = ProgressStyle::with_template("recomputing {bar:40} {pos}/{len} records · {per_sec} · ETA {eta}") {
+    let bar = if args.json {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(total)
+    };
+    if let Ok(style) = ProgressStyle::with_template(
+        "recomputing {bar:40} {pos}/{len} records · {per_sec} · ETA {eta}",
+    ) {
         bar.set_style(style);
     }
-    let done = store.recompute_clocks(since, |n| bar.set_position(n)).await?;
+    let done = store
+        .recompute_clocks(since, |n| bar.set_position(n))
+        .await?;
     bar.finish_and_clear();
     if args.json {
         println!("{}", serde_json::to_string_pretty(&done)?);
@@ -58,7 +66,10 @@ async fn recompute(store: &Store, args: RecomputeArgs) -> anyhow::Result<()> {
         println!("  {}", describe(change));
     }
     if done.changes.len() > args.show {
-        println!("  … and {} more (--json lists them all)", done.changes.len() - args.show);
+        println!(
+            "  … and {} more (--json lists them all)",
+            done.changes.len() - args.show
+        );
     }
     Ok(())
 }
@@ -68,9 +79,9 @@ fn parse_since(text: &str) -> anyhow::Result<i64> {
     if let Ok(t) = text.parse::<Timestamp>() {
         return Ok(t.as_microsecond());
     }
-    let date: Date = text
-        .parse()
-        .with_context(|| format!("--since `{text}` is neither a date (YYYY-MM-DD) nor an RFC 3339 instant"))?;
+    let date: Date = text.parse().with_context(|| {
+        format!("--since `{text}` is neither a date (YYYY-MM-DD) nor an RFC 3339 instant")
+    })?;
     let t = date
         .to_zoned(jiff::tz::TimeZone::UTC)
         .map_err(|e| anyhow!("--since `{text}`: {e}"))?;
@@ -88,7 +99,13 @@ pub fn describe(c: &RecomputeChange) -> String {
         ),
         None => "no clock".to_owned(),
     };
-    format!("{} {}: {} → {}", c.record, c.target, side(&c.before), side(&c.after))
+    format!(
+        "{} {}: {} → {}",
+        c.record,
+        c.target,
+        side(&c.before),
+        side(&c.after)
+    )
 }
 
 fn when(micros: i64) -> String {

@@ -929,13 +929,22 @@ fn sla_recompute_reports_what_an_agreement_edit_changed() {
             .await
             .expect("incident");
         store
-            .update_agreement(tenant.id, agreement.id, agreement.updated_at, &draft(90).validate().expect("valid"), &actor)
+            .update_agreement(
+                tenant.id,
+                agreement.id,
+                agreement.updated_at,
+                &draft(90).validate().expect("valid"),
+                &actor,
+            )
             .await
             .expect("edit");
         "INC-1".to_owned()
     });
     let out = s.ok(&["sla", "recompute", "--since", "2020-01-01"]);
-    assert!(out.contains("recomputed the clocks of 1 records: 1 clock changed"), "{out}");
+    assert!(
+        out.contains("recomputed the clocks of 1 records: 1 clock changed"),
+        "{out}"
+    );
     assert!(out.contains(&format!("{key} resolution: running")), "{out}");
     assert!(out.contains("60 min → running"), "{out}");
     assert!(out.contains("90 min"), "{out}");

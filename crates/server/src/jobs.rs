@@ -8,6 +8,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 use steward_store::jobs::{Job, NewJob};
+use steward_store::sla::report::Month;
 use steward_store::{Store, now_micros};
 use tokio::sync::watch;
 
@@ -43,6 +44,8 @@ impl Runner {
                 .map_err(|e| e.to_string())
         });
         crate::mail::outbound::register_from_env(&mut runner);
+        crate::mail::sla_report::register(&mut runner);
+        crate::sla::register(&mut runner);
         runner
     }
 
@@ -81,6 +84,7 @@ impl Runner {
     /// Runs until `shutdown` turns true, also enqueuing the periodic housekeeping.
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
         let mut last_schedule = None;
+        let mut last_month = None;
         while !*shutdown.borrow() {
             let hour = now_micros() / 3_600_000_000;
             if last_schedule != Some(hour) {
@@ -89,6 +93,16 @@ impl Runner {
                 if self.store.enqueue(&job).await.is_ok() {
                     last_schedule = Some(hour);
                 }
+            }
+            // The first run in a new month queues last month's service reports; the job's
+            // dedupe key makes every node's attempt after the first a no-op.
+            let month = Month::containing(now_micros());
+            if last_month != Some(month)
+                && crate::mail::sla_report::enqueue_month(&self.store, month.prev())
+                    .await
+                    .is_ok()
+            {
+                last_month = Some(month);
             }
             let ran = match self.run_once().await {
                 Ok(n) => n,

@@ -7,6 +7,7 @@ pub mod error;
 pub mod jobs;
 pub mod mail;
 mod ops;
+pub mod sla;
 pub mod ui;
 
 use axum::Router;

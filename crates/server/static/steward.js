@@ -62,3 +62,29 @@
     }
   });
 })();
+
+// Agreement form: show only the chosen record kind's status choices, and let targets name
+// milestones as soon as they are typed (the server offers them after the next round trip).
+(function () {
+  "use strict";
+  var form = document.querySelector("form.agreement-form");
+  if (!form) return;
+  var kind = form.querySelector('select[name="record_kind"]');
+  function showKind() {
+    form.querySelectorAll("[data-record-kind]").forEach(function (g) {
+      g.hidden = !!kind && g.getAttribute("data-record-kind") !== kind.value;
+    });
+  }
+  if (kind) kind.addEventListener("change", showKind);
+  showKind();
+  form.addEventListener("change", function (ev) {
+    var input = ev.target;
+    if (!input.hasAttribute || !input.hasAttribute("data-milestone-name")) return;
+    var name = input.value.trim();
+    if (!/^[a-z][a-z0-9_]{0,39}$/.test(name)) return;
+    form.querySelectorAll("select[data-metric]").forEach(function (select) {
+      var known = Array.prototype.some.call(select.options, function (o) { return o.value === name; });
+      if (!known) select.add(new Option(name.replace(/_/g, " "), name));
+    });
+  });
+})();

@@ -8,7 +8,7 @@ use crate::search::reindex_incidents_between;
 use crate::{Actor, Store, StoreResult, now_micros};
 use steward_domain::journal::Action;
 
-/// Rows per INSERT statement: 21 values each stays well below both backends' parameter limits.
+/// Rows per INSERT statement: 22 values each stays well below both backends' parameter limits.
 const ROWS_PER_STATEMENT: usize = 500;
 
 impl Store {
@@ -37,12 +37,12 @@ impl Store {
             let mut q = sql(
                 "INSERT INTO incidents (tenant_id, number, title, description, status, pending_reason, impact, urgency, priority, \
                  service_id, customer_id, assignee_team_id, assignee_id, source, resolution_code, resolution_notes, opened_at, \
-                 resolved_at, closed_at, created_at, updated_at) VALUES ",
+                 first_response_at, resolved_at, closed_at, created_at, updated_at) VALUES ",
             );
             for (i, f) in chunk.iter().enumerate() {
-                let base = i * 21;
+                let base = i * 22;
                 let placeholders: Vec<String> =
-                    (1..=21).map(|k| format!("${}", base + k)).collect();
+                    (1..=22).map(|k| format!("${}", base + k)).collect();
                 q = q.push(&format!(
                     "{}({})",
                     if i == 0 { "" } else { ", " },
@@ -68,6 +68,7 @@ impl Store {
                     .bind(f.resolution_code.clone())
                     .bind(&f.resolution_notes)
                     .bind(f.opened_at)
+                    .bind(f.first_response_at)
                     .bind(f.resolved_at)
                     .bind(f.closed_at)
                     .bind(f.opened_at)

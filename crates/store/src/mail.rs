@@ -225,6 +225,31 @@ impl Store {
         Ok(id)
     }
 
+    /// Queues `m` unless a message with its Message-ID was queued before; returns whether this
+    /// call queued it. Periodic mail (monthly service reports) names each message after what it
+    /// reports on, so a job that runs twice, on one node or two, sends each message once: the
+    /// thread map's unique Message-ID is claimed first, in the same transaction as the outbox row.
+    pub async fn queue_mail_once(&self, tenant_id: i64, m: &OutMail) -> StoreResult<bool> {
+        let mut tx = self.db.begin().await?;
+        let claimed: Option<(i64,)> = tx
+            .fetch_optional(
+                sql("INSERT INTO mail_messages (tenant_id, direction, message_id, record_type, record_id, raw, created_at) \
+                     VALUES ($1, 'out', $2, $3, $4, NULL, $5) ON CONFLICT (tenant_id, message_id) DO NOTHING RETURNING id")
+                    .bind(tenant_id)
+                    .bind(m.message_id.clone())
+                    .bind(m.record_type.clone())
+                    .bind(m.record_id)
+                    .bind(now_micros()),
+            )
+            .await?;
+        if claimed.is_none() {
+            return Ok(false);
+        }
+        queue_mail_in(&mut tx, tenant_id, m).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
     pub async fn outbox_message(&self, id: i64) -> StoreResult<OutboxMessage> {
         self.db
             .fetch_one(sql(format!("SELECT {OUTBOX_COLUMNS} FROM outbox WHERE id = $1")).bind(id))

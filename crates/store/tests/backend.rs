@@ -5350,3 +5350,592 @@ mod sla {
         assert!(matches!(err, StoreError::Conflict(ref m) if m.contains("Standard")));
     });
 }
+
+mod sla_report {
+    //! Attainment reports and the breach list over a small data set whose figures are counted
+    //! by hand: incidents opened in January and February 2025, met and breached, one
+    //! cancelled, one excluded, one across the month boundary, and one OLA clock.
+    use super::incidents::fields;
+    use super::*;
+    use steward_domain::incident::{Priority, Status};
+    use steward_domain::sla::{AgreementDraft, AgreementKind, RecordKind, Target};
+    use steward_store::sla::report::{Group, Month, ReportQuery};
+
+    const MINUTE: i64 = 60_000_000;
+    const DAY: i64 = 1440 * MINUTE;
+
+    /// Monday 6 January 2025, 09:00 UTC.
+    fn t0() -> i64 {
+        Month::parse("2025-01").expect("month").start() + 5 * DAY + 9 * 60 * MINUTE
+    }
+
+    fn agreement(name: &str, kind: AgreementKind, targets: Vec<Target>) -> AgreementDraft {
+        AgreementDraft {
+            name: name.into(),
+            kind,
+            record_kind: RecordKind::Incident,
+            customer_id: None,
+            service_id: None,
+            team_id: None,
+            supplier: String::new(),
+            calendar_id: None,
+            warn_percent: 75,
+            pause_in: None,
+            milestones: vec![],
+            targets,
+            escalations: vec![],
+            active: true,
+        }
+    }
+
+    fn target(metric: &str, priority: Option<Priority>, minutes: u32) -> Target {
+        Target {
+            metric: metric.into(),
+            priority,
+            minutes,
+        }
+    }
+
+    struct Data {
+        payroll: i64,
+        mail: i64,
+        acme: i64,
+        globex: i64,
+        /// INC-2, breached twice, with a breach reason on its resolution.
+        late: i64,
+    }
+
+    /// An incident opened at `opened`, first answered and resolved after the given minutes.
+    #[allow(clippy::too_many_arguments)]
+    async fn incident(
+        store: &Store,
+        t: i64,
+        title: &str,
+        (service_id, customer_id, team): (Option<i64>, Option<i64>, Option<i64>),
+        priority: Priority,
+        opened: i64,
+        response: Option<i64>,
+        resolution: Option<i64>,
+    ) -> i64 {
+        let mut f = fields(title, "");
+        f.service_id = service_id;
+        f.customer_id = customer_id;
+        f.assignee_team_id = team;
+        f.priority = priority;
+        f.opened_at = opened;
+        f.first_response_at = response.map(|m| opened + m * MINUTE);
+        f.status = Status::InProgress;
+        if let Some(m) = resolution {
+            f.status = Status::Resolved;
+            f.resolution_code = Some("fixed".into());
+            f.resolved_at = Some(opened + m * MINUTE);
+        }
+        store
+            .create_incident(t, &f, &Actor::cli())
+            .await
+            .expect("incident")
+            .id
+    }
+
+    /// Standard SLA: first response in 30 minutes; resolution in 60 for P1, else 240.
+    /// Second line OLA: resolution in 120 minutes while with the team.
+    async fn data(store: &Store, t: i64) -> Data {
+        let actor = Actor::cli();
+        let payroll = store
+            .create_service(t, &service("Payroll"), &actor)
+            .await
+            .expect("service")
+            .id;
+        let mail = store
+            .create_service(t, &service("Mail"), &actor)
+            .await
+            .expect("service")
+            .id;
+        let customer = |name: &str| CustomerDraft {
+            name: name.into(),
+            notes: String::new(),
+        };
+        let acme = store
+            .create_customer(t, &customer("Acme Ltd"), &actor)
+            .await
+            .expect("customer")
+            .id;
+        let globex = store
+            .create_customer(t, &customer("Globex"), &actor)
+            .await
+            .expect("customer")
+            .id;
+        let team = store
+            .create_team(
+                t,
+                &TeamDraft {
+                    name: "Second line".into(),
+                    description: String::new(),
+                },
+                &actor,
+            )
+            .await
+            .expect("team")
+            .id;
+        let sla = agreement(
+            "Standard",
+            AgreementKind::Sla,
+            vec![
+                target("first_response", None, 30),
+                target("resolution", Some(Priority::P1), 60),
+                target("resolution", None, 240),
+            ],
+        );
+        store
+            .create_agreement(t, &sla.validate().expect("valid"), &actor)
+            .await
+            .expect("sla");
+        let mut ola = agreement(
+            "Second line OLA",
+            AgreementKind::Ola,
+            vec![target("resolution", None, 120)],
+        );
+        ola.team_id = Some(team);
+        store
+            .create_agreement(t, &ola.validate().expect("valid"), &actor)
+            .await
+            .expect("ola");
+        let t0 = t0();
+        let (p1, p2, p3, p4) = (Priority::P1, Priority::P2, Priority::P3, Priority::P4);
+        // INC-1: both met in January.
+        let s = (Some(payroll), Some(acme), None);
+        incident(store, t, "Payroll run stuck", s, p1, t0, Some(10), Some(50)).await;
+        // INC-2: both breached in January.
+        let late = incident(
+            store,
+            t,
+            "Payslips wrong",
+            s,
+            p3,
+            t0 + DAY,
+            Some(45),
+            Some(300),
+        )
+        .await;
+        // INC-3: both met; its OLA clock breached (resolved after 3 hours).
+        let s = (Some(mail), Some(globex), Some(team));
+        incident(
+            store,
+            t,
+            "Mailbox full",
+            s,
+            p3,
+            t0 + 2 * DAY,
+            Some(20),
+            Some(180),
+        )
+        .await;
+        // INC-4: opened 31 January 23:00, answered in January, resolved in February: both met.
+        let eve = Month::parse("2025-02").expect("month").start() - 60 * MINUTE;
+        let s = (Some(mail), None, None);
+        incident(store, t, "Mail bounces", s, p2, eve, Some(15), Some(120)).await;
+        // INC-5: cancelled, so it never counts.
+        let feb = Month::parse("2025-02").expect("month").start();
+        let mut f = fields("Duplicate report", "");
+        f.service_id = Some(payroll);
+        f.customer_id = Some(globex);
+        f.opened_at = feb + 9 * DAY;
+        f.status = Status::Cancelled;
+        store
+            .create_incident(t, &f, &actor)
+            .await
+            .expect("cancelled");
+        // INC-6: breached twice, but excluded from attainment.
+        let s = (Some(payroll), Some(acme), None);
+        let excluded = incident(
+            store,
+            t,
+            "Power cut",
+            s,
+            p3,
+            feb + 11 * DAY,
+            Some(40),
+            Some(360),
+        )
+        .await;
+        store
+            .set_sla_exclusion(
+                t,
+                RecordKind::Incident,
+                excluded,
+                Some("Site-wide power cut"),
+                &actor,
+            )
+            .await
+            .expect("exclude");
+        // INC-7: answered in time, still open long past its resolution target.
+        let s = (None, Some(acme), None);
+        incident(
+            store,
+            t,
+            "Laptop slow",
+            s,
+            p4,
+            feb + 19 * DAY,
+            Some(5),
+            None,
+        )
+        .await;
+        let clock = store
+            .record_clocks(t, RecordKind::Incident, late)
+            .await
+            .expect("clocks")
+            .into_iter()
+            .find(|c| c.target == "resolution")
+            .expect("resolution clock");
+        store
+            .set_breach_reason(
+                t,
+                RecordKind::Incident,
+                late,
+                clock.id,
+                "Payroll supplier late",
+                &actor,
+            )
+            .await
+            .expect("reason");
+        Data {
+            payroll,
+            mail,
+            acme,
+            globex,
+            late,
+        }
+    }
+
+    /// January and February 2025.
+    fn period(group: Group) -> ReportQuery {
+        let jan = Month::parse("2025-01").expect("month");
+        ReportQuery::new(jan.start(), jan.plus(2).start(), group)
+    }
+
+    type Figures = Vec<(String, i64, i64, i64, f64)>;
+
+    async fn report(store: &Store, t: i64, q: &ReportQuery) -> Figures {
+        store
+            .attainment(t, q)
+            .await
+            .expect("report")
+            .into_iter()
+            .map(|r| {
+                let label = match &r.then {
+                    Some(then) => format!("{} / {}", r.group.label, then.label),
+                    None => r.group.label.clone(),
+                };
+                assert_eq!(r.met + r.breached, r.total);
+                (label, r.met, r.breached, r.total, r.attainment_percent)
+            })
+            .collect()
+    }
+
+    fn rows(expected: &[(&str, i64, i64, f64)]) -> Figures {
+        expected
+            .iter()
+            .map(|(l, m, b, p)| ((*l).to_owned(), *m, *b, m + b, *p))
+            .collect()
+    }
+
+    both_backends!(attainment_matches_a_hand_count, |store: Store| async move {
+        let t = tenant(&store, "Acme").await.id;
+        let d = data(&store, t).await;
+        assert_eq!(
+            report(&store, t, &period(Group::Service)).await,
+            rows(&[
+                ("Mail", 4, 0, 100.0),
+                ("Payroll", 2, 2, 50.0),
+                ("No service", 1, 1, 50.0)
+            ])
+        );
+        assert_eq!(
+            report(&store, t, &period(Group::Customer)).await,
+            rows(&[
+                ("Acme Ltd", 3, 3, 50.0),
+                ("Globex", 2, 0, 100.0),
+                ("No customer", 2, 0, 100.0)
+            ])
+        );
+        assert_eq!(
+            report(&store, t, &period(Group::Priority)).await,
+            rows(&[
+                ("P1", 2, 0, 100.0),
+                ("P2", 2, 0, 100.0),
+                ("P3", 2, 2, 50.0),
+                ("P4", 1, 1, 50.0)
+            ])
+        );
+        let months = store
+            .attainment(t, &period(Group::Month))
+            .await
+            .expect("months");
+        let keys: Vec<Option<&str>> = months.iter().map(|r| r.group.key.as_deref()).collect();
+        assert_eq!(keys, [Some("2025-01"), Some("2025-02")]);
+        assert_eq!(
+            report(&store, t, &period(Group::Month)).await,
+            rows(&[("2025-01", 5, 2, 71.43), ("2025-02", 2, 1, 66.67)])
+        );
+        assert_eq!(
+            report(&store, t, &period(Group::Target)).await,
+            rows(&[("First response", 4, 1, 80.0), ("Resolution", 3, 2, 60.0)])
+        );
+        let mut all_kinds = period(Group::Agreement);
+        all_kinds.agreement_kind = None;
+        assert_eq!(
+            report(&store, t, &all_kinds).await,
+            rows(&[("Second line OLA", 0, 1, 0.0), ("Standard", 7, 3, 70.0)])
+        );
+        let mut ola = period(Group::Target);
+        ola.agreement_kind = Some(AgreementKind::Ola);
+        assert_eq!(
+            report(&store, t, &ola).await,
+            rows(&[("Resolution", 0, 1, 0.0)])
+        );
+
+        let mut by_service_target = period(Group::Service);
+        by_service_target.then = Some(Group::Target);
+        let detailed = store
+            .attainment(t, &by_service_target)
+            .await
+            .expect("two levels");
+        assert_eq!(
+            detailed[0].group.key.as_deref(),
+            Some(d.mail.to_string().as_str())
+        );
+        assert_eq!(
+            detailed[0].then.as_ref().and_then(|v| v.key.as_deref()),
+            Some("first_response")
+        );
+        assert_eq!(
+            report(&store, t, &by_service_target).await,
+            rows(&[
+                ("Mail / First response", 2, 0, 100.0),
+                ("Mail / Resolution", 2, 0, 100.0),
+                ("Payroll / First response", 1, 1, 50.0),
+                ("Payroll / Resolution", 1, 1, 50.0),
+                ("No service / First response", 1, 0, 100.0),
+                ("No service / Resolution", 0, 1, 0.0)
+            ])
+        );
+
+        // Months as the second grouping and as the first; the excluded February incident
+        // of Payroll is taken out of its month.
+        let mut by_service_month = period(Group::Service);
+        by_service_month.then = Some(Group::Month);
+        assert_eq!(
+            report(&store, t, &by_service_month).await,
+            rows(&[
+                ("Mail / 2025-01", 3, 0, 100.0),
+                ("Mail / 2025-02", 1, 0, 100.0),
+                ("Payroll / 2025-01", 2, 2, 50.0),
+                ("No service / 2025-02", 1, 1, 50.0)
+            ])
+        );
+        let mut by_month_target = period(Group::Month);
+        by_month_target.then = Some(Group::Target);
+        assert_eq!(
+            report(&store, t, &by_month_target).await,
+            rows(&[
+                ("2025-01 / First response", 3, 1, 75.0),
+                ("2025-01 / Resolution", 2, 1, 66.67),
+                ("2025-02 / First response", 1, 0, 100.0),
+                ("2025-02 / Resolution", 1, 1, 50.0)
+            ])
+        );
+
+        // Filters, and the period's ends: from is inclusive, to exclusive.
+        let mut acme = period(Group::Target);
+        acme.customer_id = Some(d.acme);
+        assert_eq!(
+            report(&store, t, &acme).await,
+            rows(&[("First response", 2, 1, 66.67), ("Resolution", 1, 2, 33.33)])
+        );
+        let mut resolution = period(Group::Month);
+        resolution.target = Some("resolution".into());
+        assert_eq!(
+            report(&store, t, &resolution).await,
+            rows(&[("2025-01", 2, 1, 66.67), ("2025-02", 1, 1, 50.0)])
+        );
+        let feb = Month::parse("2025-02").expect("month");
+        let mut february = period(Group::Service);
+        february.from = feb.start();
+        february.service_id = Some(d.mail);
+        assert_eq!(
+            report(&store, t, &february).await,
+            rows(&[("Mail", 1, 0, 100.0)])
+        );
+        let mut january = period(Group::Month);
+        january.to = feb.start();
+        january.priority = Some(Priority::P3);
+        assert_eq!(
+            report(&store, t, &january).await,
+            rows(&[("2025-01", 2, 2, 50.0)])
+        );
+        let mut requests = period(Group::Service);
+        requests.record_kind = Some(RecordKind::Request);
+        assert_eq!(report(&store, t, &requests).await, rows(&[]));
+        let mut globex = period(Group::Service);
+        globex.customer_id = Some(d.globex);
+        globex.service_id = Some(d.payroll);
+        assert_eq!(
+            report(&store, t, &globex).await,
+            rows(&[]),
+            "the cancelled incident does not count"
+        );
+
+        // Another tenant sees none of it; a backwards period is refused.
+        let other = tenant(&store, "Other").await.id;
+        assert!(
+            report(&store, other, &period(Group::Service))
+                .await
+                .is_empty()
+        );
+        let mut backwards = period(Group::Service);
+        backwards.to = backwards.from;
+        let err = store
+            .attainment(t, &backwards)
+            .await
+            .expect_err("empty period");
+        assert!(matches!(err, StoreError::Invalid(ref i) if i.message_for("to").is_some()));
+        let mut twice = period(Group::Service);
+        twice.then = Some(Group::Service);
+        assert!(matches!(
+            store.attainment(t, &twice).await,
+            Err(StoreError::Invalid(_))
+        ));
+    });
+
+    both_backends!(
+        breaches_are_listed_newest_first,
+        |store: Store| async move {
+            let t = tenant(&store, "Acme").await.id;
+            let d = data(&store, t).await;
+            let q = period(Group::Service);
+            let first = store
+                .breaches(
+                    t,
+                    &q,
+                    &PageRequest {
+                        limit: Some(2),
+                        cursor: None,
+                    },
+                )
+                .await
+                .expect("page 1");
+            let second = store
+                .breaches(
+                    t,
+                    &q,
+                    &PageRequest {
+                        limit: Some(2),
+                        cursor: first.next_cursor.clone(),
+                    },
+                )
+                .await
+                .expect("page 2");
+            assert!(first.next_cursor.is_some());
+            assert_eq!(second.next_cursor, None);
+            let all: Vec<_> = first.items.iter().chain(&second.items).collect();
+            let seen: Vec<(&str, &str)> = all
+                .iter()
+                .map(|b| (b.record_key.as_str(), b.target.as_str()))
+                .collect();
+            assert_eq!(
+                seen,
+                [
+                    ("INC-7", "resolution"),
+                    ("INC-2", "resolution"),
+                    ("INC-2", "first_response")
+                ]
+            );
+            let feb = Month::parse("2025-02").expect("month").start();
+            let open = all[0];
+            assert_eq!(open.record_title, "Laptop slow");
+            assert_eq!(open.stopped_at, None, "still open");
+            assert_eq!(open.due_at, feb + 19 * DAY + 240 * MINUTE);
+            assert_eq!((open.service_id, open.service.as_deref()), (None, None));
+            assert_eq!(open.customer.as_deref(), Some("Acme Ltd"));
+            assert_eq!(open.priority.as_deref(), Some("P4"));
+            let late = all[1];
+            assert_eq!(late.record_id, d.late);
+            assert_eq!(late.record_kind, RecordKind::Incident);
+            assert_eq!(late.agreement, "Standard");
+            assert_eq!(late.agreement_kind, AgreementKind::Sla);
+            assert_eq!(late.target_minutes, 240);
+            assert_eq!(late.due_at, t0() + DAY + 240 * MINUTE);
+            assert_eq!(late.stopped_at, Some(t0() + DAY + 300 * MINUTE));
+            assert_eq!(late.breach_reason.as_deref(), Some("Payroll supplier late"));
+            assert_eq!(late.service.as_deref(), Some("Payroll"));
+            assert_eq!(all[2].breach_reason, None);
+
+            let mut ola = q.clone();
+            ola.agreement_kind = Some(AgreementKind::Ola);
+            let olas = store
+                .breaches(t, &ola, &PageRequest::default())
+                .await
+                .expect("ola");
+            let keys: Vec<&str> = olas.items.iter().map(|b| b.record_key.as_str()).collect();
+            assert_eq!(keys, ["INC-3"]);
+            let mut mail = q.clone();
+            mail.service_id = Some(d.mail);
+            assert!(
+                store
+                    .breaches(t, &mail, &PageRequest::default())
+                    .await
+                    .expect("mail")
+                    .items
+                    .is_empty()
+            );
+            let bad = PageRequest {
+                limit: None,
+                cursor: Some("zz".into()),
+            };
+            assert!(matches!(
+                store.breaches(t, &q, &bad).await,
+                Err(StoreError::Invalid(_))
+            ));
+        }
+    );
+
+    both_backends!(
+        a_running_clock_past_due_counts_as_breached,
+        |store: Store| async move {
+            let t = tenant(&store, "Acme").await.id;
+            let actor = Actor::cli();
+            let sla = agreement(
+                "Standard",
+                AgreementKind::Sla,
+                vec![target("resolution", None, 60)],
+            );
+            store
+                .create_agreement(t, &sla.validate().expect("valid"), &actor)
+                .await
+                .expect("sla");
+            // Due one second after it is written: stored as running, read later as breached,
+            // before any breach job has run.
+            let mut f = fields("Printer jammed", "");
+            f.opened_at = steward_store::now_micros() - 60 * MINUTE + 1_000_000;
+            store
+                .create_incident(t, &f, &actor)
+                .await
+                .expect("incident");
+            let now = steward_store::now_micros();
+            let today = ReportQuery::new(now - DAY, now + DAY, Group::Target);
+            assert_eq!(report(&store, t, &today).await, rows(&[]), "not yet due");
+            tokio::time::sleep(Duration::from_millis(1_100)).await;
+            assert_eq!(
+                report(&store, t, &today).await,
+                rows(&[("Resolution", 0, 1, 0.0)])
+            );
+            let listed = store
+                .breaches(t, &today, &PageRequest::default())
+                .await
+                .expect("breaches");
+            assert_eq!(listed.items.len(), 1);
+            assert_eq!(listed.items[0].stopped_at, None);
+        }
+    );
+}

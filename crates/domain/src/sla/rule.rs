@@ -88,8 +88,9 @@ impl Cond {
     /// The condition in words, for the agreement and record pages.
     pub fn describe(&self) -> String {
         match self {
-            Cond::Always => "when the record opens".into(),
+            Cond::Always => "when the record is opened".into(),
             Cond::Never => "never".into(),
+            Cond::StatusIn(tokens) if tokens.is_empty() => "never".into(),
             Cond::StatusIn(tokens) => describe(tokens),
             Cond::Responded => "an agent has replied".into(),
             Cond::Assigned => "an agent is assigned".into(),

@@ -88,6 +88,9 @@ pub struct IncidentOut {
     /// Values of the organisation's custom fields (see `/custom-fields/incident`).
     #[schema(value_type = Object)]
     pub custom: Map<String, Value>,
+    /// The incident's SLA clocks (see `/incidents/{key}/sla`); on single incidents, for agents.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sla: Option<Vec<super::sla::ClockOut>>,
 }
 
 impl From<Incident> for IncidentOut {
@@ -121,6 +124,7 @@ impl From<Incident> for IncidentOut {
             major: false,
             category_id: i.category_id,
             custom: i.custom.0,
+            sla: None,
         }
     }
 }
@@ -130,6 +134,21 @@ impl IncidentOut {
     pub async fn of(state: &AppState, tenant_id: i64, i: Incident) -> ApiResult<IncidentOut> {
         let (major, _) = state.store.is_major(tenant_id, i.id).await?;
         Ok(IncidentOut { major, ..i.into() })
+    }
+
+    /// The incident with its SLA clocks, for a caller who may see them.
+    pub async fn with_clocks(
+        state: &AppState,
+        who: &Principal,
+        i: Incident,
+    ) -> ApiResult<IncidentOut> {
+        let sla =
+            super::sla::clocks_for(state, who, steward_domain::sla::RecordKind::Incident, i.id)
+                .await?;
+        Ok(IncidentOut {
+            sla,
+            ..IncidentOut::of(state, who.tenant_id(), i).await?
+        })
     }
 }
 
@@ -423,7 +442,7 @@ pub async fn get_one(
 ) -> ApiResult<Json<IncidentOut>> {
     let incident = find(&state, &who, &key).await?;
     Ok(Json(
-        IncidentOut::of(&state, who.tenant_id(), incident).await?,
+        IncidentOut::with_clocks(&state, &who, incident).await?,
     ))
 }
 

@@ -17,6 +17,8 @@ pub mod requests;
 pub mod search;
 mod services;
 pub mod settings;
+pub mod sla;
+pub mod sla_reports;
 mod teams;
 mod tokens;
 mod users;
@@ -68,6 +70,7 @@ use utoipa_axum::routes;
         (name = "settings", description = "The organisation's process settings"),
         (name = "categories", description = "Incident categories and custom fields"),
         (name = "calendars", description = "Business calendars: working hours, holidays and working-time arithmetic"),
+        (name = "sla", description = "Service level management: agreements (SLA, OLA, UC) and attainment (ISO/IEC 20000-1 8.3.3, 9.4)"),
         (name = "search", description = "One search across every kind of record"),
         (name = "journal", description = "The audit journal"),
         (name = "me", description = "The signed-in user"),
@@ -174,6 +177,16 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(calendars::add))
         .routes(routes!(calendars::between))
         .routes(routes!(calendars::holidays_ics))
+        .routes(routes!(sla::list, sla::create))
+        .routes(routes!(sla::get_one, sla::replace))
+        .routes(routes!(sla::incident::clocks))
+        .routes(routes!(sla::incident::exclude, sla::incident::include))
+        .routes(routes!(sla::incident::breach_reason))
+        .routes(routes!(sla::request::clocks))
+        .routes(routes!(sla::request::exclude, sla::request::include))
+        .routes(routes!(sla::request::breach_reason))
+        .routes(routes!(sla_reports::attainment))
+        .routes(routes!(sla_reports::breaches))
         .routes(routes!(views::list, views::create))
         .routes(routes!(views::delete))
         .routes(routes!(journal::list))

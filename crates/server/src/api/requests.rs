@@ -223,6 +223,9 @@ pub struct RequestOut {
     /// service desk.
     #[schema(value_type = Object)]
     pub custom: Map<String, Value>,
+    /// The request's SLA clocks (see `/requests/{key}/sla`); on `GET /requests/{key}`, for agents.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sla: Option<Vec<super::sla::ClockOut>>,
 }
 
 /// A request with its approvals and tasks, as the API and pages show it.
@@ -249,6 +252,7 @@ pub async fn request_out(
         tasks: tasks.into_iter().map(TaskOut::from).collect(),
         category_id: r.category_id,
         custom: r.custom.0,
+        sla: None,
     })
 }
 
@@ -435,7 +439,17 @@ pub async fn get_one(
     ApiPath(key): ApiPath<String>,
 ) -> ApiResult<Json<RequestOut>> {
     let request = find_request(&state, &who, &key).await?;
-    Ok(Json(request_out(&state, who.tenant_id(), request).await?))
+    let sla = super::sla::clocks_for(
+        &state,
+        &who,
+        steward_domain::sla::RecordKind::Request,
+        request.id,
+    )
+    .await?;
+    Ok(Json(RequestOut {
+        sla,
+        ..request_out(&state, who.tenant_id(), request).await?
+    }))
 }
 
 /// What the desk changes on a request: its status, its category and custom fields.

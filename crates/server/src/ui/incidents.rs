@@ -937,6 +937,7 @@ struct ViewPage {
     attach_form: FormState,
     watchers: Vec<super::attachments::WatcherRow>,
     watch_form: FormState,
+    sla: super::sla::SlaPanel,
     category: String,
     /// Custom field values as (label, shown value).
     custom: Vec<(String, String)>,
@@ -952,6 +953,7 @@ pub struct ViewExtras {
     pub major: super::major::MajorForms,
     pub attach_form: FormState,
     pub watch_form: FormState,
+    pub sla: super::sla::SlaForms,
 }
 
 /// Conversation and journal, merged newest first.
@@ -1030,6 +1032,7 @@ pub(super) async fn render_view(
         attach_form,
         watch_form,
         major,
+        sla,
     } = extras;
     let incident = find(state, who, key).await?;
     let ke_rows = if ke_q.trim().is_empty() {
@@ -1118,6 +1121,15 @@ pub(super) async fn render_view(
         attach_form,
         watchers: super::attachments::watcher_rows(state, who, &incident).await?,
         watch_form,
+        sla: super::sla::panel(
+            state,
+            who,
+            steward_domain::sla::RecordKind::Incident,
+            incident.id,
+            format!("/incidents/{}", incident.key()),
+            sla,
+        )
+        .await?,
         incident,
     };
     Ok((status, page).into_response())

@@ -4,6 +4,7 @@
 //! JSON; permissions come from the same `Can<P>` extractor.
 
 mod admin;
+mod agreements;
 mod assets;
 mod attachments;
 mod calendars;
@@ -25,6 +26,8 @@ mod search;
 mod services;
 mod session;
 mod settings;
+mod sla;
+mod sla_dashboard;
 
 use crate::AppState;
 use crate::auth::Principal;
@@ -170,6 +173,33 @@ pub fn router() -> Router<AppState> {
         .route("/calendars/{id}/edit", get(calendars::edit_form))
         .route("/calendars/{id}/delete", post(calendars::delete))
         .route("/calendars/{id}/holidays", post(calendars::import))
+        .route(
+            "/agreements",
+            get(agreements::list).post(agreements::create),
+        )
+        .route("/agreements/new", get(agreements::new_form))
+        .route(
+            "/agreements/{id}",
+            get(agreements::view).post(agreements::update),
+        )
+        .route("/agreements/{id}/edit", get(agreements::edit_form))
+        .route(
+            "/incidents/{key}/sla/exclusion",
+            post(sla::incident_exclusion),
+        )
+        .route(
+            "/incidents/{key}/sla/{clock_id}/reason",
+            post(sla::incident_reason),
+        )
+        .route(
+            "/requests/{key}/sla/exclusion",
+            post(sla::request_exclusion),
+        )
+        .route(
+            "/requests/{key}/sla/{clock_id}/reason",
+            post(sla::request_reason),
+        )
+        .route("/sla", get(sla_dashboard::page))
         .route("/admin/custom-fields", get(custom_fields::index))
         .route("/admin/custom-fields/{kind}", get(custom_fields::page))
         .route("/admin/custom-fields/{kind}/add", post(custom_fields::add))
@@ -209,7 +239,7 @@ pub struct NavItem {
 
 /// Pages and the permission that shows them; Knowledge is also shown to everyone who reads
 /// records (auditors hold RecordsRead but not RecordsOwn), see `Chrome::new`.
-const NAV: [(&str, &str, Option<Permission>); 17] = [
+const NAV: [(&str, &str, Option<Permission>); 19] = [
     ("Home", "/", None),
     ("Incidents", "/incidents", Some(Permission::RecordsRead)),
     ("Requests", "/requests", Some(Permission::RecordsRead)),
@@ -230,6 +260,8 @@ const NAV: [(&str, &str, Option<Permission>); 17] = [
     ),
     ("Categories", "/categories", Some(Permission::ServicesWrite)),
     ("Calendars", "/calendars", Some(Permission::RecordsRead)),
+    ("SLA dashboard", "/sla", Some(Permission::RecordsRead)),
+    ("Agreements", "/agreements", Some(Permission::RecordsRead)),
     (
         "Custom fields",
         custom_fields::NAV_HREF,

@@ -175,6 +175,7 @@ struct ViewPage {
     categories: Vec<Opt>,
     custom_fields: Vec<FieldView>,
     fields_form: FormState,
+    sla: super::sla::SlaPanel,
 }
 
 /// `fields_form` is the category and custom fields form as submitted, when it came back
@@ -188,6 +189,50 @@ async fn render_view(
     fields_form: Option<FormState>,
     status: StatusCode,
 ) -> UiResult {
+    let refused = Refused {
+        form,
+        fields_form,
+        sla: super::sla::SlaForms::default(),
+    };
+    render_page(state, who, key, portal, refused, status).await
+}
+
+/// The desk's request page with the SLA panel's refused form.
+pub(super) async fn render_with_sla(
+    state: &AppState,
+    who: &Principal,
+    key: &str,
+    sla: super::sla::SlaForms,
+    status: StatusCode,
+) -> UiResult {
+    let refused = Refused {
+        form: FormState::default(),
+        fields_form: None,
+        sla,
+    };
+    render_page(state, who, key, false, refused, status).await
+}
+
+/// Forms of the request page that came back refused.
+struct Refused {
+    form: FormState,
+    fields_form: Option<FormState>,
+    sla: super::sla::SlaForms,
+}
+
+async fn render_page(
+    state: &AppState,
+    who: &Principal,
+    key: &str,
+    portal: bool,
+    refused: Refused,
+    status: StatusCode,
+) -> UiResult {
+    let Refused {
+        form,
+        fields_form,
+        sla,
+    } = refused;
     let request = find_request(state, who, key).await?;
     if portal && request.requester_user_id != Some(who.user.id) && !who.can(Permission::RecordsRead)
     {
@@ -244,6 +289,19 @@ async fn render_view(
     } else {
         (Vec::new(), Vec::new())
     };
+    let sla = if portal {
+        super::sla::SlaPanel::hidden()
+    } else {
+        super::sla::panel(
+            state,
+            who,
+            steward_domain::sla::RecordKind::Request,
+            request.id,
+            format!("/requests/{}", request.key()),
+            sla,
+        )
+        .await?
+    };
     let r = request_out(state, who.tenant_id(), request).await?;
     let can_decide = r.status == RequestStatus::PendingApproval
         && r.approvals
@@ -299,6 +357,7 @@ async fn render_view(
         categories,
         custom_fields,
         fields_form,
+        sla,
         r,
     };
     Ok((status, page).into_response())

@@ -12,4 +12,7 @@ mod major;
 mod notifications;
 mod problems;
 mod requests;
+mod sla;
+mod sla_reports;
+mod sla_ui;
 mod ui;

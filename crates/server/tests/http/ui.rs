@@ -35,14 +35,15 @@ async fn app(store: Store, role: Role) -> Router {
     router(AppState::new(store, ServerConfig::default()))
 }
 
-struct Page {
-    status: StatusCode,
-    location: String,
-    cookies: Vec<String>,
-    html: String,
+/// A UI response: what the tests look at.
+pub struct Page {
+    pub status: StatusCode,
+    pub location: String,
+    pub cookies: Vec<String>,
+    pub html: String,
 }
 
-async fn send(app: &Router, request: Request<Body>) -> Page {
+pub async fn send(app: &Router, request: Request<Body>) -> Page {
     let response = app.clone().oneshot(request).await.expect("response");
     let status = response.status();
     let location = response
@@ -72,14 +73,14 @@ async fn send(app: &Router, request: Request<Body>) -> Page {
     }
 }
 
-fn cookie_value(page: &Page, name: &str) -> Option<String> {
+pub fn cookie_value(page: &Page, name: &str) -> Option<String> {
     page.cookies.iter().find_map(|c| {
         c.strip_prefix(&format!("{name}="))
             .map(|rest| rest.split(';').next().unwrap_or("").to_owned())
     })
 }
 
-fn hidden(html: &str, name: &str) -> String {
+pub fn hidden(html: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
     html.split(&marker)
         .nth(1)
@@ -88,7 +89,7 @@ fn hidden(html: &str, name: &str) -> String {
         .to_owned()
 }
 
-fn get(path: &str, cookie: &str) -> Request<Body> {
+pub fn get(path: &str, cookie: &str) -> Request<Body> {
     Request::get(path)
         .header(header::COOKIE, cookie)
         .body(Body::empty())

@@ -49,7 +49,14 @@ CREATE TABLE sla_clocks (
     updated_at BIGINT NOT NULL
 );
 CREATE UNIQUE INDEX sla_clocks_slot ON sla_clocks (tenant_id, record_kind, record_id, slot, metric);
-CREATE INDEX sla_clocks_decided ON sla_clocks (tenant_id, decided_at);
+-- Attainment reports read a range of `decided_at` and nothing else of the table: every
+-- column they filter or group by rides in the index, for index-only scans.
+CREATE INDEX sla_clocks_report ON sla_clocks (tenant_id, decided_at)
+    INCLUDE (voided, agreement_id, state, metric, service_id, customer_id, priority, record_kind);
+-- Reports by month group by day (`decided_at / 86400000000`, see store/src/sla/report.rs);
+-- without statistics on the expression the planner expects a group per row and will not
+-- aggregate in parallel (0.8 s against 0.4 s at two million clocks).
+CREATE STATISTICS sla_clocks_day ON (decided_at / 86400000000) FROM sla_clocks;
 
 -- Records taken out of attainment by a person, with the reason (journaled).
 CREATE TABLE sla_exclusions (

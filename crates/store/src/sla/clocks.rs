@@ -136,6 +136,10 @@ impl Store {
             return Ok(Vec::new());
         }
         let agreements = self.load_agreements(Some(&mut *tx), tenant_id).await?;
+        // Agreements are never deleted, so a tenant without any has no clocks to follow.
+        if agreements.is_empty() {
+            return Ok(Vec::new());
+        }
         let mut changes = Vec::new();
         for (kind, record_id, created, after) in records.into_iter().rev() {
             let Some(snapshot) = Snapshot::parse(after) else {
@@ -146,9 +150,6 @@ impl Store {
             } else {
                 clock_rows(tx, tenant_id, kind, record_id).await?
             };
-            if agreements.is_empty() && existing.is_empty() {
-                continue;
-            }
             let past = if created {
                 history::Past {
                     steps: history::steps(kind, [(now_micros(), true, snapshot.clone())]),
@@ -465,7 +466,7 @@ pub(crate) fn read(
 }
 
 /// When a clock's outcome is (or will be) settled: the stop when met, else the due time.
-fn decided_at(r: &Reading, track: &Track) -> Option<Micros> {
+pub(crate) fn decided_at(r: &Reading, track: &Track) -> Option<Micros> {
     match r.state {
         ClockState::Met => track.stopped_at,
         _ => r.due_at,

@@ -6,12 +6,15 @@
 
 mod clocks;
 mod escalate;
+mod generate;
 mod history;
 mod recompute;
+pub mod report;
 
 pub use clocks::THRESHOLD_KIND;
 pub use clocks::{ClockView, RuleWords, Threshold};
 pub use escalate::{Acted, Notice, Rendered};
+pub use generate::Generated;
 pub use recompute::{ClockSummary, RecomputeChange, Recomputed};
 
 use crate::calendar::StoredCalendar;
