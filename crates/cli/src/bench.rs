@@ -448,6 +448,7 @@ async fn sla_clocks(store: &Store, args: SlaClocksArgs) -> anyhow::Result<()> {
             calendar_id: None,
             warn_percent: 75,
             pause_in: None,
+            start_in: vec![],
             milestones: vec![],
             targets,
             escalations: vec![],

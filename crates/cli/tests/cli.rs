@@ -908,6 +908,7 @@ fn sla_recompute_reports_what_an_agreement_edit_changed() {
         calendar_id: None,
         warn_percent: 75,
         pause_in: None,
+        start_in: vec![],
         milestones: vec![],
         targets: vec![Target {
             metric: "resolution".into(),

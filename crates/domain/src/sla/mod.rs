@@ -190,6 +190,10 @@ pub struct AgreementDraft {
     /// Statuses in which clocks pause; absent means the record kind's default.
     #[serde(default)]
     pub pause_in: Option<Vec<String>>,
+    /// An SLA's clocks start when the record first enters one of these statuses; empty (the
+    /// default) starts them when it is opened. OLAs and UCs start on their own terms.
+    #[serde(default)]
+    pub start_in: Vec<String>,
     #[serde(default)]
     pub milestones: Vec<Milestone>,
     pub targets: Vec<Target>,
@@ -235,6 +239,13 @@ impl AgreementDraft {
             .clone()
             .unwrap_or_else(|| self.record_kind.default_pause());
         check_tokens(&mut errors, "pause_in", &pause_in, &tokens);
+        check_tokens(&mut errors, "start_in", &self.start_in, &tokens);
+        if self.kind != AgreementKind::Sla && !self.start_in.is_empty() {
+            errors.add(
+                "start_in",
+                "Only an SLA says when its clocks start: an OLA's start when its team has the record, a UC's when the record waits on the supplier",
+            );
+        }
         self.check_milestones(&mut errors, &tokens);
         self.check_targets(&mut errors);
         self.check_escalations(&mut errors);
@@ -469,7 +480,8 @@ impl Agreement {
                 let waiting = Cond::StatusIn(vec!["pending:third_party".into()]);
                 (waiting.clone(), Cond::Not(Box::new(waiting)))
             }
-            _ => (Cond::Always, paused),
+            _ if self.draft.start_in.is_empty() => (Cond::Always, paused),
+            _ => (Cond::StatusIn(self.draft.start_in.clone()), paused),
         };
         Rule { start, pause, stop }
     }

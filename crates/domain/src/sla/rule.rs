@@ -117,3 +117,14 @@ pub struct Rule {
     pub pause: Cond,
     pub stop: Cond,
 }
+
+impl Rule {
+    /// When the clock starts, to follow "Starts": `when the record is opened`,
+    /// `when status is in fulfilment`.
+    pub fn starts_in_words(&self) -> String {
+        match &self.start {
+            Cond::Always => self.start.describe(),
+            other => format!("when {}", other.describe()),
+        }
+    }
+}

@@ -71,6 +71,7 @@ fn sla(targets: Vec<Target>) -> AgreementDraft {
         calendar_id: None,
         warn_percent: DEFAULT_WARN_PERCENT,
         pause_in: None,
+        start_in: vec![],
         milestones: vec![],
         targets,
         escalations: vec![],
@@ -608,4 +609,48 @@ proptest! {
             prop_assert!(w <= d);
         }
     }
+}
+
+#[test]
+fn an_sla_may_start_its_clocks_later_than_the_opening() {
+    let a = AgreementDraft {
+        record_kind: RecordKind::Request,
+        start_in: vec!["in_fulfilment".into()],
+        pause_in: Some(vec![]),
+        ..sla(vec![target(RESOLUTION, None, 60)])
+    }
+    .validate()
+    .expect("valid");
+    let history = [
+        (at("2026-12-07T09:00"), facts("pending_approval")),
+        (at("2026-12-07T13:00"), facts("in_fulfilment")),
+    ];
+    let clocks = derive(
+        RecordKind::Request,
+        &history,
+        &[Numbered {
+            id: 1,
+            agreement: &a,
+        }],
+    );
+    assert_eq!(clocks[0].track.started_at, Some(at("2026-12-07T13:00")));
+    assert_eq!(
+        a.rule(RESOLUTION).starts_in_words(),
+        "when status is in fulfilment"
+    );
+    let ola = AgreementDraft {
+        kind: AgreementKind::Ola,
+        team_id: Some(1),
+        start_in: vec!["in_progress".into(), "sleeping".into()],
+        ..sla(vec![target(RESOLUTION, None, 60)])
+    };
+    let invalid = ola.validate().expect_err("an OLA starts with its team");
+    assert_eq!(
+        invalid
+            .errors
+            .iter()
+            .filter(|e| e.field == "start_in")
+            .count(),
+        2
+    );
 }

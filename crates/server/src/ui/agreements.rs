@@ -427,7 +427,7 @@ fn matrix(agreement: &Agreement) -> (Vec<String>, Vec<MatrixRow>) {
 fn rule_row(metric: &str, rule: &Rule) -> RuleRow {
     RuleRow {
         metric: metric_label(metric),
-        starts: rule.start.describe(),
+        starts: rule.starts_in_words(),
         pauses: rule.pause.describe(),
         stops: rule.stop.describe(),
     }
@@ -561,6 +561,8 @@ struct AgreementForm {
     warn_percent: String,
     /// Pause statuses ticked, by record kind.
     pause_in: BTreeMap<String, Vec<String>>,
+    /// Start statuses ticked, by record kind (none: start when the record is opened).
+    start_in: BTreeMap<String, Vec<String>>,
     active: bool,
     /// `updated_at` of the agreement as the form was shown, for optimistic concurrency.
     version: String,
@@ -634,6 +636,13 @@ impl AgreementForm {
                 _ => {
                     if let Some(kind) = key.strip_prefix("pause_in.") {
                         form.pause_in
+                            .entry(kind.to_owned())
+                            .or_default()
+                            .push(value);
+                        continue;
+                    }
+                    if let Some(kind) = key.strip_prefix("start_in.") {
+                        form.start_in
                             .entry(kind.to_owned())
                             .or_default()
                             .push(value);
@@ -722,6 +731,7 @@ impl AgreementForm {
             calendar_id: id(d.calendar_id),
             warn_percent: d.warn_percent.to_string(),
             pause_in: default_pauses(Some((&kind, pause))),
+            start_in: BTreeMap::from([(kind.clone(), d.start_in.clone())]),
             active: d.active,
             version: a.updated_at.to_string(),
             milestones: d
@@ -862,6 +872,7 @@ impl AgreementForm {
             calendar_id: chosen_id(&mut errors, "calendar_id", &self.calendar_id),
             warn_percent,
             pause_in: Some(ticked(&self.pause_in)),
+            start_in: ticked(&self.start_in),
             milestones: self
                 .milestones
                 .iter()
@@ -995,6 +1006,7 @@ struct FormPage {
     teams: Vec<Opt>,
     calendars: Vec<Opt>,
     pause_groups: Vec<TickGroup>,
+    start_groups: Vec<TickGroup>,
     active: bool,
     milestones: Vec<MilestoneRow>,
     targets: Vec<TargetRow>,
@@ -1157,6 +1169,7 @@ async fn render_form(
         teams: Lookups::choices(&names.teams, "No team", &form.team_id),
         calendars: Lookups::choices(&names.calendars, "24×7 (no calendar)", &form.calendar_id),
         pause_groups: tick_groups("pause_in", &form.pause_in),
+        start_groups: tick_groups("start_in", &form.start_in),
         active: form.active,
         milestones,
         targets,
@@ -1316,6 +1329,8 @@ mod tests {
             ("warn_percent", "80"),
             ("pause_in.incident", "pending:third_party"),
             ("pause_in.request", "pending_approval"),
+            ("start_in.incident", "in_progress"),
+            ("start_in.request", "in_fulfilment"),
             ("targets[0].metric", "first_response"),
             ("targets[0].priority", "any"),
             ("targets[0].hours", ""),
@@ -1338,6 +1353,7 @@ mod tests {
         let agreement = form.agreement().expect("valid");
         let d = agreement.draft();
         assert_eq!(d.pause_in, Some(vec!["pending_approval".to_owned()]));
+        assert_eq!(d.start_in, vec!["in_fulfilment".to_owned()]);
         assert_eq!(d.targets[0].minutes, 480);
         assert_eq!(d.warn_percent, 80);
         assert!(d.active);
@@ -1394,6 +1410,7 @@ mod tests {
             calendar_id: None,
             warn_percent: 75,
             pause_in: None,
+            start_in: vec![],
             milestones: vec![],
             targets: vec![
                 Target {

@@ -63,6 +63,7 @@ both_backends!(agreements_round_trip, |store: Store| async move {
     assert_eq!(got.body["name"], "Standard");
     assert_eq!(got.body["warn_percent"], 75);
     assert_eq!(got.body["pause_in"], json!(["pending:awaiting_customer"]));
+    assert_eq!(got.body["start_in"], json!([]));
     let list = app.get("/api/v1/sla/agreements", Role::Agent).await;
     assert_eq!(list.body["items"].as_array().map(Vec::len), Some(1));
 

@@ -137,6 +137,7 @@ async fn data(store: &Store, t: i64) -> Data {
         calendar_id: None,
         warn_percent: 75,
         pause_in: None,
+        start_in: vec![],
         milestones: vec![],
         targets: vec![target("first_response", 30), target("resolution", 240)],
         escalations: vec![],

@@ -132,6 +132,7 @@ fn draft(name: &str, record_kind: RecordKind, targets: Vec<Target>) -> Agreement
         calendar_id: None,
         warn_percent: 75,
         pause_in: None,
+        start_in: vec![],
         milestones: vec![],
         targets,
         escalations: vec![],

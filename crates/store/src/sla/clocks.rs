@@ -686,7 +686,7 @@ pub(crate) fn view(
         stopped_at: track.stopped_at,
         pauses: track.pauses,
         rule: RuleWords {
-            starts: rule.start.describe(),
+            starts: rule.starts_in_words(),
             pauses: rule.pause.describe(),
             stops: rule.stop.describe(),
         },
