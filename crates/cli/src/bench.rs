@@ -437,23 +437,8 @@ async fn sla_clocks(store: &Store, args: SlaClocksArgs) -> anyhow::Result<()> {
                 .iter()
                 .map(|(p, m)| target("resolution", Some(*p), *m)),
         );
-        let draft = AgreementDraft {
-            name: SLA_NAME.into(),
-            kind: AgreementKind::Sla,
-            record_kind: RecordKind::Incident,
-            customer_id: None,
-            service_id: None,
-            team_id: None,
-            supplier: String::new(),
-            calendar_id: None,
-            warn_percent: 75,
-            pause_in: None,
-            start_in: vec![],
-            milestones: vec![],
-            targets,
-            escalations: vec![],
-            active: true,
-        };
+        let draft =
+            AgreementDraft::new(SLA_NAME, AgreementKind::Sla, RecordKind::Incident, targets);
         let agreement = draft
             .validate()
             .map_err(|e| anyhow!("benchmark SLA: {e}"))?;

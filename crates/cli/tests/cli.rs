@@ -897,26 +897,18 @@ fn sla_recompute_reports_what_an_agreement_edit_changed() {
     let s = Sandbox::new("sla");
     s.ok(&["init"]);
     s.ok(&["tenant", "create", "--name", "Acme IT"]);
-    let draft = |minutes| AgreementDraft {
-        name: "Standard".into(),
-        kind: AgreementKind::Sla,
-        record_kind: RecordKind::Incident,
-        customer_id: None,
-        service_id: None,
-        team_id: None,
-        supplier: String::new(),
-        calendar_id: None,
-        warn_percent: 75,
-        pause_in: None,
-        start_in: vec![],
-        milestones: vec![],
-        targets: vec![Target {
+    let draft = |minutes| {
+        let target = Target {
             metric: "resolution".into(),
             priority: None,
             minutes,
-        }],
-        escalations: vec![],
-        active: true,
+        };
+        AgreementDraft::new(
+            "Standard",
+            AgreementKind::Sla,
+            RecordKind::Incident,
+            vec![target],
+        )
     };
     let key = inspect(&s, async |store| {
         let actor = steward_store::Actor::cli();
@@ -959,29 +951,5 @@ fn sla_recompute_reports_what_an_agreement_edit_changed() {
 }
 
 fn incident_fields(title: &str) -> steward_store::incident::IncidentFields {
-    use steward_domain::incident::{Level, Priority, Source, Status};
-    steward_store::incident::IncidentFields {
-        title: title.into(),
-        description: String::new(),
-        status: Status::New,
-        pending_reason: None,
-        impact: Level::Medium,
-        urgency: Level::Medium,
-        priority: Priority::P3,
-        service_id: None,
-        customer_id: None,
-        requester_contact_id: None,
-        requester_user_id: None,
-        assignee_team_id: None,
-        assignee_id: None,
-        source: Source::Phone,
-        resolution_code: None,
-        resolution_notes: String::new(),
-        opened_at: steward_store::now_micros(),
-        first_response_at: None,
-        resolved_at: None,
-        closed_at: None,
-        category_id: None,
-        custom: Default::default(),
-    }
+    steward_store::incident::IncidentFields::new(title, steward_store::now_micros())
 }

@@ -121,6 +121,35 @@ pub struct IncidentFields {
 }
 
 impl IncidentFields {
+    /// A new phone incident opened at `opened_at`: medium impact and urgency (P3), nothing
+    /// assigned or classified. What tools and tests start from before setting what they need.
+    pub fn new(title: &str, opened_at: i64) -> IncidentFields {
+        IncidentFields {
+            title: title.to_owned(),
+            description: String::new(),
+            status: Status::New,
+            pending_reason: None,
+            impact: Level::Medium,
+            urgency: Level::Medium,
+            priority: Priority::P3,
+            service_id: None,
+            customer_id: None,
+            requester_contact_id: None,
+            requester_user_id: None,
+            assignee_team_id: None,
+            assignee_id: None,
+            source: Source::Phone,
+            resolution_code: None,
+            resolution_notes: String::new(),
+            opened_at,
+            first_response_at: None,
+            resolved_at: None,
+            closed_at: None,
+            category_id: None,
+            custom: Map::new(),
+        }
+    }
+
     /// An import owns the columns a CSV file carries; what people added in Steward since
     /// (assignment, requester, customer, custom values, notes, first response) survives a
     /// re-import instead of being wiped by columns the file does not have.

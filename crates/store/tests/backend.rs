@@ -956,33 +956,13 @@ async fn two_runners_execute_each_job_once_postgres() {
 
 mod incidents {
     use super::*;
-    use steward_domain::incident::{Level, Priority, Source, Status};
+    use steward_domain::incident::{Priority, Status};
     use steward_store::incident::{IncidentFields, IncidentFilter};
 
     pub fn fields(title: &str, description: &str) -> IncidentFields {
         IncidentFields {
-            title: title.into(),
             description: description.into(),
-            status: Status::New,
-            pending_reason: None,
-            impact: Level::Medium,
-            urgency: Level::Medium,
-            priority: Priority::P3,
-            service_id: None,
-            customer_id: None,
-            requester_contact_id: None,
-            requester_user_id: None,
-            assignee_team_id: None,
-            assignee_id: None,
-            source: Source::Phone,
-            resolution_code: None,
-            resolution_notes: String::new(),
-            opened_at: steward_store::now_micros(),
-            first_response_at: None,
-            resolved_at: None,
-            closed_at: None,
-            category_id: None,
-            custom: Default::default(),
+            ..IncidentFields::new(title, steward_store::now_micros())
         }
     }
 
@@ -4879,23 +4859,12 @@ mod sla {
     const MINUTE: i64 = 60_000_000;
 
     fn draft(targets: Vec<Target>) -> AgreementDraft {
-        AgreementDraft {
-            name: "Standard".into(),
-            kind: AgreementKind::Sla,
-            record_kind: RecordKind::Incident,
-            customer_id: None,
-            service_id: None,
-            team_id: None,
-            supplier: String::new(),
-            calendar_id: None,
-            warn_percent: 75,
-            pause_in: None,
-            start_in: vec![],
-            milestones: vec![],
+        AgreementDraft::new(
+            "Standard",
+            AgreementKind::Sla,
+            RecordKind::Incident,
             targets,
-            escalations: vec![],
-            active: true,
-        }
+        )
     }
 
     fn target(metric: &str, priority: Option<Priority>, minutes: u32) -> Target {

@@ -203,6 +203,35 @@ pub struct AgreementDraft {
     pub active: bool,
 }
 
+impl AgreementDraft {
+    /// An active agreement with these targets and every other setting at its default: no
+    /// scope, 24×7, warning at 75 %, the record kind's pause statuses, starting at opening.
+    pub fn new(
+        name: &str,
+        kind: AgreementKind,
+        record_kind: RecordKind,
+        targets: Vec<Target>,
+    ) -> AgreementDraft {
+        AgreementDraft {
+            name: name.to_owned(),
+            kind,
+            record_kind,
+            customer_id: None,
+            service_id: None,
+            team_id: None,
+            supplier: String::new(),
+            calendar_id: None,
+            warn_percent: DEFAULT_WARN_PERCENT,
+            pause_in: None,
+            start_in: Vec::new(),
+            milestones: Vec::new(),
+            targets,
+            escalations: Vec::new(),
+            active: true,
+        }
+    }
+}
+
 fn incident() -> RecordKind {
     RecordKind::Incident
 }

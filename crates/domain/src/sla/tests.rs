@@ -60,23 +60,7 @@ fn pending(reason: &str) -> Facts {
 }
 
 fn sla(targets: Vec<Target>) -> AgreementDraft {
-    AgreementDraft {
-        name: "Gold".into(),
-        kind: AgreementKind::Sla,
-        record_kind: RecordKind::Incident,
-        customer_id: None,
-        service_id: None,
-        team_id: None,
-        supplier: String::new(),
-        calendar_id: None,
-        warn_percent: DEFAULT_WARN_PERCENT,
-        pause_in: None,
-        start_in: vec![],
-        milestones: vec![],
-        targets,
-        escalations: vec![],
-        active: true,
-    }
+    AgreementDraft::new("Gold", AgreementKind::Sla, RecordKind::Incident, targets)
 }
 
 fn target(metric: &str, priority: Option<Priority>, minutes: u32) -> Target {

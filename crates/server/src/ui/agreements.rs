@@ -1399,20 +1399,11 @@ mod tests {
 
     #[test]
     fn the_matrix_shows_fallbacks_and_the_summary_reads_well() {
-        let draft = AgreementDraft {
-            name: "Gold".into(),
-            kind: AgreementKind::Sla,
-            record_kind: RecordKind::Incident,
-            customer_id: None,
-            service_id: None,
-            team_id: None,
-            supplier: String::new(),
-            calendar_id: None,
-            warn_percent: 75,
-            pause_in: None,
-            start_in: vec![],
-            milestones: vec![],
-            targets: vec![
+        let draft = AgreementDraft::new(
+            "Gold",
+            AgreementKind::Sla,
+            RecordKind::Incident,
+            vec![
                 Target {
                     metric: RESOLUTION.into(),
                     priority: None,
@@ -1429,9 +1420,7 @@ mod tests {
                     minutes: 15,
                 },
             ],
-            escalations: vec![],
-            active: true,
-        };
+        );
         assert_eq!(
             targets_summary(&draft),
             "Resolution 8 h (P1 2 h) · First response P1 15 min"

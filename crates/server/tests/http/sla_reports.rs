@@ -13,7 +13,7 @@ use axum::http::{Request, StatusCode, header};
 use serde_json::{Value, json};
 use steward_domain::access::Role;
 use steward_domain::customer::{ContactDraft, CustomerDraft};
-use steward_domain::incident::{Level, Priority, Source, Status};
+use steward_domain::incident::Status;
 use steward_domain::service::{Criticality, ServiceDraft, ServiceStatus};
 use steward_domain::sla::{AgreementDraft, AgreementKind, RecordKind, Target};
 use steward_server::jobs::Runner;
@@ -38,28 +38,10 @@ fn last_month() -> Month {
 
 fn incident(title: &str, service_id: i64, customer_id: Option<i64>, opened: i64) -> IncidentFields {
     IncidentFields {
-        title: title.into(),
-        description: String::new(),
         status: Status::InProgress,
-        pending_reason: None,
-        impact: Level::Medium,
-        urgency: Level::Medium,
-        priority: Priority::P3,
         service_id: Some(service_id),
         customer_id,
-        requester_contact_id: None,
-        requester_user_id: None,
-        assignee_team_id: None,
-        assignee_id: None,
-        source: Source::Phone,
-        resolution_code: None,
-        resolution_notes: String::new(),
-        opened_at: opened,
-        first_response_at: None,
-        resolved_at: None,
-        closed_at: None,
-        category_id: None,
-        custom: Default::default(),
+        ..IncidentFields::new(title, opened)
     }
 }
 
@@ -126,23 +108,12 @@ async fn data(store: &Store, t: i64) -> Data {
         priority: None,
         minutes,
     };
-    let sla = AgreementDraft {
-        name: "Standard".into(),
-        kind: AgreementKind::Sla,
-        record_kind: RecordKind::Incident,
-        customer_id: None,
-        service_id: None,
-        team_id: None,
-        supplier: String::new(),
-        calendar_id: None,
-        warn_percent: 75,
-        pause_in: None,
-        start_in: vec![],
-        milestones: vec![],
-        targets: vec![target("first_response", 30), target("resolution", 240)],
-        escalations: vec![],
-        active: true,
-    };
+    let sla = AgreementDraft::new(
+        "Standard",
+        AgreementKind::Sla,
+        RecordKind::Incident,
+        vec![target("first_response", 30), target("resolution", 240)],
+    );
     store
         .create_agreement(t, &sla.validate().expect("valid"), &actor)
         .await

@@ -6,7 +6,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use steward_domain::access::Role;
-use steward_domain::incident::{Level, Priority, Source, Status};
+use steward_domain::incident::Priority;
 use steward_domain::request::ItemDraft;
 use steward_domain::sla::{AgreementDraft, AgreementKind, ClockState, RecordKind, Target};
 use steward_domain::tenant::new_tenant;
@@ -121,50 +121,11 @@ fn target(metric: &str, priority: Option<Priority>, minutes: u32) -> Target {
 }
 
 fn draft(name: &str, record_kind: RecordKind, targets: Vec<Target>) -> AgreementDraft {
-    AgreementDraft {
-        name: name.into(),
-        kind: AgreementKind::Sla,
-        record_kind,
-        customer_id: None,
-        service_id: None,
-        team_id: None,
-        supplier: String::new(),
-        calendar_id: None,
-        warn_percent: 75,
-        pause_in: None,
-        start_in: vec![],
-        milestones: vec![],
-        targets,
-        escalations: vec![],
-        active: true,
-    }
+    AgreementDraft::new(name, AgreementKind::Sla, record_kind, targets)
 }
 
 fn incident_fields(title: &str, opened_at: i64) -> IncidentFields {
-    IncidentFields {
-        title: title.into(),
-        description: String::new(),
-        status: Status::New,
-        pending_reason: None,
-        impact: Level::Medium,
-        urgency: Level::Medium,
-        priority: Priority::P3,
-        service_id: None,
-        customer_id: None,
-        requester_contact_id: None,
-        requester_user_id: None,
-        assignee_team_id: None,
-        assignee_id: None,
-        source: Source::Phone,
-        resolution_code: None,
-        resolution_notes: String::new(),
-        opened_at,
-        first_response_at: None,
-        resolved_at: None,
-        closed_at: None,
-        category_id: None,
-        custom: Default::default(),
-    }
+    IncidentFields::new(title, opened_at)
 }
 
 /// The fields of a good incident SLA as the form posts them, with `extra` after.
