@@ -2,7 +2,7 @@
 //! threshold and acts once; this module registers the handler and says what the notice reads.
 
 use crate::jobs::Runner;
-use crate::mail::outbound::incident_link;
+use crate::mail::outbound::record_link;
 use jiff::Timestamp;
 use serde::Deserialize;
 use steward_domain::sla::{RecordKind, Threshold};
@@ -76,8 +76,8 @@ pub fn render(n: &Notice) -> Rendered {
         body.push_str(&format!("Escalated: handed to {team}.\n"));
     }
     let link = match n.record_kind {
-        RecordKind::Incident => incident_link(&n.record_key),
-        RecordKind::Request => incident_link(&n.record_key).replace("/incidents/", "/requests/"),
+        RecordKind::Incident => record_link("incidents", &n.record_key),
+        RecordKind::Request => record_link("requests", &n.record_key),
     };
     body.push_str(&format!("\n{link}\n"));
     (subject, body)

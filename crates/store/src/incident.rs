@@ -259,7 +259,7 @@ impl Record for Comment {
     }
 }
 
-fn select_by_id(tenant_id: i64, id: i64) -> Sql {
+pub(crate) fn select_by_id(tenant_id: i64, id: i64) -> Sql {
     sql(format!(
         "SELECT {COLUMNS} FROM incidents WHERE tenant_id = $1 AND id = $2"
     ))

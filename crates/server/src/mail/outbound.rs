@@ -49,11 +49,16 @@ const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
 
 /// The link to an incident in notifications: `STEWARD_PUBLIC_URL` + `/incidents/INC-4`.
 pub fn incident_link(key: &str) -> String {
+    record_link("incidents", key)
+}
+
+/// The link to a record's page in notifications: `STEWARD_PUBLIC_URL` + `/{collection}/{key}`.
+pub fn record_link(collection: &str, key: &str) -> String {
     let base = std::env::var(PUBLIC_URL_ENV)
         .ok()
         .filter(|v| !v.trim().is_empty())
         .unwrap_or_else(|| DEFAULT_PUBLIC_URL.to_owned());
-    format!("{}/incidents/{key}", base.trim().trim_end_matches('/'))
+    format!("{}/{collection}/{key}", base.trim().trim_end_matches('/'))
 }
 
 /// The placeholders' values for a notification about `incident`.

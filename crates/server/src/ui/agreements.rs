@@ -108,27 +108,9 @@ impl Lookups {
             limit: Some(500),
             cursor: None,
         };
-        let customers = if who.can(Permission::CustomersRead) {
-            state
-                .store
-                .customers(t, &Default::default(), &all)
-                .await?
-                .items
-                .into_iter()
-                .map(|c| (c.id, c.name))
-                .collect()
-        } else {
-            Vec::new()
-        };
+        let customers = super::customer_names(state, who).await?;
         let services = if who.can(Permission::ServicesRead) {
-            state
-                .store
-                .services(t, &Default::default(), &all)
-                .await?
-                .items
-                .into_iter()
-                .map(|s| (s.id, s.name))
-                .collect()
+            super::service_names(state, who).await?
         } else {
             Vec::new()
         };

@@ -52,26 +52,8 @@ impl Names {
             limit: Some(500),
             cursor: None,
         };
-        let services = state
-            .store
-            .services(t, &Default::default(), &all)
-            .await?
-            .items
-            .into_iter()
-            .map(|s| (s.id, s.name))
-            .collect();
-        let customers = if who.can(Permission::CustomersRead) {
-            state
-                .store
-                .customers(t, &Default::default(), &all)
-                .await?
-                .items
-                .into_iter()
-                .map(|c| (c.id, c.name))
-                .collect()
-        } else {
-            Vec::new()
-        };
+        let services = super::service_names(state, who).await?;
+        let customers = super::customer_names(state, who).await?;
         let (teams, users) = if who.can(Permission::TeamsRead) && who.can(Permission::UsersRead) {
             let teams = state
                 .store

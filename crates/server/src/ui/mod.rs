@@ -419,6 +419,39 @@ impl IntoResponse for UiError {
 
 pub type UiResult = Result<Response, UiError>;
 
+/// The first 500 of a list, enough for a picker.
+const PICKER: steward_store::PageRequest = steward_store::PageRequest {
+    limit: Some(500),
+    cursor: None,
+};
+
+/// The tenant's services as (id, name), for pickers.
+pub async fn service_names(
+    state: &AppState,
+    who: &Principal,
+) -> Result<Vec<(i64, String)>, UiError> {
+    let page = state
+        .store
+        .services(who.tenant_id(), &Default::default(), &PICKER)
+        .await?;
+    Ok(page.items.into_iter().map(|s| (s.id, s.name)).collect())
+}
+
+/// The tenant's customers as (id, name), for pickers; none for those who may not read them.
+pub async fn customer_names(
+    state: &AppState,
+    who: &Principal,
+) -> Result<Vec<(i64, String)>, UiError> {
+    if !who.can(Permission::CustomersRead) {
+        return Ok(Vec::new());
+    }
+    let page = state
+        .store
+        .customers(who.tenant_id(), &Default::default(), &PICKER)
+        .await?;
+    Ok(page.items.into_iter().map(|c| (c.id, c.name)).collect())
+}
+
 /// The end of every form submit: on success go to the page `to` names; on invalid input show
 /// the form `again` with the field errors (and what was typed); anything else is an error page.
 pub async fn after_save<T, Again, Fut>(

@@ -15,7 +15,6 @@ use axum::extract::{Query, State};
 use axum::response::IntoResponse;
 use serde::Deserialize;
 use std::fmt::Write;
-use steward_domain::access::Permission;
 use steward_domain::sla::{AgreementKind, RecordKind};
 use steward_store::PageRequest;
 use steward_store::sla::report::{AttainmentRow, BreachRow, Group, Month, ReportQuery, humanize};
@@ -411,32 +410,10 @@ async fn filter_names(
     state: &AppState,
     who: &Can<perm::RecordsRead>,
 ) -> Result<(Vec<(i64, String)>, Vec<(i64, String)>), super::UiError> {
-    let t = who.tenant_id();
-    let all = PageRequest {
-        limit: Some(500),
-        cursor: None,
-    };
-    let services = state
-        .store
-        .services(t, &Default::default(), &all)
-        .await?
-        .items
-        .into_iter()
-        .map(|s| (s.id, s.name))
-        .collect();
-    let customers = if who.can(Permission::CustomersRead) {
-        state
-            .store
-            .customers(t, &Default::default(), &all)
-            .await?
-            .items
-            .into_iter()
-            .map(|c| (c.id, c.name))
-            .collect()
-    } else {
-        Vec::new()
-    };
-    Ok((services, customers))
+    Ok((
+        super::service_names(state, who).await?,
+        super::customer_names(state, who).await?,
+    ))
 }
 
 fn breach_line(b: BreachRow, now: i64) -> BreachLine {

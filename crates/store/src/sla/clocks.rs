@@ -20,7 +20,7 @@ use steward_domain::journal::{Action, Entry};
 use steward_domain::sla::clock::{Micros, Pause, Track};
 use steward_domain::sla::rule::Facts;
 use steward_domain::sla::{
-    self, Agreement, AgreementKind, ClockState, Derived, Reading, RecordKind,
+    self, Agreement, AgreementKind, ClockState, Derived, Escalation, Reading, RecordKind,
 };
 
 pub use steward_domain::sla::Threshold;
@@ -338,14 +338,15 @@ impl Store {
     }
 
     /// Marks `clock_id`'s `threshold` as acted on, if it has been reached and not yet acted on,
-    /// in `tx`; returns the clock as it reads now if this call is the one that acts.
+    /// in `tx`; returns the clock as it reads now, with its agreement's escalations for that
+    /// threshold, if this call is the one that acts.
     pub(crate) async fn claim_threshold(
         &self,
         tx: &mut Tx,
         tenant_id: i64,
         clock_id: i64,
         threshold: Threshold,
-    ) -> StoreResult<Option<(ClockRow, ClockView)>> {
+    ) -> StoreResult<Option<(ClockRow, ClockView, Vec<Escalation>)>> {
         let Some(row) = tx
             .fetch_optional::<ClockRow>(
                 sql(format!(
@@ -381,7 +382,14 @@ impl Store {
                 .bind(clock_id),
             )
             .await?;
-        Ok((claimed == 1).then_some((row, clock)))
+        let escalations = agreements
+            .get(row.agreement_id)
+            .map(|(stored, _, _)| {
+                let all = &stored.draft.escalations;
+                all.iter().filter(|e| e.on == threshold).cloned().collect()
+            })
+            .unwrap_or_default();
+        Ok((claimed == 1).then_some((row, clock, escalations)))
     }
 }
 

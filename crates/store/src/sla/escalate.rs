@@ -47,7 +47,7 @@ impl Store {
         render: impl Fn(&Notice) -> Rendered,
     ) -> StoreResult<Option<Acted>> {
         let mut tx = self.db.begin().await?;
-        let Some((row, clock)) = self
+        let Some((row, clock, escalations)) = self
             .claim_threshold(&mut tx, tenant_id, clock_id, threshold)
             .await?
         else {
@@ -55,25 +55,10 @@ impl Store {
         };
         let kind = RecordKind::parse(&row.record_kind).unwrap_or(RecordKind::Incident);
         let actor = Actor::system();
-        let agreement = self.agreement(tenant_id, row.agreement_id).await?;
-        let escalations: Vec<_> = agreement
-            .draft
-            .escalations
-            .iter()
-            .filter(|e| e.on == threshold)
-            .cloned()
-            .collect();
         let (title, mut recipients, open_incident) = match kind {
             RecordKind::Incident => {
                 let incident: Incident = tx
-                    .fetch_one(
-                        sql(format!(
-                            "SELECT {} FROM incidents WHERE tenant_id = $1 AND id = $2",
-                            crate::incident::COLUMNS
-                        ))
-                        .bind(tenant_id)
-                        .bind(row.record_id),
-                    )
+                    .fetch_one(crate::incident::select_by_id(tenant_id, row.record_id))
                     .await?;
                 let people = self
                     .people_on(
