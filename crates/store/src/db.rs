@@ -322,12 +322,16 @@ impl Db {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
+        // A connection to a local file cannot go stale, so skip the ping sqlx makes on every
+        // checkout: it costs a hop to the connection's worker thread, as much as a query.
         let writer = SqlitePoolOptions::new()
+            .test_before_acquire(false)
             .max_connections(1)
             .acquire_timeout(config.acquire_timeout.max(Duration::from_secs(30)))
             .connect_with(options.clone())
             .await?;
         let reader = SqlitePoolOptions::new()
+            .test_before_acquire(false)
             .max_connections(config.max_connections.clamp(1, 8))
             .acquire_timeout(config.acquire_timeout)
             .connect_with(options)

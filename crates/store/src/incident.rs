@@ -4,7 +4,7 @@ use crate::db::{Sql, Tx, sql};
 use crate::external::Imported;
 use crate::journal::{Change, Record};
 use crate::page::{CursorKey, Page, PageRequest, Sort, finish, paginate};
-use crate::search::{matching, reindex_incident};
+use crate::search::{matching, reindex_incident, reindex_incidents_between};
 use crate::{Actor, Store, StoreError, StoreResult, now_micros};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -301,6 +301,34 @@ pub(crate) async fn take_numbers(
     Ok(1)
 }
 
+/// The most new incidents written in one transaction: 26 values each stays far below both
+/// backends' limits on bound values, and the transaction stays short.
+const MAX_GROUP: usize = 64;
+
+/// A create waiting to be written with others.
+pub(crate) struct NewIncident {
+    tenant_id: i64,
+    fields: IncidentFields,
+    actor: Actor,
+}
+
+/// A new incident's fields, its external id (for imports) and who creates it.
+type NewRow<'a> = (&'a IncidentFields, Option<&'a str>, &'a Actor);
+
+impl NewIncident {
+    fn row(&self) -> NewRow<'_> {
+        (&self.fields, None, &self.actor)
+    }
+}
+
+/// The one incident a single-row insert wrote.
+fn only(mut created: Vec<Incident>) -> StoreResult<Incident> {
+    created
+        .pop()
+        .filter(|_| created.is_empty())
+        .ok_or_else(|| StoreError::Corrupt("one insert wrote other than one incident".into()))
+}
+
 fn bind_fields(q: Sql, f: &IncidentFields) -> Sql {
     q.bind(&f.title)
         .bind(&f.description)
@@ -369,48 +397,102 @@ impl Store {
         errors.into_result(()).map_err(StoreError::from)
     }
 
+    /// Creates an incident. Creates that arrive together are written in one transaction
+    /// (see `group`): each still gets its own number, search entry and journal entry.
     pub async fn create_incident(
         &self,
         tenant_id: i64,
         f: &IncidentFields,
         actor: &Actor,
     ) -> StoreResult<Incident> {
-        self.insert_incident(tenant_id, f, None, actor).await
+        self.check_incident_refs(tenant_id, f).await?;
+        let store = self.clone();
+        let item = NewIncident {
+            tenant_id,
+            fields: f.clone(),
+            actor: actor.clone(),
+        };
+        self.groups
+            .incidents
+            .submit(item, move |items| {
+                let store = store.clone();
+                async move { store.write_new_incidents(items).await }
+            })
+            .await
     }
 
-    async fn insert_incident(
+    /// Writes each run of one tenant's new incidents in one transaction. If that fails, each
+    /// is tried on its own, so that one bad incident cannot fail the others.
+    async fn write_new_incidents(&self, items: Vec<NewIncident>) -> Vec<StoreResult<Incident>> {
+        let mut results = Vec::with_capacity(items.len());
+        for run in items.chunk_by(|a, b| a.tenant_id == b.tenant_id) {
+            for chunk in run.chunks(MAX_GROUP) {
+                let rows: Vec<NewRow<'_>> = chunk.iter().map(NewIncident::row).collect();
+                match self.insert_incidents(chunk[0].tenant_id, &rows).await {
+                    Ok(created) => results.extend(created.into_iter().map(Ok)),
+                    Err(e) if rows.len() == 1 => results.push(Err(e)),
+                    Err(_) => {
+                        for row in &rows {
+                            let alone = self.insert_incidents(chunk[0].tenant_id, &[*row]).await;
+                            results.push(alone.and_then(only));
+                        }
+                    }
+                }
+            }
+        }
+        results
+    }
+
+    /// Inserts new incidents of one tenant in one transaction, with their search entries and
+    /// journal entries; answers them in the order given.
+    async fn insert_incidents(
         &self,
         tenant_id: i64,
-        f: &IncidentFields,
-        external_id: Option<&str>,
-        actor: &Actor,
-    ) -> StoreResult<Incident> {
-        self.check_incident_refs(tenant_id, f).await?;
+        rows: &[NewRow<'_>],
+    ) -> StoreResult<Vec<Incident>> {
+        let count = i64::try_from(rows.len()).unwrap_or(i64::MAX);
         let now = now_micros();
         let mut tx = self.db.begin().await?;
-        let number = next_number(&mut tx, tenant_id, "incident").await?;
-        let q = sql(format!(
+        let first_number = take_numbers(&mut tx, tenant_id, "incident", count).await?;
+        let mut q = sql(
             "INSERT INTO incidents (tenant_id, number, title, description, status, pending_reason, impact, urgency, priority, \
              service_id, customer_id, requester_contact_id, requester_user_id, assignee_team_id, assignee_id, source, \
              resolution_code, resolution_notes, opened_at, first_response_at, resolved_at, closed_at, category_id, custom_json, \
-             created_at, updated_at, external_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $25, $26) \
-             RETURNING {COLUMNS}"
-        ))
-        .bind(tenant_id)
-        .bind(number);
-        let q = bind_fields(q, f)
-            .bind(now)
-            .bind(external_id.map(str::to_owned));
-        let incident: Incident = tx.fetch_one(q).await?;
-        reindex_incident(&mut tx, incident.id).await?;
-        self.journal(
-            &mut tx,
-            Change::of(tenant_id, actor, Action::Create, None, Some(&incident)),
-        )
-        .await?;
+             created_at, updated_at, external_id) VALUES ",
+        );
+        for (i, (number, (f, external_id, _))) in (first_number..).zip(rows).enumerate() {
+            let b = i * 26;
+            let p = |k: usize| format!("${}", b + k);
+            let fields: Vec<String> = (1..=25).map(p).collect();
+            q = q.push(&format!(
+                "{}({}, {}, {})",
+                if i == 0 { "" } else { ", " },
+                fields.join(", "),
+                p(25),
+                p(26)
+            ));
+            q = bind_fields(q.bind(tenant_id).bind(number), f)
+                .bind(now)
+                .bind(external_id.map(str::to_owned));
+        }
+        let mut created: Vec<Incident> = tx
+            .fetch_all(q.push(&format!(" RETURNING {COLUMNS}")))
+            .await?;
+        created.sort_by_key(|i| i.number);
+        if let (Some(first), Some(last)) = (created.first(), created.last()) {
+            reindex_incidents_between(&mut tx, first.id.min(last.id), first.id.max(last.id))
+                .await?;
+        }
+        let changes = created
+            .iter()
+            .zip(rows)
+            .map(|(incident, (_, _, actor))| {
+                Change::of(tenant_id, actor, Action::Create, None, Some(incident))
+            })
+            .collect();
+        self.journal_many(&mut tx, changes).await?;
         tx.commit().await?;
-        Ok(incident)
+        Ok(created)
     }
 
     pub async fn incident(&self, tenant_id: i64, id: i64) -> StoreResult<Incident> {
@@ -594,11 +676,13 @@ impl Store {
                     false,
                 ))
             }
-            None => Ok((
-                self.insert_incident(tenant_id, f, Some(external_id), actor)
-                    .await?,
-                true,
-            )),
+            None => {
+                self.check_incident_refs(tenant_id, f).await?;
+                let created = self
+                    .insert_incidents(tenant_id, &[(f, Some(external_id), actor)])
+                    .await?;
+                Ok((only(created)?, true))
+            }
         }
     }
 
@@ -731,4 +815,51 @@ impl Store {
         }
         self.db.fetch_all(q.push(" ORDER BY id")).await
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::both_backends;
+
+    // A group whose transaction fails is written again one by one, so only the bad incident
+    // fails (here: a service that does not exist, which the foreign key refuses).
+    both_backends!(
+        one_bad_create_does_not_fail_its_group,
+        |store: Store| async move {
+            let tenant = store
+                .create_tenant(
+                    &steward_domain::tenant::new_tenant("A").expect("draft"),
+                    &Actor::cli(),
+                )
+                .await
+                .expect("tenant");
+            let item = |title: &str, service_id: Option<i64>| NewIncident {
+                tenant_id: tenant.id,
+                fields: IncidentFields {
+                    service_id,
+                    ..IncidentFields::new(title, now_micros())
+                },
+                actor: Actor::cli(),
+            };
+            let results = store
+                .write_new_incidents(vec![
+                    item("First", None),
+                    item("Broken", Some(987_654)),
+                    item("Third", None),
+                ])
+                .await;
+            let shown: Vec<Result<String, String>> = results
+                .into_iter()
+                .map(|r| {
+                    r.map(|i| format!("{} {}", i.key(), i.title))
+                        .map_err(|e| e.to_string())
+                })
+                .collect();
+            assert_eq!(shown[0], Ok("INC-1 First".into()));
+            assert!(shown[1].is_err(), "{shown:?}");
+            assert_eq!(shown[2], Ok("INC-2 Third".into()));
+            assert!(store.verify_journal().await.expect("verify").is_ok());
+        }
+    );
 }

@@ -8,6 +8,7 @@ mod bulk;
 mod db;
 mod error;
 mod filter;
+mod group;
 mod migrate;
 mod refs;
 
@@ -51,6 +52,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 pub struct Store {
     db: db::Db,
     faults: Arc<Faults>,
+    groups: Arc<Groups>,
+}
+
+/// The writes that share transactions when they arrive together (see `group`).
+#[derive(Debug, Default)]
+struct Groups {
+    incidents: Arc<group::Group<incident::NewIncident, incident::Incident>>,
 }
 
 /// Failure points a test can switch on to prove that a write is all-or-nothing.
@@ -65,6 +73,7 @@ impl Store {
         Ok(Store {
             db: db::Db::connect(url, config).await?,
             faults: Arc::default(),
+            groups: Arc::default(),
         })
     }
 

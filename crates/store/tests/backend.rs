@@ -1004,6 +1004,49 @@ mod incidents {
         assert!(store.verify_journal().await.expect("verify").is_ok());
     });
 
+    // Creates that arrive together share a transaction (group commit); each must still come
+    // back as its own incident, with its own number, search entry and journal entry.
+    both_backends!(
+        concurrent_creates_each_get_their_own_record,
+        |store: Store| async move {
+            let t = tenant(&store, "A").await;
+            let before = journal_len(&store, t.id).await;
+            let creates = (0..40).map(|i| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let title = format!("Concurrent {i} word{i}x");
+                    let created = store
+                        .create_incident(t.id, &fields(&title, ""), &Actor::cli())
+                        .await
+                        .expect("create");
+                    (title, created)
+                })
+            });
+            let mut numbers = Vec::new();
+            for create in creates.collect::<Vec<_>>() {
+                let (title, created) = create.await.expect("task");
+                assert_eq!(created.title, title);
+                let found = store
+                    .incidents(
+                        t.id,
+                        &IncidentFilter {
+                            q: Some(title.split(' ').next_back().unwrap_or("").into()),
+                            ..Default::default()
+                        },
+                        &PageRequest::default(),
+                    )
+                    .await
+                    .expect("search");
+                assert_eq!(keys(&found), [created.key()]);
+                numbers.push(created.number);
+            }
+            numbers.sort_unstable();
+            assert_eq!(numbers, (1..=40).collect::<Vec<i64>>());
+            assert_eq!(journal_len(&store, t.id).await, before + 40);
+            assert!(store.verify_journal().await.expect("verify").is_ok());
+        }
+    );
+
     both_backends!(
         full_text_search_covers_the_conversation,
         |store: Store| async move {
