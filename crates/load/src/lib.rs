@@ -2,6 +2,7 @@
 //! ([`scenarios`]) against a running server and summarises each figure — a scenario at one
 //! concurrency — as one JSON line ([`stats::Summary`]).
 
+pub mod crash;
 pub mod http;
 pub mod options;
 pub mod scenarios;
