@@ -198,7 +198,98 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
 /// The OpenAPI document, built once.
 pub fn openapi() -> Arc<utoipa::openapi::OpenApi> {
     static DOC: OnceLock<Arc<utoipa::openapi::OpenApi>> = OnceLock::new();
-    DOC.get_or_init(|| Arc::new(parts().1)).clone()
+    DOC.get_or_init(|| {
+        let mut doc = parts().1;
+        ProblemResponses.modify(&mut doc);
+        Arc::new(doc)
+    })
+    .clone()
+}
+
+/// What every operation's errors look like, said once for all of them: problem documents go
+/// out as `application/problem+json`, and any operation may answer 400 (a body, query or path
+/// it cannot read), 401 (no valid session or token) and 403 (a role without the permission);
+/// one with a body also 413 (too large) and 415 (not a content type it reads).
+/// Found by API fuzzing: the document listed none of these everywhere, so clients generated
+/// from it mis-handled them.
+struct ProblemResponses;
+
+impl Modify for ProblemResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::RefOr;
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for operation in operations.into_iter().flatten() {
+                let responses = &mut operation.responses.responses;
+                for response in responses.values_mut() {
+                    if let RefOr::T(response) = response {
+                        as_problem_json(response);
+                    }
+                }
+                for (status, description) in [
+                    (
+                        "400",
+                        "The request could not be read: malformed JSON, query or path",
+                    ),
+                    ("401", "No valid session or API token"),
+                    ("403", "The caller's role may not do this"),
+                ] {
+                    responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| RefOr::T(problem_response(description)));
+                }
+                if operation.request_body.is_some() {
+                    for (status, description) in [
+                        ("413", "The body is larger than the server accepts"),
+                        (
+                            "415",
+                            "The body is not of a content type the operation reads",
+                        ),
+                    ] {
+                        let responses = &mut operation.responses.responses;
+                        responses
+                            .entry(status.to_owned())
+                            .or_insert_with(|| RefOr::T(problem_response(description)));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Relabels a response whose body is a `Problem` as `application/problem+json`.
+fn as_problem_json(response: &mut utoipa::openapi::Response) {
+    use utoipa::openapi::RefOr;
+    let is_problem = |content: &RefOr<utoipa::openapi::Content>| matches!(content, RefOr::T(c) if matches!(&c.schema, Some(RefOr::Ref(r)) if r.ref_location.ends_with("/Problem")));
+    if response
+        .content
+        .get("application/json")
+        .is_some_and(is_problem)
+        && let Some(content) = response.content.shift_remove("application/json")
+    {
+        response
+            .content
+            .insert("application/problem+json".to_owned(), content);
+    }
+}
+
+fn problem_response(description: &str) -> utoipa::openapi::Response {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/problem+json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build(),
+        )
+        .build()
 }
 
 pub fn router() -> Router<AppState> {
@@ -449,5 +540,44 @@ impl PageParams {
             limit: self.limit,
             cursor: self.cursor.clone(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every operation lists the errors any request may meet, as problem documents.
+    #[test]
+    fn every_operation_documents_its_problems() {
+        let doc = serde_json::to_value(&*openapi()).expect("serialisable");
+        let paths = doc["paths"].as_object().expect("paths");
+        let mut checked = 0;
+        for (path, item) in paths {
+            for (method, op) in item.as_object().expect("path item") {
+                let responses = &op["responses"];
+                let mut needed = vec!["400", "401", "403"];
+                if op.get("requestBody").is_some() {
+                    needed.extend(["413", "415"]);
+                }
+                for status in needed {
+                    assert!(
+                        responses[status]["content"]["application/problem+json"].is_object(),
+                        "{method} {path} does not list {status} as a problem document"
+                    );
+                }
+                for (status, response) in responses.as_object().expect("responses") {
+                    let problem_as_json = response["content"]["application/json"]["schema"]["$ref"]
+                        .as_str()
+                        .is_some_and(|r| r.ends_with("/Problem"));
+                    assert!(
+                        !problem_as_json,
+                        "{method} {path} {status}: a problem as application/json"
+                    );
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked > 100, "only {checked} operations");
     }
 }

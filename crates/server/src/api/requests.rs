@@ -557,13 +557,17 @@ pub struct DecisionInput {
     pub comment: String,
 }
 
-/// Records the caller's approval decision; shared by API and UI.
+/// Records the caller's approval decision; shared by API and UI. Being named an approver does
+/// not lift a read-only role (auditor) into deciding.
 pub async fn decide(
     state: &AppState,
     who: &Principal,
     key: &str,
     body: DecisionInput,
 ) -> ApiResult<ServiceRequest> {
+    if !who.can(Permission::RecordsWrite) && !who.can(Permission::RecordsOwn) {
+        return Err(ApiError::forbidden());
+    }
     if body.decision == Decision::Pending {
         return Err(Invalid::one("decision", "Decide approved or rejected").into());
     }

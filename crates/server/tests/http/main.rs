@@ -2,6 +2,7 @@
 
 mod api;
 mod attachments;
+mod authz;
 mod calendars;
 mod categories;
 mod incidents;

@@ -1,0 +1,1264 @@
+//! The authorisation matrix: every operation of the OpenAPI document, called as every role of
+//! tenant A, as the admin of tenant B and without credentials, against the expected-access
+//! table in `access.tsv`. An operation missing from the table fails the test, so a new route
+//! cannot ship without someone deciding who may call it.
+//!
+//! Besides the status, the test checks that a refused write changes nothing (tenant A's journal
+//! does not move), that tenant B never sees a byte of tenant A's records, and that requesters
+//! never see records that are not theirs.
+//!
+//! `AUTHZ_DUMP=1 cargo test -p steward-server --test http authz -- --nocapture` prints every
+//! call and its status.
+
+use super::api::{Reply, TestApp, app};
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use serde_json::{Value, json};
+use std::collections::{BTreeSet, HashMap};
+use std::fmt::Write as _;
+use std::time::Instant;
+use steward_domain::access::Role;
+use steward_store::journal::JournalFilter;
+use steward_store::{Actor, PageRequest, Store, both_backends};
+
+const TABLE: &str = include_str!("access.tsv");
+
+/// In the name of every tenant-A fixture: tenant B must never read it.
+const SECRET: &str = "Zanzibar";
+/// In the name of tenant-A records the requester neither raised nor may read.
+const NOT_YOURS: &str = "Kilimanjaro";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Caller {
+    Role(Role),
+    Other,
+    Anon,
+}
+
+impl Caller {
+    const ALL: [Caller; 7] = [
+        Caller::Role(Role::Admin),
+        Caller::Role(Role::Manager),
+        Caller::Role(Role::Agent),
+        Caller::Role(Role::Auditor),
+        Caller::Role(Role::Requester),
+        Caller::Other,
+        Caller::Anon,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Caller::Role(role) => role.as_str(),
+            Caller::Other => "other",
+            Caller::Anon => "anon",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    /// Past authorisation: anything but 401, 403, 404, 405 or a server error.
+    Ok,
+    Status(u16),
+}
+
+impl Outcome {
+    fn parse(text: &str) -> Option<Outcome> {
+        match text {
+            "ok" => Some(Outcome::Ok),
+            "401" | "403" | "404" => text.parse().ok().map(Outcome::Status),
+            _ => None,
+        }
+    }
+
+    fn matches(self, status: StatusCode) -> bool {
+        match self {
+            Outcome::Ok => {
+                !matches!(status.as_u16(), 401 | 403 | 404 | 405) && !status.is_server_error()
+            }
+            Outcome::Status(code) => status.as_u16() == code,
+        }
+    }
+
+    fn label(self) -> String {
+        match self {
+            Outcome::Ok => "ok".into(),
+            Outcome::Status(code) => code.to_string(),
+        }
+    }
+}
+
+struct Row {
+    line: usize,
+    method: Method,
+    path: String,
+    outcomes: [Outcome; 7],
+}
+
+fn parse_table() -> Result<Vec<Row>, Vec<String>> {
+    let mut rows = Vec::new();
+    let mut errors = Vec::new();
+    for (i, line) in TABLE.lines().enumerate() {
+        let line_no = i + 1;
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let cells: Vec<&str> = line.split_whitespace().collect();
+        if cells.len() != 2 + Caller::ALL.len() {
+            errors.push(format!(
+                "access.tsv:{line_no}: expected {} columns, found {}",
+                2 + Caller::ALL.len(),
+                cells.len()
+            ));
+            continue;
+        }
+        let Ok(method) = cells[0].parse::<Method>() else {
+            errors.push(format!("access.tsv:{line_no}: bad method `{}`", cells[0]));
+            continue;
+        };
+        let mut outcomes = [Outcome::Ok; 7];
+        let mut bad = false;
+        for (j, cell) in cells[2..].iter().enumerate() {
+            match Outcome::parse(cell) {
+                Some(o) => outcomes[j] = o,
+                None => {
+                    errors.push(format!(
+                        "access.tsv:{line_no}: bad outcome `{cell}` for {} (use ok, 401, 403 or 404)",
+                        Caller::ALL[j].name()
+                    ));
+                    bad = true;
+                }
+            }
+        }
+        if !bad {
+            rows.push(Row {
+                line: line_no,
+                method,
+                path: cells[1].to_owned(),
+                outcomes,
+            });
+        }
+    }
+    if errors.is_empty() {
+        Ok(rows)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Every (METHOD, path) of the OpenAPI document.
+fn documented_operations() -> BTreeSet<(String, String)> {
+    let doc = steward_server::api::openapi();
+    let json = serde_json::to_value(&*doc).expect("json");
+    let mut ops = BTreeSet::new();
+    for (path, item) in json["paths"].as_object().expect("paths") {
+        for method in [
+            "get", "put", "post", "delete", "options", "head", "patch", "trace",
+        ] {
+            if item.get(method).is_some() {
+                ops.insert((method.to_uppercase(), path.clone()));
+            }
+        }
+    }
+    ops
+}
+
+/// (a) operations of the OpenAPI document missing from the table, (b) rows of the table no
+/// longer in the document, and rows listed twice.
+fn coverage_problems(rows: &[Row]) -> Vec<String> {
+    let documented = documented_operations();
+    let mut listed = BTreeSet::new();
+    let mut problems = Vec::new();
+    for row in rows {
+        let op = (row.method.to_string(), row.path.clone());
+        if !listed.insert(op.clone()) {
+            problems.push(format!(
+                "access.tsv:{}: {} {} is listed twice",
+                row.line, op.0, op.1
+            ));
+        }
+    }
+    for (method, path) in documented.difference(&listed) {
+        problems.push(format!(
+            "{method} {path} is in the OpenAPI document but not in access.tsv: decide who may call it"
+        ));
+    }
+    for (method, path) in listed.difference(&documented) {
+        problems.push(format!(
+            "access.tsv: {method} {path} is no longer in the OpenAPI document"
+        ));
+    }
+    problems
+}
+
+/// The same check without a database, for quick feedback when adding a route.
+#[test]
+fn the_access_table_names_every_operation_once() {
+    let rows = parse_table().unwrap_or_else(|e| panic!("{}", e.join("\n")));
+    let problems = coverage_problems(&rows);
+    assert!(problems.is_empty(), "\n{}", problems.join("\n"));
+}
+
+/// The records the calls address, all in tenant A: a key or id per kind for tenant A's users
+/// (`key`) and the numeric id for tenant B's admin (`id`), so that B's own `INC-1` is never
+/// mistaken for A's.
+#[derive(Clone)]
+struct Fixtures {
+    key: HashMap<&'static str, String>,
+    id: HashMap<&'static str, String>,
+    manager_id: i64,
+    incident2_key: String,
+    incident2_id: i64,
+    request2_key: String,
+    item_id: i64,
+    settings: Value,
+}
+
+impl Fixtures {
+    fn set(&mut self, name: &'static str, key: impl ToString, id: impl ToString) {
+        self.key.insert(name, key.to_string());
+        self.id.insert(name, id.to_string());
+    }
+
+    fn both(&mut self, name: &'static str, id: impl ToString) {
+        let id = id.to_string();
+        self.set(name, &id, &id);
+    }
+}
+
+fn created(reply: &Reply, what: &str) -> Value {
+    assert!(
+        reply.status.is_success(),
+        "creating the {what} fixture: {} {}",
+        reply.status,
+        reply.text
+    );
+    reply.body.clone()
+}
+
+fn id_of(body: &Value) -> i64 {
+    body["id"].as_i64().expect("id")
+}
+
+async fn user_id(app: &TestApp, role: Role) -> i64 {
+    id_of(&app.get("/api/v1/me", role).await.body)
+}
+
+async fn fixtures(app: &TestApp) -> Fixtures {
+    let admin = Role::Admin;
+    let mut fx = Fixtures {
+        key: HashMap::new(),
+        id: HashMap::new(),
+        manager_id: user_id(app, Role::Manager).await,
+        incident2_key: String::new(),
+        incident2_id: 0,
+        request2_key: String::new(),
+        item_id: 0,
+        settings: app.get("/api/v1/settings", admin).await.body,
+    };
+    fx.set("kind", "incident", "incident");
+    fx.set("event", "opened", "opened");
+
+    // An agreement first, so the incident and the request get clocks.
+    let agreement = app
+        .post(
+            "/api/v1/sla/agreements",
+            admin,
+            agreement_body(&format!("{SECRET} standard")),
+        )
+        .await;
+    fx.both("agreement", id_of(&created(&agreement, "agreement")));
+    let for_requests = app
+        .post(
+            "/api/v1/sla/agreements",
+            admin,
+            json!({"name": format!("{SECRET} requests"), "kind": "sla", "record_kind": "request",
+                   "targets": [{"metric": "resolution", "minutes": 480}]}),
+        )
+        .await;
+    created(&for_requests, "request agreement");
+
+    let service = app
+        .post(
+            "/api/v1/services",
+            admin,
+            json!({"name": format!("{SECRET} payroll")}),
+        )
+        .await;
+    fx.both("service", id_of(&created(&service, "service")));
+    let customer = app
+        .post(
+            "/api/v1/customers",
+            admin,
+            json!({"name": format!("{SECRET} Corp")}),
+        )
+        .await;
+    let customer = id_of(&created(&customer, "customer"));
+    fx.both("customer", customer);
+    let contact = app
+        .post(
+            &format!("/api/v1/customers/{customer}/contacts"),
+            admin,
+            json!({"name": format!("{SECRET} Contact"), "email": "contact@zanzibar.test"}),
+        )
+        .await;
+    fx.both("contact", id_of(&created(&contact, "contact")));
+    let team = app
+        .post(
+            "/api/v1/teams",
+            admin,
+            json!({"name": format!("{SECRET} team")}),
+        )
+        .await;
+    fx.both("team", id_of(&created(&team, "team")));
+    let user = app
+        .post(
+            "/api/v1/users",
+            admin,
+            json!({"email": "fixture@zanzibar.test", "name": format!("{SECRET} fixture"), "role": "agent"}),
+        )
+        .await;
+    let user = id_of(&created(&user, "user"));
+    fx.both("user", user);
+    let (token, _) = app
+        .store
+        .create_token(app.tenant_id, user, "fixture", &Actor::cli())
+        .await
+        .expect("token");
+    fx.both("token", token.id);
+    let category = app
+        .post(
+            "/api/v1/categories",
+            admin,
+            json!({"name": format!("{SECRET} hardware")}),
+        )
+        .await;
+    fx.both("category", id_of(&created(&category, "category")));
+    let calendar = app
+        .post(
+            "/api/v1/calendars",
+            admin,
+            calendar_body(&format!("{SECRET} office")),
+        )
+        .await;
+    fx.both("calendar", id_of(&created(&calendar, "calendar")));
+    let view = app
+        .post(
+            "/api/v1/views",
+            Role::Manager,
+            json!({"kind": "incidents", "name": format!("{SECRET} shared"), "shared": true}),
+        )
+        .await;
+    fx.both("view", id_of(&created(&view, "view")));
+
+    // The requester's own incident, and one of someone else's.
+    let incident = app
+        .post(
+            "/api/v1/incidents",
+            Role::Requester,
+            json!({"title": format!("{SECRET} printer")}),
+        )
+        .await;
+    let incident = created(&incident, "incident");
+    let incident_key = incident["key"].as_str().expect("key").to_owned();
+    fx.set("incident", &incident_key, id_of(&incident));
+    let other = app
+        .post(
+            "/api/v1/incidents",
+            Role::Agent,
+            json!({"title": format!("{SECRET} {NOT_YOURS} outage")}),
+        )
+        .await;
+    let other = created(&other, "second incident");
+    fx.incident2_key = other["key"].as_str().expect("key").to_owned();
+    fx.incident2_id = id_of(&other);
+
+    let upload = Request::post(format!(
+        "/api/v1/incidents/{incident_key}/attachments?filename=zanzibar.log"
+    ))
+    .header(
+        header::AUTHORIZATION,
+        format!("Bearer {}", app.token(admin)),
+    )
+    .header(header::CONTENT_TYPE, "text/plain")
+    .body(Body::from(format!("{SECRET} log")))
+    .expect("request");
+    let attachment = app.send(upload).await;
+    fx.both("attachment", id_of(&created(&attachment, "attachment")));
+    let watcher = watcher(app, &incident_key, 0).await;
+    fx.both("watcher", watcher);
+    let sla = app
+        .get(&format!("/api/v1/incidents/{incident_key}/sla"), admin)
+        .await;
+    fx.both(
+        "incident_clock",
+        sla.body[0]["id"]
+            .as_i64()
+            .unwrap_or_else(|| panic!("the incident has no clock: {}", sla.text)),
+    );
+
+    // A catalogue item without approvers: its requests go straight to fulfilment, with a task.
+    let item = app
+        .post(
+            "/api/v1/catalogue-items",
+            admin,
+            json!({"name": format!("{SECRET} laptop"), "tasks": [{"title": format!("{SECRET} hand over")}]}),
+        )
+        .await;
+    fx.item_id = id_of(&created(&item, "catalogue item"));
+    fx.both("item", fx.item_id);
+    let request = app
+        .post(
+            "/api/v1/requests",
+            Role::Requester,
+            json!({"item_id": fx.item_id}),
+        )
+        .await;
+    let request = created(&request, "request");
+    let request_key = request["key"].as_str().expect("key").to_owned();
+    fx.set("request", &request_key, id_of(&request));
+    let request = app
+        .get(&format!("/api/v1/requests/{request_key}"), admin)
+        .await;
+    fx.both(
+        "task",
+        request.body["tasks"][0]["id"]
+            .as_i64()
+            .unwrap_or_else(|| panic!("the request has no task: {}", request.text)),
+    );
+    fx.both(
+        "request_clock",
+        request.body["sla"][0]["id"]
+            .as_i64()
+            .unwrap_or_else(|| panic!("the request has no clock: {}", request.text)),
+    );
+    let agents_request = app
+        .post(
+            "/api/v1/requests",
+            Role::Agent,
+            json!({"item_id": fx.item_id}),
+        )
+        .await;
+    let agents_request = created(&agents_request, "agent's request");
+    fx.request2_key = agents_request["key"].as_str().expect("key").to_owned();
+    let retired = app
+        .post(
+            "/api/v1/catalogue-items",
+            admin,
+            json!({"name": format!("{SECRET} {NOT_YOURS} retired"), "active": false}),
+        )
+        .await;
+    created(&retired, "retired catalogue item");
+    let note = app
+        .post(
+            &format!("/api/v1/incidents/{incident_key}/comments"),
+            admin,
+            json!({"body": format!("{SECRET} {NOT_YOURS} internal note"), "public": false}),
+        )
+        .await;
+    created(&note, "internal note");
+
+    // A problem that became a known error.
+    let problem = app
+        .post(
+            "/api/v1/problems",
+            admin,
+            json!({"title": format!("{SECRET} {NOT_YOURS} queue"), "incidents": [incident_key]}),
+        )
+        .await;
+    let problem = created(&problem, "problem");
+    let problem_key = problem["key"].as_str().expect("key").to_owned();
+    fx.set("problem", &problem_key, id_of(&problem));
+    let investigating = app
+        .patch(
+            &format!("/api/v1/problems/{problem_key}"),
+            admin,
+            json!({"status": "investigating"}),
+        )
+        .await;
+    created(&investigating, "problem under investigation");
+    let known = app
+        .patch(
+            &format!("/api/v1/problems/{problem_key}"),
+            admin,
+            json!({"status": "known_error", "root_cause": format!("{SECRET} queue too small"), "workaround": "Restart it"}),
+        )
+        .await;
+    created(&known, "known error");
+    let known = app.get("/api/v1/known-errors", admin).await;
+    let known = &known.body["items"][0];
+    fx.set(
+        "known_error",
+        known["key"].as_str().expect("key"),
+        id_of(known),
+    );
+
+    // A published public article (requesters may read it) and an internal draft (they may not).
+    let article = app
+        .post(
+            "/api/v1/knowledge",
+            admin,
+            json!({"title": format!("{SECRET} printing guide"), "body": "Turn it off and on.", "public": true}),
+        )
+        .await;
+    let article = created(&article, "article");
+    let article_key = article["key"].as_str().expect("key").to_owned();
+    for status in ["review", "published"] {
+        let moved = app
+            .patch(
+                &format!("/api/v1/knowledge/{article_key}"),
+                admin,
+                json!({ "status": status }),
+            )
+            .await;
+        created(&moved, "published article");
+    }
+    fx.set("article", &article_key, id_of(&article));
+    let internal = app
+        .post(
+            "/api/v1/knowledge",
+            admin,
+            json!({"title": format!("{SECRET} {NOT_YOURS} runbook"), "body": "Internal.", "public": false}),
+        )
+        .await;
+    created(&internal, "internal article");
+    fx
+}
+
+fn agreement_body(name: &str) -> Value {
+    json!({
+        "name": name,
+        "kind": "sla",
+        "targets": [
+            {"metric": "first_response", "minutes": 30},
+            {"metric": "resolution", "minutes": 60}
+        ]
+    })
+}
+
+fn calendar_body(name: &str) -> Value {
+    json!({
+        "name": name,
+        "timezone": "Europe/London",
+        "hours": [{"weekday": "mon", "start": "09:00", "end": "17:00"}],
+        "holidays": [{"date": "2026-12-25", "name": "Christmas Day"}]
+    })
+}
+
+async fn watcher(app: &TestApp, incident_key: &str, n: usize) -> i64 {
+    let reply = app
+        .post(
+            &format!("/api/v1/incidents/{incident_key}/watchers"),
+            Role::Admin,
+            json!({"email": format!("watcher{n}@zanzibar.test")}),
+        )
+        .await;
+    id_of(&created(&reply, "watcher"))
+}
+
+/// Which fixture a path parameter names: the literal segment before it says.
+fn fixture_name(path: &str, before: &str) -> Option<&'static str> {
+    Some(match before {
+        "services" => "service",
+        "customers" => "customer",
+        "contacts" => "contact",
+        "teams" => "team",
+        "users" => "user",
+        "tokens" => "token",
+        "incidents" => "incident",
+        "attachments" => "attachment",
+        "watchers" => "watcher",
+        "catalogue-items" => "item",
+        "requests" => "request",
+        "tasks" => "task",
+        "problems" => "problem",
+        "known-errors" => "known_error",
+        "knowledge" => "article",
+        "custom-fields" => "kind",
+        "notification-templates" => "event",
+        "calendars" => "calendar",
+        "agreements" => "agreement",
+        "categories" => "category",
+        "views" => "view",
+        "sla" if path.starts_with("/incidents/") => "incident_clock",
+        "sla" if path.starts_with("/requests/") => "request_clock",
+        _ => return None,
+    })
+}
+
+/// The path with every parameter replaced by a fixture, and the fixture the last one names.
+fn fill(
+    path: &str,
+    values: &HashMap<&'static str, String>,
+) -> Result<(String, Option<&'static str>), String> {
+    let mut out = String::from("/api/v1");
+    let mut before = "";
+    let mut last = None;
+    for segment in path.split('/').skip(1) {
+        out.push('/');
+        if segment.starts_with('{') {
+            let name = fixture_name(path, before)
+                .ok_or_else(|| format!("no fixture for {segment} after `{before}`"))?;
+            let value = values
+                .get(name)
+                .ok_or_else(|| format!("fixture `{name}` was not created"))?;
+            out.push_str(value);
+            last = Some(name);
+        } else {
+            out.push_str(segment);
+            before = segment;
+        }
+    }
+    Ok((out, last))
+}
+
+/// The request body of an operation: well formed, so that a refusal is about who calls, never
+/// about what they sent.
+enum Payload {
+    None,
+    Json(Value),
+    Raw(&'static str, String),
+}
+
+fn payload(method: &Method, path: &str, fx: &Fixtures, caller: Caller) -> Payload {
+    let target = match caller {
+        Caller::Other => fx.incident2_id.to_string(),
+        _ => fx.incident2_key.clone(),
+    };
+    let json = match (method.as_str(), path) {
+        ("GET", _) | ("DELETE", _) => return Payload::None,
+        ("POST", "/requests/{key}/tasks/{task_id}/complete") => return Payload::None,
+        ("POST", "/incidents/{key}/attachments") => {
+            return Payload::Raw("text/plain", "matrix log".into());
+        }
+        ("POST", "/calendars/{id}/holidays/ics") => {
+            return Payload::Raw(
+                "text/calendar",
+                "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nDTSTART;VALUE=DATE:20270101\r\n\
+                 SUMMARY:New Year\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+                    .into(),
+            );
+        }
+        ("POST", "/services") => json!({"name": "Matrix service"}),
+        ("PATCH", "/services/{id}") => json!({"description": "Matrix"}),
+        ("POST", "/customers") => json!({"name": "Matrix customer"}),
+        ("PATCH", "/customers/{id}") => json!({"notes": "Matrix"}),
+        ("POST", "/customers/{id}/contacts") => {
+            json!({"name": "Matrix contact", "email": "matrix@example.org"})
+        }
+        ("PATCH", "/customers/{id}/contacts/{contact_id}") => json!({"phone": "0123"}),
+        ("POST", "/teams") => json!({"name": "Matrix team"}),
+        ("PATCH", "/teams/{id}") => json!({"description": "Matrix"}),
+        ("POST", "/users") => json!({"email": "matrix@example.org", "role": "agent"}),
+        ("PATCH", "/users/{id}") => json!({"name": format!("{SECRET} fixture")}),
+        ("POST", "/tokens") => json!({"name": "Matrix"}),
+        ("POST", "/incidents") => json!({"title": "Matrix incident"}),
+        ("POST", "/incidents/bulk") => {
+            json!({"keys": [target], "changes": {"urgency": "low"}})
+        }
+        ("PATCH", "/incidents/{key}") => json!({"urgency": "low"}),
+        ("PUT", "/incidents/{key}/sla/exclusion") | ("PUT", "/requests/{key}/sla/exclusion") => {
+            json!({"reason": "Matrix"})
+        }
+        ("PUT", "/incidents/{key}/sla/{clock_id}/breach-reason")
+        | ("PUT", "/requests/{key}/sla/{clock_id}/breach-reason") => json!({"reason": "Matrix"}),
+        ("POST", "/incidents/{key}/comments") => json!({"body": "Matrix comment"}),
+        ("POST", "/incidents/{key}/watchers") => json!({"email": "matrix@example.org"}),
+        ("POST", "/incidents/{key}/major") => json!({"manager_id": fx.manager_id}),
+        ("POST", "/incidents/{key}/communications") => {
+            json!({"audience": "internal", "body": "Matrix update"})
+        }
+        ("PUT", "/incidents/{key}/review") => json!({"summary": "Matrix"}),
+        ("POST", "/incidents/{key}/links") | ("POST", "/problems/{key}/links") => {
+            json!({"kind": "related", "target": target})
+        }
+        ("POST", "/catalogue-items") => json!({"name": "Matrix item"}),
+        ("PUT", "/catalogue-items/{id}") => {
+            json!({"name": format!("{SECRET} laptop"), "tasks": [{"title": format!("{SECRET} hand over")}]})
+        }
+        ("POST", "/requests") => json!({"item_id": fx.item_id}),
+        ("PATCH", "/requests/{key}") => json!({}),
+        ("POST", "/requests/{key}/approvals") => json!({"decision": "approved"}),
+        ("POST", "/problems") => json!({"title": "Matrix problem"}),
+        ("PATCH", "/problems/{key}") => json!({"urgency": "low"}),
+        ("PATCH", "/known-errors/{key}") => json!({"active": true}),
+        ("POST", "/knowledge") => json!({"title": "Matrix article", "body": "Text"}),
+        ("PATCH", "/knowledge/{key}") => json!({"public": true}),
+        ("PUT", "/settings") => fx.settings.clone(),
+        ("PUT", "/notification-templates/{event}") => {
+            json!({"subject": "Matrix", "body": "Matrix"})
+        }
+        ("POST", "/categories") => json!({"name": "Matrix category"}),
+        ("PATCH", "/categories/{id}") => json!({"retired": false}),
+        ("PUT", "/custom-fields/{kind}") => json!([]),
+        ("POST", "/calendars") => calendar_body("Matrix office"),
+        ("PUT", "/calendars/{id}") => calendar_body(&format!("{SECRET} office")),
+        ("POST", "/calendars/{id}/add") => json!({"start": "2026-12-01T09:00:00Z", "minutes": 60}),
+        ("POST", "/calendars/{id}/between") => {
+            json!({"start": "2026-12-01T09:00:00Z", "end": "2026-12-02T09:00:00Z"})
+        }
+        ("POST", "/sla/agreements") => agreement_body("Matrix agreement"),
+        ("PUT", "/sla/agreements/{id}") => agreement_body(&format!("{SECRET} standard")),
+        ("POST", "/views") => json!({"kind": "incidents", "name": "Matrix view"}),
+        ("POST", "/me/password") => {
+            json!({"current_password": "not the password", "new_password": "a long enough password"})
+        }
+        _ => json!({}),
+    };
+    Payload::Json(json)
+}
+
+/// Query strings that make a read meaningful.
+fn query(method: &Method, path: &str) -> &'static str {
+    match (method.as_str(), path) {
+        ("GET", "/search") => "?q=Kilimanjaro",
+        ("POST", "/incidents/{key}/attachments") => "?filename=matrix.log",
+        _ => "",
+    }
+}
+
+/// A fresh record for a delete to consume, so every caller deletes something that exists.
+async fn fresh(app: &TestApp, fx: &Fixtures, name: &str, n: usize) -> Option<i64> {
+    let admin = Role::Admin;
+    let reply = match name {
+        "service" => {
+            app.post(
+                "/api/v1/services",
+                admin,
+                json!({"name": format!("{SECRET} doomed {n}")}),
+            )
+            .await
+        }
+        "customer" => {
+            app.post(
+                "/api/v1/customers",
+                admin,
+                json!({"name": format!("{SECRET} doomed {n}")}),
+            )
+            .await
+        }
+        "contact" => {
+            app.post(
+                &format!("/api/v1/customers/{}/contacts", fx.key["customer"]),
+                admin,
+                json!({"name": format!("{SECRET} doomed {n}"), "email": format!("doomed{n}@zanzibar.test")}),
+            )
+            .await
+        }
+        "team" => {
+            app.post(
+                "/api/v1/teams",
+                admin,
+                json!({"name": format!("{SECRET} doomed {n}")}),
+            )
+            .await
+        }
+        "user" => {
+            app.post(
+                "/api/v1/users",
+                admin,
+                json!({"email": format!("doomed{n}@zanzibar.test"), "name": format!("{SECRET} doomed {n}"), "role": "agent"}),
+            )
+            .await
+        }
+        "calendar" => {
+            app.post(
+                "/api/v1/calendars",
+                admin,
+                calendar_body(&format!("{SECRET} doomed {n}")),
+            )
+            .await
+        }
+        "view" => {
+            app.post(
+                "/api/v1/views",
+                Role::Manager,
+                json!({"kind": "incidents", "name": format!("{SECRET} doomed {n}"), "shared": true}),
+            )
+            .await
+        }
+        "watcher" => return Some(watcher(app, &fx.key["incident"], n + 1).await),
+        "token" => {
+            let owner = fx.id["user"].parse().expect("user id");
+            let (token, _) = app
+                .store
+                .create_token(app.tenant_id, owner, "doomed", &Actor::cli())
+                .await
+                .expect("token");
+            return Some(token.id);
+        }
+        _ => return None,
+    };
+    Some(id_of(&created(&reply, name)))
+}
+
+/// Tenant A's journal head: it moves with every change made in tenant A.
+async fn journal_head(app: &TestApp) -> i64 {
+    let page = PageRequest {
+        limit: Some(1),
+        cursor: None,
+    };
+    app.store
+        .journal_entries(app.tenant_id, &JournalFilter::default(), &page)
+        .await
+        .expect("journal")
+        .items
+        .first()
+        .map_or(0, |e| e.seq)
+}
+
+async fn send(
+    app: &TestApp,
+    method: &Method,
+    uri: &str,
+    token: Option<&str>,
+    payload: Payload,
+) -> Reply {
+    let mut request = Request::builder().method(method.clone()).uri(uri);
+    if let Some(token) = token {
+        request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+    }
+    let body = match payload {
+        Payload::None => Body::empty(),
+        Payload::Json(json) => {
+            request = request.header(header::CONTENT_TYPE, "application/json");
+            Body::from(json.to_string())
+        }
+        Payload::Raw(content_type, text) => {
+            request = request.header(header::CONTENT_TYPE, content_type);
+            Body::from(text)
+        }
+    };
+    app.send(request.body(body).expect("request")).await
+}
+
+async fn matrix(store: Store) {
+    let started = Instant::now();
+    let app = app(store).await;
+    let rows = parse_table().unwrap_or_else(|e| panic!("{}", e.join("\n")));
+    let documented = documented_operations();
+    let fx = fixtures(&app).await;
+    let mut failures = coverage_problems(&rows);
+    let mut checked = 0;
+    let mut fresh_count = 0;
+    for row in &rows {
+        if !documented.contains(&(row.method.to_string(), row.path.clone())) {
+            continue; // reported by coverage_problems
+        }
+        let write = row.method != Method::GET;
+        for (caller, expected) in Caller::ALL.into_iter().zip(row.outcomes) {
+            let mut fixtures = fx.clone();
+            // Deletes consume their record: give each caller its own.
+            if row.method == Method::DELETE
+                && let Ok((_, Some(last))) = fill(&row.path, &fixtures.key)
+            {
+                fresh_count += 1;
+                if let Some(id) = fresh(&app, &fx, last, fresh_count).await {
+                    fixtures.both(last, id);
+                }
+            }
+            let values = match caller {
+                Caller::Other => &fixtures.id,
+                _ => &fixtures.key,
+            };
+            let (uri, _) = match fill(&row.path, values) {
+                Ok(filled) => filled,
+                Err(e) => {
+                    failures.push(format!("{} {}: {e}", row.method, row.path));
+                    break;
+                }
+            };
+            let uri = format!("{uri}{}", query(&row.method, &row.path));
+            let token = match caller {
+                Caller::Role(role) => Some(app.token(role)),
+                Caller::Other => Some(app.outsider.as_str()),
+                Caller::Anon => None,
+            };
+            let before = journal_head(&app).await;
+            let body = payload(&row.method, &row.path, &fixtures, caller);
+            let reply = send(&app, &row.method, &uri, token, body).await;
+            checked += 1;
+            if std::env::var_os("AUTHZ_DUMP").is_some() {
+                eprintln!(
+                    "{} {uri} {} -> {}",
+                    row.method,
+                    caller.name(),
+                    reply.status.as_u16()
+                );
+            }
+            let label = format!("{} {} as {}", row.method, row.path, caller.name());
+            if !expected.matches(reply.status) {
+                failures.push(format!(
+                    "{label}: expected {}, got {} {}",
+                    expected.label(),
+                    reply.status.as_u16(),
+                    reply.text.chars().take(200).collect::<String>()
+                ));
+            }
+            let refused = matches!(expected, Outcome::Status(_));
+            if write && (refused || caller == Caller::Other) {
+                let after = journal_head(&app).await;
+                if after != before {
+                    failures.push(format!(
+                        "{label}: answered {} but tenant A's journal moved from {before} to {after}",
+                        reply.status.as_u16()
+                    ));
+                }
+            }
+            if caller == Caller::Other
+                && (reply.text.contains(SECRET) || reply.text.contains(NOT_YOURS))
+            {
+                failures.push(format!(
+                    "{label}: tenant B read tenant A's data: {}",
+                    reply.text.chars().take(300).collect::<String>()
+                ));
+            }
+            if caller == Caller::Role(Role::Requester) && reply.text.contains(NOT_YOURS) {
+                failures.push(format!(
+                    "{label}: the requester read a record that is not theirs: {}",
+                    reply.text.chars().take(300).collect::<String>()
+                ));
+            }
+        }
+    }
+    let matrix_calls = checked;
+    // Requesters reach other people's records by no key at all.
+    for path in [
+        format!("/api/v1/incidents/{}", fx.incident2_key),
+        format!("/api/v1/incidents/{}", fx.incident2_id),
+        format!("/api/v1/incidents/{}/comments", fx.incident2_key),
+        format!("/api/v1/incidents/{}/attachments", fx.incident2_key),
+        format!("/api/v1/requests/{}", fx.request2_key),
+    ] {
+        let reply = app.get(&path, Role::Requester).await;
+        checked += 1;
+        if reply.status != StatusCode::NOT_FOUND {
+            failures.push(format!(
+                "GET {path} as requester (not theirs): expected 404, got {}",
+                reply.status.as_u16()
+            ));
+        }
+    }
+    // ... nor by asking lists for more than they may see.
+    let by_key = [
+        fx.incident2_key.clone(),
+        fx.request2_key.clone(),
+        fx.key["problem"].clone(),
+        "queue".to_owned(),
+        "KB-2".to_owned(),
+    ]
+    .map(|key| format!("/api/v1/search?q={key}"));
+    // The probes find what they look for when the caller may see it.
+    for path in &by_key {
+        let reply = app.get(path, Role::Admin).await;
+        if !reply.text.contains(NOT_YOURS) && !reply.text.contains(&fx.request2_key) {
+            failures.push(format!(
+                "GET {path} as admin finds nothing, so the requester's probe proves nothing: {}",
+                reply.text
+            ));
+        }
+    }
+    for path in [
+        "/api/v1/incidents?q=Kilimanjaro",
+        "/api/v1/requests?status=in_fulfilment&limit=500",
+        "/api/v1/knowledge?status=draft",
+        "/api/v1/knowledge?public=false",
+        "/api/v1/catalogue-items?all=true",
+        "/api/v1/search?q=runbook",
+    ]
+    .into_iter()
+    .chain(by_key.iter().map(String::as_str))
+    {
+        let reply = app.get(path, Role::Requester).await;
+        checked += 1;
+        if reply.text.contains(NOT_YOURS) || reply.text.contains(&fx.request2_key) {
+            failures.push(format!(
+                "GET {path} as requester shows what is not theirs: {}",
+                reply.text.chars().take(300).collect::<String>()
+            ));
+        }
+    }
+    // What the table may mark public: the API's own description.
+    let doc = app
+        .call(Method::GET, "/api/v1/openapi.json", None, None)
+        .await;
+    checked += 1;
+    if doc.status != StatusCode::OK {
+        failures.push(format!(
+            "GET /api/v1/openapi.json without credentials: expected 200, got {}",
+            doc.status.as_u16()
+        ));
+    }
+    cross_tenant_references(&app, &fx, &mut failures, &mut checked).await;
+    approvers_by_role(&app, &mut failures, &mut checked).await;
+    let verified = app.store.verify_journal().await.expect("verify");
+    assert!(verified.is_ok(), "journal broken: {verified:?}");
+    let mut report = String::new();
+    for failure in &failures {
+        let _ = writeln!(report, "  {failure}");
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} calls broke the access table:\n{report}",
+        failures.len()
+    );
+    eprintln!(
+        "authz: {} operations x {} callers = {matrix_calls} calls, plus {} probes, in {:.1?}",
+        rows.len(),
+        Caller::ALL.len(),
+        checked - matrix_calls,
+        started.elapsed()
+    );
+}
+
+/// Being named an approver lets a user decide, but never more than their role allows: an
+/// auditor changes nothing, not even by approving.
+async fn approvers_by_role(app: &TestApp, failures: &mut Vec<String>, checked: &mut usize) {
+    for (role, allowed) in [
+        (Role::Requester, true),
+        (Role::Agent, true),
+        (Role::Auditor, false),
+    ] {
+        let approver = user_id(app, role).await;
+        let item = app
+            .post(
+                "/api/v1/catalogue-items",
+                Role::Manager,
+                json!({"name": format!("Approved by {role}"), "approver_ids": [approver]}),
+            )
+            .await;
+        let item = id_of(&created(&item, "catalogue item with an approver"));
+        let request = app
+            .post("/api/v1/requests", Role::Agent, json!({"item_id": item}))
+            .await;
+        let key = created(&request, "request awaiting approval")["key"]
+            .as_str()
+            .expect("key")
+            .to_owned();
+        let before = journal_head(app).await;
+        let reply = app
+            .post(
+                &format!("/api/v1/requests/{key}/approvals"),
+                role,
+                json!({"decision": "approved"}),
+            )
+            .await;
+        *checked += 1;
+        let moved = journal_head(app).await != before;
+        let label = format!("POST /requests/{key}/approvals as {role}, its named approver");
+        if allowed && (!reply.status.is_success() || !moved) {
+            failures.push(format!(
+                "{label}: expected the approval to be recorded, got {} {}",
+                reply.status.as_u16(),
+                reply.text
+            ));
+        }
+        if !allowed && (reply.status != StatusCode::FORBIDDEN || moved) {
+            failures.push(format!(
+                "{label}: expected 403 and no change, got {} (journal moved: {moved}) {}",
+                reply.status.as_u16(),
+                reply.text.chars().take(200).collect::<String>()
+            ));
+        }
+    }
+}
+
+/// Tenant B cannot point its own records at tenant A's: every reference to one of A's records
+/// in a body is refused, and A's journal does not move.
+async fn cross_tenant_references(
+    app: &TestApp,
+    fx: &Fixtures,
+    failures: &mut Vec<String>,
+    checked: &mut usize,
+) {
+    let outsider = Some(app.outsider.as_str());
+    let own = app
+        .call(
+            Method::POST,
+            "/api/v1/incidents",
+            outsider,
+            Some(json!({"title": "B's own"})),
+        )
+        .await;
+    let own = created(&own, "tenant B's incident")["key"]
+        .as_str()
+        .expect("key")
+        .to_owned();
+    let id = |name: &str| -> i64 { fx.id[name].parse().expect("id") };
+    let a_user = id("user");
+    let a_incident = fx.id["incident"].clone();
+    let mut cases: Vec<(Method, String, Value)> = vec![
+        (
+            Method::POST,
+            "/incidents".into(),
+            json!({"title": "x", "service_id": id("service")}),
+        ),
+        (
+            Method::POST,
+            "/incidents".into(),
+            json!({"title": "x", "customer_id": id("customer")}),
+        ),
+        (
+            Method::POST,
+            "/incidents".into(),
+            json!({"title": "x", "requester_contact_id": id("contact")}),
+        ),
+        (
+            Method::POST,
+            "/incidents".into(),
+            json!({"title": "x", "assignee_team_id": id("team")}),
+        ),
+        (
+            Method::POST,
+            "/incidents".into(),
+            json!({"title": "x", "assignee_id": a_user}),
+        ),
+        (
+            Method::POST,
+            "/incidents".into(),
+            json!({"title": "x", "category_id": id("category")}),
+        ),
+        (
+            Method::PATCH,
+            format!("/incidents/{own}"),
+            json!({"service_id": id("service")}),
+        ),
+        (
+            Method::PATCH,
+            format!("/incidents/{own}"),
+            json!({"assignee_id": a_user}),
+        ),
+        (
+            Method::PATCH,
+            format!("/incidents/{own}"),
+            json!({"assignee_team_id": id("team")}),
+        ),
+        (
+            Method::POST,
+            "/incidents/bulk".into(),
+            json!({"keys": [own], "changes": {"assignee_id": a_user}}),
+        ),
+        (
+            Method::POST,
+            format!("/incidents/{own}/links"),
+            json!({"kind": "related", "target": a_incident}),
+        ),
+        (
+            Method::POST,
+            format!("/incidents/{own}/major"),
+            json!({"manager_id": fx.manager_id}),
+        ),
+        (
+            Method::POST,
+            "/problems".into(),
+            json!({"title": "x", "incidents": [a_incident]}),
+        ),
+        (
+            Method::POST,
+            "/problems".into(),
+            json!({"title": "x", "service_id": id("service")}),
+        ),
+        (
+            Method::POST,
+            "/problems".into(),
+            json!({"title": "x", "assignee_id": a_user}),
+        ),
+        (
+            Method::POST,
+            "/knowledge".into(),
+            json!({"title": "x", "body": "x", "service_id": id("service")}),
+        ),
+        (
+            Method::POST,
+            "/services".into(),
+            json!({"name": "B owned", "owner_id": a_user}),
+        ),
+        (
+            Method::POST,
+            "/teams".into(),
+            json!({"name": "B team", "members": [a_user]}),
+        ),
+        (
+            Method::POST,
+            "/catalogue-items".into(),
+            json!({"name": "B item", "approver_ids": [a_user]}),
+        ),
+        (
+            Method::POST,
+            "/categories".into(),
+            json!({"name": "B child", "parent_id": id("category")}),
+        ),
+        (
+            Method::POST,
+            "/requests".into(),
+            json!({"item_id": fx.item_id}),
+        ),
+    ];
+    for (field, value) in [
+        ("customer_id", id("customer")),
+        ("service_id", id("service")),
+        ("team_id", id("team")),
+        ("calendar_id", id("calendar")),
+    ] {
+        let mut body = agreement_body("B agreement");
+        body[field] = json!(value);
+        cases.push((Method::POST, "/sla/agreements".into(), body));
+    }
+    for escalation in [
+        json!({"on": "breach", "reassign_team_id": id("team")}),
+        json!({"on": "breach", "notify_user_id": a_user}),
+    ] {
+        let mut body = agreement_body("B agreement");
+        body["escalations"] = json!([escalation]);
+        cases.push((Method::POST, "/sla/agreements".into(), body));
+    }
+    for (method, path, body) in cases {
+        let before = journal_head(app).await;
+        let reply = app
+            .call(
+                method.clone(),
+                &format!("/api/v1{path}"),
+                outsider,
+                Some(body.clone()),
+            )
+            .await;
+        *checked += 1;
+        if std::env::var_os("AUTHZ_DUMP").is_some() {
+            eprintln!("{method} {path} {body} other -> {}", reply.status.as_u16());
+        }
+        let label = format!("{method} {path} as other with {body}");
+        // A bulk change answers 200 and reports each refusal in its results.
+        let used = if reply.body.get("changed").is_some() {
+            reply.body["changed"] != 0
+        } else {
+            reply.status.is_success()
+        };
+        if used || reply.status.is_server_error() {
+            failures.push(format!(
+                "{label}: tenant B used tenant A's record: {} {}",
+                reply.status.as_u16(),
+                reply.text.chars().take(300).collect::<String>()
+            ));
+        }
+        if reply.text.contains(SECRET) {
+            failures.push(format!(
+                "{label}: tenant B read tenant A's data: {}",
+                reply.text
+            ));
+        }
+        let after = journal_head(app).await;
+        if after != before {
+            failures.push(format!(
+                "{label}: tenant A's journal moved from {before} to {after}"
+            ));
+        }
+    }
+}
+
+both_backends!(
+    every_route_answers_as_the_table_says,
+    |store: Store| async move {
+        matrix(store).await;
+    }
+);
