@@ -23,6 +23,20 @@ pub struct ServeArgs {
     no_jobs: bool,
 }
 
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The file to write (replaced if it exists, only once the backup is complete).
+    #[arg(long, value_name = "FILE")]
+    out: std::path::PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// A file written by `steward backup`.
+    #[arg(value_name = "FILE")]
+    file: std::path::PathBuf,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum TenantCommand {
     /// Create a tenant; prints its slug, which other commands take as --tenant.
@@ -160,6 +174,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Export(cmd) => crate::transfer::export(&ctx.store().await?, cmd).await?,
         Command::MailIn(args) => return crate::mail::mail_in(&ctx.database, args).await,
         Command::Sla(cmd) => crate::sla::run(&ctx.store().await?, cmd).await?,
+        Command::Backup(args) => backup(&ctx.store().await?, args).await?,
+        Command::Restore(args) => restore(&ctx.store().await?, args).await?,
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -411,6 +427,83 @@ async fn token(store: &Store, cmd: TokenCommand) -> anyhow::Result<()> {
             println!("revoked token {id}");
         }
     }
+    Ok(())
+}
+
+/// A spinner on stderr naming the table at work and counting rows.
+fn rows_spinner(verb: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new_spinner();
+    if let Ok(style) = indicatif::ProgressStyle::with_template(&format!(
+        "{{spinner}} {verb} {{msg}} · {{pos}} rows · {{per_sec}} · {{elapsed}}"
+    )) {
+        bar.set_style(style);
+    }
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar
+}
+
+async fn backup(store: &Store, args: BackupArgs) -> anyhow::Result<()> {
+    let mut tmp = args.out.clone().into_os_string();
+    tmp.push(".tmp");
+    let tmp = std::path::PathBuf::from(tmp);
+    let file =
+        std::fs::File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+    let mut out = std::io::BufWriter::new(file);
+    let bar = rows_spinner("backing up");
+    let done = store
+        .backup(&mut out, |table, rows| {
+            bar.set_message(table.to_owned());
+            bar.set_position(rows);
+        })
+        .await;
+    bar.finish_and_clear();
+    let finished = done.map_err(anyhow::Error::from).and_then(|summary| {
+        let file = out.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, &args.out)?;
+        Ok(summary)
+    });
+    let summary = match finished {
+        Ok(summary) => summary,
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e.context(format!("backup to {} failed", args.out.display())));
+        }
+    };
+    println!(
+        "backed up {} tables, {} rows, {} bytes to {}",
+        summary.tables,
+        summary.rows,
+        summary.bytes,
+        args.out.display()
+    );
+    Ok(())
+}
+
+async fn restore(store: &Store, args: RestoreArgs) -> anyhow::Result<()> {
+    let file = std::fs::File::open(&args.file)
+        .with_context(|| format!("cannot open {}", args.file.display()))?;
+    let bar = rows_spinner("restoring");
+    let done = store
+        .restore(std::io::BufReader::new(file), |table, rows| {
+            bar.set_message(table.to_owned());
+            bar.set_position(rows);
+        })
+        .await;
+    bar.finish_and_clear();
+    let summary = done.with_context(|| {
+        format!(
+            "nothing restored from {} (the database is unchanged)",
+            args.file.display()
+        )
+    })?;
+    println!(
+        "restored {} tables, {} rows, {} bytes from {}",
+        summary.tables,
+        summary.rows,
+        summary.bytes,
+        args.file.display()
+    );
     Ok(())
 }
 

@@ -63,6 +63,25 @@ enum Command {
     /// Export records as CSV.
     #[command(subcommand)]
     Export(transfer::ExportCommand),
+    /// Back up the whole database to one file, online: the server keeps serving, and the file
+    /// is one consistent snapshot.
+    ///
+    /// The backup is taken inside one read-only snapshot (REPEATABLE READ on PostgreSQL, a read
+    /// transaction on SQLite's WAL), so it is consistent even while the server writes, and
+    /// there is no need to stop it. The file is portable JSON lines: it restores into SQLite or
+    /// PostgreSQL alike with `steward restore`. It is written to FILE.tmp and renamed to FILE
+    /// once complete.
+    Backup(commands::BackupArgs),
+    /// Restore a backup into an empty database of either backend (a new one, or one just
+    /// created with `steward init`).
+    ///
+    /// The target is the database named by --database / STEWARD_DATABASE_URL; it may use the
+    /// other backend than the one backed up (SQLite to PostgreSQL and back). It must hold no
+    /// data: a restore never merges. The backup must come from the same Steward schema
+    /// version. Everything is loaded in one transaction, so a damaged or truncated file leaves
+    /// the database empty. Search entries are rebuilt; check the result with `steward audit
+    /// verify`.
+    Restore(commands::RestoreArgs),
     /// Service level management: recompute clocks after an agreement or calendar changed.
     #[command(subcommand)]
     Sla(sla::SlaCommand),

@@ -262,11 +262,76 @@ fn every_command_explains_itself() {
         vec!["audit", "verify", "--help"],
         vec!["mail-in", "--help"],
         vec!["sla", "recompute", "--help"],
+        vec!["backup", "--help"],
+        vec!["restore", "--help"],
     ] {
         let out = s.ok(&args);
         assert!(out.contains("Usage:"), "{args:?}: {out}");
     }
     assert!(s.ok(&["--help"]).contains("STEWARD_DATABASE_URL"));
+}
+
+#[test]
+fn a_backup_restores_into_a_new_database() {
+    let s = Sandbox::new("backup");
+    s.ok(&["init"]);
+    s.ok(&["tenant", "create", "--name", "Acme IT"]);
+    s.ok(&[
+        "user",
+        "create",
+        "--tenant",
+        "acme-it",
+        "--email",
+        "a@acme.test",
+        "--role",
+        "agent",
+    ]);
+    let help = s.ok(&["backup", "--help"]);
+    assert!(
+        help.contains("online") && help.contains("consistent"),
+        "{help}"
+    );
+    let help = s.ok(&["restore", "--help"]);
+    assert!(help.contains("empty database of either backend"), "{help}");
+    assert!(help.contains("steward init"), "{help}");
+
+    let out = s.ok(&["backup", "--out", "acme.backup"]);
+    assert!(
+        last_line(&out).starts_with("backed up 42 tables, "),
+        "{out}"
+    );
+    assert!(s.dir.join("acme.backup").is_file());
+    assert!(!s.dir.join("acme.backup.tmp").exists());
+
+    let restored = format!("sqlite://{}", s.dir.join("restored.db").display());
+    let run = |args: &[&str]| {
+        s.command(args)
+            .env("STEWARD_DATABASE_URL", &restored)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run steward")
+    };
+    assert!(run(&["init"]).status.success());
+    let out = run(&["restore", "acme.backup"]);
+    assert!(out.status.success(), "restore: {}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        last_line(&text).starts_with("restored 42 tables, "),
+        "{text}"
+    );
+    let out = run(&["audit", "verify"]);
+    assert!(out.status.success(), "verify: {}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("2 entries checked"));
+    let out = run(&["tenant", "list"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("acme-it"));
+
+    // A second restore into the now filled database is refused.
+    let out = run(&["restore", "acme.backup"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("not empty"), "{}", stderr(&out));
+    // A missing file is named.
+    let out = s.run(&["restore", "missing.backup"]);
+    assert!(stderr(&out).contains("cannot open"), "{}", stderr(&out));
 }
 
 #[test]

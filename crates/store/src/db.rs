@@ -199,6 +199,12 @@ macro_rules! run_methods {
     };
 }
 
+/// Rows whose columns the caller decodes one by one, by position.
+pub(crate) enum AnyRows {
+    Sqlite(Vec<SqliteRow>),
+    Postgres(Vec<PgRow>),
+}
+
 enum Conn<'a> {
     Sqlite(&'a mut sqlx::SqliteConnection),
     Postgres(&'a mut sqlx::PgConnection),
@@ -219,6 +225,14 @@ impl Tx {
     }
 
     run_methods!();
+
+    /// Rows of any shape, for code that reads tables generically (backups).
+    pub async fn fetch_any(&mut self, q: Sql) -> StoreResult<AnyRows> {
+        let text = AssertSqlSafe(q.text.clone());
+        Ok(dispatch!(self.conn(),
+            Conn::Sqlite(c) => AnyRows::Sqlite(bound!(sqlx::query::<Sqlite>(text), &q.args).fetch_all(c).await?),
+            Conn::Postgres(c) => AnyRows::Postgres(bound!(sqlx::query::<Postgres>(text), &q.args).fetch_all(c).await?)))
+    }
 
     pub fn backend(&self) -> Backend {
         match self {
@@ -350,6 +364,19 @@ impl Db {
         Ok(match self {
             Db::Sqlite { writer, .. } => Tx::Sqlite(writer.begin().await?),
             Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
+    }
+
+    /// A read-only transaction that sees one consistent snapshot of the whole database while
+    /// writers carry on: `REPEATABLE READ, READ ONLY` on PostgreSQL; on SQLite a transaction on
+    /// a reader connection, which WAL pins to the snapshot of its first read. Dropping it ends it.
+    pub async fn snapshot(&self) -> StoreResult<Tx> {
+        Ok(match self {
+            Db::Sqlite { reader, .. } => Tx::Sqlite(reader.begin().await?),
+            Db::Postgres(pool) => Tx::Postgres(
+                pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    .await?,
+            ),
         })
     }
 

@@ -12,6 +12,7 @@ mod group;
 mod migrate;
 mod refs;
 
+pub mod backup;
 pub mod calendar;
 pub mod category;
 pub mod custom_fields;

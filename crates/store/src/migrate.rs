@@ -18,6 +18,15 @@ impl Store {
         Ok(())
     }
 
+    /// The version of the newest migration this build embeds for the store's backend.
+    pub fn schema_version(&self) -> i64 {
+        let migrator = match &self.db {
+            Db::Sqlite { .. } => &SQLITE,
+            Db::Postgres(_) => &POSTGRES,
+        };
+        migrator.iter().map(|m| m.version).max().unwrap_or(0)
+    }
+
     /// Whether every embedded migration has been applied: what `/readyz` reports.
     pub async fn is_migrated(&self) -> StoreResult<bool> {
         let expected = match &self.db {

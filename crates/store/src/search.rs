@@ -100,6 +100,14 @@ pub(crate) async fn reindex_article(tx: &mut Tx, id: i64) -> StoreResult<()> {
     reindex(tx, &ARTICLES, id).await
 }
 
+/// Rebuilds every search entry of every kind of record (after a restore).
+pub(crate) async fn reindex_everything(tx: &mut Tx) -> StoreResult<()> {
+    for what in [&INCIDENTS, &KNOWN_ERRORS, &ARTICLES] {
+        reindex_ids(tx, what, i64::MIN, i64::MAX).await?;
+    }
+    Ok(())
+}
+
 /// Words of a query, stripped of anything a query language could read as syntax.
 pub(crate) fn words(query: &str) -> Vec<String> {
     query
