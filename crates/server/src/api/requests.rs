@@ -557,15 +557,20 @@ pub struct DecisionInput {
     pub comment: String,
 }
 
-/// Records the caller's approval decision; shared by API and UI. Being named an approver does
-/// not lift a read-only role (auditor) into deciding.
+/// Whether the caller's role may decide approvals at all. Being named an approver does not
+/// lift a read-only role (auditor) into deciding.
+pub fn may_decide(who: &Principal) -> bool {
+    who.can(Permission::RecordsWrite) || who.can(Permission::RecordsOwn)
+}
+
+/// Records the caller's approval decision; shared by API and UI.
 pub async fn decide(
     state: &AppState,
     who: &Principal,
     key: &str,
     body: DecisionInput,
 ) -> ApiResult<ServiceRequest> {
-    if !who.can(Permission::RecordsWrite) && !who.can(Permission::RecordsOwn) {
+    if !may_decide(who) {
         return Err(ApiError::forbidden());
     }
     if body.decision == Decision::Pending {

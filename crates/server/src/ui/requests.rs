@@ -303,7 +303,8 @@ async fn render_page(
         .await?
     };
     let r = request_out(state, who.tenant_id(), request).await?;
-    let can_decide = r.status == RequestStatus::PendingApproval
+    let can_decide = crate::api::requests::may_decide(who)
+        && r.status == RequestStatus::PendingApproval
         && r.approvals
             .iter()
             .any(|a| a.approver_id == who.user.id && a.decision == Decision::Pending);

@@ -25,7 +25,8 @@ struct Site {
     tenant_id: i64,
 }
 
-/// A tenant with a manager (`mia@`), an agent (`al@`) and a requester (`rob@`).
+/// A tenant with a manager (`mia@`), an agent (`al@`), a requester (`rob@`) and an auditor
+/// (`ada@`).
 async fn site(store: Store) -> Site {
     let tenant = store
         .create_tenant(&new_tenant("Acme").expect("name"), &Actor::cli())
@@ -38,6 +39,7 @@ async fn site(store: Store) -> Site {
         ("mia@acme.test", "Mia", Role::Manager),
         ("al@acme.test", "Al", Role::Agent),
         ("rob@acme.test", "Rob", Role::Requester),
+        ("ada@acme.test", "Ada", Role::Auditor),
     ] {
         let draft = UserDraft {
             email: email.into(),
@@ -748,5 +750,70 @@ both_backends!(
                 .as_deref(),
             Some("Test order")
         );
+    }
+);
+
+// Named approvers see the approval form on the request page, unless their role may not
+// decide: an auditor reviews, and the API would refuse the decision anyway.
+both_backends!(
+    an_auditor_approver_is_not_offered_the_decision,
+    |store: Store| async move {
+        let site = site(store).await;
+        let t = site.tenant_id;
+        let users = site
+            .store
+            .users(t, &Default::default(), &Default::default())
+            .await
+            .expect("users");
+        let id_of = |email: &str| {
+            users
+                .items
+                .iter()
+                .find(|u| u.email == email)
+                .map(|u| u.id)
+                .expect("user")
+        };
+        let actor = Actor::cli();
+        let item = site
+            .store
+            .save_item(
+                t,
+                None,
+                &ItemDraft {
+                    name: "Software licence".into(),
+                    description: String::new(),
+                    category: String::new(),
+                    fields: vec![],
+                    approver_ids: vec![id_of("al@acme.test"), id_of("ada@acme.test")],
+                    tasks: vec![],
+                    active: true,
+                }
+                .validate()
+                .expect("item"),
+                &actor,
+            )
+            .await
+            .expect("item");
+        let fields = RequestFields {
+            category_id: None,
+            custom: Default::default(),
+        };
+        let request = site
+            .store
+            .create_request(t, &item, &Default::default(), None, &fields, &actor)
+            .await
+            .expect("request");
+        let path = format!("/requests/{}", request.key());
+        for (email, offered) in [("al@acme.test", true), ("ada@acme.test", false)] {
+            let (session, _) = sign_in(&site.app, email).await;
+            let page = send(&site.app, get(&path, &session)).await;
+            assert_eq!(page.status, StatusCode::OK, "{email}");
+            assert_eq!(
+                page.html.contains("Your approval"),
+                offered,
+                "{email}: {}",
+                page.html
+            );
+        }
     }
 );
