@@ -21,6 +21,10 @@ pub struct ServeArgs {
     /// Do not run the job runner in this process (for nodes that only serve requests).
     #[arg(long)]
     no_jobs: bool,
+    /// How long a job this node claims stays its own; after that another node may run it
+    /// (so a job held by a node that died is retried once its lease expires).
+    #[arg(long, value_name = "SECONDS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..))]
+    job_lease: u64,
 }
 
 #[derive(Debug, Args)]
@@ -195,7 +199,12 @@ async fn serve(ctx: &Ctx, args: ServeArgs, demo_logins: Option<String>) -> anyho
     let (stop_tx, stop_rx) = watch::channel(false);
     let runner = (!args.no_jobs && ctx.file.jobs != Some(false)).then(|| {
         let worker = format!("{}-{}", hostname(), std::process::id());
-        tokio::spawn(steward_server::jobs::Runner::new(store.clone(), worker).run(stop_rx.clone()))
+        let lease = std::time::Duration::from_secs(args.job_lease);
+        tokio::spawn(
+            steward_server::jobs::Runner::new(store.clone(), worker)
+                .lease(lease)
+                .run(stop_rx.clone()),
+        )
     });
     let shutdown = shutdown_signal()?;
     // Whoever started us may stop reading stdout at any time: never let that stop the server.

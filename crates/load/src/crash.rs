@@ -63,46 +63,11 @@ impl Harness {
         writers: usize,
         seed: u64,
     ) -> anyhow::Result<Harness> {
-        cli(steward, database_url, &["init"], None).await?;
-        let created = cli(
-            steward,
-            database_url,
-            &["tenant", "create", "--name", &format!("Crash {seed}")],
-            None,
-        )
-        .await?;
-        let slug = last_line(&created)?;
-        let email = format!("crash-{seed}@crash.test");
-        cli(
-            steward,
-            database_url,
-            &[
-                "user",
-                "create",
-                "--tenant",
-                &slug,
-                "--email",
-                &email,
-                "--role",
-                "agent",
-                "--password-stdin",
-            ],
-            Some("crash-password-123"),
-        )
-        .await?;
-        let token = cli(
-            steward,
-            database_url,
-            &[
-                "token", "create", "--tenant", &slug, "--email", &email, "--name", "crash",
-            ],
-            None,
-        )
-        .await?;
+        let token = prepare_tenant(steward, database_url, "crash", "agent", seed).await?;
         Ok(Harness {
             steward: steward.to_owned(),
             database_url: database_url.to_owned(),
-            token: last_line(&token)?,
+            token,
             writers,
             seed,
             acknowledged: Vec::new(),
@@ -111,7 +76,7 @@ impl Harness {
 
     /// One run: write, kill at a random moment, restart, check, verify.
     pub async fn run(&mut self, run: u32) -> anyhow::Result<RunReport> {
-        let mut server = Server::start(&self.steward, &self.database_url).await?;
+        let mut server = Server::start(&self.steward, &self.database_url, &[]).await?;
         let target = Arc::new(Target::new(&server.base_url(), &self.token, TIMEOUT).await?);
         let acked = Arc::new(Mutex::new(Vec::new()));
         let killed = Arc::new(AtomicBool::new(false));
@@ -134,7 +99,7 @@ impl Harness {
         let acknowledged = this_run.len();
         self.acknowledged.extend(this_run);
 
-        let mut server = Server::start(&self.steward, &self.database_url).await?;
+        let mut server = Server::start(&self.steward, &self.database_url, &[]).await?;
         let target = Arc::new(Target::new(&server.base_url(), &self.token, TIMEOUT).await?);
         check_all(&target, &self.acknowledged, self.writers).await?;
         server.kill().await?;
@@ -155,7 +120,57 @@ impl Harness {
     }
 }
 
-const TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Prepares the database: the schema, a tenant named after `label` and `seed`, a user with
+/// `role` in it and an API token for them, which it returns.
+pub(crate) async fn prepare_tenant(
+    steward: &Path,
+    database_url: &str,
+    label: &str,
+    role: &str,
+    seed: u64,
+) -> anyhow::Result<String> {
+    cli(steward, database_url, &["init"], None).await?;
+    let mut name = format!("{label} {seed}");
+    name[..1].make_ascii_uppercase();
+    let created = cli(
+        steward,
+        database_url,
+        &["tenant", "create", "--name", &name],
+        None,
+    )
+    .await?;
+    let slug = last_line(&created)?;
+    let email = format!("{label}-{seed}@{label}.test");
+    cli(
+        steward,
+        database_url,
+        &[
+            "user",
+            "create",
+            "--tenant",
+            &slug,
+            "--email",
+            &email,
+            "--role",
+            role,
+            "--password-stdin",
+        ],
+        Some(&format!("{label}-password-123")),
+    )
+    .await?;
+    let token = cli(
+        steward,
+        database_url,
+        &[
+            "token", "create", "--tenant", &slug, "--email", &email, "--name", label,
+        ],
+        None,
+    )
+    .await?;
+    last_line(&token)
+}
 
 /// Opens incidents until the server dies; records each acknowledged one.
 async fn write_until_killed(
@@ -241,16 +256,22 @@ async fn check_all(
 }
 
 /// A `steward serve` child process on a free local port.
-struct Server {
+pub(crate) struct Server {
     child: Child,
     port: u16,
 }
 
 impl Server {
-    async fn start(steward: &Path, database_url: &str) -> anyhow::Result<Server> {
+    /// Starts `steward serve` with `extra` arguments and waits until it listens.
+    pub(crate) async fn start(
+        steward: &Path,
+        database_url: &str,
+        extra: &[&str],
+    ) -> anyhow::Result<Server> {
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let child = Command::new(steward)
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .args(extra)
             .env("STEWARD_DATABASE_URL", database_url)
             .env("STEWARD_LOG", "warn")
             .stdout(Stdio::null())
@@ -263,7 +284,7 @@ impl Server {
         Ok(server)
     }
 
-    fn base_url(&self) -> String {
+    pub(crate) fn base_url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
 
@@ -287,13 +308,13 @@ impl Server {
     }
 
     /// SIGKILL: no shutdown hook runs, nothing is flushed on the way out.
-    async fn kill(&mut self) -> anyhow::Result<()> {
+    pub(crate) async fn kill(&mut self) -> anyhow::Result<()> {
         self.child.kill().await.context("killing the server")
     }
 }
 
 /// Runs a `steward` command on the database; its standard output, or why it failed.
-async fn cli(
+pub(crate) async fn cli(
     steward: &Path,
     database_url: &str,
     args: &[&str],

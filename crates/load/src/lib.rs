@@ -4,6 +4,7 @@
 
 pub mod crash;
 pub mod http;
+pub mod nodes;
 pub mod options;
 pub mod scenarios;
 pub mod stats;

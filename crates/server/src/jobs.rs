@@ -16,7 +16,9 @@ pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>
 pub type Handler = Arc<dyn Fn(Store, Job) -> HandlerFuture + Send + Sync>;
 
 pub const PURGE_KIND: &str = "housekeeping.purge";
-const LEASE: Duration = Duration::from_secs(300);
+/// How long a claimed job is its runner's before another node may take it over (the runner
+/// may have died). The default; `Runner::lease` changes it.
+pub const LEASE: Duration = Duration::from_secs(300);
 const BATCH: u32 = 20;
 
 pub struct Runner {
@@ -24,6 +26,7 @@ pub struct Runner {
     worker: String,
     handlers: HashMap<String, Handler>,
     idle_wait: Duration,
+    lease: Duration,
 }
 
 impl Runner {
@@ -34,6 +37,7 @@ impl Runner {
             worker: worker.into(),
             handlers: HashMap::new(),
             idle_wait: Duration::from_secs(1),
+            lease: LEASE,
         };
         runner.handle(PURGE_KIND, |store, _job| async move {
             let day_ago = now_micros() - 86_400_000_000;
@@ -49,6 +53,14 @@ impl Runner {
         runner
     }
 
+    /// Sets how long a claimed job stays this runner's: a job whose runner died is run again
+    /// by another node only after its lease expires, but a job still running when it expires
+    /// may be taken over too (handlers must be idempotent anyway).
+    pub fn lease(mut self, lease: Duration) -> Runner {
+        self.lease = lease;
+        self
+    }
+
     pub fn handle<F, Fut>(&mut self, kind: &str, handler: F)
     where
         F: Fn(Store, Job) -> Fut + Send + Sync + 'static,
@@ -62,7 +74,10 @@ impl Runner {
 
     /// Claims and runs one batch; returns how many jobs it ran.
     pub async fn run_once(&self) -> Result<usize, steward_store::StoreError> {
-        let jobs = self.store.claim_jobs(&self.worker, BATCH, LEASE).await?;
+        let jobs = self
+            .store
+            .claim_jobs(&self.worker, BATCH, self.lease)
+            .await?;
         for job in &jobs {
             let outcome = match self.handlers.get(&job.kind) {
                 Some(handler) => handler(self.store.clone(), job.clone()).await,

@@ -280,25 +280,18 @@ pub(crate) async fn take_numbers(
     kind: &str,
     count: i64,
 ) -> StoreResult<i64> {
-    let bumped: Option<(i64,)> = tx
-        .fetch_optional(
-            sql("UPDATE record_counters SET last = last + $3 WHERE tenant_id = $1 AND kind = $2 RETURNING last")
-                .bind(tenant_id)
-                .bind(kind)
-                .bind(count),
-        )
-        .await?;
-    if let Some((last,)) = bumped {
-        return Ok(last - count + 1);
-    }
-    tx.execute(
-        sql("INSERT INTO record_counters (tenant_id, kind, last) VALUES ($1, $2, $3)")
+    // One statement, so two nodes taking a tenant's first number at once do not both insert.
+    let (last,): (i64,) = tx
+        .fetch_one(
+            sql("INSERT INTO record_counters (tenant_id, kind, last) VALUES ($1, $2, $3) \
+                 ON CONFLICT (tenant_id, kind) DO UPDATE SET last = record_counters.last + excluded.last \
+                 RETURNING last")
             .bind(tenant_id)
             .bind(kind)
             .bind(count),
-    )
-    .await?;
-    Ok(1)
+        )
+        .await?;
+    Ok(last - count + 1)
 }
 
 /// The most new incidents written in one transaction: 26 values each stays far below both
