@@ -10,7 +10,7 @@ use std::time::Instant;
 use steward_domain::incident::{Level, PendingReason, Priority, Source, Status};
 use steward_domain::service::{Criticality, ServiceDraft, ServiceStatus};
 use steward_domain::sla::{AgreementDraft, AgreementKind, RecordKind, Target};
-use steward_store::incident::{IncidentFields, IncidentFilter};
+use steward_store::incident::{IncidentFields, IncidentFilter, NewComment};
 use steward_store::sla::report::{Group, Month, ReportQuery};
 use steward_store::{Actor, PageRequest, Store};
 
@@ -51,6 +51,9 @@ pub struct GenerateArgs {
     incidents: u64,
     #[arg(long, default_value_t = 42)]
     seed: u64,
+    /// Average comments per incident (agent and requester replies, internal notes); 0 for none.
+    #[arg(long, default_value_t = 2)]
+    comments: u32,
 }
 
 #[derive(Debug, Args)]
@@ -210,6 +213,145 @@ fn timings(rng: &mut StdRng, f: &mut IncidentFields, now: i64) {
     }
 }
 
+/// Who writes the generated conversation: agents of the service desk and the requester.
+const AGENTS: [&str; 4] = [
+    "alex@desk.bench",
+    "priya@desk.bench",
+    "tom@desk.bench",
+    "mia@desk.bench",
+];
+const REQUESTER: &str = "requester@bench";
+/// Templates: `{t}` is the incident's thing, `{f}` a fault and `{p}` a place from the lists.
+const AGENT_REPLIES: [&str; 6] = [
+    "Thanks for reporting this. I am looking at the {t} now; is anyone else on {p} affected?",
+    "Could you send a screenshot of what the {t} shows? I will compare it with the known issues.",
+    "I have reset the {t} on our side. Please try again and tell me if it happens again.",
+    "We have other reports of \"{t} {f}\" on {p}; I have linked them to this one.",
+    "A technician will come to {p} this afternoon to look at the {t}.",
+    "The fix is in place. Can you confirm the {t} works for you now?",
+];
+const REQUESTER_REPLIES: [&str; 6] = [
+    "Yes, a colleague on {p} has the same: {t} {f}.",
+    "Tried again just now, still the same: {t} {f}.",
+    "Screenshot of the {t} attached. It started this morning on {p}.",
+    "That helped for a while, but now it is back: {t} {f}.",
+    "I will be on {p} all afternoon, so any time works to look at the {t}.",
+    "Thanks, the {t} works again.",
+];
+const INTERNAL_NOTES: [&str; 4] = [
+    "Internal: same pattern as last week's {t} fault on {p}; checking the logs.",
+    "Internal: vendor ticket opened for \"{t} {f}\" since the last update.",
+    "Internal: spare part ordered for the {t} on {p}.",
+    "Internal: a problem candidate if we see \"{t} {f}\" on {p} again.",
+];
+
+/// A thing's name inside a sentence: "Laptop" becomes "laptop"; "VPN" and "Wi-Fi" stay.
+fn in_sentence(thing: &str) -> String {
+    if thing
+        .chars()
+        .filter(|c| c.is_alphabetic())
+        .skip(1)
+        .any(char::is_uppercase)
+    {
+        thing.to_owned()
+    } else {
+        thing.to_lowercase()
+    }
+}
+
+fn fill(template: &str, thing: &str, fault: &str, place: &str) -> String {
+    template
+        .replace("{t}", thing)
+        .replace("{f}", fault)
+        .replace("{p}", place)
+}
+
+/// An incident's conversation from its own generator, about `average` comments on average:
+/// agent replies and requester replies in turn, one agent turn in five an internal note. The
+/// first public agent reply is at the incident's first response when that falls in the
+/// conversation, and none is before it (an agent writes internal notes until then). Every comment is between the
+/// opening and the resolution (or `now` while open), in order.
+fn conversation(rng: &mut StdRng, f: &IncidentFields, average: u32, now: i64) -> Vec<NewComment> {
+    if average == 0 {
+        return Vec::new();
+    }
+    let count = rng.random_range(0..=2 * average as usize);
+    if count == 0 {
+        return Vec::new();
+    }
+    let end = f.resolved_at.unwrap_or(now).max(f.opened_at);
+    let anchor = f
+        .first_response_at
+        .filter(|at| (f.opened_at..=end).contains(at));
+    let mut times: Vec<i64> = (0..count)
+        .map(|_| rng.random_range(anchor.unwrap_or(f.opened_at)..=end))
+        .collect();
+    times.sort_unstable();
+    if let (Some(at), Some(first)) = (anchor, times.first_mut()) {
+        *first = at;
+    }
+    let thing = THINGS
+        .iter()
+        .find(|t| f.title.starts_with(**t))
+        .map_or_else(|| "system".to_owned(), |t| in_sentence(t));
+    let agent = pick(rng, &AGENTS);
+    times
+        .into_iter()
+        .enumerate()
+        .map(|(k, created_at)| {
+            let (fault, place) = (pick(rng, &FAULTS), pick(rng, &PLACES));
+            let agent_turn = k % 2 == 0;
+            let note = agent_turn
+                && (f.first_response_at.is_none_or(|at| created_at < at)
+                    || k > 0 && rng.random_range(0..5) == 0);
+            let (author, template, public) = if note {
+                (agent, pick(rng, &INTERNAL_NOTES), false)
+            } else if agent_turn {
+                (agent, pick(rng, &AGENT_REPLIES), true)
+            } else {
+                (REQUESTER, pick(rng, &REQUESTER_REPLIES), true)
+            };
+            NewComment {
+                author_id: None,
+                author: author.to_owned(),
+                body: fill(template, &thing, fault, place),
+                public,
+                created_at,
+            }
+        })
+        .collect()
+}
+
+/// One generated incident and its conversation, each part from its own generator so that
+/// adding a part leaves the others what earlier versions generated for a seed.
+struct Generators {
+    incidents: StdRng,
+    timing: StdRng,
+    talk: StdRng,
+}
+
+impl Generators {
+    fn new(seed: u64) -> Generators {
+        Generators {
+            incidents: StdRng::seed_from_u64(seed),
+            timing: StdRng::seed_from_u64(seed ^ 0x5eed_c10c),
+            talk: StdRng::seed_from_u64(seed ^ 0xc044_e47a),
+        }
+    }
+
+    fn next(
+        &mut self,
+        services: &[i64],
+        now: i64,
+        comments: u32,
+    ) -> (IncidentFields, Vec<NewComment>) {
+        let mut f = incident(&mut self.incidents, services, now);
+        timings(&mut self.timing, &mut f, now);
+        let talk = conversation(&mut self.talk, &f, comments, now);
+        (f, talk)
+    }
+}
+
 async fn services(store: &Store, tenant_id: i64) -> anyhow::Result<Vec<i64>> {
     let page = PageRequest {
         limit: Some(500),
@@ -255,11 +397,10 @@ async fn generate(store: &Store, args: GenerateArgs) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow!("{e}"))?;
     let services = services(store, tenant.id).await?;
-    let mut rng = StdRng::seed_from_u64(args.seed);
-    let mut timing = StdRng::seed_from_u64(args.seed ^ 0x5eed_c10c);
+    let mut generators = Generators::new(args.seed);
     let bar = ProgressBar::new(args.incidents);
     if let Ok(style) = ProgressStyle::with_template(
-        "generating {bar:40} {pos}/{len} incidents · {per_sec} · ETA {eta}",
+        "generating {bar:40} {pos}/{len} incidents · {msg} · {per_sec} · ETA {eta}",
     ) {
         bar.set_style(style);
     }
@@ -269,25 +410,26 @@ async fn generate(store: &Store, args: GenerateArgs) -> anyhow::Result<()> {
     };
     let now = steward_store::now_micros();
     let start = Instant::now();
-    let mut done = 0u64;
+    let (mut done, mut comments) = (0u64, 0u64);
+    bar.set_message("0 comments");
     while done < args.incidents {
         let n = BATCH.min(args.incidents - done);
-        let rows: Vec<IncidentFields> = (0..n)
-            .map(|_| {
-                let mut f = incident(&mut rng, &services, now);
-                timings(&mut timing, &mut f, now);
-                f
-            })
-            .collect();
-        store.load_incidents(tenant.id, &rows, &actor).await?;
+        let (rows, talk): (Vec<IncidentFields>, Vec<Vec<NewComment>>) = (0..n)
+            .map(|_| generators.next(&services, now, args.comments))
+            .unzip();
+        store
+            .load_incidents_with_comments(tenant.id, &rows, &talk, &actor)
+            .await?;
         done += n;
+        comments += talk.iter().map(|c| c.len() as u64).sum::<u64>();
         bar.set_position(done);
+        bar.set_message(format!("{comments} comments"));
     }
     bar.finish_and_clear();
     store.refresh_statistics().await?;
     let seconds = start.elapsed().as_secs_f64();
     println!(
-        "{{\"scenario\":\"generate\",\"backend\":\"{}\",\"incidents\":{done},\"seconds\":{seconds:.1},\"per_second\":{:.0}}}",
+        "{{\"scenario\":\"generate\",\"backend\":\"{}\",\"incidents\":{done},\"comments\":{comments},\"seconds\":{seconds:.1},\"per_second\":{:.0}}}",
         store.backend().name(),
         done as f64 / seconds.max(0.001)
     );
@@ -565,6 +707,39 @@ mod tests {
                 .collect()
         };
         assert_eq!(a, b);
+        // The whole pipeline: the same seed gives the same incidents and conversation, and
+        // the conversation leaves the incidents what they were without it.
+        let run = |comments| {
+            let mut g = Generators::new(9);
+            (0..200)
+                .map(|_| g.next(&services, 1_000 * 86_400_000_000, comments))
+                .collect::<Vec<_>>()
+        };
+        let (with, again, without) = (run(2), run(2), run(0));
+        assert_eq!(with, again);
+        assert!(without.iter().all(|(_, c)| c.is_empty()));
+        assert!(with.iter().zip(&without).all(|(w, o)| w.0 == o.0));
+        let all: Vec<&NewComment> = with.iter().flat_map(|(_, c)| c).collect();
+        assert!((300..=500).contains(&all.len()), "about 2 per incident");
+        assert!(all.iter().any(|c| !c.public), "some internal notes");
+        assert!(all.iter().any(|c| c.author == REQUESTER));
+        for (f, talk) in &with {
+            let end = f.resolved_at.unwrap_or(1_000 * 86_400_000_000);
+            assert!(talk.windows(2).all(|w| w[0].created_at <= w[1].created_at));
+            assert!(
+                talk.iter()
+                    .all(|c| (f.opened_at..=end).contains(&c.created_at))
+            );
+            // No public agent reply before the first response (a new incident has none).
+            assert!(talk.iter().all(|c| c.author == REQUESTER
+                || !c.public
+                || f.first_response_at.is_some_and(|at| at <= c.created_at)));
+            if let (Some(at), Some(first)) = (f.first_response_at, talk.first()) {
+                assert!(at > end || (first.created_at == at && first.public));
+            }
+            let thing = f.title.split(' ').next().unwrap_or("").to_lowercase();
+            assert!(talk.iter().all(|c| c.body.to_lowercase().contains(&thing)));
+        }
         assert_eq!(percentile(&[1.0, 2.0, 3.0, 4.0], 50.0), 3.0);
         assert_eq!(percentile(&[], 95.0), 0.0);
     }

@@ -252,6 +252,17 @@ pub struct Comment {
     pub created_at: i64,
 }
 
+/// A comment written with a bulk load (`Store::load_incidents_with_comments`): its author and
+/// time are given, not taken from the actor and the clock.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewComment {
+    pub author_id: Option<i64>,
+    pub author: String,
+    pub body: String,
+    pub public: bool,
+    pub created_at: i64,
+}
+
 impl Record for Comment {
     const KIND: &'static str = "comment";
     fn id(&self) -> i64 {

@@ -3173,7 +3173,7 @@ mod attachments_and_watchers {
 mod bulk_loading {
     use super::incidents::fields;
     use super::*;
-    use steward_store::incident::IncidentFilter;
+    use steward_store::incident::{IncidentFields, IncidentFilter, NewComment};
 
     both_backends!(
         bulk_loads_are_numbered_searchable_and_journaled,
@@ -3224,6 +3224,118 @@ mod bulk_loading {
                 .await
                 .expect("next");
             assert_eq!(after.key(), "INC-1202");
+        }
+    );
+
+    both_backends!(
+        bulk_loads_carry_searchable_journaled_conversation,
+        |store: Store| async move {
+            let t = tenant(&store, "A").await;
+            let opened = steward_store::now_micros() - 86_400_000_000;
+            let rows: Vec<_> = (0..3)
+                .map(|i| IncidentFields {
+                    opened_at: opened,
+                    ..fields(&format!("Printer jammed {i}"), "paper jam")
+                })
+                .collect();
+            let said = |author: &str, body: &str, public: bool, minutes: i64| NewComment {
+                author_id: None,
+                author: author.into(),
+                body: body.into(),
+                public,
+                created_at: opened + minutes * 60_000_000,
+            };
+            let first = vec![
+                said("agent", "Have you tried another tray?", true, 5),
+                said("requester", "Yes, same jam.", true, 20),
+                said("agent", "Roller worn; ordering a spare.", false, 25),
+            ];
+            let second = vec![said(
+                "requester",
+                "The defragmentation finished overnight.",
+                true,
+                3,
+            )];
+            let loaded = store
+                .load_incidents_with_comments(
+                    t.id,
+                    &rows,
+                    &[first.clone(), second, Vec::new()],
+                    &Actor::cli(),
+                )
+                .await
+                .expect("load");
+            assert_eq!(loaded, 3);
+            let one = store.incident_by_number(t.id, 1).await.expect("first");
+            let listed = store
+                .incident_comments(t.id, one.id, false)
+                .await
+                .expect("comments");
+            let got: Vec<_> = listed
+                .iter()
+                .map(|c| NewComment {
+                    author_id: c.author_id,
+                    author: c.author.clone(),
+                    body: c.body.clone(),
+                    public: c.public,
+                    created_at: c.created_at,
+                })
+                .collect();
+            assert_eq!(got, first, "in order, with their own authors and times");
+            assert_eq!(
+                store
+                    .incident_comments(t.id, one.id, true)
+                    .await
+                    .expect("public")
+                    .len(),
+                2,
+                "the internal note is not public"
+            );
+            let three = store.incident_by_number(t.id, 3).await.expect("third");
+            assert!(
+                store
+                    .incident_comments(t.id, three.id, false)
+                    .await
+                    .expect("none")
+                    .is_empty()
+            );
+            // A word only in the second incident's conversation finds it.
+            let found = store
+                .incidents(
+                    t.id,
+                    &IncidentFilter {
+                        q: Some("defragmentation".into()),
+                        ..Default::default()
+                    },
+                    &PageRequest::default(),
+                )
+                .await
+                .expect("search");
+            let keys: Vec<_> = found.items.iter().map(|i| i.key()).collect();
+            assert_eq!(keys, ["INC-2"]);
+            let journaled = store
+                .journal_entries(
+                    t.id,
+                    &JournalFilter {
+                        record_type: Some("comment".into()),
+                        ..Default::default()
+                    },
+                    &PageRequest::default(),
+                )
+                .await
+                .expect("journal");
+            let mut records: Vec<_> = journaled
+                .items
+                .iter()
+                .filter_map(|e| e.after.as_ref().map(|a| a["record"].clone()))
+                .collect();
+            records.sort_by_key(|r| r.to_string());
+            assert_eq!(records, ["INC-1", "INC-1", "INC-1", "INC-2"]);
+            assert_eq!(
+                store.verify_journal().await.expect("verify"),
+                Ok(1 + 3 + 4),
+                "tenant, incidents and comments, one chain"
+            );
         }
     );
 }
