@@ -3,6 +3,7 @@
 //! concurrency — as one JSON line ([`stats::Summary`]).
 
 pub mod crash;
+pub mod harness;
 pub mod http;
 pub mod nodes;
 pub mod options;
