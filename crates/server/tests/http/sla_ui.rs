@@ -13,7 +13,7 @@ use steward_domain::tenant::new_tenant;
 use steward_domain::user::UserDraft;
 use steward_server::{AppState, ServerConfig, router};
 use steward_store::incident::IncidentFields;
-use steward_store::request::RequestFields;
+use steward_store::request::{CatalogueItem, RequestFields, ServiceRequest};
 use steward_store::{Actor, Store, both_backends};
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -23,6 +23,49 @@ struct Site {
     app: Router,
     store: Store,
     tenant_id: i64,
+}
+
+impl Site {
+    /// A catalogue item without a form or tasks, approved by `approver_ids` (if any).
+    async fn item(&self, name: &str, approver_ids: Vec<i64>) -> CatalogueItem {
+        let draft = ItemDraft {
+            name: name.into(),
+            description: String::new(),
+            category: String::new(),
+            fields: vec![],
+            approver_ids,
+            tasks: vec![],
+            active: true,
+        };
+        self.store
+            .save_item(
+                self.tenant_id,
+                None,
+                &draft.validate().expect("item"),
+                &Actor::cli(),
+            )
+            .await
+            .expect("item")
+    }
+
+    /// A request for `item` with no answers, raised from the command line.
+    async fn request(&self, item: &CatalogueItem) -> ServiceRequest {
+        let fields = RequestFields {
+            category_id: None,
+            custom: Default::default(),
+        };
+        self.store
+            .create_request(
+                self.tenant_id,
+                item,
+                &Default::default(),
+                None,
+                &fields,
+                &Actor::cli(),
+            )
+            .await
+            .expect("request")
+    }
 }
 
 /// A tenant with a manager (`mia@`), an agent (`al@`), a requester (`rob@`) and an auditor
@@ -663,35 +706,8 @@ both_backends!(
         assert_eq!(foreign.status, StatusCode::NOT_FOUND);
 
         // Requests: no agreement yet, then one with a clock and an exclusion of their own.
-        let item = site
-            .store
-            .save_item(
-                t,
-                None,
-                &ItemDraft {
-                    name: "New laptop".into(),
-                    description: String::new(),
-                    category: String::new(),
-                    fields: vec![],
-                    approver_ids: vec![],
-                    tasks: vec![],
-                    active: true,
-                }
-                .validate()
-                .expect("item"),
-                &actor,
-            )
-            .await
-            .expect("item");
-        let fields = RequestFields {
-            category_id: None,
-            custom: Default::default(),
-        };
-        let uncovered = site
-            .store
-            .create_request(t, &item, &Default::default(), None, &fields, &actor)
-            .await
-            .expect("request");
+        let item = site.item("New laptop", vec![]).await;
+        let uncovered = site.request(&item).await;
         let page = send(
             &site.app,
             get(&format!("/requests/{}", uncovered.key()), &session),
@@ -712,11 +728,7 @@ both_backends!(
             .create_agreement(t, &fulfil.validate().expect("valid"), &actor)
             .await
             .expect("agreement");
-        let covered = site
-            .store
-            .create_request(t, &item, &Default::default(), None, &fields, &actor)
-            .await
-            .expect("request");
+        let covered = site.request(&item).await;
         let page = send(
             &site.app,
             get(&format!("/requests/{}", covered.key()), &session),
@@ -773,36 +785,9 @@ both_backends!(
                 .map(|u| u.id)
                 .expect("user")
         };
-        let actor = Actor::cli();
-        let item = site
-            .store
-            .save_item(
-                t,
-                None,
-                &ItemDraft {
-                    name: "Software licence".into(),
-                    description: String::new(),
-                    category: String::new(),
-                    fields: vec![],
-                    approver_ids: vec![id_of("al@acme.test"), id_of("ada@acme.test")],
-                    tasks: vec![],
-                    active: true,
-                }
-                .validate()
-                .expect("item"),
-                &actor,
-            )
-            .await
-            .expect("item");
-        let fields = RequestFields {
-            category_id: None,
-            custom: Default::default(),
-        };
-        let request = site
-            .store
-            .create_request(t, &item, &Default::default(), None, &fields, &actor)
-            .await
-            .expect("request");
+        let approvers = vec![id_of("al@acme.test"), id_of("ada@acme.test")];
+        let item = site.item("Software licence", approvers).await;
+        let request = site.request(&item).await;
         let path = format!("/requests/{}", request.key());
         for (email, offered) in [("al@acme.test", true), ("ada@acme.test", false)] {
             let (session, _) = sign_in(&site.app, email).await;
