@@ -214,6 +214,25 @@ pub fn openapi() -> Arc<utoipa::openapi::OpenApi> {
 /// from it mis-handled them.
 struct ProblemResponses;
 
+/// What any operation may answer, whatever it does.
+const ANY_PROBLEMS: &[(&str, &str)] = &[
+    (
+        "400",
+        "The request could not be read: malformed JSON, query or path",
+    ),
+    ("401", "No valid session or API token"),
+    ("403", "The caller's role may not do this"),
+];
+
+/// What an operation that reads a body may answer besides.
+const BODY_PROBLEMS: &[(&str, &str)] = &[
+    ("413", "The body is larger than the server accepts"),
+    (
+        "415",
+        "The body is not of a content type the operation reads",
+    ),
+];
+
 impl Modify for ProblemResponses {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::RefOr;
@@ -226,37 +245,18 @@ impl Modify for ProblemResponses {
                 &mut item.patch,
             ];
             for operation in operations.into_iter().flatten() {
+                let with_body = operation.request_body.is_some();
                 let responses = &mut operation.responses.responses;
                 for response in responses.values_mut() {
                     if let RefOr::T(response) = response {
                         as_problem_json(response);
                     }
                 }
-                for (status, description) in [
-                    (
-                        "400",
-                        "The request could not be read: malformed JSON, query or path",
-                    ),
-                    ("401", "No valid session or API token"),
-                    ("403", "The caller's role may not do this"),
-                ] {
+                let body_problems: &[(&str, &str)] = if with_body { BODY_PROBLEMS } else { &[] };
+                for (status, description) in ANY_PROBLEMS.iter().chain(body_problems) {
                     responses
-                        .entry(status.to_owned())
+                        .entry((*status).to_owned())
                         .or_insert_with(|| RefOr::T(problem_response(description)));
-                }
-                if operation.request_body.is_some() {
-                    for (status, description) in [
-                        ("413", "The body is larger than the server accepts"),
-                        (
-                            "415",
-                            "The body is not of a content type the operation reads",
-                        ),
-                    ] {
-                        let responses = &mut operation.responses.responses;
-                        responses
-                            .entry(status.to_owned())
-                            .or_insert_with(|| RefOr::T(problem_response(description)));
-                    }
                 }
             }
         }
