@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use steward_store::jobs::{Job, NewJob};
 use steward_store::sla::report::Month;
 use steward_store::{Store, now_micros};
@@ -73,12 +73,31 @@ impl Runner {
     }
 
     /// Claims and runs one batch; returns how many jobs it ran.
+    ///
+    /// Jobs run one after the other, so a batch can outlast its lease: past half the lease the
+    /// runner renews its hold on the jobs it has not run yet, and skips any it lost meanwhile
+    /// (another node may already be running it).
     pub async fn run_once(&self) -> Result<usize, steward_store::StoreError> {
         let jobs = self
             .store
             .claim_jobs(&self.worker, BATCH, self.lease)
             .await?;
-        for job in &jobs {
+        let mut held_since = Instant::now();
+        let mut lost = Vec::new();
+        for (n, job) in jobs.iter().enumerate() {
+            if held_since.elapsed() > self.lease / 2 {
+                let rest: Vec<i64> = jobs[n..].iter().map(|j| j.id).collect();
+                let held = self
+                    .store
+                    .renew_jobs(&rest, &self.worker, self.lease)
+                    .await?;
+                held_since = Instant::now();
+                lost.extend(rest.into_iter().filter(|id| !held.contains(id)));
+            }
+            if lost.contains(&job.id) {
+                tracing::info!(job = job.id, kind = %job.kind, "lease lost before the job ran; left to its new runner");
+                continue;
+            }
             let outcome = match self.handlers.get(&job.kind) {
                 Some(handler) => handler(self.store.clone(), job.clone()).await,
                 None => Err(format!("no handler for job kind `{}`", job.kind)),
@@ -93,7 +112,7 @@ impl Runner {
                 }
             }
         }
-        Ok(jobs.len())
+        Ok(jobs.len() - lost.len())
     }
 
     /// Runs until `shutdown` turns true, also enqueuing the periodic housekeeping.

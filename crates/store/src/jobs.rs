@@ -87,6 +87,33 @@ impl Store {
         Ok(jobs)
     }
 
+    /// Extends `worker`'s lease on the jobs `ids` by `lease` from now; returns the ids it still
+    /// held (a job whose lease ran out may have gone to another runner, which then runs it).
+    pub async fn renew_jobs(
+        &self,
+        ids: &[i64],
+        worker: &str,
+        lease: Duration,
+    ) -> StoreResult<Vec<i64>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = ids
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        let q = sql(format!(
+            "UPDATE jobs SET locked_until = $1 WHERE id IN ({list}) AND locked_by = $2 AND state = 'running' RETURNING id"
+        ))
+        .bind(now_micros() + micros(lease))
+        .bind(worker);
+        let mut tx = self.db.begin().await?;
+        let held: Vec<(i64,)> = tx.fetch_all(q).await?;
+        tx.commit().await?;
+        Ok(held.into_iter().map(|(id,)| id).collect())
+    }
+
     /// Marks a job done, if `worker` still holds it. Returns whether it did.
     pub async fn complete_job(&self, id: i64, worker: &str) -> StoreResult<bool> {
         let mut tx = self.db.begin().await?;
