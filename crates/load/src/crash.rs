@@ -76,7 +76,7 @@ impl Harness {
 
     /// One run: write, kill at a random moment, restart, check, verify.
     pub async fn run(&mut self, run: u32) -> anyhow::Result<RunReport> {
-        let mut server = Server::start(&self.steward, &self.database_url, &[]).await?;
+        let mut server = Server::start(&self.steward, &self.database_url, &[], &[]).await?;
         let target = Arc::new(Target::new(&server.base_url(), &self.token, TIMEOUT).await?);
         let acked = Arc::new(Mutex::new(Vec::new()));
         let killed = Arc::new(AtomicBool::new(false));
@@ -99,7 +99,7 @@ impl Harness {
         let acknowledged = this_run.len();
         self.acknowledged.extend(this_run);
 
-        let mut server = Server::start(&self.steward, &self.database_url, &[]).await?;
+        let mut server = Server::start(&self.steward, &self.database_url, &[], &[]).await?;
         let target = Arc::new(Target::new(&server.base_url(), &self.token, TIMEOUT).await?);
         check_all(&target, &self.acknowledged, self.writers).await?;
         server.kill().await?;
@@ -262,11 +262,13 @@ pub(crate) struct Server {
 }
 
 impl Server {
-    /// Starts `steward serve` with `extra` arguments and waits until it listens.
+    /// Starts `steward serve` with `extra` arguments and environment `env`, and waits until it
+    /// listens.
     pub(crate) async fn start(
         steward: &Path,
         database_url: &str,
         extra: &[&str],
+        env: &[(&str, &str)],
     ) -> anyhow::Result<Server> {
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let child = Command::new(steward)
@@ -274,6 +276,7 @@ impl Server {
             .args(extra)
             .env("STEWARD_DATABASE_URL", database_url)
             .env("STEWARD_LOG", "warn")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .kill_on_drop(true)

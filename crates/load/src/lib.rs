@@ -8,6 +8,7 @@ pub mod http;
 pub mod nodes;
 pub mod options;
 pub mod scenarios;
+pub mod smtp;
 pub mod stats;
 
 use anyhow::bail;

@@ -1,5 +1,5 @@
 //! `steward-nodes`: proof that two `steward serve` nodes on one PostgreSQL database share the
-//! work, run every SLA timer exactly once, and survive losing one of them.
+//! work, run every SLA timer and notification job exactly once, and survive losing one of them.
 //!
 //! Each run starts nodes A and B, both with the job runner and a short job lease, and has
 //! writers (half on each node) open incidents that started 45 minutes ago under a 30-minute
@@ -9,12 +9,20 @@
 //! awaited). After about two seconds node A is killed with SIGKILL, its writers carry on
 //! against B (retrying the create A did not answer), and writing stops two seconds later.
 //! Then, talking to B only, every acknowledged incident must show both timers acted on within
-//! the lease plus a minute (jobs A held are B's once their lease expires), the journal must
+//! [`SETTLE_SECONDS`] (jobs A held are B's once their lease expires), the journal must
 //! record each action exactly once, and `steward audit verify` must pass.
+//!
+//! Every incident also names a requester contact, so its creation queues an "opened"
+//! notification, sent by a `mail.send` job to a mail sink ([`crate::smtp`]). Each node sends as
+//! its own From address. Every acknowledged incident's notification must arrive, and no message
+//! may arrive twice, except one that node A had handed to the sink when it was killed, before it
+//! could mark it sent: B sends that one again once A's lease expires. A node runs one job at a
+//! time, so there is at most one such message, and it must have come from A first.
 
 use crate::crash::{Server, TIMEOUT, cli, prepare_tenant};
 use crate::http::{Conn, Request, Target, describe};
 use crate::scenarios::mix;
+use crate::smtp::{Delivered, Sink};
 use anyhow::{Context, anyhow, bail};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap};
@@ -26,6 +34,10 @@ use tokio::task::JoinSet;
 
 /// The job lease the nodes run with: how long a job claimed by the killed node stays stuck.
 pub const LEASE_SECONDS: u64 = 5;
+/// How long after writing stops every timer and notification must have been acted on: the
+/// lease, then B working through some two thousand jobs alone (a debug build on two shared
+/// cores took under a minute), with room to spare. A correctness bound, not a speed figure.
+pub const SETTLE_SECONDS: u64 = LEASE_SECONDS + 180;
 /// How long before its creation each incident was opened (see the module comment).
 const OPENED_MINUTES_AGO: i64 = 45;
 
@@ -41,6 +53,10 @@ pub struct RunReport {
     pub clocks: usize,
     /// Threshold actions journaled on them, each exactly once.
     pub thresholds_acted: usize,
+    /// Notifications that reached the mail sink (each acknowledged incident's at least).
+    pub notifications: usize,
+    /// Messages node A delivered but was killed before marking sent, and B sent again (0 or 1).
+    pub resent_after_kill: usize,
     pub killed_after_ms: u64,
     /// From the end of writing until every timer had been acted on.
     pub settled_after_ms: u64,
@@ -51,7 +67,8 @@ impl RunReport {
         json!({
             "scenario": "nodes", "run": self.run, "incidents": self.incidents,
             "by_node_a": self.by_node_a, "by_node_b": self.by_node_b, "clocks": self.clocks,
-            "thresholds_acted": self.thresholds_acted, "missing": 0, "duplicates": 0,
+            "thresholds_acted": self.thresholds_acted, "notifications": self.notifications,
+            "resent_after_kill": self.resent_after_kill, "missing": 0, "duplicates": 0,
             "killed_after_ms": self.killed_after_ms, "settled_after_ms": self.settled_after_ms,
             "audit_verify": "ok",
         })
@@ -66,7 +83,15 @@ pub struct Harness {
     token: String,
     writers: usize,
     seed: u64,
-    agreement_created: bool,
+    /// The requester every incident names, once the first run has created it.
+    contact: Option<Requester>,
+}
+
+/// A customer and its contact with an e-mail address.
+#[derive(Debug, Clone, Copy)]
+struct Requester {
+    customer_id: i64,
+    contact_id: i64,
 }
 
 impl Harness {
@@ -92,7 +117,7 @@ impl Harness {
             token,
             writers: writers.max(2),
             seed,
-            agreement_created: false,
+            contact: None,
         })
     }
 
@@ -101,14 +126,20 @@ impl Harness {
         let started = jiff::Timestamp::now();
         let lease = LEASE_SECONDS.to_string();
         let node_args = ["--job-lease", lease.as_str()];
-        let mut node_a = Server::start(&self.steward, &self.database_url, &node_args).await?;
-        let mut node_b = Server::start(&self.steward, &self.database_url, &node_args).await?;
+        let sink = Sink::start().await?;
+        let mut node_a = self.node(&node_args, &sink, NODE_A_FROM).await?;
+        let mut node_b = self.node(&node_args, &sink, NODE_B_FROM).await?;
         let a = Arc::new(Target::new(&node_a.base_url(), &self.token, TIMEOUT).await?);
         let b = Arc::new(Target::new(&node_b.base_url(), &self.token, TIMEOUT).await?);
-        if !self.agreement_created {
-            create_agreement(&b).await?;
-            self.agreement_created = true;
-        }
+        let requester = match self.contact {
+            Some(requester) => requester,
+            None => {
+                create_agreement(&b).await?;
+                let requester = create_requester(&b).await?;
+                self.contact = Some(requester);
+                requester
+            }
+        };
 
         let acked = Arc::new(Mutex::new(Vec::new()));
         let killed = Arc::new(AtomicBool::new(false));
@@ -122,6 +153,7 @@ impl Harness {
                 acked: Arc::clone(&acked),
                 killed: Arc::clone(&killed),
                 stop: Arc::clone(&stop),
+                requester,
                 run,
                 writer: w,
             };
@@ -146,10 +178,12 @@ impl Harness {
         let keys: Vec<String> = acked.into_iter().map(|(key, _)| key).collect();
 
         let written = Instant::now();
-        let deadline = written + Duration::from_secs(LEASE_SECONDS + 60);
+        let deadline = written + Duration::from_secs(SETTLE_SECONDS);
         let clocks = await_timers(&b, &keys, self.writers, deadline).await?;
-        let settled_after_ms = written.elapsed().as_millis() as u64;
         let thresholds_acted = check_journal(&b, &clocks, started).await?;
+        let notifications = await_notifications(&sink, &keys, deadline).await?;
+        let settled_after_ms = written.elapsed().as_millis() as u64;
+        let resent_after_kill = check_deliveries(&sink.delivered())?;
         node_b.kill().await?;
         let verified = cli(
             &self.steward,
@@ -166,11 +200,26 @@ impl Harness {
             by_node_b,
             clocks: clocks.len(),
             thresholds_acted,
+            notifications,
+            resent_after_kill,
             killed_after_ms: kill_ms,
             settled_after_ms,
         })
     }
+
+    /// A node with the job runner, sending mail to `sink` as `from`.
+    async fn node(&self, args: &[&str], sink: &Sink, from: &str) -> anyhow::Result<Server> {
+        let env = [
+            ("STEWARD_SMTP_URL", sink.url()),
+            ("STEWARD_MAIL_FROM", from),
+        ];
+        Server::start(&self.steward, &self.database_url, args, &env).await
+    }
 }
+
+/// The From addresses the nodes send as, which tell the sink who delivered a message.
+const NODE_A_FROM: &str = "Node A <node-a@steward.test>";
+const NODE_B_FROM: &str = "Node B <node-b@steward.test>";
 
 /// 30 minutes to first response, 60 to resolution, around the clock.
 async fn create_agreement(target: &Arc<Target>) -> anyhow::Result<()> {
@@ -190,6 +239,38 @@ async fn create_agreement(target: &Arc<Target>) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A customer with one contact, the requester of every incident: its notifications go to the
+/// contact's address.
+async fn create_requester(target: &Arc<Target>) -> anyhow::Result<Requester> {
+    let mut conn = Conn::new(Arc::clone(target));
+    let customer_id = created_id(
+        &mut conn,
+        "/customers",
+        &json!({"name": "Nodes Customer"}),
+        "the customer",
+    )
+    .await?;
+    let contact = json!({"name": "Nora Nodes", "email": "nora@nodes.test"});
+    let path = format!("/customers/{customer_id}/contacts");
+    let contact_id = created_id(&mut conn, &path, &contact, "the contact").await?;
+    Ok(Requester {
+        customer_id,
+        contact_id,
+    })
+}
+
+/// POSTs `body` to `path` and answers the new record's `id`.
+async fn created_id(conn: &mut Conn, path: &str, body: &Value, what: &str) -> anyhow::Result<i64> {
+    let reply = conn.send(&Request::post_json(path, body)).await?;
+    if reply.status.as_u16() != 201 {
+        bail!("creating {what}: {}", describe(&reply));
+    }
+    let created: Value = serde_json::from_slice(&reply.body)?;
+    created["id"]
+        .as_i64()
+        .ok_or_else(|| anyhow!("{what} came back without an id: {created}"))
+}
+
 /// One writer: opens incidents on its home node until told to stop; a writer on node A moves
 /// to B once A is killed, retrying there the create A did not answer.
 struct Writer {
@@ -199,6 +280,7 @@ struct Writer {
     acked: Arc<Mutex<Vec<(String, bool)>>>,
     killed: Arc<AtomicBool>,
     stop: Arc<AtomicBool>,
+    requester: Requester,
     run: u32,
     writer: usize,
 }
@@ -214,6 +296,8 @@ impl Writer {
             let body = json!({
                 "title": format!("Nodes run {} writer {} write {n}", self.run, self.writer),
                 "opened_at": opened.to_string(),
+                "customer_id": self.requester.customer_id,
+                "requester_contact_id": self.requester.contact_id,
             });
             let reply = conn.send(&Request::post_json("/incidents", &body)).await;
             match reply {
@@ -261,6 +345,89 @@ async fn wait_for_acks(acked: &Mutex<Vec<(String, bool)>>, at_least: usize) -> a
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     Ok(())
+}
+
+/// Waits until every incident of `keys` has had a notification delivered (its subject starts
+/// `[KEY]`); answers how many messages arrived in all, or fails at `deadline` naming the
+/// incidents still waiting.
+async fn await_notifications(
+    sink: &Sink,
+    keys: &[String],
+    deadline: Instant,
+) -> anyhow::Result<usize> {
+    loop {
+        let delivered = sink.delivered();
+        let missing = without_notification(keys, &delivered);
+        if missing.is_empty() {
+            return Ok(delivered.len());
+        }
+        if Instant::now() > deadline {
+            let shown = missing.iter().take(20).cloned().collect::<Vec<_>>();
+            bail!(
+                "{} of {} incidents never had their notification delivered: {}",
+                missing.len(),
+                keys.len(),
+                shown.join(", ")
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// The keys no delivered message is about.
+fn without_notification(keys: &[String], delivered: &[Delivered]) -> Vec<String> {
+    let about: std::collections::HashSet<&str> = delivered
+        .iter()
+        .filter_map(|d| d.subject.strip_prefix('[')?.split_once(']'))
+        .map(|(key, _)| key)
+        .collect();
+    keys.iter()
+        .filter(|k| !about.contains(k.as_str()))
+        .cloned()
+        .collect()
+}
+
+/// Which node sent a message, from its From address.
+fn sender(message: &Delivered) -> &'static str {
+    if message.from.contains("node-a@") {
+        "A"
+    } else if message.from.contains("node-b@") {
+        "B"
+    } else {
+        "?"
+    }
+}
+
+/// Checks that no message arrived twice, except at most one that A delivered and B sent again
+/// after A was killed; answers how many of those there were.
+fn check_deliveries(delivered: &[Delivered]) -> anyhow::Result<usize> {
+    let mut senders: BTreeMap<&str, Vec<&'static str>> = BTreeMap::new();
+    for message in delivered {
+        senders
+            .entry(message.message_id.as_str())
+            .or_default()
+            .push(sender(message));
+    }
+    let mut resent = 0;
+    let mut problems = Vec::new();
+    for (id, by) in &senders {
+        match by.as_slice() {
+            [_] => {}
+            ["A", "B"] => resent += 1,
+            _ => problems.push(format!("{id} delivered by {}", by.join(", then "))),
+        }
+    }
+    if resent > 1 {
+        problems.push(format!(
+            "{resent} messages sent again after the kill; node A runs one job at a time, so at \
+             most one can have been in flight"
+        ));
+    }
+    if !problems.is_empty() {
+        let shown = problems.iter().take(20).cloned().collect::<Vec<_>>();
+        bail!("notification jobs ran more than once: {}", shown.join("; "));
+    }
+    Ok(resent)
 }
 
 /// A clock on an acknowledged incident, and the threshold it must have been acted on.
@@ -343,7 +510,7 @@ async fn await_timers(
                 "{} of {} incidents still lack timer actions {} s after writing stopped: {shown}",
                 still.len(),
                 keys.len(),
-                LEASE_SECONDS + 60
+                SETTLE_SECONDS
             );
         }
         pending = still;
@@ -480,6 +647,47 @@ mod tests {
         assert_eq!(due_threshold("first_response"), Some("breach"));
         assert_eq!(due_threshold("resolution"), Some("warning"));
         assert_eq!(due_threshold("fulfilment"), None);
+    }
+
+    fn message(id: &str, from: &str, subject: &str) -> Delivered {
+        Delivered {
+            message_id: id.into(),
+            from: from.into(),
+            subject: subject.into(),
+        }
+    }
+
+    #[test]
+    fn an_incident_without_a_message_about_it_is_missing() {
+        let delivered = [message("m1", NODE_A_FROM, "[INC-1] Nodes run 1")];
+        let keys = ["INC-1".to_owned(), "INC-10".to_owned()];
+        assert_eq!(without_notification(&keys, &delivered), ["INC-10"]);
+    }
+
+    #[test]
+    fn only_a_message_a_delivered_before_the_kill_may_arrive_twice() {
+        let once = [
+            message("m1", NODE_A_FROM, "[INC-1] x"),
+            message("m2", NODE_B_FROM, "[INC-2] x"),
+        ];
+        assert_eq!(check_deliveries(&once).expect("fine"), 0);
+        let resent = [
+            once[0].clone(),
+            once[1].clone(),
+            message("m1", NODE_B_FROM, "[INC-1] x"),
+        ];
+        assert_eq!(check_deliveries(&resent).expect("fine"), 1);
+        let by_b_twice = [once[1].clone(), once[1].clone()];
+        assert!(check_deliveries(&by_b_twice).is_err());
+        let b_then_a = [once[1].clone(), message("m2", NODE_A_FROM, "[INC-2] x")];
+        assert!(check_deliveries(&b_then_a).is_err());
+        let two_resent = [
+            once[0].clone(),
+            message("m3", NODE_A_FROM, "[INC-3] x"),
+            message("m1", NODE_B_FROM, "[INC-1] x"),
+            message("m3", NODE_B_FROM, "[INC-3] x"),
+        ];
+        assert!(check_deliveries(&two_resent).is_err());
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! `steward-nodes`: two `steward serve` nodes on one PostgreSQL database; kills one mid-run
-//! and checks that every SLA timer ran exactly once. See `--help` and `steward_load::nodes`.
+//! and checks that every SLA timer and notification job ran exactly once. See `--help` and `steward_load::nodes`.
 
 use anyhow::Context;
 use clap::Parser;
@@ -8,9 +8,11 @@ use steward_load::harness::{HarnessArgs, exit, run_each};
 use steward_load::nodes::Harness;
 
 /// Starts two `steward serve` nodes on one PostgreSQL database, opens incidents on both whose
-/// SLA timers are due at once, kills one node with SIGKILL mid-run and checks, on the other,
-/// that every timer was acted on exactly once and `steward audit verify` passes. Prints one
-/// JSON line per run. Writers are split half on each node.
+/// SLA timers are due at once and whose requester is notified by mail, kills one node with
+/// SIGKILL mid-run and checks, on the other, that every timer was acted on exactly once, every
+/// notification reached the harness's mail sink without duplicates (but for the one the killed
+/// node may have had in flight), and `steward audit verify` passes. Prints one JSON line per
+/// run. Writers are split half on each node.
 #[derive(Debug, Parser)]
 #[command(name = "steward-nodes", version)]
 struct Options {
