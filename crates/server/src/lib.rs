@@ -4,6 +4,8 @@
 pub mod api;
 pub mod auth;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod jobs;
 pub mod mail;
 mod ops;

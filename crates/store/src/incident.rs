@@ -333,7 +333,7 @@ fn only(mut created: Vec<Incident>) -> StoreResult<Incident> {
         .ok_or_else(|| StoreError::Corrupt("one insert wrote other than one incident".into()))
 }
 
-fn bind_fields(q: Sql, f: &IncidentFields) -> Sql {
+pub(crate) fn bind_fields(q: Sql, f: &IncidentFields) -> Sql {
     q.bind(&f.title)
         .bind(&f.description)
         .bind(f.status.as_str())
@@ -356,6 +356,21 @@ fn bind_fields(q: Sql, f: &IncidentFields) -> Sql {
         .bind(f.closed_at)
         .bind(f.category_id)
         .bind(CustomValues::encode(&f.custom))
+}
+
+/// The incident list's sort (`priority`, the default, `opened_at`, `updated_at` or `number`,
+/// with a leading `-` for descending).
+pub(crate) fn incident_sort(requested: Option<&str>) -> Result<Sort, Invalid> {
+    Sort::parse(
+        requested,
+        &["priority", "opened_at", "updated_at", "number"],
+    )
+    .ok_or_else(|| {
+        Invalid::one(
+            "sort",
+            "sort must be priority, opened_at, updated_at or number, optionally with a leading -",
+        )
+    })
 }
 
 impl Store {
@@ -638,9 +653,7 @@ impl Store {
         f: &IncidentFilter,
         page: &PageRequest,
     ) -> StoreResult<Page<Incident>> {
-        let sort = Sort::parse(f.sort.as_deref(), &["priority", "opened_at", "updated_at", "number"]).ok_or_else(|| {
-            Invalid::one("sort", "sort must be priority, opened_at, updated_at or number, optionally with a leading -")
-        })?;
+        let sort = incident_sort(f.sort.as_deref())?;
         let q = self
             .incident_filter(
                 format!("SELECT {COLUMNS} FROM incidents"),

@@ -18,6 +18,8 @@ pub mod category;
 pub mod custom_fields;
 pub mod customer;
 pub mod external;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod identity;
 pub mod incident;
 pub mod jobs;

@@ -49,7 +49,20 @@ impl Cursor {
         let bytes = hex::decode(text).ok()?;
         serde_json::from_slice(&bytes).ok()
     }
+
+    /// Whether a page sorted by `sort` could have ended here: a key of the column's kind, and
+    /// text the databases can hold (PostgreSQL refuses NUL). A cursor of another sort, or a
+    /// forged one, fails this and is a 422, not a database error.
+    pub fn fits(&self, sort: Sort) -> bool {
+        match &self.key {
+            CursorKey::Int(_) => !sort.text_key(),
+            CursorKey::Text(text) => sort.text_key() && !text.contains('\0'),
+        }
+    }
 }
+
+/// The sort columns whose cursor key is text; every other sort column's key is a number.
+const TEXT_SORT_COLUMNS: &[&str] = &["name", "email", "title", "priority"];
 
 /// A sortable column of a list and its direction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,6 +95,13 @@ impl Sort {
         format!(" ORDER BY {} {dir}, id {dir}", self.column)
     }
 
+    /// Whether the column's cursor key is text (`CursorKey::Text`) rather than a number: the
+    /// lists' text sort columns, by name. A key of the other kind cannot come from a page of
+    /// this sort, and PostgreSQL refuses to compare it (a 500 instead of a 422).
+    fn text_key(&self) -> bool {
+        TEXT_SORT_COLUMNS.contains(&self.column)
+    }
+
     pub(crate) fn after(&self) -> String {
         let op = if self.descending { "<" } else { ">" };
         format!(" AND ({}, id) {op} ({{}}, ", self.column)
@@ -96,12 +116,14 @@ pub(crate) fn paginate(
     page: &PageRequest,
 ) -> crate::StoreResult<crate::db::Sql> {
     if let Some(text) = &page.cursor {
-        let cursor = Cursor::decode(text).ok_or_else(|| {
-            crate::StoreError::Invalid(steward_domain::Invalid::one(
-                "cursor",
-                "cursor is not valid",
-            ))
-        })?;
+        let cursor = Cursor::decode(text)
+            .filter(|c| c.fits(sort))
+            .ok_or_else(|| {
+                crate::StoreError::Invalid(steward_domain::Invalid::one(
+                    "cursor",
+                    "cursor is not valid (for this sort)",
+                ))
+            })?;
         let after = sort.after();
         q = match cursor.key {
             CursorKey::Int(v) => q.push_bound(&after, v),
@@ -148,6 +170,27 @@ mod tests {
         assert_eq!(Cursor::decode(&c.encode()), Some(c));
         assert_eq!(Cursor::decode("zz"), None);
         assert_eq!(Cursor::decode("7b7d"), None);
+    }
+
+    #[test]
+    fn a_cursor_fits_only_sorts_of_its_key_kind() {
+        let text = |t: &str| Cursor {
+            key: CursorKey::Text(t.into()),
+            id: 1,
+        };
+        let number = Cursor {
+            key: CursorKey::Int(7),
+            id: 1,
+        };
+        let by = |column| Sort {
+            column,
+            descending: false,
+        };
+        assert!(text("P1").fits(by("priority")) && number.fits(by("opened_at")));
+        // Regression: a cursor of `sort=priority` handed to `sort=opened_at` was a 500 on
+        // PostgreSQL (bigint compared with text); so was a forged one holding NUL.
+        assert!(!text("P1").fits(by("opened_at")) && !number.fits(by("priority")));
+        assert!(!text("P1\0").fits(by("priority")));
     }
 
     #[test]

@@ -108,13 +108,22 @@ pub(crate) async fn reindex_everything(tx: &mut Tx) -> StoreResult<()> {
     Ok(())
 }
 
-/// Words of a query, stripped of anything a query language could read as syntax.
+/// Words of a query, stripped of anything a query language could read as syntax: at most 32,
+/// each non-empty and nothing but letters and digits, lowercase, so that neither FTS5 nor
+/// tsquery can read an operator, a quote, a prefix `*`, a column filter `:` or a `NEAR` in them
+/// (a syntax error there would be a 500). Lowercasing can add marks that are not letters
+/// (`İ` becomes `i` and a combining dot), so it comes before the letters are kept.
 pub(crate) fn words(query: &str) -> Vec<String> {
     query
         .split(|c: char| !c.is_alphanumeric())
+        .map(|w| {
+            w.to_lowercase()
+                .chars()
+                .filter(|c| c.is_alphanumeric())
+                .collect::<String>()
+        })
         .filter(|w| !w.is_empty())
         .take(32)
-        .map(str::to_lowercase)
         .collect()
 }
 
@@ -166,7 +175,8 @@ impl Store {
     }
 }
 
-fn fts_query(words: &[String]) -> String {
+/// The FTS5 match expression of the words: each a quoted string, all of them required.
+pub(crate) fn fts_query(words: &[String]) -> String {
     words
         .iter()
         .map(|w| format!("\"{w}\""))
@@ -217,5 +227,31 @@ mod tests {
             ["printer", "jammed", "or", "near", "x"]
         );
         assert!(words("*** ---").is_empty());
+        assert_eq!(
+            words("İSTANBUL"),
+            ["istanbul"],
+            "no combining mark left over from lowercasing"
+        );
+    }
+
+    /// What FTS5 and tsquery could read as syntax, beyond anything not a letter or a digit.
+    fn is_operator(word: &str) -> bool {
+        ["AND", "OR", "NOT", "NEAR"].contains(&word)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn no_query_reaches_the_search_syntax(query in "\\PC{0,80}|[A-Za-z \"*:^()+\\-]{0,40}") {
+            let words = words(&query);
+            proptest::prop_assert!(words.len() <= 32);
+            for w in &words {
+                proptest::prop_assert!(!w.is_empty() && w.chars().all(char::is_alphanumeric), "{w:?}");
+                proptest::prop_assert!(!is_operator(w), "{w:?}");
+            }
+            let expression = fts_query(&words);
+            let quoted: Vec<String> = words.iter().map(|w| format!("\"{w}\"")).collect();
+            proptest::prop_assert_eq!(&expression, &quoted.join(" "));
+            proptest::prop_assert_eq!(expression.matches('"').count(), 2 * words.len());
+        }
     }
 }

@@ -8,6 +8,8 @@
 //! writer. A kind ([`Kind`]) only names its columns, turns a row into what the store writes, and
 //! turns a record into a row.
 
+#[doc(hidden)]
+pub mod fuzzing;
 mod incidents;
 mod problems;
 mod requests;
@@ -17,7 +19,7 @@ use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use steward_domain::incident::PriorityMatrix;
@@ -384,39 +386,88 @@ struct Good<F> {
     fields: F,
 }
 
-/// Reads every row, reports each bad one as `line N: reason; reason` on standard error, and
-/// returns the good ones, or `None` if any row (or the header) is bad.
-fn check_rows<K: Kind>(
-    reader: impl std::io::Read,
+/// A row that cannot be imported, or the header row (line 1): where it starts and every reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowError {
+    pub line: u64,
+    pub reasons: Vec<String>,
+}
+
+impl std::fmt::Display for RowError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {}: {}", self.line, self.reasons.join("; "))
+    }
+}
+
+/// Where the lines of a file start, to name the line a byte is on. The CSV reader counts only
+/// `\n`, so a file with old Mac line ends (`\r` alone) would be all "line 1".
+struct LineStarts(Vec<u64>);
+
+impl LineStarts {
+    fn new(data: &[u8]) -> LineStarts {
+        let mut starts = vec![0];
+        for (i, &b) in data.iter().enumerate() {
+            if b == b'\n' || (b == b'\r' && data.get(i + 1) != Some(&b'\n')) {
+                starts.push(i as u64 + 1);
+            }
+        }
+        LineStarts(starts)
+    }
+
+    /// The line (from 1) holding the byte at `offset`.
+    fn line(&self, offset: u64) -> u64 {
+        self.0.partition_point(|&start| start <= offset) as u64
+    }
+}
+
+/// Checks a whole CSV file, header and every row, without writing anything: the good rows, or
+/// every bad one. Pure once `known` is loaded; the file is held whole, as every good row is
+/// kept until all are checked anyway.
+fn check_csv<K: Kind>(
+    data: &[u8],
     known: &Known,
     now: i64,
-) -> anyhow::Result<Option<Vec<Good<K::Fields>>>> {
+) -> Result<Vec<Good<K::Fields>>, Vec<RowError>> {
     let mut csv = csv::ReaderBuilder::new()
         .trim(csv::Trim::Headers)
-        .from_reader(reader);
-    let header = csv.headers().context("cannot read the header row")?.clone();
+        .from_reader(data);
+    let header = csv
+        .headers()
+        .map_err(|e| {
+            vec![RowError {
+                line: 1,
+                reasons: vec![format!("cannot read the header row: {e}")],
+            }]
+        })?
+        .clone();
     let unknown: Vec<&str> = header.iter().filter(|c| !K::EXPORTED.contains(c)).collect();
     if !unknown.is_empty() {
-        eprintln!(
-            "line 1: unknown column(s) {}; the columns are {}",
-            unknown.join(", "),
-            K::EXPORTED.join(", ")
-        );
-        return Ok(None);
+        return Err(vec![RowError {
+            line: 1,
+            reasons: vec![format!(
+                "unknown column(s) {}; the columns are {}",
+                unknown.join(", "),
+                K::EXPORTED.join(", ")
+            )],
+        }]);
     }
+    let line_of = LineStarts::new(data);
     let mut good = Vec::new();
-    let mut bad = 0usize;
+    let mut bad = Vec::new();
     let mut lines: HashMap<String, u64> = HashMap::new();
     for (i, record) in csv.records().enumerate() {
         let fallback = u64::try_from(i).unwrap_or(u64::MAX).saturating_add(2);
+        let line = |at: Option<&csv::Position>| at.map_or(fallback, |p| line_of.line(p.byte()));
         let checked = match record {
-            Err(e) if e.is_io_error() => return Err(e).context("cannot read the file"),
             Err(e) => {
-                let line = e.position().map_or(fallback, csv::Position::line);
-                Err((line, vec![format!("unreadable row: {e}")]))
+                let line = line(e.position());
+                Err(RowError {
+                    line,
+                    reasons: vec![format!("unreadable row: {e}")],
+                })
             }
             Ok(record) => {
-                let line = record.position().map_or(fallback, csv::Position::line);
+                let line = line(record.position());
                 let row = Row::new(header.iter().zip(record.iter()));
                 let mut reasons = Vec::new();
                 let external_id = row.get("external_id").trim().to_owned();
@@ -439,27 +490,20 @@ fn check_rows<K: Kind>(
                         external_id,
                         fields,
                     }),
-                    Ok(_) => Err((line, reasons)),
+                    Ok(_) => Err(RowError { line, reasons }),
                     Err(more) => {
                         reasons.extend(more);
-                        Err((line, reasons))
+                        Err(RowError { line, reasons })
                     }
                 }
             }
         };
         match checked {
             Ok(row) => good.push(row),
-            Err((line, reasons)) => {
-                bad += 1;
-                eprintln!("line {line}: {}", reasons.join("; "));
-            }
+            Err(row) => bad.push(row),
         }
     }
-    if bad > 0 {
-        eprintln!("{bad} bad row(s); nothing was imported");
-        return Ok(None);
-    }
-    Ok(Some(good))
+    if bad.is_empty() { Ok(good) } else { Err(bad) }
 }
 
 async fn import_kind<K: Kind>(store: &Store, args: ImportArgs) -> anyhow::Result<ExitCode> {
@@ -467,17 +511,25 @@ async fn import_kind<K: Kind>(store: &Store, args: ImportArgs) -> anyhow::Result
         .require_tenant(&args.tenant)
         .await
         .map_err(|e| anyhow!("{e}"))?;
-    let reader: Box<dyn std::io::Read> = if args.file.as_os_str() == "-" {
-        Box::new(std::io::stdin())
+    let mut data = Vec::new();
+    if args.file.as_os_str() == "-" {
+        std::io::stdin()
+            .read_to_end(&mut data)
+            .context("cannot read standard input")?;
     } else {
-        Box::new(
-            std::fs::File::open(&args.file)
-                .with_context(|| format!("cannot open {}", args.file.display()))?,
-        )
-    };
+        data = std::fs::read(&args.file)
+            .with_context(|| format!("cannot read {}", args.file.display()))?;
+    }
     let known = Known::load(store, tenant.id).await?;
-    let Some(good) = check_rows::<K>(reader, &known, steward_store::now_micros())? else {
-        return Ok(ExitCode::FAILURE);
+    let good = match check_csv::<K>(&data, &known, steward_store::now_micros()) {
+        Ok(good) => good,
+        Err(bad) => {
+            for row in &bad {
+                eprintln!("{row}");
+            }
+            eprintln!("{} bad row(s); nothing was imported", bad.len());
+            return Ok(ExitCode::FAILURE);
+        }
     };
     if args.dry_run {
         println!("{} row(s) valid; nothing imported (dry run)", good.len());
@@ -613,31 +665,53 @@ mod tests {
     #[test]
     fn the_header_and_every_row_are_checked_before_anything_is_kept() {
         let known = Known::empty();
+        let check = |csv: &str| check_csv::<incidents::Incidents>(csv.as_bytes(), &known, 0);
         let unknown = "external_id,title,opend_at\nX-1,Mail down,2024-03-01T09:00:00Z\n";
+        let bad = check(unknown)
+            .err()
+            .expect("a misspelt column refuses the file");
+        assert_eq!(bad.len(), 1);
         assert!(
-            check_rows::<incidents::Incidents>(unknown.as_bytes(), &known, 0)
-                .expect("read")
-                .is_none(),
-            "a misspelt column refuses the file"
+            bad[0]
+                .to_string()
+                .starts_with("line 1: unknown column(s) opend_at;"),
+            "{}",
+            bad[0]
         );
         let duplicate = "external_id,title\nX-1,Mail down\nX-1,Mail slow\n";
-        assert!(
-            check_rows::<incidents::Incidents>(duplicate.as_bytes(), &known, 0)
-                .expect("read")
-                .is_none(),
-            "an external id twice refuses the file"
+        assert_eq!(
+            check(duplicate)
+                .err()
+                .expect("an external id twice refuses the file"),
+            [RowError {
+                line: 3,
+                reasons: vec!["external_id `X-1` is also on line 2".to_owned()]
+            }]
         );
         let good =
             "key,external_id,title,priority\nINC-9,X-1,Mail down,P1\n\"\",X-2,\"Two\nlines\",\n";
-        let rows = check_rows::<incidents::Incidents>(good.as_bytes(), &known, 0)
-            .expect("read")
-            .expect("good rows");
+        let rows = check(good).expect("good rows");
         assert_eq!(
             rows.iter()
                 .map(|r| (r.line, r.external_id.as_str()))
                 .collect::<Vec<_>>(),
             [(2, "X-1"), (3, "X-2")],
             "exported columns are accepted, and a row is numbered by the line it starts on"
+        );
+        let old_mac = check("external_id,title\rX-1,One\rX-1,Two\r")
+            .err()
+            .expect("an external id twice");
+        assert_eq!(
+            old_mac[0].to_string(),
+            "line 3: external_id `X-1` is also on line 2",
+            "lines end with \\r alone too (found by fuzzing: every row was line 1)"
+        );
+        let ragged = check("external_id,title\nX-1\n\u{ff}")
+            .err()
+            .expect("unreadable rows");
+        assert!(
+            ragged[0].reasons[0].starts_with("unreadable row"),
+            "{ragged:?}"
         );
     }
 }

@@ -13,8 +13,8 @@ pub struct Problems;
 /// What a problem row becomes: its fields and when it was opened.
 #[derive(Debug)]
 pub struct ImportedProblem {
-    fields: ProblemFields,
-    opened_at: i64,
+    pub(super) fields: ProblemFields,
+    pub(super) opened_at: i64,
 }
 
 impl Kind for Problems {

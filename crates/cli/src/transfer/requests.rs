@@ -20,8 +20,8 @@ pub struct Requests;
 /// What a request row becomes: its catalogue item and its values.
 #[derive(Debug)]
 pub struct ImportedRequest {
-    item_id: i64,
-    values: RequestValues,
+    pub(super) item_id: i64,
+    pub(super) values: RequestValues,
 }
 
 impl Kind for Requests {

@@ -471,11 +471,14 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let query = parts.uri.query().unwrap_or_default();
-        serde_urlencoded::from_str(query)
-            .map(ApiQuery)
-            .map_err(|e| ApiError::bad_request(format!("Bad query parameter: {e}")))
+        parse_query(parts.uri.query().unwrap_or_default()).map(ApiQuery)
     }
+}
+
+/// A query string as typed parameters; a bad one is a 400 problem naming it.
+pub fn parse_query<T: DeserializeOwned>(query: &str) -> ApiResult<T> {
+    serde_urlencoded::from_str(query)
+        .map_err(|e| ApiError::bad_request(format!("Bad query parameter: {e}")))
 }
 
 /// The `custom.<name>=<value>` pairs of a query string: filters on custom field values, as

@@ -664,3 +664,75 @@ both_backends!(
         assert!(is_problem(&bad));
     }
 );
+
+both_backends!(
+    hostile_list_queries_are_answered_never_500,
+    |store: Store| async move {
+        let app = app(store).await;
+        for title in ["Printer jammed", "VPN drops", "Laptop broken"] {
+            let created = app
+                .post("/api/v1/incidents", Role::Agent, json!({"title": title}))
+                .await;
+            assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+        }
+        // Full-text syntax of FTS5 and tsquery, and bytes PostgreSQL text cannot hold: the
+        // words are taken, the syntax is not.
+        for q in [
+            "%22printer%22%20OR%20NEAR(vpn%2C%202)%20AND%20NOT%20*%20%5E%3Ax%20-laptop",
+            "printer%22",
+            "(((",
+            "%22%22",
+            "vpn%3A*%20%26%20!laptop%20%7C%20%3C-%3E",
+            "printer%00",
+            "%C4%B0stanbul",
+            "NEAR%2FAND%2FOR",
+        ] {
+            let r = app
+                .get(&format!("/api/v1/incidents?q={q}"), Role::Agent)
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "q={q}: {}", r.text);
+        }
+        let found = app
+            .get("/api/v1/incidents?q=%22printer%22%20OR%20(x", Role::Agent)
+            .await;
+        assert_eq!(
+            found.body["items"].as_array().map_or(0, Vec::len),
+            0,
+            "every word must match, `or` and `x` included: {}",
+            found.text
+        );
+        // A cursor from one sort handed to another, and forged cursors, are refused as a
+        // 422, not a database error.
+        let first = app
+            .get("/api/v1/incidents?sort=priority&limit=1", Role::Agent)
+            .await;
+        let by_priority = first.body["next_cursor"].as_str().expect("cursor");
+        let by_time = app
+            .get("/api/v1/incidents?sort=opened_at&limit=1", Role::Agent)
+            .await;
+        let by_time = by_time.body["next_cursor"].as_str().expect("cursor");
+        let hex = |json: &str| json.bytes().map(|b| format!("{b:02x}")).collect::<String>();
+        for (sort, cursor) in [
+            ("opened_at", by_priority.to_owned()),
+            ("-number", by_priority.to_owned()),
+            ("priority", by_time.to_owned()),
+            ("priority", hex(r#"{"key":"P1\u0000","id":1}"#)),
+            ("priority", hex(r#"{"key":9223372036854775807,"id":-1}"#)),
+            ("number", hex(r#"{"key":"x","id":1}"#)),
+            ("number", "zz".to_owned()),
+        ] {
+            let r = app
+                .get(
+                    &format!("/api/v1/incidents?sort={sort}&cursor={cursor}"),
+                    Role::Agent,
+                )
+                .await;
+            assert!(
+                r.status == StatusCode::OK || r.status == StatusCode::UNPROCESSABLE_ENTITY,
+                "sort={sort} cursor={cursor}: {} {}",
+                r.status,
+                r.text
+            );
+        }
+    }
+);
