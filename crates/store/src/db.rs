@@ -15,6 +15,7 @@ use sqlx::{AssertSqlSafe, FromRow, Postgres, Sqlite, Transaction};
 use std::borrow::Cow;
 use std::str::FromStr;
 use std::time::Duration;
+use steward_domain::Invalid;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -117,6 +118,20 @@ impl Sql {
         self
     }
 
+    /// The statement text for sqlx, once the values are known to fit both backends: text with
+    /// U+0000 in it is refused as invalid input, because PostgreSQL cannot store it (SQLite
+    /// can), and a record must not be storable on one backend and not the other.
+    fn prepared(&self) -> StoreResult<AssertSqlSafe<Cow<'static, str>>> {
+        let nul = |arg: &Arg| matches!(arg, Arg::Text(Some(t)) if t.contains('\0'));
+        if self.args.iter().any(nul) {
+            return Err(StoreError::Invalid(Invalid::one(
+                "text",
+                "Text may not contain NUL characters (U+0000).",
+            )));
+        }
+        Ok(AssertSqlSafe(self.text.clone()))
+    }
+
     /// The next placeholder's number, for statements assembled from optional filters.
     pub fn next_placeholder(&self) -> String {
         format!("${}", self.args.len() + 1)
@@ -173,21 +188,21 @@ macro_rules! dispatch {
 macro_rules! run_methods {
     () => {
         pub async fn execute(&mut self, q: Sql) -> StoreResult<u64> {
-            let text = AssertSqlSafe(q.text.clone());
+            let text = q.prepared()?;
             Ok(dispatch!(self.conn(),
                 Conn::Sqlite(c) => bound!(sqlx::query::<Sqlite>(text), &q.args).execute(c).await?.rows_affected(),
                 Conn::Postgres(c) => bound!(sqlx::query::<Postgres>(text), &q.args).execute(c).await?.rows_affected()))
         }
 
         pub async fn fetch_all<T: Row>(&mut self, q: Sql) -> StoreResult<Vec<T>> {
-            let text = AssertSqlSafe(q.text.clone());
+            let text = q.prepared()?;
             Ok(dispatch!(self.conn(),
                 Conn::Sqlite(c) => bound!(sqlx::query_as::<Sqlite, T>(text), &q.args).fetch_all(c).await?,
                 Conn::Postgres(c) => bound!(sqlx::query_as::<Postgres, T>(text), &q.args).fetch_all(c).await?))
         }
 
         pub async fn fetch_optional<T: Row>(&mut self, q: Sql) -> StoreResult<Option<T>> {
-            let text = AssertSqlSafe(q.text.clone());
+            let text = q.prepared()?;
             Ok(dispatch!(self.conn(),
                 Conn::Sqlite(c) => bound!(sqlx::query_as::<Sqlite, T>(text), &q.args).fetch_optional(c).await?,
                 Conn::Postgres(c) => bound!(sqlx::query_as::<Postgres, T>(text), &q.args).fetch_optional(c).await?))
@@ -228,7 +243,7 @@ impl Tx {
 
     /// Rows of any shape, for code that reads tables generically (backups).
     pub async fn fetch_any(&mut self, q: Sql) -> StoreResult<AnyRows> {
-        let text = AssertSqlSafe(q.text.clone());
+        let text = q.prepared()?;
         Ok(dispatch!(self.conn(),
             Conn::Sqlite(c) => AnyRows::Sqlite(bound!(sqlx::query::<Sqlite>(text), &q.args).fetch_all(c).await?),
             Conn::Postgres(c) => AnyRows::Postgres(bound!(sqlx::query::<Postgres>(text), &q.args).fetch_all(c).await?)))

@@ -1,7 +1,7 @@
 //! `/api/v1/incidents` through the real router.
 
 use super::api::{Reply, app, is_problem};
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 use steward_domain::access::Role;
 use steward_store::{Store, both_backends};
@@ -734,5 +734,49 @@ both_backends!(
                 r.text
             );
         }
+    }
+);
+
+both_backends!(
+    nul_characters_are_refused_on_every_backend,
+    |store: Store| async move {
+        // PostgreSQL text cannot hold U+0000; SQLite can. Either way the answer is a 4xx
+        // naming the problem, the same on both, never a database error.
+        let app = app(store).await;
+        let fields = json!([{"name": "site", "label": "Site", "kind": "text"}]);
+        let defined = app
+            .call(
+                Method::PUT,
+                "/api/v1/custom-fields/incident",
+                Some(app.token(Role::Admin)),
+                Some(fields),
+            )
+            .await;
+        assert_eq!(defined.status, StatusCode::OK, "{}", defined.text);
+        let created = app
+            .post(
+                "/api/v1/incidents",
+                Role::Agent,
+                json!({"title": "Printer\u{0}jammed", "description": "x"}),
+            )
+            .await;
+        assert_eq!(
+            created.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            created.text
+        );
+        assert!(created.text.contains("NUL"), "{}", created.text);
+        let listed = app
+            .get("/api/v1/incidents?custom.site=Ber%00lin", Role::Agent)
+            .await;
+        assert_eq!(
+            listed.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            listed.text
+        );
+        let none = app.get("/api/v1/incidents", Role::Agent).await;
+        assert_eq!(none.body["items"].as_array().map(Vec::len), Some(0));
     }
 );
