@@ -6,17 +6,29 @@ use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use serde_json::{Map, Value};
 use std::time::Instant;
-use steward_domain::incident::{Level, PendingReason, Priority, Source, Status};
+use steward_domain::access::Role;
+use steward_domain::customer::CustomerDraft;
+use steward_domain::incident::{Level, PendingReason, Priority, PriorityMatrix, Source, Status};
+use steward_domain::problem::ProblemStatus;
+use steward_domain::request::{
+    FieldKind, FormField, ItemDraft, RequestStatus, TaskTemplate, check_answers,
+};
 use steward_domain::service::{Criticality, ServiceDraft, ServiceStatus};
 use steward_domain::sla::{AgreementDraft, AgreementKind, RecordKind, Target};
+use steward_domain::user::UserDraft;
+use steward_store::identity::UserFilter;
 use steward_store::incident::{IncidentFields, IncidentFilter, NewComment};
+use steward_store::problem::{NewProblem, ProblemFields};
+use steward_store::request::{CatalogueItem, NewRequest, RequestFields, RequestValues};
 use steward_store::sla::report::{Group, Month, ReportQuery};
 use steward_store::{Actor, PageRequest, Store};
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
-    /// Fill a tenant with realistic incidents spread over a year (deterministic from --seed).
+    /// Fill a tenant with realistic incidents, service requests and problems spread over a year
+    /// (deterministic from --seed).
     Generate(GenerateArgs),
     /// Time the queries a service desk makes all day and print one JSON line per query.
     Queries(QueryArgs),
@@ -54,6 +66,15 @@ pub struct GenerateArgs {
     /// Average comments per incident (agent and requester replies, internal notes); 0 for none.
     #[arg(long, default_value_t = 2)]
     comments: u32,
+    /// How many service requests to add, from the tenant's catalogue (six benchmark items are
+    /// created if it has none). Default 0, so the commands in BENCHMARKS.md generate what they
+    /// measured; a tenth of --incidents is a typical mix.
+    #[arg(long, default_value_t = 0)]
+    requests: u64,
+    /// How many problems to add, some of them known errors, each linked to up to four of the
+    /// tenant's incidents. Default 0 (as --requests); a hundredth of --incidents is typical.
+    #[arg(long, default_value_t = 0)]
+    problems: u64,
 }
 
 #[derive(Debug, Args)]
@@ -322,12 +343,395 @@ fn conversation(rng: &mut StdRng, f: &IncidentFields, average: u32, now: i64) ->
         .collect()
 }
 
-/// One generated incident and its conversation, each part from its own generator so that
-/// adding a part leaves the others what earlier versions generated for a seed.
+const DAY: i64 = 1_440 * MINUTE;
+
+/// The benchmark catalogue: name, category, description, form fields (name, label, kind,
+/// required, options), whether it needs approval, and its fulfilment tasks.
+type FieldSpec = (
+    &'static str,
+    &'static str,
+    FieldKind,
+    bool,
+    &'static [&'static str],
+);
+struct ItemSpec {
+    name: &'static str,
+    category: &'static str,
+    description: &'static str,
+    fields: &'static [FieldSpec],
+    approval: bool,
+    tasks: &'static [&'static str],
+}
+
+const CATALOGUE: [ItemSpec; 6] = [
+    ItemSpec {
+        name: "New laptop",
+        category: "Hardware",
+        description: "A laptop for a new starter or to replace one that is out of warranty.",
+        fields: &[
+            (
+                "model",
+                "Model",
+                FieldKind::Select,
+                true,
+                &["13-inch", "15-inch", "16-inch developer"],
+            ),
+            ("needed_by", "Needed by", FieldKind::Date, true, &[]),
+            ("notes", "Notes", FieldKind::Text, false, &[]),
+        ],
+        approval: true,
+        tasks: &[
+            "Order the laptop",
+            "Image and enrol the laptop",
+            "Hand over the laptop",
+        ],
+    },
+    ItemSpec {
+        name: "Software licence",
+        category: "Software",
+        description: "A licence for software the company already buys.",
+        fields: &[
+            (
+                "product",
+                "Product",
+                FieldKind::Select,
+                true,
+                &[
+                    "Office suite",
+                    "Design suite",
+                    "Diagram editor",
+                    "PDF editor",
+                ],
+            ),
+            ("seats", "Seats", FieldKind::Number, true, &[]),
+            ("reason", "Why it is needed", FieldKind::Text, false, &[]),
+        ],
+        approval: true,
+        tasks: &["Assign the licence"],
+    },
+    ItemSpec {
+        name: "VPN access",
+        category: "Access",
+        description: "Remote access to the internal network.",
+        fields: &[
+            ("reason", "Why it is needed", FieldKind::Text, true, &[]),
+            ("until", "Until", FieldKind::Date, false, &[]),
+        ],
+        approval: true,
+        tasks: &["Add the account to the VPN group"],
+    },
+    ItemSpec {
+        name: "Shared mailbox",
+        category: "Access",
+        description: "A mailbox a team shares, with its members.",
+        fields: &[
+            ("mailbox", "Mailbox name", FieldKind::Text, true, &[]),
+            ("members", "Members", FieldKind::Number, false, &[]),
+        ],
+        approval: false,
+        tasks: &["Create the mailbox", "Grant the members access"],
+    },
+    ItemSpec {
+        name: "Replacement badge",
+        category: "Facilities",
+        description: "A new building badge for a lost or broken one.",
+        fields: &[(
+            "site",
+            "Site",
+            FieldKind::Select,
+            true,
+            &["London office", "Warehouse", "Head office"],
+        )],
+        approval: false,
+        tasks: &["Print and activate the badge"],
+    },
+    ItemSpec {
+        name: "Desk move",
+        category: "Facilities",
+        description: "Moving a desk, its equipment and its network port.",
+        fields: &[
+            ("to", "New desk", FieldKind::Text, true, &[]),
+            ("on", "Moving day", FieldKind::Date, true, &[]),
+        ],
+        approval: false,
+        tasks: &["Move the equipment", "Patch the network port"],
+    },
+];
+
+/// What requesters write in a text field, by the field's name (any other text field gets the
+/// general answers).
+const TEXT_ANSWERS: [(&str, &[&str]); 4] = [
+    (
+        "reason",
+        &[
+            "Working from home on Fridays",
+            "Travelling to a customer site",
+            "On call for the payroll run",
+            "New role in the finance team",
+        ],
+    ),
+    (
+        "mailbox",
+        &[
+            "payroll-team",
+            "facilities-desk",
+            "warehouse-shift",
+            "london-reception",
+        ],
+    ),
+    (
+        "to",
+        &[
+            "Floor 2, desk 14",
+            "Floor 3, desk 2",
+            "The warehouse office",
+            "Meeting room 4",
+        ],
+    ),
+    (
+        "",
+        &[
+            "Please deliver to reception",
+            "Same as my colleague's",
+            "Urgent: starts Monday",
+            "As discussed with the service desk",
+        ],
+    ),
+];
+
+/// The benchmark catalogue as item drafts; items that need approval ask `approvers`.
+fn catalogue(approvers: &[i64]) -> Vec<ItemDraft> {
+    CATALOGUE
+        .iter()
+        .map(|spec| ItemDraft {
+            name: spec.name.into(),
+            description: spec.description.into(),
+            category: spec.category.into(),
+            fields: spec
+                .fields
+                .iter()
+                .map(|(name, label, kind, required, options)| FormField {
+                    name: (*name).into(),
+                    label: (*label).into(),
+                    kind: *kind,
+                    required: *required,
+                    options: options.iter().map(|o| (*o).to_owned()).collect(),
+                })
+                .collect(),
+            approver_ids: if spec.approval {
+                approvers.iter().take(2).copied().collect()
+            } else {
+                Vec::new()
+            },
+            tasks: spec
+                .tasks
+                .iter()
+                .map(|t| TaskTemplate {
+                    title: (*t).into(),
+                    team_id: None,
+                })
+                .collect(),
+            active: true,
+        })
+        .collect()
+}
+
+/// `YYYY-MM-DD` of a time in microseconds, in UTC.
+fn date(micros: i64) -> String {
+    jiff::Timestamp::from_microsecond(micros)
+        .map(|t| t.to_zoned(jiff::tz::TimeZone::UTC).date().to_string())
+        .unwrap_or_else(|_| "2026-01-01".into())
+}
+
+/// Answers to an item's form as a requester gives them around `opened_at`: every required
+/// field and about half the optional ones, normalised as `check_answers` stores them.
+fn answers(rng: &mut StdRng, fields: &[FormField], opened_at: i64) -> Map<String, Value> {
+    let mut given = Map::new();
+    for field in fields {
+        if !field.required && rng.random_bool(0.5) {
+            continue;
+        }
+        let value = match field.kind {
+            FieldKind::Select if !field.options.is_empty() => {
+                Value::from(field.options[rng.random_range(0..field.options.len())].clone())
+            }
+            FieldKind::Number => Value::from(rng.random_range(1..6)),
+            FieldKind::Date => Value::from(date(opened_at + rng.random_range(1..30) * DAY)),
+            FieldKind::Text | FieldKind::Select | FieldKind::User => {
+                let choices = TEXT_ANSWERS
+                    .iter()
+                    .find(|(name, _)| *name == field.name || name.is_empty())
+                    .map_or(&[][..], |(_, c)| *c);
+                Value::from(pick(rng, choices))
+            }
+        };
+        given.insert(field.name.clone(), value);
+    }
+    check_answers(fields, &given).unwrap_or(given)
+}
+
+/// A request from one of `items`, by one of `requesters`: mostly closed and fulfilled over the
+/// past year, the open ones (awaiting approval or in fulfilment) from the last two weeks, some
+/// rejected or cancelled. Its times follow its life: decided, then fulfilled, then closed,
+/// none after `now`.
+fn request<'a>(
+    rng: &mut StdRng,
+    items: &'a [CatalogueItem],
+    requesters: &[i64],
+    now: i64,
+) -> NewRequest<'a> {
+    use RequestStatus::*;
+    let item = &items[rng.random_range(0..items.len())];
+    let approval = !item.approver_ids.is_empty();
+    let status = match rng.random_range(0..100) {
+        0..55 => Closed,
+        55..70 => Fulfilled,
+        70..82 => InFulfilment,
+        82..88 if approval => PendingApproval,
+        82..88 => InFulfilment,
+        88..93 if approval => Rejected,
+        _ => Cancelled,
+    };
+    let span = if matches!(status, PendingApproval | InFulfilment) {
+        14 * DAY
+    } else {
+        365 * DAY
+    };
+    let opened_at = now - rng.random_range(0..span);
+    let at = |t: i64| t.min(now - MINUTE).max(opened_at);
+    // A cancelled request that needed approval was cancelled before or after it.
+    let decided =
+        approval && status != PendingApproval && (status != Cancelled || rng.random_bool(0.5));
+    let decided_at = decided.then(|| at(opened_at + rng.random_range(10..2 * 1_440) * MINUTE));
+    let started = decided_at.unwrap_or(opened_at);
+    let fulfilled_at = matches!(status, Fulfilled | Closed)
+        .then(|| at(started + rng.random_range(60..10 * 1_440) * MINUTE));
+    let closed_at = match status {
+        Closed => fulfilled_at.map(|f| at(f + rng.random_range(1_440..5 * 1_440) * MINUTE)),
+        Rejected => decided_at,
+        Cancelled => Some(at(started + rng.random_range(30..3 * 1_440) * MINUTE)),
+        _ => None,
+    };
+    let answers = answers(rng, &item.fields, opened_at);
+    let requester_user_id =
+        (!requesters.is_empty()).then(|| requesters[rng.random_range(0..requesters.len())]);
+    NewRequest {
+        item,
+        values: RequestValues {
+            title: item.name.clone(),
+            answers,
+            status,
+            requester_user_id,
+            opened_at,
+            fulfilled_at,
+            closed_at,
+            fields: RequestFields::default(),
+        },
+        decided_at,
+    }
+}
+
+const PROBLEM_TITLES: [&str; 3] = [
+    "Recurring: {t} {f} on {p}",
+    "{t} {f} for several users on {p}",
+    "Intermittent {t} outages on {p}",
+];
+const ROOT_CAUSES: [&str; 5] = [
+    "A firmware bug in the {t} since the last update",
+    "An expired certificate on the {t} gateway",
+    "A faulty network switch serving {p}",
+    "A misconfigured group policy for the {t}",
+    "A memory leak in the {t} service",
+];
+const WORKAROUNDS: [&str; 4] = [
+    "Restart the {t} and sign in again",
+    "Use the {t} on another floor until the fix is in",
+    "Connect by cable instead of Wi-Fi on {p}",
+    "Clear the {t} cache from the self-service portal",
+];
+
+/// A problem behind incidents like the generated ones: mostly closed or resolved over the past
+/// year, the open ones (new, investigating, known errors) from the last three months. A known
+/// error has its root cause and workaround, a resolved or closed one its root cause; times
+/// follow its life, none after `now`.
+fn problem(rng: &mut StdRng, services: &[i64], now: i64) -> (ProblemFields, i64) {
+    use ProblemStatus::*;
+    let thing = pick(rng, &THINGS);
+    let (fault, place) = (pick(rng, &FAULTS), pick(rng, &PLACES));
+    let title = fill(pick(rng, &PROBLEM_TITLES), thing, fault, place);
+    let small = in_sentence(thing);
+    let status = match rng.random_range(0..100) {
+        0..40 => Closed,
+        40..55 => Resolved,
+        55..70 => KnownError,
+        70..90 => Investigating,
+        90..95 => New,
+        _ => Cancelled,
+    };
+    let span = if matches!(status, New | Investigating | KnownError) {
+        90 * DAY
+    } else {
+        365 * DAY
+    };
+    let opened_at = now - rng.random_range(0..span);
+    let at = |t: i64| t.min(now - MINUTE).max(opened_at);
+    let knows_cause = matches!(status, KnownError | Resolved | Closed)
+        || (status == Investigating && rng.random_bool(0.5));
+    let root_cause = if knows_cause {
+        fill(pick(rng, &ROOT_CAUSES), &small, fault, place)
+    } else {
+        String::new()
+    };
+    let has_workaround = status == KnownError || (knows_cause && rng.random_bool(0.5));
+    let workaround = if has_workaround {
+        fill(pick(rng, &WORKAROUNDS), &small, fault, place)
+    } else {
+        String::new()
+    };
+    let resolved_at =
+        matches!(status, Resolved | Closed).then(|| at(opened_at + rng.random_range(1..60) * DAY));
+    let closed_at = match status {
+        Closed => resolved_at.map(|r| at(r + rng.random_range(1..14) * DAY)),
+        Cancelled => Some(at(opened_at + rng.random_range(1..30) * DAY)),
+        _ => None,
+    };
+    let levels = [Level::Low, Level::Medium, Level::High];
+    let (impact, urgency) = (
+        levels[rng.random_range(0..3)],
+        levels[rng.random_range(0..3)],
+    );
+    let fields = ProblemFields {
+        description: format!(
+            "Several incidents report the same: {} {fault} on {place}. Linked incidents show the pattern.",
+            small
+        ),
+        title,
+        status,
+        impact,
+        urgency,
+        priority: PriorityMatrix::default().priority(impact, urgency),
+        service_id: Some(services[rng.random_range(0..services.len())]),
+        assignee_id: None,
+        root_cause,
+        workaround,
+        resolved_at,
+        closed_at,
+        category_id: None,
+        custom: Map::new(),
+    };
+    (fields, opened_at)
+}
+
+/// Generated records, each part from its own generator so that adding a part (a kind of
+/// record, a field) leaves the others what earlier versions generated for a seed.
 struct Generators {
     incidents: StdRng,
     timing: StdRng,
     talk: StdRng,
+    customers: StdRng,
+    requests: StdRng,
+    problems: StdRng,
+    links: StdRng,
 }
 
 impl Generators {
@@ -336,35 +740,80 @@ impl Generators {
             incidents: StdRng::seed_from_u64(seed),
             timing: StdRng::seed_from_u64(seed ^ 0x5eed_c10c),
             talk: StdRng::seed_from_u64(seed ^ 0xc044_e47a),
+            customers: StdRng::seed_from_u64(seed ^ 0xc057_0e45),
+            requests: StdRng::seed_from_u64(seed ^ 0x4e9_0e57),
+            problems: StdRng::seed_from_u64(seed ^ 0x9_0b1e),
+            links: StdRng::seed_from_u64(seed ^ 0x11_4c5),
         }
     }
 
+    /// An incident of one of `services` for one of `customers` (none if there are none), with
+    /// its conversation.
     fn next(
         &mut self,
-        services: &[i64],
+        (services, customers): (&[i64], &[i64]),
         now: i64,
         comments: u32,
     ) -> (IncidentFields, Vec<NewComment>) {
         let mut f = incident(&mut self.incidents, services, now);
         timings(&mut self.timing, &mut f, now);
+        if !customers.is_empty() {
+            f.customer_id = Some(customers[self.customers.random_range(0..customers.len())]);
+        }
         let talk = conversation(&mut self.talk, &f, comments, now);
         (f, talk)
     }
+
+    fn next_request<'a>(
+        &mut self,
+        items: &'a [CatalogueItem],
+        requesters: &[i64],
+        now: i64,
+    ) -> NewRequest<'a> {
+        request(&mut self.requests, items, requesters, now)
+    }
+
+    /// A problem linked to up to four of the incidents numbered `1..=incidents`.
+    fn next_problem(&mut self, services: &[i64], incidents: i64, now: i64) -> NewProblem {
+        let (fields, opened_at) = problem(&mut self.problems, services, now);
+        let count = if incidents > 0 {
+            self.links.random_range(0..=4)
+        } else {
+            0
+        };
+        let incident_numbers = (0..count)
+            .map(|_| self.links.random_range(1..=incidents))
+            .collect();
+        NewProblem {
+            fields,
+            opened_at,
+            incident_numbers,
+        }
+    }
 }
 
+/// `ids` of what a tenant has, topped up to `want` by `create(n)` for each missing `n`.
+async fn topped_up(
+    mut ids: Vec<i64>,
+    want: usize,
+    mut create: impl AsyncFnMut(usize) -> anyhow::Result<i64>,
+) -> anyhow::Result<Vec<i64>> {
+    for n in ids.len()..want {
+        ids.push(create(n).await?);
+    }
+    Ok(ids)
+}
+
+const MOST: PageRequest = PageRequest {
+    limit: Some(500),
+    cursor: None,
+};
+
 async fn services(store: &Store, tenant_id: i64) -> anyhow::Result<Vec<i64>> {
-    let page = PageRequest {
-        limit: Some(500),
-        cursor: None,
-    };
-    let mut ids: Vec<i64> = store
-        .services(tenant_id, &Default::default(), &page)
-        .await?
-        .items
-        .into_iter()
-        .map(|s| s.id)
-        .collect();
-    for n in ids.len()..10 {
+    let have = store
+        .services(tenant_id, &Default::default(), &MOST)
+        .await?;
+    topped_up(have.items.iter().map(|s| s.id).collect(), 10, async |n| {
         let draft = ServiceDraft {
             name: format!("Benchmark service {n:02}"),
             description: String::new(),
@@ -372,14 +821,120 @@ async fn services(store: &Store, tenant_id: i64) -> anyhow::Result<Vec<i64>> {
             criticality: Criticality::Medium,
             status: ServiceStatus::Live,
         };
-        ids.push(
-            store
-                .create_service(tenant_id, &draft, &Actor::cli())
+        Ok(store
+            .create_service(tenant_id, &draft, &Actor::cli())
+            .await?
+            .id)
+    })
+    .await
+}
+
+const CUSTOMERS: [&str; 8] = [
+    "Northwind Traders",
+    "Contoso",
+    "Fabrikam",
+    "Tailspin Toys",
+    "Wide World Importers",
+    "Adventure Works",
+    "Litware",
+    "Proseware",
+];
+
+async fn customers(store: &Store, tenant_id: i64) -> anyhow::Result<Vec<i64>> {
+    let have = store
+        .customers(tenant_id, &Default::default(), &MOST)
+        .await?;
+    topped_up(
+        have.items.iter().map(|c| c.id).collect(),
+        CUSTOMERS.len(),
+        async |n| {
+            let draft = CustomerDraft {
+                name: CUSTOMERS[n].into(),
+                notes: "Created by steward bench generate".into(),
+            };
+            Ok(store
+                .create_customer(tenant_id, &draft, &Actor::cli())
                 .await?
-                .id,
+                .id)
+        },
+    )
+    .await
+}
+
+/// The tenant's active users of a role, topped up to `want` with `{what}NN@bench.example`.
+async fn users(
+    store: &Store,
+    tenant_id: i64,
+    role: Role,
+    what: &str,
+    want: usize,
+) -> anyhow::Result<Vec<i64>> {
+    let filter = UserFilter {
+        role: Some(role),
+        active: Some(true),
+        ..Default::default()
+    };
+    let have = store.users(tenant_id, &filter, &MOST).await?;
+    topped_up(have.items.iter().map(|u| u.id).collect(), want, async |n| {
+        let draft = UserDraft {
+            email: format!("{what}{n:02}@bench.example"),
+            name: format!("Bench {what} {n:02}"),
+            role,
+            active: true,
+        };
+        Ok(store
+            .create_user(tenant_id, &draft, None, &Actor::cli())
+            .await?
+            .id)
+    })
+    .await
+}
+
+/// The tenant's active catalogue, or the benchmark catalogue if it has none.
+async fn items(store: &Store, tenant_id: i64) -> anyhow::Result<Vec<CatalogueItem>> {
+    let items = store.items(tenant_id, true).await?;
+    if !items.is_empty() {
+        return Ok(items);
+    }
+    let approvers = users(store, tenant_id, Role::Manager, "approver", 3).await?;
+    let mut created = Vec::new();
+    for draft in catalogue(&approvers) {
+        let draft = draft
+            .validate()
+            .map_err(|e| anyhow!("catalogue item: {e}"))?;
+        created.push(
+            store
+                .save_item(tenant_id, None, &draft, &Actor::cli())
+                .await?,
         );
     }
-    Ok(ids)
+    Ok(created)
+}
+
+/// Generates and loads `total` records in batches of `BATCH` behind a progress bar: `batch(n)`
+/// adds `n` and returns the bar's message. Returns the seconds it took.
+async fn in_batches(
+    total: u64,
+    what: &str,
+    mut batch: impl AsyncFnMut(u64) -> anyhow::Result<String>,
+) -> anyhow::Result<f64> {
+    let start = Instant::now();
+    let bar = ProgressBar::new(total);
+    if let Ok(style) = ProgressStyle::with_template(&format!(
+        "generating {{bar:40}} {{pos}}/{{len}} {what} · {{msg}} · {{per_sec}} · ETA {{eta}}"
+    )) {
+        bar.set_style(style);
+    }
+    let mut done = 0;
+    while done < total {
+        let n = BATCH.min(total - done);
+        let message = batch(n).await?;
+        done += n;
+        bar.set_position(done);
+        bar.set_message(message);
+    }
+    bar.finish_and_clear();
+    Ok(start.elapsed().as_secs_f64())
 }
 
 pub async fn run(store: &Store, cmd: BenchCommand) -> anyhow::Result<()> {
@@ -396,42 +951,74 @@ async fn generate(store: &Store, args: GenerateArgs) -> anyhow::Result<()> {
         .require_tenant(&args.tenant)
         .await
         .map_err(|e| anyhow!("{e}"))?;
-    let services = services(store, tenant.id).await?;
+    let t = tenant.id;
+    let services = services(store, t).await?;
+    let customers = customers(store, t).await?;
     let mut generators = Generators::new(args.seed);
-    let bar = ProgressBar::new(args.incidents);
-    if let Ok(style) = ProgressStyle::with_template(
-        "generating {bar:40} {pos}/{len} incidents · {msg} · {per_sec} · ETA {eta}",
-    ) {
-        bar.set_style(style);
-    }
     let actor = Actor {
         user_id: None,
         label: "bench".into(),
     };
     let now = steward_store::now_micros();
-    let start = Instant::now();
-    let (mut done, mut comments) = (0u64, 0u64);
-    bar.set_message("0 comments");
-    while done < args.incidents {
-        let n = BATCH.min(args.incidents - done);
+    let mut comments = 0u64;
+    let incident_seconds = in_batches(args.incidents, "incidents", async |n| {
         let (rows, talk): (Vec<IncidentFields>, Vec<Vec<NewComment>>) = (0..n)
-            .map(|_| generators.next(&services, now, args.comments))
+            .map(|_| generators.next((&services, &customers), now, args.comments))
             .unzip();
         store
-            .load_incidents_with_comments(tenant.id, &rows, &talk, &actor)
+            .load_incidents_with_comments(t, &rows, &talk, &actor)
             .await?;
-        done += n;
         comments += talk.iter().map(|c| c.len() as u64).sum::<u64>();
-        bar.set_position(done);
-        bar.set_message(format!("{comments} comments"));
+        Ok(format!("{comments} comments"))
+    })
+    .await?;
+    let mut request_seconds = 0.0;
+    if args.requests > 0 {
+        let items = items(store, t).await?;
+        let requesters = users(store, t, Role::Requester, "requester", 25).await?;
+        let mut open = 0u64;
+        request_seconds = in_batches(args.requests, "requests", async |n| {
+            let rows: Vec<NewRequest> = (0..n)
+                .map(|_| generators.next_request(&items, &requesters, now))
+                .collect();
+            store.load_requests(t, &rows, &actor).await?;
+            open += rows
+                .iter()
+                .filter(|r| !r.values.status.is_terminal())
+                .count() as u64;
+            Ok(format!("{open} open"))
+        })
+        .await?;
     }
-    bar.finish_and_clear();
+    let incidents = store.count_incidents(t, &IncidentFilter::default()).await?;
+    let mut known = 0u64;
+    let problem_seconds = in_batches(args.problems, "problems", async |n| {
+        let rows: Vec<NewProblem> = (0..n)
+            .map(|_| generators.next_problem(&services, incidents, now))
+            .collect();
+        store.load_problems(t, &rows, &actor).await?;
+        known += rows
+            .iter()
+            .filter(|p| p.fields.status == ProblemStatus::KnownError)
+            .count() as u64;
+        Ok(format!("{known} known errors"))
+    })
+    .await?;
+    let started = Instant::now();
     store.refresh_statistics().await?;
-    let seconds = start.elapsed().as_secs_f64();
+    let seconds =
+        incident_seconds + request_seconds + problem_seconds + started.elapsed().as_secs_f64();
+    let rate = |count: u64, seconds: f64| count as f64 / seconds.max(0.001);
     println!(
-        "{{\"scenario\":\"generate\",\"backend\":\"{}\",\"incidents\":{done},\"comments\":{comments},\"seconds\":{seconds:.1},\"per_second\":{:.0}}}",
+        "{{\"scenario\":\"generate\",\"backend\":\"{}\",\"incidents\":{},\"comments\":{comments},\"requests\":{},\"problems\":{},\"seconds\":{seconds:.1},\"per_second\":{:.0},\"incidents_per_second\":{:.0},\"requests_per_second\":{:.0},\"problems_per_second\":{:.0}}}",
         store.backend().name(),
-        done as f64 / seconds.max(0.001)
+        args.incidents,
+        args.requests,
+        args.problems,
+        rate(args.incidents + args.requests + args.problems, seconds),
+        rate(args.incidents, incident_seconds),
+        rate(args.requests, request_seconds),
+        rate(args.problems, problem_seconds),
     );
     Ok(())
 }
@@ -712,7 +1299,7 @@ mod tests {
         let run = |comments| {
             let mut g = Generators::new(9);
             (0..200)
-                .map(|_| g.next(&services, 1_000 * 86_400_000_000, comments))
+                .map(|_| g.next((&services, &[]), 1_000 * 86_400_000_000, comments))
                 .collect::<Vec<_>>()
         };
         let (with, again, without) = (run(2), run(2), run(0));
@@ -742,5 +1329,168 @@ mod tests {
         }
         assert_eq!(percentile(&[1.0, 2.0, 3.0, 4.0], 50.0), 3.0);
         assert_eq!(percentile(&[], 95.0), 0.0);
+        // Requests, problems and customers come from their own generators: the same seed
+        // gives the same ones, and generating them leaves the incidents what they were.
+        let items = bench_items();
+        let now = 1_000 * 86_400_000_000;
+        let mixed = |seed| {
+            let mut g = Generators::new(seed);
+            let mut incidents = Vec::new();
+            let mut requests = Vec::new();
+            let mut problems = Vec::new();
+            for _ in 0..100 {
+                incidents.push(g.next((&services, &[7, 8]), now, 2));
+                requests.push(g.next_request(&items, &[11, 12], now));
+                problems.push(g.next_problem(&services, 500, now));
+            }
+            (incidents, requests, problems)
+        };
+        let (a, b) = (mixed(9), mixed(9));
+        assert_eq!(a, b);
+        assert_ne!(a.1, mixed(10).1, "another seed, other requests");
+        let customerless: Vec<_> =
+            a.0.iter()
+                .map(|(f, c)| {
+                    let mut f = f.clone();
+                    f.customer_id = None;
+                    (f, c.clone())
+                })
+                .collect();
+        assert_eq!(
+            customerless,
+            with[..100],
+            "the incidents stay what they were"
+        );
+        assert!(
+            a.0.iter()
+                .all(|(f, _)| matches!(f.customer_id, Some(7 | 8)))
+        );
+    }
+
+    /// The benchmark catalogue as saved items, item k with id k + 1 and approvers 101 and 102.
+    fn bench_items() -> Vec<CatalogueItem> {
+        catalogue(&[101, 102, 103])
+            .into_iter()
+            .enumerate()
+            .map(|(k, d)| {
+                let d = d.validate().expect("valid item");
+                CatalogueItem {
+                    id: k as i64 + 1,
+                    name: d.name,
+                    description: d.description,
+                    category: d.category,
+                    fields: d.fields,
+                    approver_ids: d.approver_ids,
+                    tasks: d.tasks,
+                    active: true,
+                    created_at: 0,
+                    updated_at: 0,
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn generated_requests_are_plausible() {
+        use RequestStatus::*;
+        let items = bench_items();
+        assert_eq!(items.len(), CATALOGUE.len());
+        assert_eq!(items[0].approver_ids, [101, 102]);
+        let now = 1_000 * 86_400_000_000;
+        let mut rng = StdRng::seed_from_u64(3);
+        let requests: Vec<_> = (0..2_000)
+            .map(|_| request(&mut rng, &items, &[5, 6], now))
+            .collect();
+        for status in RequestStatus::ALL {
+            assert!(
+                requests.iter().any(|r| r.values.status == *status),
+                "{status}"
+            );
+        }
+        for r in &requests {
+            let v = &r.values;
+            let approval = !r.item.approver_ids.is_empty();
+            assert_eq!(v.title, r.item.name);
+            assert!(matches!(v.requester_user_id, Some(5 | 6)));
+            // Answers the item's form accepts as they are.
+            assert_eq!(
+                check_answers(&r.item.fields, &v.answers).as_ref(),
+                Ok(&v.answers)
+            );
+            assert!(
+                r.item
+                    .fields
+                    .iter()
+                    .filter(|f| f.required)
+                    .all(|f| v.answers.contains_key(&f.name))
+            );
+            assert!(approval || !matches!(v.status, PendingApproval | Rejected));
+            match v.status {
+                PendingApproval => assert!(r.decided_at.is_none()),
+                Cancelled => assert!(approval || r.decided_at.is_none()),
+                _ => assert_eq!(r.decided_at.is_some(), approval),
+            }
+            assert_eq!(
+                v.fulfilled_at.is_some(),
+                matches!(v.status, Fulfilled | Closed)
+            );
+            assert_eq!(v.closed_at.is_some(), v.status.is_terminal());
+            let times = [Some(v.opened_at), r.decided_at, v.fulfilled_at, v.closed_at];
+            let times: Vec<i64> = times.into_iter().flatten().collect();
+            assert!(
+                times.windows(2).all(|w| w[0] <= w[1]),
+                "in order: {times:?}"
+            );
+            assert!(times.iter().all(|t| (now - 366 * DAY..now).contains(t)));
+            if !v.status.is_terminal() && v.status != Fulfilled {
+                assert!(v.opened_at >= now - 14 * DAY, "open requests are recent");
+            }
+        }
+    }
+
+    #[test]
+    fn generated_problems_are_plausible() {
+        use ProblemStatus::*;
+        let now = 1_000 * 86_400_000_000;
+        let mut g = Generators::new(5);
+        let problems: Vec<_> = (0..1_000)
+            .map(|_| g.next_problem(&[1, 2], 300, now))
+            .collect();
+        for status in ProblemStatus::ALL {
+            assert!(
+                problems.iter().any(|p| p.fields.status == *status),
+                "{status}"
+            );
+        }
+        for p in &problems {
+            let f = &p.fields;
+            // What the status needs, as a person moving it there would have had to give.
+            if matches!(f.status, KnownError | Resolved | Closed) {
+                assert!(!f.root_cause.is_empty());
+            }
+            if f.status == KnownError {
+                assert!(
+                    Investigating
+                        .transition(KnownError, &f.root_cause, &f.workaround)
+                        .is_ok()
+                );
+            }
+            assert_eq!(
+                f.resolved_at.is_some(),
+                matches!(f.status, Resolved | Closed)
+            );
+            assert_eq!(f.closed_at.is_some(), f.status.is_terminal());
+            let times: Vec<i64> = [Some(p.opened_at), f.resolved_at, f.closed_at]
+                .into_iter()
+                .flatten()
+                .collect();
+            assert!(times.windows(2).all(|w| w[0] <= w[1]) && times.iter().all(|t| *t < now));
+            assert!(p.incident_numbers.len() <= 4);
+            assert!(p.incident_numbers.iter().all(|n| (1..=300).contains(n)));
+            assert!(matches!(f.service_id, Some(1 | 2)));
+        }
+        assert!(problems.iter().any(|p| !p.incident_numbers.is_empty()));
+        // Without incidents there is nothing to link.
+        assert!(g.next_problem(&[1], 0, now).incident_numbers.is_empty());
     }
 }

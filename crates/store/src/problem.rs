@@ -124,6 +124,16 @@ impl From<&Problem> for ProblemFields {
     }
 }
 
+/// A problem for a bulk load (`Store::load_problems`): its fields, when it was opened, and the
+/// numbers of the incidents it caused (linked `caused_by`; numbers without an incident are
+/// skipped).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewProblem {
+    pub fields: ProblemFields,
+    pub opened_at: i64,
+    pub incident_numbers: Vec<i64>,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct ProblemFilter {
     pub statuses: Vec<ProblemStatus>,
@@ -168,7 +178,7 @@ fn select_problem(tenant_id: i64, id: i64) -> Sql {
     .bind(id)
 }
 
-fn bind_problem(q: Sql, f: &ProblemFields) -> Sql {
+pub(crate) fn bind_problem(q: Sql, f: &ProblemFields) -> Sql {
     q.bind(&f.title)
         .bind(&f.description)
         .bind(f.status.as_str())
@@ -183,6 +193,30 @@ fn bind_problem(q: Sql, f: &ProblemFields) -> Sql {
         .bind(f.closed_at)
         .bind(f.category_id)
         .bind(CustomValues::encode(&f.custom))
+}
+
+/// The journal entry of a new link.
+pub(crate) fn link_created(
+    tenant_id: i64,
+    actor: &Actor,
+    id: i64,
+    kind: LinkKind,
+    source: (RecordKind, i64),
+    target: (RecordKind, i64),
+) -> Change<'_> {
+    Change {
+        tenant_id,
+        actor,
+        action: Action::Create,
+        record_type: "link",
+        record_id: id,
+        before: None,
+        after: Some(serde_json::json!({
+            "kind": kind.as_str(),
+            "source": format!("{}:{}", source.0.as_str(), source.1),
+            "target": format!("{}:{}", target.0.as_str(), target.1),
+        })),
+    }
 }
 
 /// The table and numbering of each kind of linkable record.
@@ -635,19 +669,7 @@ impl Store {
             .await?;
         self.journal(
             &mut tx,
-            Change {
-                tenant_id,
-                actor,
-                action: Action::Create,
-                record_type: "link",
-                record_id: id,
-                before: None,
-                after: Some(serde_json::json!({
-                    "kind": kind.as_str(),
-                    "source": format!("{}:{}", source.0.as_str(), source.1),
-                    "target": format!("{}:{}", target.0.as_str(), target.1),
-                })),
-            },
+            link_created(tenant_id, actor, id, kind, source, target),
         )
         .await?;
         tx.commit().await?;

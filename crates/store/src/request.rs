@@ -182,6 +182,16 @@ pub struct RequestValues {
     pub fields: RequestFields,
 }
 
+/// A request for a bulk load (`Store::load_requests`): the item it answers, its values (answers
+/// already checked against the item's form), and when its approvers decided, if they did. The
+/// loader gives it the approvals and tasks its status implies.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewRequest<'a> {
+    pub item: &'a CatalogueItem,
+    pub values: RequestValues,
+    pub decided_at: Option<i64>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct Approval {
     pub id: i64,
