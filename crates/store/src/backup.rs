@@ -69,6 +69,14 @@ pub const TABLES: &[&str] = &[
     "sla_agreements",
     "sla_clocks",
     "sla_exclusions",
+    "ci_classes",
+    "ci_relationship_types",
+    "cis",
+    "ci_services",
+    "ci_relationships",
+    "ci_graph_log",
+    "service_customers",
+    "record_cis",
 ];
 
 /// Columns that point into their own table (a category's parent may come after it): a restore

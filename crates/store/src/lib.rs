@@ -15,6 +15,7 @@ mod refs;
 pub mod backup;
 pub mod calendar;
 pub mod category;
+pub mod cmdb;
 pub mod custom_fields;
 pub mod customer;
 pub mod external;
@@ -56,6 +57,8 @@ pub struct Store {
     db: db::Db,
     faults: Arc<Faults>,
     groups: Arc<Groups>,
+    /// This node's copies of tenants' CMDB dependency graphs (`cmdb::graph`).
+    graphs: Arc<cmdb::graph::GraphCache>,
 }
 
 /// The writes that share transactions when they arrive together (see `group`).
@@ -77,6 +80,7 @@ impl Store {
             db: db::Db::connect(url, config).await?,
             faults: Arc::default(),
             groups: Arc::default(),
+            graphs: Arc::default(),
         })
     }
 

@@ -201,3 +201,97 @@ fn select_one(tenant_id: i64, id: i64) -> crate::db::Sql {
     .bind(tenant_id)
     .bind(id)
 }
+
+/// The customers a service is delivered to, as the journal shows a change of them.
+#[derive(Serialize)]
+struct ServiceCustomers {
+    service_id: i64,
+    customer_ids: Vec<i64>,
+}
+
+impl Record for ServiceCustomers {
+    const KIND: &'static str = "service_customers";
+    fn id(&self) -> i64 {
+        self.service_id
+    }
+}
+
+impl Store {
+    /// The customers a service is delivered to, by id.
+    pub async fn service_customers(
+        &self,
+        tenant_id: i64,
+        service_id: i64,
+    ) -> StoreResult<Vec<i64>> {
+        let rows: Vec<(i64,)> = self
+            .db
+            .fetch_all(
+                sql("SELECT customer_id FROM service_customers WHERE tenant_id = $1 AND service_id = $2 \
+                     ORDER BY customer_id")
+                .bind(tenant_id)
+                .bind(service_id),
+            )
+            .await?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
+    }
+
+    /// Replaces the customers a service is delivered to; impact analysis names them when the
+    /// service is hit.
+    pub async fn set_service_customers(
+        &self,
+        tenant_id: i64,
+        service_id: i64,
+        customer_ids: &[i64],
+        actor: &Actor,
+    ) -> StoreResult<Vec<i64>> {
+        self.service(tenant_id, service_id).await?;
+        let mut ids = customer_ids.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        for id in &ids {
+            self.customer(tenant_id, *id).await.map_err(|e| match e {
+                StoreError::NotFound => {
+                    Invalid::one("customer_ids", format!("There is no customer {id}")).into()
+                }
+                other => other,
+            })?;
+        }
+        let before = ServiceCustomers {
+            service_id,
+            customer_ids: self.service_customers(tenant_id, service_id).await?,
+        };
+        let mut tx = self.db.begin().await?;
+        tx.execute(
+            sql("DELETE FROM service_customers WHERE tenant_id = $1 AND service_id = $2")
+                .bind(tenant_id)
+                .bind(service_id),
+        )
+        .await?;
+        for id in &ids {
+            tx.execute(
+                sql("INSERT INTO service_customers (tenant_id, service_id, customer_id) VALUES ($1, $2, $3)")
+                    .bind(tenant_id)
+                    .bind(service_id)
+                    .bind(*id),
+            )
+            .await?;
+        }
+        let after = ServiceCustomers {
+            service_id,
+            customer_ids: ids,
+        };
+        self.journal(
+            &mut tx,
+            crate::journal::Change::of(
+                tenant_id,
+                actor,
+                Action::Update,
+                Some(&before),
+                Some(&after),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after.customer_ids)
+    }
+}

@@ -1,0 +1,359 @@
+//! Configuration items: class, lifecycle status, owner, attributes, and the services they
+//! serve.
+
+use super::graph::{self, GraphOp};
+use crate::db::{Sql, Tx, sql};
+use crate::identity::like_pattern;
+use crate::journal::{Change, Record};
+use crate::page::{CursorKey, Page, PageRequest, Sort, finish, paginate};
+use crate::{Actor, Store, StoreError, StoreResult, now_micros};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use steward_domain::Invalid;
+use steward_domain::cmdb::{CiDraft, CiStatus};
+use steward_domain::journal::Action;
+
+/// A configuration item as stored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Ci {
+    pub id: i64,
+    pub class_id: i64,
+    pub name: String,
+    pub status: CiStatus,
+    pub description: String,
+    pub owner_id: Option<i64>,
+    pub team_id: Option<i64>,
+    pub external_id: Option<String>,
+    pub attributes: Map<String, Value>,
+    /// The services it helps deliver, by id.
+    pub service_ids: Vec<i64>,
+    /// When someone last confirmed it matches reality.
+    pub verified_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl Record for Ci {
+    const KIND: &'static str = "ci";
+    fn id(&self) -> i64 {
+        self.id
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct CiRow {
+    id: i64,
+    class_id: i64,
+    name: String,
+    #[sqlx(try_from = "String")]
+    status: CiStatus,
+    description: String,
+    owner_id: Option<i64>,
+    team_id: Option<i64>,
+    external_id: Option<String>,
+    attributes_json: String,
+    verified_at: Option<i64>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl CiRow {
+    fn into_ci(self, service_ids: Vec<i64>) -> StoreResult<Ci> {
+        let attributes = serde_json::from_str(&self.attributes_json)
+            .map_err(|e| StoreError::Corrupt(format!("ci {} attributes: {e}", self.id)))?;
+        Ok(Ci {
+            id: self.id,
+            class_id: self.class_id,
+            name: self.name,
+            status: self.status,
+            description: self.description,
+            owner_id: self.owner_id,
+            team_id: self.team_id,
+            external_id: self.external_id,
+            attributes,
+            service_ids,
+            verified_at: self.verified_at,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+const COLUMNS: &str = "id, class_id, name, status, description, owner_id, team_id, external_id, \
+                       attributes_json, verified_at, created_at, updated_at";
+const EXTERNAL_TAKEN: (&str, &str) = ("external_id", "Another CI has this external id");
+
+/// Which CIs a list shows.
+#[derive(Debug, Clone, Default)]
+pub struct CiFilter {
+    /// Words in the name.
+    pub q: Option<String>,
+    pub class_id: Option<i64>,
+    pub status: Option<CiStatus>,
+    pub service_id: Option<i64>,
+    /// `name` (default), `created_at` or `updated_at`; a leading `-` sorts descending.
+    pub sort: Option<String>,
+}
+
+fn select_one(tenant_id: i64, id: i64) -> Sql {
+    sql(format!(
+        "SELECT {COLUMNS} FROM cis WHERE tenant_id = $1 AND id = $2"
+    ))
+    .bind(tenant_id)
+    .bind(id)
+}
+
+fn attributes_json(attributes: &Map<String, Value>) -> String {
+    serde_json::to_string(attributes).unwrap_or_else(|_| "{}".to_owned())
+}
+
+/// Checks that every service id is one of the tenant's live services.
+async fn check_services(tx: &mut Tx, tenant_id: i64, ids: &[i64]) -> StoreResult<()> {
+    for id in ids {
+        let found: Option<(i64,)> = tx
+            .fetch_optional(
+                sql("SELECT id FROM services WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL")
+                    .bind(tenant_id)
+                    .bind(*id),
+            )
+            .await?;
+        if found.is_none() {
+            return Err(Invalid::one("service_ids", format!("There is no service {id}")).into());
+        }
+    }
+    Ok(())
+}
+
+async fn set_services(tx: &mut Tx, tenant_id: i64, ci_id: i64, ids: &[i64]) -> StoreResult<()> {
+    check_services(tx, tenant_id, ids).await?;
+    tx.execute(sql("DELETE FROM ci_services WHERE ci_id = $1").bind(ci_id))
+        .await?;
+    for id in ids {
+        tx.execute(
+            sql("INSERT INTO ci_services (tenant_id, ci_id, service_id) VALUES ($1, $2, $3)")
+                .bind(tenant_id)
+                .bind(ci_id)
+                .bind(*id),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+async fn services_of(tx: &mut Tx, ci_id: i64) -> StoreResult<Vec<i64>> {
+    let rows: Vec<(i64,)> = tx
+        .fetch_all(
+            sql("SELECT service_id FROM ci_services WHERE ci_id = $1 ORDER BY service_id")
+                .bind(ci_id),
+        )
+        .await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
+}
+
+async fn read_ci(tx: &mut Tx, tenant_id: i64, id: i64) -> StoreResult<Ci> {
+    let row: CiRow = tx.fetch_one(select_one(tenant_id, id)).await?;
+    let services = services_of(tx, id).await?;
+    row.into_ci(services)
+}
+
+/// Checks the draft's class is the tenant's and its owner and team exist.
+async fn check_refs(tx: &mut Tx, tenant_id: i64, draft: &CiDraft) -> StoreResult<()> {
+    let checks = [
+        ("class_id", "ci_classes", Some(draft.class_id), "CI class"),
+        ("owner_id", "users", draft.owner_id, "user"),
+        ("team_id", "teams", draft.team_id, "team"),
+    ];
+    for (field, table, id, what) in checks {
+        let Some(id) = id else { continue };
+        let found: Option<(i64,)> = tx
+            .fetch_optional(
+                sql(format!(
+                    "SELECT id FROM {table} WHERE tenant_id = $1 AND id = $2"
+                ))
+                .bind(tenant_id)
+                .bind(id),
+            )
+            .await?;
+        if found.is_none() {
+            return Err(Invalid::one(field, format!("There is no {what} {id}")).into());
+        }
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Creates a CI from a draft validated against its class.
+    pub async fn create_ci(
+        &self,
+        tenant_id: i64,
+        draft: &CiDraft,
+        actor: &Actor,
+    ) -> StoreResult<Ci> {
+        let mut tx = self.db.begin().await?;
+        check_refs(&mut tx, tenant_id, draft).await?;
+        let write = sql(
+            "INSERT INTO cis (tenant_id, class_id, name, status, description, owner_id, team_id, external_id, \
+             attributes_json, verified_at, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, $10, $10) RETURNING id",
+        )
+        .bind(tenant_id)
+        .bind(draft.class_id)
+        .bind(&draft.name)
+        .bind(draft.status.as_str())
+        .bind(&draft.description)
+        .bind(draft.owner_id)
+        .bind(draft.team_id)
+        .bind(draft.external_id.clone())
+        .bind(attributes_json(&draft.attributes))
+        .bind(now_micros());
+        let (id,): (i64,) = tx
+            .fetch_one(write)
+            .await
+            .map_err(|e| e.unique_as(EXTERNAL_TAKEN.0, EXTERNAL_TAKEN.1))?;
+        set_services(&mut tx, tenant_id, id, &draft.service_ids).await?;
+        let created = read_ci(&mut tx, tenant_id, id).await?;
+        graph::log(&mut tx, tenant_id, &[GraphOp::AddCi(id)]).await?;
+        self.journal(
+            &mut tx,
+            Change::of(tenant_id, actor, Action::Create, None, Some(&created)),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(created)
+    }
+
+    /// Replaces a CI's fields with a validated draft. A change of status must be one the
+    /// lifecycle allows (`Conflict` otherwise, naming the allowed ones).
+    pub async fn update_ci(
+        &self,
+        tenant_id: i64,
+        id: i64,
+        draft: &CiDraft,
+        actor: &Actor,
+    ) -> StoreResult<Ci> {
+        let mut tx = self.db.begin().await?;
+        let before = read_ci(&mut tx, tenant_id, id).await?;
+        if before.status != draft.status {
+            before
+                .status
+                .transition(draft.status)
+                .map_err(|refusal| StoreError::Conflict(refusal.to_string()))?;
+        }
+        check_refs(&mut tx, tenant_id, draft).await?;
+        tx.execute(
+            sql("UPDATE cis SET class_id = $1, name = $2, status = $3, description = $4, owner_id = $5, \
+                 team_id = $6, external_id = $7, attributes_json = $8, updated_at = $9 \
+                 WHERE tenant_id = $10 AND id = $11")
+            .bind(draft.class_id)
+            .bind(&draft.name)
+            .bind(draft.status.as_str())
+            .bind(&draft.description)
+            .bind(draft.owner_id)
+            .bind(draft.team_id)
+            .bind(draft.external_id.clone())
+            .bind(attributes_json(&draft.attributes))
+            .bind(now_micros().max(before.updated_at + 1))
+            .bind(tenant_id)
+            .bind(id),
+        )
+        .await
+        .map_err(|e| e.unique_as(EXTERNAL_TAKEN.0, EXTERNAL_TAKEN.1))?;
+        set_services(&mut tx, tenant_id, id, &draft.service_ids).await?;
+        let after = read_ci(&mut tx, tenant_id, id).await?;
+        self.journal(
+            &mut tx,
+            Change::of(
+                tenant_id,
+                actor,
+                Action::Update,
+                Some(&before),
+                Some(&after),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// Records that someone checked the CI against reality now.
+    pub async fn verify_ci(&self, tenant_id: i64, id: i64, actor: &Actor) -> StoreResult<Ci> {
+        let mut tx = self.db.begin().await?;
+        let before = read_ci(&mut tx, tenant_id, id).await?;
+        let now = now_micros().max(before.updated_at + 1);
+        tx.execute(
+            sql(
+                "UPDATE cis SET verified_at = $1, updated_at = $1 WHERE tenant_id = $2 AND id = $3",
+            )
+            .bind(now)
+            .bind(tenant_id)
+            .bind(id),
+        )
+        .await?;
+        let after = read_ci(&mut tx, tenant_id, id).await?;
+        self.journal(
+            &mut tx,
+            Change::of(
+                tenant_id,
+                actor,
+                Action::Update,
+                Some(&before),
+                Some(&after),
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    pub async fn ci(&self, tenant_id: i64, id: i64) -> StoreResult<Ci> {
+        let mut conn = self.db.snapshot().await?;
+        let ci = read_ci(&mut conn, tenant_id, id).await?;
+        conn.commit().await?;
+        Ok(ci)
+    }
+
+    /// A page of CIs, by name unless asked otherwise.
+    pub async fn cis(
+        &self,
+        tenant_id: i64,
+        f: &CiFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Ci>> {
+        let sort = Sort::parse(f.sort.as_deref(), &["name", "created_at", "updated_at"])
+            .ok_or_else(|| {
+                Invalid::one(
+                    "sort",
+                    "sort must be name, created_at or updated_at, optionally with a leading -",
+                )
+            })?;
+        let mut q = sql(format!("SELECT {COLUMNS} FROM cis WHERE tenant_id = $1")).bind(tenant_id);
+        if let Some(text) = f.q.as_deref().filter(|t| !t.trim().is_empty()) {
+            q = q.push_bound(" AND lower(name) LIKE {}", like_pattern(text.trim()));
+        }
+        if let Some(class_id) = f.class_id {
+            q = q.push_bound(" AND class_id = {}", class_id);
+        }
+        if let Some(status) = f.status {
+            q = q.push_bound(" AND status = {}", status.as_str());
+        }
+        if let Some(service_id) = f.service_id {
+            q = q.push_bound(
+                " AND id IN (SELECT ci_id FROM ci_services WHERE service_id = {})",
+                service_id,
+            );
+        }
+        let mut conn = self.db.snapshot().await?;
+        let rows: Vec<CiRow> = conn.fetch_all(paginate(q, sort, page)?).await?;
+        let mut items = Vec::with_capacity(rows.len());
+        for row in rows {
+            let services = services_of(&mut conn, row.id).await?;
+            items.push(row.into_ci(services)?);
+        }
+        conn.commit().await?;
+        Ok(finish(items, page, |c| match sort.column {
+            "created_at" => (CursorKey::Int(c.created_at), c.id),
+            "updated_at" => (CursorKey::Int(c.updated_at), c.id),
+            _ => (CursorKey::Text(c.name.clone()), c.id),
+        }))
+    }
+}

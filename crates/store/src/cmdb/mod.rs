@@ -1,0 +1,24 @@
+//! Configuration management (ISO/IEC 20000-1 8.2.6): what `steward_domain::cmdb` decided,
+//! kept.
+//!
+//! - [`class`]: CI classes and their attribute schemas.
+//! - [`ci`]: configuration items and the services they serve.
+//! - [`relationship`]: relationship types and the relationships between CIs.
+//! - [`graph`]: the dependency graph every node keeps in memory for impact analysis, and the
+//!   log that keeps it in step with the database across nodes.
+//! - [`impact`]: impact reports: the CIs, services, customers and open records a CI's failure
+//!   reaches.
+//!
+//! Every write is journaled in its transaction; every write that changes the dependency graph
+//! also appends to the tenant's graph log there.
+
+pub mod ci;
+pub mod class;
+pub mod graph;
+pub mod impact;
+pub mod relationship;
+
+pub use ci::{Ci, CiFilter};
+pub use class::CiClass;
+pub use impact::{ImpactItem, ImpactReport, ImpactRequest, OpenRecord};
+pub use relationship::{CiRelationship, RelationshipType};
