@@ -6,6 +6,7 @@
 pub mod access;
 pub mod calendar;
 pub mod category;
+pub mod change;
 pub mod cmdb;
 pub mod customer;
 pub mod incident;
