@@ -6,10 +6,10 @@ mod config;
 mod demo;
 mod mail;
 mod sla;
+mod transfer;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
-use steward::transfer;
 
 /// Steward: IT service management for ISO/IEC 20000-1, with an audit trail you can prove.
 #[derive(Debug, Parser)]

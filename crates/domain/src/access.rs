@@ -46,7 +46,10 @@ impl Role {
         use Permission::*;
         match self {
             Role::Admin => true,
-            Role::Manager => !matches!(permission, UsersWrite | TokensAll),
+            Role::Manager => !matches!(
+                permission,
+                UsersWrite | TokensAll | RecordsImport | CmdbSchema
+            ),
             Role::Agent => matches!(
                 permission,
                 ServicesRead
@@ -58,6 +61,8 @@ impl Role {
                     | RecordsRead
                     | RecordsWrite
                     | RecordsOwn
+                    | CmdbRead
+                    | CmdbWrite
             ),
             Role::Auditor => matches!(
                 permission,
@@ -68,6 +73,7 @@ impl Role {
                     | JournalRead
                     | TokensOwn
                     | RecordsRead
+                    | CmdbRead
             ),
             Role::Requester => matches!(permission, ServicesRead | RecordsOwn),
         }
@@ -124,10 +130,18 @@ pub enum Permission {
     RecordsWrite,
     /// Raise records and follow one's own (what requesters do in the portal).
     RecordsOwn,
+    /// Import records from other tools with their history (original timestamps), as CSV.
+    RecordsImport,
+    /// Read the CMDB: CIs, relationships, impact.
+    CmdbRead,
+    /// Maintain CIs and their relationships.
+    CmdbWrite,
+    /// Define the CMDB's schema: CI classes and relationship types.
+    CmdbSchema,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 14] = [
+    pub const ALL: [Permission; 18] = [
         Permission::ServicesRead,
         Permission::ServicesWrite,
         Permission::CustomersRead,
@@ -142,6 +156,10 @@ impl Permission {
         Permission::RecordsRead,
         Permission::RecordsWrite,
         Permission::RecordsOwn,
+        Permission::RecordsImport,
+        Permission::CmdbRead,
+        Permission::CmdbWrite,
+        Permission::CmdbSchema,
     ];
 
     /// Write permissions: the auditor must hold none of them.
@@ -156,6 +174,9 @@ impl Permission {
                 | TokensAll
                 | RecordsWrite
                 | RecordsOwn
+                | RecordsImport
+                | CmdbWrite
+                | CmdbSchema
         )
     }
 }
@@ -189,11 +210,12 @@ mod tests {
     }
 
     #[test]
-    fn only_admin_manages_users_and_all_tokens() {
+    fn only_admin_manages_users_and_all_tokens_and_imports() {
         for role in Role::ALL {
             let expected = role == Role::Admin;
             assert_eq!(role.can(Permission::UsersWrite), expected);
             assert_eq!(role.can(Permission::TokensAll), expected);
+            assert_eq!(role.can(Permission::RecordsImport), expected);
         }
     }
 

@@ -97,8 +97,9 @@ impl Target {
 pub struct Request {
     pub method: Method,
     pub path: String,
-    /// A JSON body, sent as `application/json`.
+    /// The body, sent with `content_type`.
     pub body: Option<Bytes>,
+    pub content_type: &'static str,
 }
 
 impl Request {
@@ -107,14 +108,25 @@ impl Request {
             method: Method::GET,
             path: path.into(),
             body: None,
+            content_type: "",
         }
     }
 
     pub fn post_json(path: impl Into<String>, body: &Value) -> Request {
+        Request::post(path, "application/json", body.to_string())
+    }
+
+    /// A POST whose body is of another type, such as a CSV file.
+    pub fn post(
+        path: impl Into<String>,
+        content_type: &'static str,
+        body: impl Into<Bytes>,
+    ) -> Request {
         Request {
             method: Method::POST,
             path: path.into(),
-            body: Some(Bytes::from(body.to_string())),
+            body: Some(body.into()),
+            content_type,
         }
     }
 }
@@ -193,7 +205,7 @@ impl Conn {
             .header(header::AUTHORIZATION, &target.authorization)
             .header(header::ACCEPT, "application/json");
         if request.body.is_some() {
-            builder = builder.header(header::CONTENT_TYPE, "application/json");
+            builder = builder.header(header::CONTENT_TYPE, request.content_type);
         }
         let body = Full::new(request.body.clone().unwrap_or_default());
         let response = sender
@@ -276,6 +288,12 @@ mod tests {
         let r = Request::post_json("/incidents", &serde_json::json!({"title": "x"}));
         assert_eq!(r.method, Method::POST);
         assert_eq!(r.body.as_deref(), Some(&b"{\"title\":\"x\"}"[..]));
+        assert_eq!(r.content_type, "application/json");
         assert_eq!(Request::get("/services").body, None);
+        let csv = Request::post("/imports/incidents", "text/csv", "external_id\n");
+        assert_eq!(
+            (csv.content_type, csv.body.as_deref()),
+            ("text/csv", Some(&b"external_id\n"[..]))
+        );
     }
 }

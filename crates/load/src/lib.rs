@@ -183,7 +183,14 @@ pub async fn measure(
     }
     let elapsed = started.elapsed();
     Figure {
-        summary: Summary::new(name, concurrency, all.latencies_us, all.errors, elapsed),
+        summary: Summary::new(
+            name,
+            concurrency,
+            all.latencies_us,
+            all.errors,
+            elapsed,
+            scenario.rows_per_request(),
+        ),
         first_error: all.first_error,
     }
 }

@@ -9,9 +9,10 @@
 //!    and its doc comment the line `--help` shows;
 //! 3. add one arm to [`ScenarioName::as_str`] and one to [`ScenarioName::setup`].
 //!
-//! Not here: `incident.import`. Bulk import exists only in the CLI (`steward import
-//! incidents`); the API's `POST /incidents/bulk` changes existing incidents, it does not
-//! create them.
+//! A scenario whose request carries many rows (an import) says how many in
+//! [`Scenario::rows_per_request`], and its figures gain `rows_per_s`. One that is too heavy,
+//! or needs more than an agent's token, to run unasked stays out of
+//! [`ScenarioName::by_default`].
 
 use crate::http::{Conn, Request};
 use anyhow::{Context, anyhow, bail};
@@ -22,6 +23,12 @@ use serde_json::{Value, json};
 pub trait Scenario: Send + Sync {
     /// The request for iteration `i`.
     fn request(&self, i: u64) -> Request;
+
+    /// The rows (records) each request carries; figures report rows per second besides
+    /// requests per second when it is not 1.
+    fn rows_per_request(&self) -> u64 {
+        1
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -41,17 +48,27 @@ pub enum ScenarioName {
     /// One incident by key (GET /incidents/INC-n), n spread over the existing keys.
     #[value(name = "incident.view")]
     IncidentView,
+    /// 100 new incidents as one CSV file (POST /imports/incidents), external ids unique per run; needs an admin's token, and runs only when named.
+    #[value(name = "incident.import")]
+    IncidentImport,
 }
 
 impl ScenarioName {
     /// Every scenario, in the order a run takes them by default.
-    pub const ALL: [ScenarioName; 5] = [
+    pub const ALL: [ScenarioName; 6] = [
         ScenarioName::IncidentCreate,
         ScenarioName::IncidentList,
         ScenarioName::IncidentListDeep,
         ScenarioName::IncidentSearch,
         ScenarioName::IncidentView,
+        ScenarioName::IncidentImport,
     ];
+
+    /// Whether a run without `--scenario` takes it: every scenario but `incident.import`, which
+    /// writes 100 incidents a request and needs an admin's token.
+    pub fn by_default(self) -> bool {
+        self != ScenarioName::IncidentImport
+    }
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -60,6 +77,7 @@ impl ScenarioName {
             ScenarioName::IncidentListDeep => "incident.list.deep",
             ScenarioName::IncidentSearch => "incident.search",
             ScenarioName::IncidentView => "incident.view",
+            ScenarioName::IncidentImport => "incident.import",
         }
     }
 
@@ -71,6 +89,7 @@ impl ScenarioName {
             ScenarioName::IncidentListDeep => Box::new(IncidentListDeep::setup(api).await?),
             ScenarioName::IncidentSearch => Box::new(IncidentSearch),
             ScenarioName::IncidentView => Box::new(IncidentView::setup(api).await?),
+            ScenarioName::IncidentImport => Box::new(IncidentImport::setup(api).await?),
         })
     }
 }
@@ -253,6 +272,75 @@ impl Scenario for IncidentView {
     }
 }
 
+/// Incidents per `incident.import` request.
+const IMPORT_ROWS: u64 = 100;
+const IMPORT_HEADER: &str =
+    "external_id,title,description,status,impact,urgency,source,opened_at,resolved_at\n";
+/// Where the imported incidents' history starts: 2026-01-01T00:00:00Z, in seconds.
+const IMPORT_EPOCH: i64 = 1_767_225_600;
+
+pub struct IncidentImport {
+    /// Makes this run's external ids its own, so a second run creates incidents too rather
+    /// than updating the first run's.
+    run: String,
+}
+
+impl IncidentImport {
+    async fn setup(api: &mut Conn) -> anyhow::Result<Self> {
+        let me = api
+            .get_json("/me")
+            .await
+            .context("reading the token's user")?;
+        let role = me.get("role").and_then(Value::as_str).unwrap_or_default();
+        if role != "admin" {
+            let email = me.get("email").and_then(Value::as_str).unwrap_or("?");
+            bail!("incident.import needs an admin's token; this one is {email}'s (role {role})");
+        }
+        let now = jiff::Timestamp::now();
+        Ok(IncidentImport {
+            run: format!("{:x}", now.as_microsecond()),
+        })
+    }
+}
+
+impl Scenario for IncidentImport {
+    fn request(&self, i: u64) -> Request {
+        let mut csv = String::with_capacity(IMPORT_HEADER.len() + 160 * IMPORT_ROWS as usize);
+        csv.push_str(IMPORT_HEADER);
+        for row in 0..IMPORT_ROWS {
+            let n = i * IMPORT_ROWS + row;
+            let h = mix(n);
+            let thing = THINGS[(h % THINGS.len() as u64) as usize];
+            let fault = FAULTS[((h >> 8) % FAULTS.len() as u64) as usize];
+            // From 2026-01-01 a minute apart per row (for about 9 months, then again), a
+            // quarter already resolved.
+            let opened = IMPORT_EPOCH + (n % 400_000) as i64 * 60;
+            let at = |seconds: i64| {
+                jiff::Timestamp::from_second(seconds)
+                    .map(|t| t.to_string())
+                    .unwrap_or_default()
+            };
+            let (status, resolved) = match (h >> 32) % 4 {
+                0 => ("resolved", at(opened + 3600)),
+                1 => ("in_progress", String::new()),
+                _ => ("new", String::new()),
+            };
+            csv.push_str(&format!(
+                "load-{run}-{n},Imported {n}: {thing} {fault},Brought in by steward-load from another tool,{status},{impact},{urgency},email,{opened},{resolved}\n",
+                run = self.run,
+                impact = LEVELS[((h >> 16) % 3) as usize],
+                urgency = LEVELS[((h >> 24) % 3) as usize],
+                opened = at(opened),
+            ));
+        }
+        Request::post("/imports/incidents", "text/csv", csv)
+    }
+
+    fn rows_per_request(&self) -> u64 {
+        IMPORT_ROWS
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -324,6 +412,46 @@ mod tests {
             seen.insert(n);
         }
         assert_eq!(seen.len(), 7, "every key is visited");
+    }
+
+    #[test]
+    fn imports_carry_100_rows_with_ids_unique_to_the_run() {
+        let s = IncidentImport { run: "r1".into() };
+        assert_eq!(s.rows_per_request(), 100);
+        assert_eq!(IncidentView { highest: 1 }.rows_per_request(), 1);
+        let mut ids = std::collections::BTreeSet::new();
+        for i in 0..3 {
+            let r = s.request(i);
+            assert_eq!(
+                (r.method, r.path.as_str(), r.content_type),
+                (Method::POST, "/imports/incidents", "text/csv")
+            );
+            let body = String::from_utf8(r.body.expect("a body").to_vec()).expect("text");
+            let mut lines = body.lines();
+            assert_eq!(lines.next(), IMPORT_HEADER.lines().next());
+            let rows: Vec<&str> = lines.collect();
+            assert_eq!(rows.len(), 100);
+            for row in rows {
+                let cells: Vec<&str> = row.split(',').collect();
+                assert_eq!(cells.len(), 9, "{row}");
+                assert!(cells[0].starts_with("load-r1-"), "{row}");
+                assert!(ids.insert(cells[0].to_owned()), "{} twice", cells[0]);
+                assert_eq!(cells[3] == "resolved", !cells[8].is_empty(), "{row}");
+            }
+        }
+        let other = IncidentImport { run: "r2".into() }.request(0);
+        let body = String::from_utf8(other.body.expect("a body").to_vec()).expect("text");
+        assert!(body.contains("\nload-r2-0,"), "another run, other ids");
+    }
+
+    #[test]
+    fn import_runs_only_when_named() {
+        let default: Vec<ScenarioName> = ScenarioName::ALL
+            .into_iter()
+            .filter(|s| s.by_default())
+            .collect();
+        assert!(!default.contains(&ScenarioName::IncidentImport));
+        assert_eq!(default.len(), ScenarioName::ALL.len() - 1);
     }
 
     #[test]

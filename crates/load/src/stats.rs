@@ -36,36 +36,47 @@ pub struct Summary {
     pub p50_ms: f64,
     pub p95_ms: f64,
     pub p99_ms: f64,
+    /// Rows per second, for scenarios whose requests each carry several rows (an import):
+    /// successful requests times rows per request, per second. Absent when a request is one
+    /// row.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rows_per_s: Option<f64>,
 }
 
 impl Summary {
     /// Summarises a run from the latencies of its successful requests (in microseconds, any
-    /// order) and its error count.
+    /// order), its error count and how many rows each request carries (1 for most scenarios).
     pub fn new(
         scenario: &str,
         concurrency: u32,
         mut latencies_us: Vec<u64>,
         errors: u64,
         elapsed: Duration,
+        rows_per_request: u64,
     ) -> Summary {
         latencies_us.sort_unstable();
         let ok = latencies_us.len() as u64;
         let seconds = elapsed.as_secs_f64();
         let ms = |p| round3(percentile(&latencies_us, p) as f64 / 1000.0);
+        let per_second = |n: u64| {
+            if seconds > 0.0 {
+                round3(n as f64 / seconds)
+            } else {
+                0.0
+            }
+        };
         Summary {
             scenario: scenario.to_owned(),
             concurrency,
             requests: ok + errors,
             errors,
             seconds: round3(seconds),
-            throughput_per_s: if seconds > 0.0 {
-                round3(ok as f64 / seconds)
-            } else {
-                0.0
-            },
+            throughput_per_s: per_second(ok),
             p50_ms: ms(50.0),
             p95_ms: ms(95.0),
             p99_ms: ms(99.0),
+            rows_per_s: (rows_per_request != 1)
+                .then(|| per_second(ok.saturating_mul(rows_per_request))),
         }
     }
 
@@ -112,7 +123,7 @@ mod tests {
         let mut latencies: Vec<u64> = (1..=100).map(|ms| ms * 1000).collect();
         latencies.reverse();
         latencies.swap(3, 70);
-        let s = Summary::new("x", 16, latencies, 25, Duration::from_millis(2500));
+        let s = Summary::new("x", 16, latencies, 25, Duration::from_millis(2500), 1);
         assert_eq!(s.requests, 125);
         assert_eq!(s.errors, 25);
         assert_eq!(s.seconds, 2.5);
@@ -129,6 +140,7 @@ mod tests {
             vec![1234, 1234, 1234],
             0,
             Duration::from_micros(3702),
+            1,
         );
         assert_eq!(s.p50_ms, 1.234);
         assert_eq!(s.throughput_per_s, 810.373);
@@ -137,18 +149,44 @@ mod tests {
 
     #[test]
     fn an_empty_run_is_all_zeros() {
-        let s = Summary::new("x", 1, Vec::new(), 0, Duration::ZERO);
+        let s = Summary::new("x", 1, Vec::new(), 0, Duration::ZERO, 100);
         assert_eq!((s.requests, s.errors), (0, 0));
         assert_eq!((s.throughput_per_s, s.p50_ms, s.p99_ms), (0.0, 0.0, 0.0));
         assert_eq!(s.error_rate(), 0.0);
+        assert_eq!(s.rows_per_s, Some(0.0));
     }
 
     #[test]
     fn the_json_line_has_the_fields_in_order() {
-        let s = Summary::new("incident.view", 16, vec![2000], 1, Duration::from_secs(1));
+        let s = Summary::new(
+            "incident.view",
+            16,
+            vec![2000],
+            1,
+            Duration::from_secs(1),
+            1,
+        );
         assert_eq!(
             s.to_json_line(),
             r#"{"scenario":"incident.view","concurrency":16,"requests":2,"errors":1,"seconds":1.0,"throughput_per_s":1.0,"p50_ms":2.0,"p95_ms":2.0,"p99_ms":2.0}"#
+        );
+    }
+
+    #[test]
+    fn requests_of_many_rows_report_rows_per_second_last() {
+        // 3 of 4 requests succeed in 2 s, 100 rows each: 1.5 requests and 150 rows a second.
+        let s = Summary::new(
+            "incident.import",
+            4,
+            vec![5000, 6000, 7000],
+            1,
+            Duration::from_secs(2),
+            100,
+        );
+        assert_eq!((s.throughput_per_s, s.rows_per_s), (1.5, Some(150.0)));
+        assert_eq!(
+            s.to_json_line(),
+            r#"{"scenario":"incident.import","concurrency":4,"requests":4,"errors":1,"seconds":2.0,"throughput_per_s":1.5,"p50_ms":6.0,"p95_ms":7.0,"p99_ms":7.0,"rows_per_s":150.0}"#
         );
     }
 }

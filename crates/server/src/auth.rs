@@ -403,6 +403,10 @@ pub mod perm {
         RecordsRead,
         RecordsWrite,
         RecordsOwn,
+        RecordsImport,
+        CmdbRead,
+        CmdbWrite,
+        CmdbSchema,
     );
 }
 

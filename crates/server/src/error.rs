@@ -4,6 +4,7 @@
 //! expected outcomes; any `StoreError` converts with `?` into the right status, and anything
 //! unexpected becomes a logged 500 whose body says nothing about the internals.
 
+use crate::transfer::RowError;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -27,6 +28,10 @@ pub struct Problem {
     /// For refused status changes: the statuses allowed from the current one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed: Option<Vec<String>>,
+    /// For refused imports: every bad row of the file, with its line, external id and reasons
+    /// (`errors` says the same with `line <n>` as the field).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rows: Option<Vec<RowError>>,
 }
 
 /// One rejected input field.
@@ -43,6 +48,7 @@ pub struct ApiError {
     detail: String,
     errors: Vec<FieldError>,
     allowed: Option<Vec<String>>,
+    rows: Option<Vec<RowError>>,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -55,6 +61,7 @@ impl ApiError {
             detail: detail.into(),
             errors: Vec::new(),
             allowed: None,
+            rows: None,
         }
     }
 
@@ -103,6 +110,24 @@ impl ApiError {
             detail,
             errors: invalid.errors,
             allowed: None,
+            rows: None,
+        }
+    }
+
+    /// A refused import: a 422 naming every bad row of the file; nothing was written.
+    pub fn bad_rows(rows: Vec<RowError>) -> Self {
+        let errors = rows
+            .iter()
+            .map(|row| FieldError {
+                field: format!("line {}", row.line),
+                message: row.reasons.join("; "),
+            })
+            .collect();
+        let detail = format!("{} bad row(s); nothing was imported", rows.len());
+        Self {
+            errors,
+            rows: Some(rows),
+            ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", detail)
         }
     }
 
@@ -164,6 +189,7 @@ impl ApiError {
             detail: self.detail.clone(),
             errors: self.errors.clone(),
             allowed: self.allowed.clone(),
+            rows: self.rows.clone(),
         }
     }
 }

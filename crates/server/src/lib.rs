@@ -10,6 +10,7 @@ pub mod jobs;
 pub mod mail;
 mod ops;
 pub mod sla;
+pub mod transfer;
 pub mod ui;
 
 use axum::Router;

@@ -9,11 +9,11 @@
 use super::{ApiJson, ApiPath, ApiQuery, ListOf, time};
 use crate::AppState;
 use crate::auth::{Can, Principal, perm};
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiResult, Problem};
 use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 use steward_domain::Invalid;
@@ -462,30 +462,14 @@ pub async fn holidays_ics(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Json<ImportOut>> {
-    let is_calendar = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|v| {
-            let v = v.trim();
-            v.eq_ignore_ascii_case("text/calendar") || v.eq_ignore_ascii_case("text/plain")
-        });
-    if !is_calendar {
-        return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported-media-type",
-            "Send the iCalendar file itself as the body with `Content-Type: text/calendar`.",
-        ));
-    }
-    let bytes = axum::body::to_bytes(body, state.config.max_body_bytes)
-        .await
-        .map_err(|_| {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too-large",
-                "The request body is too large.",
-            )
-        })?;
+    let bytes = super::file_body(
+        &headers,
+        body,
+        &["text/calendar", "text/plain"],
+        "Send the iCalendar file itself as the body with `Content-Type: text/calendar`.",
+        state.config.max_body_bytes,
+    )
+    .await?;
     let text = std::str::from_utf8(&bytes)
         .map_err(|_| Invalid::one("ics", "The file is not UTF-8 text"))?;
     Ok(Json(import_ics(&state, &who, id, text).await?))

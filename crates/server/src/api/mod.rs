@@ -5,7 +5,9 @@ pub mod attachments;
 pub mod bulk;
 pub mod calendars;
 pub mod categories;
+pub mod cmdb;
 mod customers;
+pub mod imports;
 pub mod incidents;
 mod journal;
 pub mod knowledge;
@@ -65,6 +67,8 @@ use utoipa_axum::routes;
         (name = "incidents", description = "Incidents (ISO/IEC 20000-1 8.6.1)"),
         (name = "requests", description = "The service catalogue and service requests (ISO/IEC 20000-1 8.6.2)"),
         (name = "problems", description = "Problems and known errors (ISO/IEC 20000-1 8.6.3)"),
+        (name = "cmdb", description = "Configuration management: CI classes, CIs, relationships and impact analysis (ISO/IEC 20000-1 8.2.6)"),
+        (name = "imports", description = "Incidents, requests and problems from other tools, as CSV"),
         (name = "knowledge", description = "Knowledge articles (ISO/IEC 20000-1 7.6)"),
         (name = "views", description = "Saved list views"),
         (name = "settings", description = "The organisation's process settings"),
@@ -151,6 +155,18 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(problems::get_one, problems::update))
         .routes(routes!(problems::problem_links, problems::link_problem))
         .routes(routes!(problems::list_known_errors))
+        .routes(routes!(imports::import))
+        .routes(routes!(cmdb::list_classes, cmdb::create_class))
+        .routes(routes!(cmdb::get_class, cmdb::replace_class))
+        .routes(routes!(cmdb::list_types, cmdb::create_type))
+        .routes(routes!(cmdb::list_cis, cmdb::create_ci))
+        .routes(routes!(cmdb::get_ci, cmdb::replace_ci))
+        .routes(routes!(cmdb::verify_ci))
+        .routes(routes!(cmdb::relationships_of))
+        .routes(routes!(cmdb::get_impact))
+        .routes(routes!(cmdb::create_relationship))
+        .routes(routes!(cmdb::get_relationship, cmdb::delete_relationship))
+        .routes(routes!(services::get_customers, services::set_customers))
         .routes(routes!(
             problems::get_known_error,
             problems::update_known_error
@@ -462,6 +478,37 @@ fn json_error(e: &serde_path_to_error::Error<serde_json::Error>) -> ApiError {
         path
     };
     ApiError::invalid(Invalid::one(&field, message))
+}
+
+/// A body sent as a file of its own (not JSON): refused with 415 unless its `Content-Type`
+/// (parameters such as `charset` aside) is one of `accepted`, saying `hint`; 413 beyond `max`
+/// bytes.
+pub async fn file_body(
+    headers: &axum::http::HeaderMap,
+    body: axum::body::Body,
+    accepted: &[&str],
+    hint: &str,
+    max: usize,
+) -> ApiResult<bytes::Bytes> {
+    let acceptable = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| accepted.iter().any(|a| v.trim().eq_ignore_ascii_case(a)));
+    if !acceptable {
+        return Err(ApiError::new(
+            axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            hint,
+        ));
+    }
+    axum::body::to_bytes(body, max).await.map_err(|_| {
+        ApiError::new(
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            "too-large",
+            format!("The body is larger than the limit of {max} bytes."),
+        )
+    })
 }
 
 /// Query parameters; a bad one is a 400 problem, not a plain-text error.

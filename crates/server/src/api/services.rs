@@ -180,3 +180,39 @@ pub async fn delete(
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// The customers a service is delivered to.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceCustomersBody {
+    pub customer_ids: Vec<i64>,
+}
+
+#[utoipa::path(get, path = "/services/{id}/customers", tag = "services", params(("id" = i64, Path)),
+    responses((status = 200, body = ServiceCustomersBody), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn get_customers(
+    State(state): State<AppState>,
+    who: Can<perm::CustomersRead>,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<ServiceCustomersBody>> {
+    state.store.service(who.tenant_id(), id).await?;
+    let customer_ids = state.store.service_customers(who.tenant_id(), id).await?;
+    Ok(Json(ServiceCustomersBody { customer_ids }))
+}
+
+#[utoipa::path(put, path = "/services/{id}/customers", tag = "services", params(("id" = i64, Path)),
+    request_body = ServiceCustomersBody,
+    description = "Replaces the customers the service is delivered to; impact analysis names them when the service is hit.",
+    responses((status = 200, body = ServiceCustomersBody), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn set_customers(
+    State(state): State<AppState>,
+    who: Can<perm::ServicesWrite>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<ServiceCustomersBody>,
+) -> ApiResult<Json<ServiceCustomersBody>> {
+    let customer_ids = state
+        .store
+        .set_service_customers(who.tenant_id(), id, &body.customer_ids, &who.actor())
+        .await?;
+    Ok(Json(ServiceCustomersBody { customer_ids }))
+}

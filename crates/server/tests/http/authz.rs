@@ -258,6 +258,7 @@ async fn fixtures(app: &TestApp) -> Fixtures {
         settings: app.get("/api/v1/settings", admin).await.body,
     };
     fx.set("kind", "incident", "incident");
+    fx.set("import_kind", "incidents", "incidents");
     fx.set("event", "opened", "opened");
 
     // An agreement first, so the incident and the request get clocks.
@@ -343,6 +344,7 @@ async fn fixtures(app: &TestApp) -> Fixtures {
         )
         .await;
     fx.both("calendar", id_of(&created(&calendar, "calendar")));
+    cmdb_fixtures(app, &mut fx).await;
     let view = app
         .post(
             "/api/v1/views",
@@ -557,6 +559,44 @@ async fn watcher(app: &TestApp, incident_key: &str, n: usize) -> i64 {
     id_of(&created(&reply, "watcher"))
 }
 
+/// A CI class, two CIs of it and a relationship between them.
+async fn cmdb_fixtures(app: &TestApp, fx: &mut Fixtures) {
+    let class = app
+        .post("/api/v1/ci-classes", Role::Admin, ci_class_body())
+        .await;
+    fx.both("ci_class", id_of(&created(&class, "ci class")));
+    let ci = app.post("/api/v1/cis", Role::Admin, ci_body("db01")).await;
+    fx.both("ci", id_of(&created(&ci, "ci")));
+    let host = app
+        .post("/api/v1/cis", Role::Admin, ci_body("host01"))
+        .await;
+    fx.both("ci_host", id_of(&created(&host, "ci")));
+    let relationship = app
+        .post(
+            "/api/v1/ci-relationships",
+            Role::Admin,
+            relationship_body(fx),
+        )
+        .await;
+    fx.both(
+        "ci_relationship",
+        id_of(&created(&relationship, "ci relationship")),
+    );
+}
+
+fn ci_class_body() -> Value {
+    json!({"name": format!("{SECRET} server")})
+}
+
+fn ci_body(name: &str) -> Value {
+    json!({"class": format!("{SECRET} server"), "name": format!("{SECRET} {name}")})
+}
+
+fn relationship_body(fx: &Fixtures) -> Value {
+    json!({"source": fx.id["ci"].parse::<i64>().unwrap_or_default(),
+           "target": fx.id["ci_host"].parse::<i64>().unwrap_or_default(), "type": "runs_on"})
+}
+
 /// Which fixture a path parameter names: the literal segment before it says.
 fn fixture_name(path: &str, before: &str) -> Option<&'static str> {
     Some(match before {
@@ -576,8 +616,12 @@ fn fixture_name(path: &str, before: &str) -> Option<&'static str> {
         "known-errors" => "known_error",
         "knowledge" => "article",
         "custom-fields" => "kind",
+        "imports" => "import_kind",
         "notification-templates" => "event",
         "calendars" => "calendar",
+        "ci-classes" => "ci_class",
+        "cis" => "ci",
+        "ci-relationships" => "ci_relationship",
         "agreements" => "agreement",
         "categories" => "category",
         "views" => "view",
@@ -631,6 +675,12 @@ fn payload(method: &Method, path: &str, fx: &Fixtures, caller: Caller) -> Payloa
         ("POST", "/requests/{key}/tasks/{task_id}/complete") => return Payload::None,
         ("POST", "/incidents/{key}/attachments") => {
             return Payload::Raw("text/plain", "matrix log".into());
+        }
+        ("POST", "/imports/{kind}") => {
+            return Payload::Raw(
+                "text/csv",
+                "external_id,title\nMATRIX-1,Matrix import\n".into(),
+            );
         }
         ("POST", "/calendars/{id}/holidays/ics") => {
             return Payload::Raw(
@@ -698,6 +748,18 @@ fn payload(method: &Method, path: &str, fx: &Fixtures, caller: Caller) -> Payloa
         ("POST", "/calendars/{id}/between") => {
             json!({"start": "2026-12-01T09:00:00Z", "end": "2026-12-02T09:00:00Z"})
         }
+        ("PUT", "/services/{id}/customers") => {
+            json!({"customer_ids": [fx.id["customer"].parse::<i64>().unwrap_or_default()]})
+        }
+        ("POST", "/ci-classes") => json!({"name": "Matrix class"}),
+        ("PUT", "/ci-classes/{id}") => ci_class_body(),
+        ("POST", "/ci-relationship-types") => {
+            json!({"name": "matrix_of", "label": "matrix of", "reverse_label": "has matrix", "dependency": "informational"})
+        }
+        // The class every caller made in its own tenant in the `POST /ci-classes` row.
+        ("POST", "/cis") => json!({"class": "Matrix class", "name": "Matrix CI"}),
+        ("PUT", "/cis/{id}") => ci_body("db01"),
+        ("POST", "/ci-relationships") => relationship_body(fx),
         ("POST", "/sla/agreements") => agreement_body("Matrix agreement"),
         ("PUT", "/sla/agreements/{id}") => agreement_body(&format!("{SECRET} standard")),
         ("POST", "/views") => json!({"kind": "incidents", "name": "Matrix view"}),
@@ -775,6 +837,18 @@ async fn fresh(app: &TestApp, fx: &Fixtures, name: &str, n: usize) -> Option<i64
                 "/api/v1/views",
                 Role::Manager,
                 json!({"kind": "incidents", "name": format!("{SECRET} doomed {n}"), "shared": true}),
+            )
+            .await
+        }
+        "ci_relationship" => {
+            let ci = app
+                .post("/api/v1/cis", admin, ci_body(&format!("doomed {n}")))
+                .await;
+            let source = id_of(&created(&ci, "ci"));
+            app.post(
+                "/api/v1/ci-relationships",
+                admin,
+                json!({"source": source, "target": fx.id["ci"].parse::<i64>().unwrap_or_default(), "type": "depends_on"}),
             )
             .await
         }

@@ -5,6 +5,8 @@ mod attachments;
 mod authz;
 mod calendars;
 mod categories;
+mod cmdb;
+mod imports;
 mod incidents;
 mod jobs;
 mod knowledge;

@@ -1,12 +1,14 @@
-//! `steward import` and `steward export`: moving incidents, service requests and problems in
-//! from other tools and out again, as CSV. Imported records keep their original timestamps and
-//! their id from the old tool (`external_id`), so importing the same file again updates instead
-//! of duplicating.
+//! Moving incidents, service requests and problems in from other tools and out again, as CSV:
+//! the engine behind `steward import`/`steward export` (crates/cli/src/transfer.rs) and
+//! `POST /api/v1/imports/{kind}` (`api/imports.rs`). Imported records keep their original
+//! timestamps and their id from the old tool (`external_id`), so importing the same file again
+//! updates instead of duplicating.
 //!
-//! The machinery is shared by every kind: reading the CSV, checking every row before anything is
-//! written and reporting each bad one by line, the dry run, the progress bar, and the export
-//! writer. A kind ([`Kind`]) only names its columns, turns a row into what the store writes, and
-//! turns a record into a row.
+//! The machinery is shared by every kind: checking every row of a file before anything is
+//! written and naming each bad one by line ([`check_csv`]), writing the good rows
+//! ([`import_rows`]) and the export writer ([`export_csv`]). A kind ([`Kind`]) only names its
+//! columns, turns a row into what the store writes, and turns a record into a row. Reading
+//! files, progress bars and messages belong to the callers.
 
 #[doc(hidden)]
 pub mod fuzzing;
@@ -14,72 +16,26 @@ mod incidents;
 mod problems;
 mod requests;
 
-use anyhow::{Context, anyhow};
-use clap::{Args, Subcommand};
-use indicatif::{ProgressBar, ProgressStyle};
+pub use incidents::Incidents;
+pub use problems::Problems;
+pub use requests::Requests;
+
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
-use std::io::{Read, Write};
-use std::path::PathBuf;
-use std::process::ExitCode;
+use std::future::Future;
+use std::io::Write;
 use steward_domain::incident::PriorityMatrix;
 use steward_store::external::Imported;
 use steward_store::identity::UserFilter;
 use steward_store::request::CatalogueItem;
 use steward_store::service::ServiceFilter;
-use steward_store::{Actor, Page, PageRequest, Store, StoreResult};
-
-#[derive(Debug, Subcommand)]
-pub enum ImportCommand {
-    /// Import incidents from CSV. Columns: external_id, title, description, status, impact,
-    /// urgency, service (by name), category (path, e.g. "Hardware / Laptops"), source,
-    /// opened_at, resolved_at, closed_at, resolution_code (times in RFC 3339). Every row is
-    /// checked first; nothing is imported if any row is bad.
-    Incidents(ImportArgs),
-    /// Import service requests from CSV. Columns: external_id, item (catalogue item by name),
-    /// title, status, requester (user e-mail), answers (JSON object), category, opened_at,
-    /// fulfilled_at, closed_at. Answers are checked against the item's form, but required
-    /// answers may be missing (old records). Nothing is imported if any row is bad.
-    Requests(ImportArgs),
-    /// Import problems from CSV. Columns: external_id, title, description, status, impact,
-    /// urgency, service (by name), root_cause, workaround, category, opened_at (becomes the
-    /// creation time), resolved_at, closed_at. Nothing is imported if any row is bad.
-    Problems(ImportArgs),
-}
-
-#[derive(Debug, Args)]
-pub struct ImportArgs {
-    #[arg(long)]
-    tenant: String,
-    /// The CSV file (with a header row); `-` reads standard input.
-    #[arg(long, value_name = "PATH")]
-    file: PathBuf,
-    /// Check every row and report the bad ones without importing anything.
-    #[arg(long)]
-    dry_run: bool,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum ExportCommand {
-    /// Export every incident of a tenant as CSV (the import's columns plus key and priority).
-    Incidents(ExportArgs),
-    /// Export every service request of a tenant as CSV (the import's columns plus key).
-    Requests(ExportArgs),
-    /// Export every problem of a tenant as CSV (the import's columns plus key and priority).
-    Problems(ExportArgs),
-}
-
-#[derive(Debug, Args)]
-pub struct ExportArgs {
-    #[arg(long)]
-    tenant: String,
-    /// Where to write [default: standard output]
-    #[arg(long, value_name = "PATH")]
-    out: Option<PathBuf>,
-}
+use steward_store::{Actor, Page, PageRequest, Store, StoreError, StoreResult};
 
 /// What differs between the kinds of record that move as CSV.
-trait Kind {
+///
+/// The kinds are [`Incidents`], [`Requests`] and [`Problems`]; the futures are `Send` so that
+/// the API's handlers can run them.
+pub trait Kind {
     /// The record's name in messages: `incident`.
     const NAME: &'static str;
     const IMPORTED: Imported;
@@ -87,29 +43,29 @@ trait Kind {
     /// those Steward works out itself (`key`, `priority`), so an export can be imported again.
     const EXPORTED: &'static [&'static str];
     /// What one good row becomes: the values the store writes.
-    type Fields;
-    type Record;
+    type Fields: Send + Sync;
+    type Record: Send + Sync;
 
     /// Turns a row into the values to store, or every reason it cannot be imported. The
     /// shared part has already checked `external_id`.
     fn fields(row: &Row, known: &Known, now: i64) -> Result<Self::Fields, Vec<String>>;
 
     /// Creates the record imported under `external_id`, or updates it; `true` if it was new.
-    async fn upsert(
+    fn upsert(
         store: &Store,
         tenant_id: i64,
         external_id: &str,
         fields: &Self::Fields,
         known: &Known,
         actor: &Actor,
-    ) -> StoreResult<bool>;
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
 
     /// One page of the tenant's records, oldest first (`cursor` from the page before).
-    async fn page(
+    fn page(
         store: &Store,
         tenant_id: i64,
         cursor: Option<String>,
-    ) -> StoreResult<Page<Self::Record>>;
+    ) -> impl Future<Output = StoreResult<Page<Self::Record>>> + Send;
 
     fn id(record: &Self::Record) -> i64;
 
@@ -117,25 +73,9 @@ trait Kind {
     fn cells(record: &Self::Record, external_id: &str, known: &Known) -> Vec<String>;
 }
 
-pub async fn import(store: &Store, cmd: ImportCommand) -> anyhow::Result<ExitCode> {
-    match cmd {
-        ImportCommand::Incidents(args) => import_kind::<incidents::Incidents>(store, args).await,
-        ImportCommand::Requests(args) => import_kind::<requests::Requests>(store, args).await,
-        ImportCommand::Problems(args) => import_kind::<problems::Problems>(store, args).await,
-    }
-}
-
-pub async fn export(store: &Store, cmd: ExportCommand) -> anyhow::Result<()> {
-    match cmd {
-        ExportCommand::Incidents(args) => export_kind::<incidents::Incidents>(store, args).await,
-        ExportCommand::Requests(args) => export_kind::<requests::Requests>(store, args).await,
-        ExportCommand::Problems(args) => export_kind::<problems::Problems>(store, args).await,
-    }
-}
-
 /// One CSV row as read: every cell is text, so that each problem can be named.
 #[derive(Debug, Default)]
-struct Row(HashMap<String, String>);
+pub struct Row(HashMap<String, String>);
 
 impl Row {
     fn new<'a>(cells: impl IntoIterator<Item = (&'a str, &'a str)>) -> Row {
@@ -153,7 +93,7 @@ impl Row {
 
 /// The tenant's records that rows name, loaded once per run: by name for an import, by id for an
 /// export.
-struct Known {
+pub struct Known {
     matrix: PriorityMatrix,
     services: Names,
     categories: Names,
@@ -163,15 +103,18 @@ struct Known {
 }
 
 impl Known {
-    async fn load(store: &Store, tenant_id: i64) -> StoreResult<Known> {
-        let services = every(async |page| {
+    pub async fn load(store: &Store, tenant_id: i64) -> StoreResult<Known> {
+        let services = every(|page| async move {
             store
                 .services(tenant_id, &ServiceFilter::default(), &page)
                 .await
         })
         .await?;
         let users =
-            every(async |page| store.users(tenant_id, &UserFilter::default(), &page).await).await?;
+            every(
+                |page| async move { store.users(tenant_id, &UserFilter::default(), &page).await },
+            )
+            .await?;
         let categories = store.category_tree(tenant_id).await?;
         let items = store.items(tenant_id, false).await?;
         Ok(Known {
@@ -210,10 +153,12 @@ impl Known {
     }
 }
 
-/// Every page of a list.
-async fn every<T>(
-    mut fetch: impl AsyncFnMut(PageRequest) -> StoreResult<Page<T>>,
-) -> StoreResult<Vec<T>> {
+/// Every page of a list. (`fetch` is a closure returning a future rather than an async
+/// closure: the futures of async closures are not known to be `Send`, which the API needs.)
+async fn every<T, F>(mut fetch: impl FnMut(PageRequest) -> F) -> StoreResult<Vec<T>>
+where
+    F: Future<Output = StoreResult<Page<T>>>,
+{
     let mut all = Vec::new();
     let mut cursor = None;
     loop {
@@ -370,26 +315,22 @@ fn rfc3339(micros: Option<i64>) -> String {
         .unwrap_or_default()
 }
 
-fn progress(len: u64, verb: &str) -> ProgressBar {
-    let bar = ProgressBar::new(len);
-    let template = format!("{verb} {{bar:40}} {{pos}}/{{len}} rows · {{per_sec}} · ETA {{eta}}");
-    if let Ok(style) = ProgressStyle::with_template(&template) {
-        bar.set_style(style);
-    }
-    bar
-}
-
 /// A good row: its line, its external id and what it becomes.
-struct Good<F> {
-    line: u64,
-    external_id: String,
-    fields: F,
+pub struct Good<F> {
+    pub line: u64,
+    pub external_id: String,
+    pub fields: F,
 }
 
-/// A row that cannot be imported, or the header row (line 1): where it starts and every reason.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A row that cannot be imported, or the header row (line 1): where it starts, its external
+/// id (empty when it has none or cannot be read) and every reason. The API lists these in a
+/// refused import's problem document (`rows`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct RowError {
+    /// The line of the file the row starts on (the header is line 1).
     pub line: u64,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub external_id: String,
     pub reasons: Vec<String>,
 }
 
@@ -423,7 +364,7 @@ impl LineStarts {
 /// Checks a whole CSV file, header and every row, without writing anything: the good rows, or
 /// every bad one. Pure once `known` is loaded; the file is held whole, as every good row is
 /// kept until all are checked anyway.
-fn check_csv<K: Kind>(
+pub fn check_csv<K: Kind>(
     data: &[u8],
     known: &Known,
     now: i64,
@@ -436,6 +377,7 @@ fn check_csv<K: Kind>(
         .map_err(|e| {
             vec![RowError {
                 line: 1,
+                external_id: String::new(),
                 reasons: vec![format!("cannot read the header row: {e}")],
             }]
         })?
@@ -444,6 +386,7 @@ fn check_csv<K: Kind>(
     if !unknown.is_empty() {
         return Err(vec![RowError {
             line: 1,
+            external_id: String::new(),
             reasons: vec![format!(
                 "unknown column(s) {}; the columns are {}",
                 unknown.join(", "),
@@ -463,6 +406,7 @@ fn check_csv<K: Kind>(
                 let line = line(e.position());
                 Err(RowError {
                     line,
+                    external_id: String::new(),
                     reasons: vec![format!("unreadable row: {e}")],
                 })
             }
@@ -490,10 +434,18 @@ fn check_csv<K: Kind>(
                         external_id,
                         fields,
                     }),
-                    Ok(_) => Err(RowError { line, reasons }),
+                    Ok(_) => Err(RowError {
+                        line,
+                        external_id,
+                        reasons,
+                    }),
                     Err(more) => {
                         reasons.extend(more);
-                        Err(RowError { line, reasons })
+                        Err(RowError {
+                            line,
+                            external_id,
+                            reasons,
+                        })
                     }
                 }
             }
@@ -506,93 +458,88 @@ fn check_csv<K: Kind>(
     if bad.is_empty() { Ok(good) } else { Err(bad) }
 }
 
-async fn import_kind<K: Kind>(store: &Store, args: ImportArgs) -> anyhow::Result<ExitCode> {
-    let tenant = store
-        .require_tenant(&args.tenant)
-        .await
-        .map_err(|e| anyhow!("{e}"))?;
-    let mut data = Vec::new();
-    if args.file.as_os_str() == "-" {
-        std::io::stdin()
-            .read_to_end(&mut data)
-            .context("cannot read standard input")?;
-    } else {
-        data = std::fs::read(&args.file)
-            .with_context(|| format!("cannot read {}", args.file.display()))?;
-    }
-    let known = Known::load(store, tenant.id).await?;
-    let good = match check_csv::<K>(&data, &known, steward_store::now_micros()) {
-        Ok(good) => good,
-        Err(bad) => {
-            for row in &bad {
-                eprintln!("{row}");
-            }
-            eprintln!("{} bad row(s); nothing was imported", bad.len());
-            return Ok(ExitCode::FAILURE);
-        }
-    };
-    if args.dry_run {
-        println!("{} row(s) valid; nothing imported (dry run)", good.len());
-        return Ok(ExitCode::SUCCESS);
-    }
-    let bar = progress(good.len() as u64, "importing");
-    let actor = Actor {
-        user_id: None,
-        label: "import".into(),
-    };
-    let (mut created, mut updated) = (0, 0);
-    for row in &good {
-        let new = K::upsert(
-            store,
-            tenant.id,
-            &row.external_id,
-            &row.fields,
-            &known,
-            &actor,
-        )
-        .await
-        .map_err(|e| anyhow!("line {} ({}): {e}", row.line, row.external_id))?;
-        if new {
-            created += 1
-        } else {
-            updated += 1
-        }
-        bar.inc(1);
-    }
-    bar.finish_and_clear();
-    println!(
-        "imported {} row(s): {created} created, {updated} updated",
-        good.len()
-    );
-    Ok(ExitCode::SUCCESS)
+/// What an import wrote.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Written {
+    pub created: usize,
+    pub updated: usize,
 }
 
-async fn export_kind<K: Kind>(store: &Store, args: ExportArgs) -> anyhow::Result<()> {
-    let tenant = store
-        .require_tenant(&args.tenant)
+/// A row the store refused while importing: the rows before it are written, the rest not.
+#[derive(Debug, thiserror::Error)]
+#[error("line {line} ({external_id}): {error}")]
+pub struct RowFailed {
+    pub line: u64,
+    pub external_id: String,
+    #[source]
+    pub error: StoreError,
+}
+
+/// Writes checked rows (from [`check_csv`]) in file order, each in its own transaction,
+/// journaled as `actor`, calling `on_row` after each; stops at the first the store refuses.
+pub async fn import_rows<K: Kind>(
+    store: &Store,
+    tenant_id: i64,
+    good: &[Good<K::Fields>],
+    known: &Known,
+    actor: &Actor,
+    mut on_row: impl FnMut() + Send,
+) -> Result<Written, RowFailed> {
+    let mut written = Written::default();
+    for row in good {
+        let new = K::upsert(
+            store,
+            tenant_id,
+            &row.external_id,
+            &row.fields,
+            known,
+            actor,
+        )
         .await
-        .map_err(|e| anyhow!("{e}"))?;
-    let writer: Box<dyn Write> = match &args.out {
-        Some(path) => Box::new(
-            std::fs::File::create(path)
-                .with_context(|| format!("cannot write {}", path.display()))?,
-        ),
-        None => Box::new(std::io::stdout().lock()),
-    };
-    let mut csv = csv::Writer::from_writer(writer);
-    let known = Known::load(store, tenant.id).await?;
-    let external_ids = store.external_ids(tenant.id, K::IMPORTED).await?;
-    let cannot_write = |e: csv::Error| anyhow!("cannot write CSV: {e}");
-    csv.write_record(K::EXPORTED).map_err(cannot_write)?;
+        .map_err(|error| RowFailed {
+            line: row.line,
+            external_id: row.external_id.clone(),
+            error,
+        })?;
+        if new {
+            written.created += 1;
+        } else {
+            written.updated += 1;
+        }
+        on_row();
+    }
+    Ok(written)
+}
+
+/// Why an export stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot write CSV")]
+    Write(#[from] csv::Error),
+}
+
+/// Writes every record of a kind of the tenant as CSV, header first, oldest first; the number
+/// of records written.
+pub async fn export_csv<K: Kind>(
+    store: &Store,
+    tenant_id: i64,
+    out: impl Write,
+) -> Result<usize, ExportError> {
+    let mut csv = csv::Writer::from_writer(out);
+    let known = Known::load(store, tenant_id).await?;
+    let external_ids = store.external_ids(tenant_id, K::IMPORTED).await?;
+    csv.write_record(K::EXPORTED)?;
     let mut cursor = None;
     let mut count = 0usize;
     loop {
-        let page = K::page(store, tenant.id, cursor).await?;
+        let page = K::page(store, tenant_id, cursor).await?;
         for record in &page.items {
             let external_id = external_ids.get(&K::id(record)).map_or("", String::as_str);
             let cells = K::cells(record, external_id, &known);
             debug_assert_eq!(cells.len(), K::EXPORTED.len());
-            csv.write_record(&cells).map_err(cannot_write)?;
+            csv.write_record(&cells)?;
             count += 1;
         }
         match page.next_cursor {
@@ -600,11 +547,8 @@ async fn export_kind<K: Kind>(store: &Store, args: ExportArgs) -> anyhow::Result
             None => break,
         }
     }
-    csv.flush()?;
-    if args.out.is_some() {
-        println!("exported {count} {}(s)", K::NAME);
-    }
-    Ok(())
+    csv.flush().map_err(csv::Error::from)?;
+    Ok(count)
 }
 
 #[cfg(test)]
@@ -685,6 +629,7 @@ mod tests {
                 .expect("an external id twice refuses the file"),
             [RowError {
                 line: 3,
+                external_id: "X-1".to_owned(),
                 reasons: vec!["external_id `X-1` is also on line 2".to_owned()]
             }]
         );

@@ -154,9 +154,10 @@ impl Kind for Requests {
         tenant_id: i64,
         _cursor: Option<String>,
     ) -> StoreResult<Page<ServiceRequest>> {
-        let filter = RequestFilter::default();
+        let filter = &RequestFilter::default();
         let mut items =
-            super::every(async |page| store.requests(tenant_id, &filter, &page).await).await?;
+            super::every(|page| async move { store.requests(tenant_id, filter, &page).await })
+                .await?;
         items.reverse();
         Ok(Page {
             items,
