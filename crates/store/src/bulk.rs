@@ -30,7 +30,7 @@ const ROWS_PER_STATEMENT: usize = 500;
 
 /// Inserts `rows` into `table` with multi-row statements; `bind` binds the `columns` of one
 /// row (given its index in `rows`). Returns the new ids in the order of `rows`.
-async fn insert_rows<T>(
+pub(crate) async fn insert_rows<T>(
     tx: &mut Tx,
     table: &str,
     columns: &[&str],

@@ -9,6 +9,7 @@ use steward_domain::customer::CustomerDraft;
 use steward_domain::request::{FieldKind, FormField};
 use steward_domain::service::{Criticality, ServiceDraft, ServiceStatus};
 use steward_domain::tenant::new_tenant;
+use steward_store::cmdb::bulk::NewRelationship;
 use steward_store::cmdb::{CiClass, ImpactReport, ImpactRequest};
 use steward_store::incident::IncidentFields;
 use steward_store::testing::TestDb;
@@ -467,6 +468,46 @@ async fn nodes_see_each_others_changes(db: TestDb) {
         .expect("impact");
     assert!(again.items.iter().any(|i| i.id == db02.id));
     assert_eq!(again.total, 4);
+
+    // A bulk load moves the graph on without a log entry per change: B reads it whole again.
+    let vms: Vec<CiDraft> = (0..3)
+        .map(|n| {
+            draft(
+                &server,
+                &format!("VM{n}"),
+                json!({"hostname": format!("vm{n}")}),
+            )
+        })
+        .collect();
+    let ids = node_a
+        .load_cis(e.t, &vms, &Actor::cli())
+        .await
+        .expect("bulk cis");
+    let runs_on: Vec<NewRelationship> = ids
+        .iter()
+        .map(|&id| NewRelationship {
+            source_id: id,
+            target_id: db02.id,
+            type_name: "runs_on".into(),
+            dependency: Dependency::SourceOnTarget,
+        })
+        .collect();
+    node_a
+        .load_ci_relationships(e.t, &runs_on, &Actor::cli())
+        .await
+        .expect("bulk relationships");
+    let bulk = node_b
+        .ci_impact(e.t, downstream(db02.id))
+        .await
+        .expect("impact");
+    assert_eq!(
+        reached(&bulk),
+        [
+            ("VM0".to_owned(), 1),
+            ("VM1".to_owned(), 1),
+            ("VM2".to_owned(), 1)
+        ]
+    );
     assert!(node_a.verify_journal().await.expect("verify").is_ok());
     db.finish().await;
 }

@@ -30,6 +30,13 @@ pub(crate) enum GraphOp {
     RemoveRelationship(Edge),
 }
 
+/// Moves the tenant's graph version on without logging what changed: every node reads the
+/// whole graph again on its next question. For bulk loads, where one full read is cheaper than
+/// replaying millions of entries.
+pub(crate) async fn changed_wholesale(tx: &mut Tx, tenant_id: i64) -> StoreResult<()> {
+    take_numbers(tx, tenant_id, COUNTER, 1).await.map(drop)
+}
+
 /// Appends `ops` to the tenant's graph log inside `tx`, numbered after the last version.
 pub(crate) async fn log(tx: &mut Tx, tenant_id: i64, ops: &[GraphOp]) -> StoreResult<()> {
     if ops.is_empty() {
@@ -171,7 +178,7 @@ impl Store {
         let mut held = slot.write().await;
         let fresh = match held.take() {
             Some(v) if v.version >= current => v,
-            Some(v) => self.catch_up(tenant_id, v).await?,
+            Some(v) => self.catch_up(tenant_id, v, current).await?,
             None => self.load_graph(tenant_id).await?,
         };
         let answer = read(&fresh.graph);
@@ -179,25 +186,34 @@ impl Store {
         Ok(answer)
     }
 
-    /// Applies the log entries after `v.version`; reads the whole graph again if any is
-    /// missing (pruned, or never written by an older node).
-    async fn catch_up(&self, tenant_id: i64, mut v: Versioned) -> StoreResult<Versioned> {
+    /// Applies the log entries after `v.version` up to `current`; reads the whole graph again
+    /// if any is missing (pruned, or a bulk load that changed the graph without logging each
+    /// change).
+    async fn catch_up(
+        &self,
+        tenant_id: i64,
+        mut v: Versioned,
+        current: i64,
+    ) -> StoreResult<Versioned> {
         let rows: Vec<LogRow> = self
             .db
             .fetch_all(
                 sql(
                     "SELECT version, op, ci_id, relationship_id, source_id, target_id, dependency \
-                     FROM ci_graph_log WHERE tenant_id = $1 AND version > $2 ORDER BY version",
+                     FROM ci_graph_log WHERE tenant_id = $1 AND version > $2 AND version <= $3 \
+                     ORDER BY version",
                 )
                 .bind(tenant_id)
-                .bind(v.version),
+                .bind(v.version)
+                .bind(current),
             )
             .await?;
-        let contiguous = rows
-            .iter()
-            .zip(v.version + 1..)
-            .all(|(row, expected)| row.version == expected);
-        if !contiguous {
+        let complete = rows.len() as i64 == current - v.version
+            && rows
+                .iter()
+                .zip(v.version + 1..)
+                .all(|(row, expected)| row.version == expected);
+        if !complete {
             return self.load_graph(tenant_id).await;
         }
         for row in &rows {

@@ -12,6 +12,7 @@
 //! Every write is journaled in its transaction; every write that changes the dependency graph
 //! also appends to the tenant's graph log there.
 
+pub mod bulk;
 pub mod ci;
 pub mod class;
 pub mod graph;

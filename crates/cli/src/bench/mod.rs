@@ -1,6 +1,8 @@
 //! `steward bench`: a deterministic data generator and timed queries, for the figures in
 //! BENCHMARKS.md. Benchmarks measure; tests never time anything.
 
+mod cmdb;
+
 use anyhow::anyhow;
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -37,6 +39,12 @@ pub enum BenchCommand {
     SlaClocks(SlaClocksArgs),
     /// Time the SLA attainment reports and the breach list over every clock of the tenant.
     SlaReport(SlaReportArgs),
+    /// Fill a tenant's CMDB with a layered estate (switches, racks, servers, virtual machines,
+    /// a shared database cluster, applications calling each other), deterministic from --seed.
+    Cmdb(cmdb::CmdbArgs),
+    /// Time impact analysis on the `bench cmdb` estate: the first question (which reads the
+    /// graph) and then --samples more, printing one JSON line per question.
+    Impact(cmdb::ImpactArgs),
 }
 
 #[derive(Debug, Args)]
@@ -943,6 +951,8 @@ pub async fn run(store: &Store, cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Queries(args) => queries(store, args).await,
         BenchCommand::SlaClocks(args) => sla_clocks(store, args).await,
         BenchCommand::SlaReport(args) => sla_report(store, args).await,
+        BenchCommand::Cmdb(args) => cmdb::generate(store, args).await,
+        BenchCommand::Impact(args) => cmdb::impact(store, args).await,
     }
 }
 
