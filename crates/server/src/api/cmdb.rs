@@ -667,3 +667,140 @@ pub async fn get_impact(
 ) -> ApiResult<Json<ImpactOut>> {
     Ok(Json(impact(&state, &who, id, &q).await?))
 }
+
+/// Most findings of each kind a health report lists; the counts cover them all.
+pub const MAX_FINDINGS: usize = 500;
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct HealthQuery {
+    /// A CI not verified for longer than this is stale (default 90).
+    pub stale_after_days: Option<u32>,
+}
+
+/// A CI as a finding names it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CiRef {
+    pub id: i64,
+    pub name: String,
+    pub class: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StaleOut {
+    pub ci: CiRef,
+    /// Absent if it was never verified.
+    pub last_verified_at: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DuplicateOut {
+    /// `serial` or `hostname`.
+    pub key: String,
+    /// The shared value, normalised.
+    pub value: String,
+    pub cis: Vec<CiRef>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MissingOut {
+    pub ci: CiRef,
+    /// Required attributes of its class it has no value for.
+    pub attributes: Vec<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HealthCounts {
+    pub stale: usize,
+    pub orphans: usize,
+    pub duplicate_groups: usize,
+    pub missing_attributes: usize,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HealthOut {
+    pub stale_after_days: u32,
+    /// How many findings of each kind; the lists show the first 500 of each.
+    pub counts: HealthCounts,
+    pub stale: Vec<StaleOut>,
+    /// CIs with no relationship and no service: nothing says why they matter.
+    pub orphans: Vec<CiRef>,
+    pub duplicates: Vec<DuplicateOut>,
+    pub missing_attributes: Vec<MissingOut>,
+}
+
+/// The CMDB health report; shared by API and UI.
+pub async fn health(state: &AppState, who: &Principal, q: &HealthQuery) -> ApiResult<HealthOut> {
+    use steward_domain::cmdb::health::HealthPolicy;
+    let policy = HealthPolicy {
+        stale_after_days: q
+            .stale_after_days
+            .unwrap_or(HealthPolicy::default().stale_after_days),
+    };
+    let tenant = who.tenant_id();
+    let report = state
+        .store
+        .cmdb_health(tenant, policy, steward_store::now_micros())
+        .await?;
+    let stale = &report.stale[..report.stale.len().min(MAX_FINDINGS)];
+    let orphans = &report.orphans[..report.orphans.len().min(MAX_FINDINGS)];
+    let duplicates = &report.duplicates[..report.duplicates.len().min(MAX_FINDINGS)];
+    let missing = &report.missing_attributes[..report.missing_attributes.len().min(MAX_FINDINGS)];
+    let mut ids: Vec<i64> = stale.iter().map(|s| s.ci_id).collect();
+    ids.extend(orphans);
+    ids.extend(duplicates.iter().flat_map(|d| d.ci_ids.iter().copied()));
+    ids.extend(missing.iter().map(|m| m.ci_id));
+    ids.sort_unstable();
+    ids.dedup();
+    let labels = state.store.ci_labels(tenant, &ids).await?;
+    let ci = |id: i64| {
+        let label = labels.get(&id);
+        CiRef {
+            id,
+            name: label.map(|l| l.name.clone()).unwrap_or_default(),
+            class: label.map(|l| l.class.clone()).unwrap_or_default(),
+        }
+    };
+    Ok(HealthOut {
+        stale_after_days: policy.stale_after_days,
+        counts: HealthCounts {
+            stale: report.stale.len(),
+            orphans: report.orphans.len(),
+            duplicate_groups: report.duplicates.len(),
+            missing_attributes: report.missing_attributes.len(),
+        },
+        stale: stale
+            .iter()
+            .map(|s| StaleOut {
+                ci: ci(s.ci_id),
+                last_verified_at: s.last_verified_micros.map(time),
+            })
+            .collect(),
+        orphans: orphans.iter().map(|&id| ci(id)).collect(),
+        duplicates: duplicates
+            .iter()
+            .map(|d| DuplicateOut {
+                key: d.key.as_str().to_owned(),
+                value: d.value.clone(),
+                cis: d.ci_ids.iter().map(|&id| ci(id)).collect(),
+            })
+            .collect(),
+        missing_attributes: missing
+            .iter()
+            .map(|m| MissingOut {
+                ci: ci(m.ci_id),
+                attributes: m.attributes.clone(),
+            })
+            .collect(),
+    })
+}
+
+#[utoipa::path(get, path = "/cmdb/health", tag = "cmdb", params(HealthQuery),
+    description = "What makes the CMDB less trustworthy than it looks: stale CIs (not verified for N days), orphans (no relationship, no service), probable duplicates (same serial number or host name) and missing required attributes. Retired CIs are left out.",
+    responses((status = 200, body = HealthOut), (status = 400, body = Problem), (status = 403, body = Problem)))]
+pub async fn get_health(
+    State(state): State<AppState>,
+    who: Can<perm::CmdbRead>,
+    ApiQuery(q): ApiQuery<HealthQuery>,
+) -> ApiResult<Json<HealthOut>> {
+    Ok(Json(health(&state, &who, &q).await?))
+}

@@ -241,3 +241,80 @@ both_backends!(
         assert_eq!(bad_limit.status, StatusCode::UNPROCESSABLE_ENTITY);
     }
 );
+
+both_backends!(
+    the_health_report_names_what_to_fix,
+    |store: Store| async move {
+        let app = app(store).await;
+        classes(&app).await;
+        let web = server(&app, "WEB01").await;
+        // The same machine recorded twice, once by its full name.
+        let twin = create(
+            &app,
+            "/api/v1/cis",
+            Role::Agent,
+            json!({"class": "Server", "name": "Web 1 (discovered)",
+               "attributes": {"hostname": "WEB01.corp.example"}}),
+        )
+        .await;
+        let app_ci = create(
+            &app,
+            "/api/v1/cis",
+            Role::Agent,
+            json!({"class": "Application", "name": "Intranet"}),
+        )
+        .await;
+        relate(&app, app_ci, web, "runs_on").await;
+        let verified = app
+            .post(&format!("/api/v1/cis/{web}/verify"), Role::Agent, json!({}))
+            .await;
+        assert_eq!(verified.status, StatusCode::OK, "{}", verified.text);
+        assert!(verified.body["verified_at"].is_string());
+        // The Application class now requires an owner team name none of its CIs has.
+        let class_id = app.get("/api/v1/ci-classes", Role::Agent).await.body[0]["id"]
+            .as_i64()
+            .expect("class id");
+        let required = app
+            .call(
+                Method::PUT,
+                &format!("/api/v1/ci-classes/{class_id}"),
+                Some(app.token(Role::Admin)),
+                Some(json!({"name": "Application", "attributes": [
+                {"name": "vendor", "label": "Vendor", "kind": "text", "required": true}]})),
+            )
+            .await;
+        assert_eq!(required.status, StatusCode::OK, "{}", required.text);
+
+        let report = app.get("/api/v1/cmdb/health", Role::Auditor).await;
+        assert_eq!(report.status, StatusCode::OK, "{}", report.text);
+        let b = &report.body;
+        let ids = |list: &Value, at: &str| -> Vec<i64> {
+            list.as_array()
+                .map(|items| {
+                    items
+                        .iter()
+                        .filter_map(|i| i.pointer(at).and_then(Value::as_i64))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        assert_eq!(
+            ids(&b["stale"], "/ci/id"),
+            [twin, app_ci],
+            "WEB01 was verified"
+        );
+        assert_eq!(ids(&b["orphans"], "/id"), [twin]);
+        assert_eq!(b["duplicates"][0]["key"], "hostname");
+        assert_eq!(ids(&b["duplicates"][0]["cis"], "/id"), [web, twin]);
+        assert_eq!(ids(&b["missing_attributes"], "/ci/id"), [app_ci]);
+        assert_eq!(b["missing_attributes"][0]["attributes"], json!(["vendor"]));
+        assert_eq!(b["missing_attributes"][0]["ci"]["name"], "Intranet");
+        assert_eq!(b["counts"]["stale"], 2);
+        let none_stale = app
+            .get("/api/v1/cmdb/health?stale_after_days=0", Role::Agent)
+            .await;
+        assert_eq!(none_stale.status, StatusCode::OK);
+        let requester = app.get("/api/v1/cmdb/health", Role::Requester).await;
+        assert_eq!(requester.status, StatusCode::FORBIDDEN);
+    }
+);

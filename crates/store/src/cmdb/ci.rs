@@ -9,6 +9,7 @@ use crate::page::{CursorKey, Page, PageRequest, Sort, finish, paginate};
 use crate::{Actor, Store, StoreError, StoreResult, now_micros};
 use serde::Serialize;
 use serde_json::{Map, Value};
+use std::collections::HashMap;
 use steward_domain::Invalid;
 use steward_domain::cmdb::{CiDraft, CiStatus};
 use steward_domain::journal::Action;
@@ -356,4 +357,30 @@ impl Store {
             _ => (CursorKey::Text(c.name.clone()), c.id),
         }))
     }
+
+    /// Name, class name and status of the tenant's CIs among `ids`, for reports that list CIs.
+    pub async fn ci_labels(
+        &self,
+        tenant_id: i64,
+        ids: &[i64],
+    ) -> StoreResult<HashMap<i64, CiLabel>> {
+        let mut out = HashMap::new();
+        for chunk in ids.chunks(super::CHUNK) {
+            let q = sql("SELECT c.id, c.name, k.name AS class, c.status FROM cis c \
+                 JOIN ci_classes k ON k.id = c.class_id WHERE c.tenant_id = $1")
+            .bind(tenant_id);
+            let rows: Vec<CiLabel> = self.db.fetch_all(super::with_ids(q, "c.id", chunk)).await?;
+            out.extend(rows.into_iter().map(|r| (r.id, r)));
+        }
+        Ok(out)
+    }
+}
+
+/// How a CI is named in lists: its name, its class's name and its status.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct CiLabel {
+    pub id: i64,
+    pub name: String,
+    pub class: String,
+    pub status: String,
 }

@@ -6,18 +6,17 @@
 //! one (a core switch reaches most of the estate) reads the tenant's links once and filters in
 //! memory, which is cheaper than thousands of lookups.
 
-use crate::db::{Sql, Tx, sql};
+use super::{CHUNK, with_ids};
+use crate::db::{Tx, sql};
 use crate::journal::{Change, Record};
 use crate::{Actor, Store, StoreResult, now_micros};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use steward_domain::Invalid;
 use steward_domain::cmdb::Direction;
 use steward_domain::cmdb::impact::{ImpactHit, ImpactPath};
 use steward_domain::journal::Action;
 
-/// Ids per `IN (...)` list.
-const CHUNK: usize = 500;
 /// Beyond this many CIs, links are read whole and filtered in memory.
 const LOOKUP_LIMIT: usize = 2_000;
 
@@ -84,14 +83,6 @@ struct Reached {
 }
 
 #[derive(sqlx::FromRow)]
-struct CiName {
-    id: i64,
-    name: String,
-    class: String,
-    status: String,
-}
-
-#[derive(sqlx::FromRow)]
 struct Link {
     ci_id: i64,
     other: i64,
@@ -104,16 +95,6 @@ struct RecordRow {
     number: i64,
     title: String,
     status: String,
-}
-
-/// `q` + ` AND {column} IN (ids...)`, bound.
-fn with_ids(q: Sql, column: &str, ids: &[i64]) -> Sql {
-    let mut q = q.push(&format!(" AND {column} IN ("));
-    for (i, id) in ids.iter().enumerate() {
-        let sep = if i == 0 { "{}" } else { ", {}" };
-        q = q.push_bound(sep, *id);
-    }
-    q.push(")")
 }
 
 impl Store {
@@ -163,14 +144,7 @@ impl Store {
         shown: &[(ImpactHit, ImpactPath)],
     ) -> StoreResult<Vec<ImpactItem>> {
         let ids: Vec<i64> = shown.iter().map(|(hit, _)| hit.ci_id).collect();
-        let mut names = BTreeMap::new();
-        for chunk in ids.chunks(CHUNK) {
-            let q = sql("SELECT c.id, c.name, k.name AS class, c.status FROM cis c \
-                 JOIN ci_classes k ON k.id = c.class_id WHERE c.tenant_id = $1")
-            .bind(tenant_id);
-            let rows: Vec<CiName> = self.db.fetch_all(with_ids(q, "c.id", chunk)).await?;
-            names.extend(rows.into_iter().map(|r| (r.id, r)));
-        }
+        let names = self.ci_labels(tenant_id, &ids).await?;
         Ok(shown
             .iter()
             .filter_map(|(hit, path)| {

@@ -16,10 +16,25 @@ pub mod bulk;
 pub mod ci;
 pub mod class;
 pub mod graph;
+pub mod health;
 pub mod impact;
 pub mod relationship;
 
-pub use ci::{Ci, CiFilter};
+pub use ci::{Ci, CiFilter, CiLabel};
 pub use class::CiClass;
 pub use impact::{ImpactItem, ImpactReport, ImpactRequest, OpenRecord};
 pub use relationship::{CiRelationship, RelationshipType};
+
+use crate::db::Sql;
+
+/// Ids per `IN (...)` list.
+pub(crate) const CHUNK: usize = 500;
+
+/// `q` + ` AND {column} IN (ids...)`, every id bound.
+pub(crate) fn with_ids(q: Sql, column: &str, ids: &[i64]) -> Sql {
+    let mut q = q.push(&format!(" AND {column} IN ("));
+    for (i, id) in ids.iter().enumerate() {
+        q = q.push_bound(if i == 0 { "{}" } else { ", {}" }, *id);
+    }
+    q.push(")")
+}
