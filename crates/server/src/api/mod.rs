@@ -164,6 +164,7 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(cmdb::verify_ci))
         .routes(routes!(cmdb::relationships_of))
         .routes(routes!(cmdb::get_impact))
+        .routes(routes!(cmdb::get_health))
         .routes(routes!(cmdb::create_relationship))
         .routes(routes!(cmdb::get_relationship, cmdb::delete_relationship))
         .routes(routes!(services::get_customers, services::set_customers))

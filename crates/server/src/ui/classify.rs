@@ -7,8 +7,9 @@ use crate::AppState;
 use crate::auth::Principal;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
+use steward_domain::Invalid;
 use steward_domain::access::Permission;
-use steward_domain::request::FieldKind;
+use steward_domain::request::{FieldKind, FormField};
 use steward_store::PageRequest;
 
 /// How a stored custom value reads on a page or in a form.
@@ -21,10 +22,15 @@ fn shown(v: &Value) -> String {
 
 /// The posted `custom.<name>` values among a form's fields; an empty value clears the field.
 pub fn posted_custom(extra: &HashMap<String, String>) -> Map<String, Value> {
+    posted_values(extra, "custom.")
+}
+
+/// The posted `<prefix><name>` values among a form's fields, by name; empty ones are null.
+pub fn posted_values(extra: &HashMap<String, String>, prefix: &str) -> Map<String, Value> {
     extra
         .iter()
         .filter_map(|(k, v)| {
-            let name = k.strip_prefix("custom.")?;
+            let name = k.strip_prefix(prefix)?;
             let value = match v.trim() {
                 "" => Value::Null,
                 t => Value::String(t.to_owned()),
@@ -36,17 +42,30 @@ pub fn posted_custom(extra: &HashMap<String, String>) -> Map<String, Value> {
 
 /// A record's custom values as form fields named `custom.<name>`.
 pub fn custom_form_values(custom: &Map<String, Value>) -> HashMap<String, String> {
-    custom
+    form_values(custom, "custom.")
+}
+
+/// Stored values as form fields named `<prefix><name>`.
+pub fn form_values(values: &Map<String, Value>, prefix: &str) -> HashMap<String, String> {
+    values
         .iter()
-        .map(|(k, v)| (format!("custom.{k}"), shown(v)))
+        .map(|(k, v)| (format!("{prefix}{k}"), shown(v)))
         .collect()
 }
 
 /// The `custom.<name>` pairs of a form's extra fields, for `FormState::with`.
 pub fn custom_pairs(extra: &HashMap<String, String>) -> impl Iterator<Item = (&str, &str)> {
+    prefixed_pairs(extra, "custom.")
+}
+
+/// The `<prefix><name>` pairs of a form's extra fields, for `FormState::with`.
+pub fn prefixed_pairs<'a>(
+    extra: &'a HashMap<String, String>,
+    prefix: &'a str,
+) -> impl Iterator<Item = (&'a str, &'a str)> {
     extra
         .iter()
-        .filter(|(k, _)| k.starts_with("custom."))
+        .filter(move |(k, _)| k.starts_with(prefix))
         .map(|(k, v)| (k.as_str(), v.as_str()))
 }
 
@@ -118,14 +137,17 @@ pub async fn custom_inputs(
     kind: &str,
     users: &[(i64, String)],
 ) -> Result<Vec<FieldView>, UiError> {
-    Ok(state
-        .store
-        .custom_fields(tenant_id, kind)
-        .await?
+    let fields = state.store.custom_fields(tenant_id, kind).await?;
+    Ok(field_inputs(&fields, "custom.", users))
+}
+
+/// Typed fields as form inputs named `<prefix><name>`; `user` fields offer `users`.
+pub fn field_inputs(fields: &[FormField], prefix: &str, users: &[(i64, String)]) -> Vec<FieldView> {
+    fields
         .iter()
         .map(|f| {
             let mut view = FieldView::from(f);
-            view.name = format!("custom.{}", f.name);
+            view.name = format!("{prefix}{}", f.name);
             if f.kind == FieldKind::User {
                 view.users = users
                     .iter()
@@ -134,7 +156,7 @@ pub async fn custom_inputs(
             }
             view
         })
-        .collect())
+        .collect()
 }
 
 /// A record's custom values as (label, shown value): in the order of the kind's fields, then
@@ -147,8 +169,18 @@ pub async fn custom_rows(
     users: &[(i64, String)],
 ) -> Result<Vec<(String, String)>, UiError> {
     let fields = state.store.custom_fields(tenant_id, kind).await?;
+    Ok(value_rows(&fields, values, users))
+}
+
+/// Typed values as (label, shown value): in the order of `fields`, then values no field
+/// describes (any more); `user` values are shown by name.
+pub fn value_rows(
+    fields: &[FormField],
+    values: &Map<String, Value>,
+    users: &[(i64, String)],
+) -> Vec<(String, String)> {
     let mut rows = Vec::new();
-    for f in &fields {
+    for f in fields {
         let Some(v) = values.get(&f.name) else {
             continue;
         };
@@ -166,5 +198,84 @@ pub async fn custom_rows(
             rows.push((name.clone(), shown(v)));
         }
     }
-    Ok(rows)
+    rows
+}
+
+/// Typed fields as the lines an admin edits: `name | Label | kind | required | a, b`.
+pub fn fields_text(fields: &[FormField]) -> String {
+    fields
+        .iter()
+        .map(|f| {
+            let required = if f.required { "required" } else { "optional" };
+            format!(
+                "{} | {} | {} | {required} | {}",
+                f.name,
+                f.label,
+                f.kind.as_str(),
+                f.options.join(", ")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The lines of `fields_text` back as fields; an unknown kind is an error on `field`. The
+/// domain checks the rest (names, labels, options).
+pub fn parse_fields(text: &str, field: &str) -> Result<Vec<FormField>, Invalid> {
+    let mut fields = Vec::new();
+    for (n, line) in text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .enumerate()
+    {
+        let parts: Vec<&str> = line.split('|').map(str::trim).collect();
+        let kind = match parts.get(2).copied().unwrap_or_default() {
+            "" => FieldKind::Text,
+            other => FieldKind::parse(other).ok_or_else(|| {
+                Invalid::one(field, format!("Line {}: unknown kind `{other}`", n + 1))
+            })?,
+        };
+        fields.push(FormField {
+            name: parts.first().copied().unwrap_or_default().to_owned(),
+            label: parts.get(1).copied().unwrap_or_default().to_owned(),
+            kind,
+            required: parts.get(3).is_some_and(|r| *r == "required"),
+            options: parts
+                .get(4)
+                .map(|o| {
+                    o.split(',')
+                        .map(str::trim)
+                        .filter(|o| !o.is_empty())
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default(),
+        });
+    }
+    Ok(fields)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_lines_round_trip() {
+        let text = "model | Model | select | required | 13-inch, 15-inch\nnotes | Notes\nboss | Boss | user";
+        let fields = parse_fields(text, "fields").expect("parse");
+        assert_eq!(fields.len(), 3);
+        assert_eq!(fields[0].options, ["13-inch", "15-inch"]);
+        assert!(fields[0].required && !fields[1].required);
+        assert_eq!(fields[2].kind, FieldKind::User);
+        assert_eq!(
+            parse_fields(&fields_text(&fields), "fields").expect("again"),
+            fields
+        );
+        let bad = parse_fields("a | A | colour", "attributes").expect_err("unknown kind");
+        assert_eq!(
+            bad.message_for("attributes"),
+            Some("Line 1: unknown kind `colour`")
+        );
+    }
 }

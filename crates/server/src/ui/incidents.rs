@@ -2,7 +2,7 @@
 
 use super::list_filters::{self, FilterBar, ListFilters};
 use super::{
-    Chrome, FormState, Opt, UiError, UiResult, classify, next_link, options, summarize, when,
+    Chrome, FormState, Names, Opt, UiError, UiResult, classify, next_link, options, summarize, when,
 };
 use crate::AppState;
 use crate::api::incidents::{
@@ -34,68 +34,6 @@ pub fn status_label(s: Status) -> &'static str {
         Status::Resolved => "resolved",
         Status::Closed => "closed",
         Status::Cancelled => "cancelled",
-    }
-}
-
-/// Names of the tenant's services, customers, teams and users by id, for lists and pickers.
-struct Names {
-    services: Vec<(i64, String)>,
-    customers: Vec<(i64, String)>,
-    teams: Vec<(i64, String)>,
-    users: Vec<(i64, String)>,
-}
-
-impl Names {
-    async fn load(state: &AppState, who: &Principal) -> Result<Names, UiError> {
-        let t = who.tenant_id();
-        let all = PageRequest {
-            limit: Some(500),
-            cursor: None,
-        };
-        let services = super::service_names(state, who).await?;
-        let customers = super::customer_names(state, who).await?;
-        let (teams, users) = if who.can(Permission::TeamsRead) && who.can(Permission::UsersRead) {
-            let teams = state
-                .store
-                .teams(t, None, &all)
-                .await?
-                .items
-                .into_iter()
-                .map(|t| (t.id, t.name))
-                .collect();
-            let filter = steward_store::identity::UserFilter {
-                sort: Some("name".into()),
-                ..Default::default()
-            };
-            let users = state
-                .store
-                .users(t, &filter, &all)
-                .await?
-                .items
-                .into_iter()
-                .map(|u| (u.id, u.name))
-                .collect();
-            (teams, users)
-        } else {
-            (Vec::new(), Vec::new())
-        };
-        Ok(Names {
-            services,
-            customers,
-            teams,
-            users,
-        })
-    }
-
-    fn of(list: &[(i64, String)], id: Option<i64>) -> String {
-        id.and_then(|id| list.iter().find(|(i, _)| *i == id))
-            .map_or_else(|| "—".to_owned(), |(_, n)| n.clone())
-    }
-
-    fn choices(list: &[(i64, String)], none: &str) -> Vec<(String, String)> {
-        std::iter::once((String::new(), none.to_owned()))
-            .chain(list.iter().map(|(id, n)| (id.to_string(), n.clone())))
-            .collect()
     }
 }
 

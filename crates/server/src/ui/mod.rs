@@ -10,6 +10,11 @@ mod attachments;
 mod calendars;
 mod categories;
 mod classify;
+mod cmdb;
+mod cmdb_graph;
+mod cmdb_impact;
+mod cmdb_schema;
+mod cmdb_view;
 mod custom_fields;
 mod customers;
 mod home;
@@ -59,6 +64,27 @@ pub fn router() -> Router<AppState> {
         .route("/services/{id}", get(services::view).post(services::update))
         .route("/services/{id}/edit", get(services::edit_form))
         .route("/services/{id}/delete", post(services::delete))
+        .route("/cis", get(cmdb::list).post(cmdb::create))
+        .route("/cis/new", get(cmdb::new_form))
+        .route("/cis/{id}", get(cmdb_view::view).post(cmdb::update))
+        .route("/cis/{id}/edit", get(cmdb::edit_form))
+        .route("/cis/{id}/verify", post(cmdb::verify))
+        .route("/cis/{id}/impact", get(cmdb_impact::page))
+        .route("/cis/{id}/relationships", post(cmdb_view::add_relationship))
+        .route(
+            "/cis/{id}/relationships/{rel}/delete",
+            post(cmdb_view::remove_relationship),
+        )
+        .route(
+            "/cmdb/classes",
+            get(cmdb_schema::list).post(cmdb_schema::create_class),
+        )
+        .route("/cmdb/classes/new", get(cmdb_schema::new_class))
+        .route(
+            "/cmdb/classes/{id}",
+            get(cmdb_schema::edit_class).post(cmdb_schema::update_class),
+        )
+        .route("/cmdb/relationship-types", post(cmdb_schema::create_type))
         .route("/customers", get(customers::list).post(customers::create))
         .route("/customers/new", get(customers::new_form))
         .route(
@@ -239,7 +265,7 @@ pub struct NavItem {
 
 /// Pages and the permission that shows them; Knowledge is also shown to everyone who reads
 /// records (auditors hold RecordsRead but not RecordsOwn), see `Chrome::new`.
-const NAV: [(&str, &str, Option<Permission>); 19] = [
+const NAV: [(&str, &str, Option<Permission>); 20] = [
     ("Home", "/", None),
     ("Incidents", "/incidents", Some(Permission::RecordsRead)),
     ("Requests", "/requests", Some(Permission::RecordsRead)),
@@ -248,6 +274,7 @@ const NAV: [(&str, &str, Option<Permission>); 19] = [
     ("Knowledge", "/knowledge", Some(Permission::RecordsOwn)),
     ("Services", "/services", Some(Permission::ServicesRead)),
     ("Customers", "/customers", Some(Permission::CustomersRead)),
+    ("CMDB", cmdb::NAV_HREF, Some(Permission::CmdbRead)),
     ("Teams", "/teams", Some(Permission::TeamsRead)),
     ("Users", "/users", Some(Permission::UsersRead)),
     ("API tokens", "/tokens", Some(Permission::TokensOwn)),
@@ -452,6 +479,65 @@ pub async fn customer_names(
     Ok(page.items.into_iter().map(|c| (c.id, c.name)).collect())
 }
 
+/// Names of the tenant's services, customers, teams and users by id, for lists and pickers;
+/// teams and users only for those who may read both.
+pub struct Names {
+    pub services: Vec<(i64, String)>,
+    pub customers: Vec<(i64, String)>,
+    pub teams: Vec<(i64, String)>,
+    pub users: Vec<(i64, String)>,
+}
+
+impl Names {
+    pub async fn load(state: &AppState, who: &Principal) -> Result<Names, UiError> {
+        let t = who.tenant_id();
+        let services = service_names(state, who).await?;
+        let customers = customer_names(state, who).await?;
+        let (teams, users) = if who.can(Permission::TeamsRead) && who.can(Permission::UsersRead) {
+            let teams = state
+                .store
+                .teams(t, None, &PICKER)
+                .await?
+                .items
+                .into_iter()
+                .map(|t| (t.id, t.name))
+                .collect();
+            let filter = steward_store::identity::UserFilter {
+                sort: Some("name".into()),
+                ..Default::default()
+            };
+            let users = state
+                .store
+                .users(t, &filter, &PICKER)
+                .await?
+                .items
+                .into_iter()
+                .map(|u| (u.id, u.name))
+                .collect();
+            (teams, users)
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        Ok(Names {
+            services,
+            customers,
+            teams,
+            users,
+        })
+    }
+
+    pub fn of(list: &[(i64, String)], id: Option<i64>) -> String {
+        id.and_then(|id| list.iter().find(|(i, _)| *i == id))
+            .map_or_else(|| "—".to_owned(), |(_, n)| n.clone())
+    }
+
+    pub fn choices(list: &[(i64, String)], none: &str) -> Vec<(String, String)> {
+        std::iter::once((String::new(), none.to_owned()))
+            .chain(list.iter().map(|(id, n)| (id.to_string(), n.clone())))
+            .collect()
+    }
+}
+
 /// The end of every form submit: on success go to the page `to` names; on invalid input show
 /// the form `again` with the field errors (and what was typed); anything else is an error page.
 pub async fn after_save<T, Again, Fut>(
@@ -504,6 +590,14 @@ pub fn next_link(path: &str, params: &[(&str, &str)], cursor: Option<String>) ->
         "{path}?{}",
         serde_urlencoded::to_string(&pairs).unwrap_or_default()
     ))
+}
+
+/// Escapes text for inline SVG or HTML written by hand (element text and attribute values).
+pub fn html_attr(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// One journal entry, summarised for a history table.

@@ -704,65 +704,6 @@ struct CataloguePage {
     form: FormState,
 }
 
-/// The form-field lines an admin edits: `name | Label | kind | required | a, b`.
-fn fields_text(fields: &[FormField]) -> String {
-    fields
-        .iter()
-        .map(|f| {
-            let kind = FieldView::from(f).kind;
-            let required = if f.required { "required" } else { "optional" };
-            format!(
-                "{} | {} | {kind} | {required} | {}",
-                f.name,
-                f.label,
-                f.options.join(", ")
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-fn parse_fields(text: &str) -> Result<Vec<FormField>, Invalid> {
-    let mut fields = Vec::new();
-    for (n, line) in text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .enumerate()
-    {
-        let parts: Vec<&str> = line.split('|').map(str::trim).collect();
-        let kind = match parts.get(2).copied().unwrap_or("text") {
-            "text" | "" => FieldKind::Text,
-            "number" => FieldKind::Number,
-            "date" => FieldKind::Date,
-            "select" => FieldKind::Select,
-            other => {
-                return Err(Invalid::one(
-                    "fields",
-                    format!("Line {}: unknown kind `{other}`", n + 1),
-                ));
-            }
-        };
-        fields.push(FormField {
-            name: parts.first().copied().unwrap_or_default().to_owned(),
-            label: parts.get(1).copied().unwrap_or_default().to_owned(),
-            kind,
-            required: parts.get(3).is_some_and(|r| *r == "required"),
-            options: parts
-                .get(4)
-                .map(|o| {
-                    o.split(',')
-                        .map(str::trim)
-                        .filter(|o| !o.is_empty())
-                        .map(str::to_owned)
-                        .collect()
-                })
-                .unwrap_or_default(),
-        });
-    }
-    Ok(fields)
-}
-
 struct Editing {
     heading: String,
     action: String,
@@ -848,7 +789,7 @@ pub async fn edit_item(
         .map(|t| t.title.clone())
         .collect::<Vec<_>>()
         .join("\n");
-    let fields = fields_text(&item.fields);
+    let fields = classify::fields_text(&item.fields);
     let form = FormState::with(&[
         ("name", &item.name),
         ("description", &item.description),
@@ -887,7 +828,7 @@ fn item_from(fields: &[(String, String)]) -> (Result<ItemDraft, Invalid>, FormSt
         ("tasks", get("tasks")),
         ("active", get("active")),
     ]);
-    let draft = parse_fields(get("fields")).and_then(|form_fields| {
+    let draft = classify::parse_fields(get("fields"), "fields").and_then(|form_fields| {
         ItemDraft {
             name: get("name").to_owned(),
             description: get("description").to_owned(),
@@ -967,20 +908,4 @@ pub async fn update_item(
     Form(fields): Form<Vec<(String, String)>>,
 ) -> UiResult {
     save(&state, &who, Some(id), fields).await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn field_lines_round_trip() {
-        let text = "model | Model | select | required | 13-inch, 15-inch\nnotes | Notes";
-        let fields = parse_fields(text).expect("parse");
-        assert_eq!(fields.len(), 2);
-        assert_eq!(fields[0].options, ["13-inch", "15-inch"]);
-        assert!(fields[0].required && !fields[1].required);
-        assert_eq!(parse_fields(&fields_text(&fields)).expect("again"), fields);
-        assert!(parse_fields("a | A | colour").is_err());
-    }
 }

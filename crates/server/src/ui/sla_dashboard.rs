@@ -6,7 +6,7 @@
 //! Agreements state target times, not an attainment goal, so the goal line is the one the
 //! reader picks (95 % unless changed); cells below it are marked in words as well as colour.
 
-use super::{Chrome, Opt, UiResult, next_link, options, when};
+use super::{Chrome, Opt, UiResult, html_attr, next_link, options, when};
 use crate::AppState;
 use crate::auth::{Can, perm};
 use askama::Template;
@@ -591,13 +591,6 @@ fn line_chart(points: &[Point<'_>], goal: f64, current: Month) -> String {
     );
     svg.push_str("</svg>");
     svg
-}
-
-/// Escapes text for an attribute value of the inline SVG.
-fn html_attr(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('"', "&quot;")
-        .replace('<', "&lt;")
 }
 
 #[cfg(test)]

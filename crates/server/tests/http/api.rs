@@ -919,6 +919,7 @@ async fn openapi_covers_every_route() {
         ("/cis/{id}/verify", vec!["post"]),
         ("/cis/{id}/relationships", vec!["get"]),
         ("/cis/{id}/impact", vec!["get"]),
+        ("/cmdb/health", vec!["get"]),
         ("/ci-relationships", vec!["post"]),
         ("/ci-relationships/{id}", vec!["get", "delete"]),
         ("/calendars", vec!["get", "post"]),

@@ -6,6 +6,7 @@ mod authz;
 mod calendars;
 mod categories;
 mod cmdb;
+mod cmdb_ui;
 mod imports;
 mod incidents;
 mod jobs;

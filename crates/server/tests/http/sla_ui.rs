@@ -16,7 +16,7 @@ use steward_store::incident::IncidentFields;
 use steward_store::request::{CatalogueItem, RequestFields, ServiceRequest};
 use steward_store::{Actor, Store, both_backends};
 
-const PASSWORD: &str = "correct horse battery staple";
+pub const PASSWORD: &str = "correct horse battery staple";
 const MINUTE: i64 = 60_000_000;
 
 struct Site {
@@ -102,7 +102,7 @@ async fn site(store: Store) -> Site {
     }
 }
 
-fn post(path: &str, cookie: &str, fields: &[(&str, &str)]) -> Request<Body> {
+pub fn post(path: &str, cookie: &str, fields: &[(&str, &str)]) -> Request<Body> {
     Request::post(path)
         .header(header::COOKIE, cookie)
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
@@ -113,7 +113,7 @@ fn post(path: &str, cookie: &str, fields: &[(&str, &str)]) -> Request<Body> {
 }
 
 /// Signs `email` in through the form; returns the session cookie and the CSRF token.
-async fn sign_in(app: &Router, email: &str) -> (String, String) {
+pub async fn sign_in(app: &Router, email: &str) -> (String, String) {
     let form = send(app, get("/login", "")).await;
     let login_csrf = cookie_value(&form, "steward_login_csrf").expect("login csrf cookie");
     let reply = send(
