@@ -710,6 +710,28 @@ impl<'g> Impact<'g> {
         self.reached.iter().map(|v| self.graph.ids[*v as usize])
     }
 
+    /// The reached CI ids in ascending order (the start left out), for membership tests by
+    /// binary search: a scan of the visited set when dense order is id order, else a sort.
+    pub fn ci_ids_sorted(&self) -> Vec<i64> {
+        if !self.graph.ids_sorted {
+            let mut ids: Vec<i64> = self.ci_ids().collect();
+            ids.sort_unstable();
+            return ids;
+        }
+        let mut ids = Vec::with_capacity(self.reached.len());
+        for (w, &word) in self.visited.words.iter().enumerate() {
+            let mut bits = word;
+            while bits != 0 {
+                let v = (w * 64 + bits.trailing_zeros() as usize) as u32;
+                bits &= bits - 1;
+                if v != self.start {
+                    ids.push(self.graph.ids[v as usize]);
+                }
+            }
+        }
+        ids
+    }
+
     /// How `ci_id` is reached from the start; `None` if it was not reached.
     pub fn path(&self, ci_id: i64) -> Option<ImpactPath> {
         let mut v = *self.graph.index.get(&ci_id)?;
@@ -1096,6 +1118,8 @@ mod tests {
         prop_assert_eq!(impact.cut_off(), cut_off);
         let order: Vec<(u32, i64)> = got.iter().map(|h| (h.depth, h.ci_id)).collect();
         prop_assert!(order.is_sorted(), "not by depth then id: {:?}", order);
+        let sorted: Vec<i64> = as_map.keys().copied().collect();
+        prop_assert_eq!(impact.ci_ids_sorted(), sorted);
         for hit in &got {
             prop_assert!(limit.is_none_or(|l| hit.depth <= l));
             let path = impact

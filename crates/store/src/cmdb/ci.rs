@@ -7,15 +7,15 @@ use crate::identity::like_pattern;
 use crate::journal::{Change, Record};
 use crate::page::{CursorKey, Page, PageRequest, Sort, finish, paginate};
 use crate::{Actor, Store, StoreError, StoreResult, now_micros};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use steward_domain::Invalid;
 use steward_domain::cmdb::{CiDraft, CiStatus};
 use steward_domain::journal::Action;
 
-/// A configuration item as stored.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// A configuration item as stored (and as the journal keeps it, which `ci_as_of` reads back).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Ci {
     pub id: i64,
     pub class_id: i64,
@@ -38,6 +38,23 @@ impl Record for Ci {
     const KIND: &'static str = "ci";
     fn id(&self) -> i64 {
         self.id
+    }
+}
+
+impl Ci {
+    /// Its fields as a draft, to edit and validate again for `update_ci`.
+    pub fn draft(&self) -> CiDraft {
+        CiDraft {
+            name: self.name.clone(),
+            class_id: self.class_id,
+            status: self.status,
+            description: self.description.clone(),
+            owner_id: self.owner_id,
+            team_id: self.team_id,
+            external_id: self.external_id.clone(),
+            service_ids: self.service_ids.clone(),
+            attributes: self.attributes.clone(),
+        }
     }
 }
 
@@ -358,6 +375,43 @@ impl Store {
         }))
     }
 
+    /// Every CI of the tenant that has an external id, by it: what a re-import updates. Two
+    /// queries whatever the size of the estate.
+    pub async fn cis_by_external_id(&self, tenant_id: i64) -> StoreResult<HashMap<String, Ci>> {
+        let mut conn = self.db.snapshot().await?;
+        let rows: Vec<CiRow> = conn
+            .fetch_all(
+                sql(format!(
+                    "SELECT {COLUMNS} FROM cis WHERE tenant_id = $1 AND external_id IS NOT NULL"
+                ))
+                .bind(tenant_id),
+            )
+            .await?;
+        let links: Vec<(i64, i64)> = conn
+            .fetch_all(
+                sql(
+                    "SELECT ci_id, service_id FROM ci_services WHERE tenant_id = $1 \
+                     ORDER BY ci_id, service_id",
+                )
+                .bind(tenant_id),
+            )
+            .await?;
+        conn.commit().await?;
+        let mut services: HashMap<i64, Vec<i64>> = HashMap::new();
+        for (ci_id, service_id) in links {
+            services.entry(ci_id).or_default().push(service_id);
+        }
+        let mut out = HashMap::with_capacity(rows.len());
+        for row in rows {
+            let ids = services.remove(&row.id).unwrap_or_default();
+            let ci = row.into_ci(ids)?;
+            if let Some(external_id) = ci.external_id.clone() {
+                out.insert(external_id, ci);
+            }
+        }
+        Ok(out)
+    }
+
     /// Name, class name and status of the tenant's CIs among `ids`, for reports that list CIs.
     pub async fn ci_labels(
         &self,
@@ -366,8 +420,10 @@ impl Store {
     ) -> StoreResult<HashMap<i64, CiLabel>> {
         let mut out = HashMap::new();
         for chunk in ids.chunks(super::CHUNK) {
+            // `+tenant_id`: SQLite would otherwise walk the tenant's whole index (a million
+            // entries) instead of looking the ids up by primary key.
             let q = sql("SELECT c.id, c.name, k.name AS class, c.status FROM cis c \
-                 JOIN ci_classes k ON k.id = c.class_id WHERE c.tenant_id = $1")
+                 JOIN ci_classes k ON k.id = c.class_id WHERE +c.tenant_id = $1")
             .bind(tenant_id);
             let rows: Vec<CiLabel> = self.db.fetch_all(super::with_ids(q, "c.id", chunk)).await?;
             out.extend(rows.into_iter().map(|r| (r.id, r)));

@@ -11,7 +11,6 @@ use crate::db::{Tx, sql};
 use crate::journal::{Change, Record};
 use crate::{Actor, Store, StoreResult, now_micros};
 use serde::Serialize;
-use std::collections::HashSet;
 use steward_domain::Invalid;
 use steward_domain::cmdb::Direction;
 use steward_domain::cmdb::impact::{ImpactHit, ImpactPath};
@@ -78,7 +77,7 @@ struct Reached {
     total: usize,
     cut_off: bool,
     shown: Vec<(ImpactHit, ImpactPath)>,
-    /// The analysed CI and every CI reached.
+    /// The analysed CI and every CI reached, in ascending order.
     all: Vec<i64>,
 }
 
@@ -109,8 +108,9 @@ impl Store {
                     .take(req.limit)
                     .filter_map(|hit| Some((hit, impact.path(hit.ci_id)?)))
                     .collect();
-                let mut all: Vec<i64> = impact.ci_ids().collect();
-                all.push(req.ci_id);
+                let mut all = impact.ci_ids_sorted();
+                let at = all.partition_point(|&id| id < req.ci_id);
+                all.insert(at, req.ci_id);
                 Some(Reached {
                     total: impact.len(),
                     cut_off: impact.cut_off(),
@@ -161,7 +161,8 @@ impl Store {
             .collect())
     }
 
-    /// The distinct `column` values of `table` rows whose `ci_id` is among `cis`, sorted.
+    /// The distinct `column` values of `table` rows whose `ci_id` is among `cis` (ascending),
+    /// sorted.
     async fn linked(
         &self,
         tenant_id: i64,
@@ -182,11 +183,10 @@ impl Store {
                 found.extend(rows.into_iter().map(|l| l.other));
             }
         } else {
-            let wanted: HashSet<i64> = cis.iter().copied().collect();
             let rows: Vec<Link> = self.db.fetch_all(base()).await?;
             found.extend(
                 rows.into_iter()
-                    .filter(|l| wanted.contains(&l.ci_id))
+                    .filter(|l| cis.binary_search(&l.ci_id).is_ok())
                     .map(|l| l.other),
             );
         }
@@ -220,7 +220,7 @@ impl Store {
         self.named(tenant_id, "customers", &ids).await
     }
 
-    /// Open incidents and problems linked to any of `cis`. Reads every open linked record of
+    /// Open incidents and problems linked to any of `cis` (ascending). Reads every open linked record of
     /// the tenant (open records are few next to CIs) and keeps those on `cis`.
     async fn open_records_on(&self, tenant_id: i64, cis: &[i64]) -> StoreResult<Vec<OpenRecord>> {
         let open = sql(
@@ -234,10 +234,9 @@ impl Store {
         )
         .bind(tenant_id);
         let rows: Vec<RecordRow> = self.db.fetch_all(open).await?;
-        let wanted: HashSet<i64> = cis.iter().copied().collect();
         let mut out: Vec<OpenRecord> = rows
             .into_iter()
-            .filter(|r| wanted.contains(&r.ci_id))
+            .filter(|r| cis.binary_search(&r.ci_id).is_ok())
             .map(|r| OpenRecord {
                 key: match r.record_type.as_str() {
                     "problem" => format!("PRB-{}", r.number),
@@ -253,6 +252,33 @@ impl Store {
             (&a.record_type, &a.key, a.ci_id).cmp(&(&b.record_type, &b.key, b.ci_id))
         });
         Ok(out)
+    }
+
+    /// The services that `ci_ids` and everything downstream of them (everything that depends
+    /// on them) help deliver, by name: what an incident on those CIs hits. One graph walk from
+    /// all of them at once, so CIs that share dependants cost nothing extra.
+    pub async fn services_hit(&self, tenant_id: i64, ci_ids: &[i64]) -> StoreResult<Vec<Named>> {
+        if ci_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let reached = self
+            .with_graph(tenant_id, |graph| {
+                graph.reach_all(ci_ids, steward_domain::cmdb::Direction::Downstream)
+            })
+            .await?;
+        let service_ids = self
+            .linked(tenant_id, "ci_services", "service_id", &reached)
+            .await?;
+        self.named(tenant_id, "services", &service_ids).await
+    }
+
+    /// The open incidents and problems that name the CI itself.
+    pub async fn open_records_of_ci(
+        &self,
+        tenant_id: i64,
+        ci_id: i64,
+    ) -> StoreResult<Vec<OpenRecord>> {
+        self.open_records_on(tenant_id, &[ci_id]).await
     }
 
     /// Names the CIs an incident or problem is about, replacing the ones it named before.

@@ -6,12 +6,15 @@
 //! - [`relationship`]: relationship types and the relationships between CIs.
 //! - [`graph`]: the dependency graph every node keeps in memory for impact analysis, and the
 //!   log that keeps it in step with the database across nodes.
+//! - [`baseline`]: baselines of a service's or the whole CMDB's CIs, their diffs, and a CI as
+//!   it was at a past moment (from the journal).
 //! - [`impact`]: impact reports: the CIs, services, customers and open records a CI's failure
 //!   reaches.
 //!
 //! Every write is journaled in its transaction; every write that changes the dependency graph
 //! also appends to the tenant's graph log there.
 
+pub mod baseline;
 pub mod bulk;
 pub mod ci;
 pub mod class;
@@ -20,6 +23,7 @@ pub mod health;
 pub mod impact;
 pub mod relationship;
 
+pub use baseline::BaselineHeader;
 pub use ci::{Ci, CiFilter, CiLabel};
 pub use class::CiClass;
 pub use impact::{ImpactItem, ImpactReport, ImpactRequest, OpenRecord};

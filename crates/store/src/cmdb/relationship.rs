@@ -273,6 +273,28 @@ impl Store {
             .await
     }
 
+    /// The relationship from `source` to `target` of type `type_name`, if there is one.
+    pub async fn ci_relationship_between(
+        &self,
+        tenant_id: i64,
+        source_id: i64,
+        target_id: i64,
+        type_name: &str,
+    ) -> StoreResult<Option<CiRelationship>> {
+        self.db
+            .fetch_optional(
+                sql(format!(
+                    "SELECT {COLUMNS} FROM ci_relationships WHERE tenant_id = $1 AND source_id = $2 \
+                     AND target_id = $3 AND type_name = $4"
+                ))
+                .bind(tenant_id)
+                .bind(source_id)
+                .bind(target_id)
+                .bind(type_name),
+            )
+            .await
+    }
+
     /// The relationships a CI is in, either end, oldest first.
     pub async fn ci_relationships_of(
         &self,
