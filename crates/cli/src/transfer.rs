@@ -1,5 +1,6 @@
 //! `steward import` and `steward export`: moving incidents, service requests and problems in
-//! from other tools and out again, as CSV. The engine (row checks, writes, the export writer)
+//! from other tools and out again, as CSV, and CIs and their relationships in from discovery
+//! tools and asset registers. The engine (row checks, writes, the export writer)
 //! is `steward_server::transfer`, which the API's `POST /imports/{kind}` uses too; this is the
 //! command line around it: arguments, reading the file, the dry run's and the import's
 //! messages, and the progress bar.
@@ -11,7 +12,8 @@ use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use steward_server::transfer::{
-    Incidents, Kind, Known, Problems, Requests, check_csv, export_csv, import_rows,
+    CiKnown, Good, Incidents, Kind, Known, Plan, Problems, Requests, RowError, RowFailed, Written,
+    check_cis, check_csv, check_relationships, export_csv, import_plans, import_rows,
 };
 use steward_store::{Actor, Store};
 
@@ -31,6 +33,16 @@ pub enum ImportCommand {
     /// urgency, service (by name), root_cause, workaround, category, opened_at (becomes the
     /// creation time), resolved_at, closed_at. Nothing is imported if any row is bad.
     Problems(ImportArgs),
+    /// Import configuration items from CSV. Columns: external_id (required; a known one
+    /// updates that CI), class (by name), name, status (planned, in_use, maintenance, retired;
+    /// a change must be one the lifecycle allows), description, owner (user e-mail), team (by
+    /// name), services (names separated by `;`), and attr.<name> per class attribute. On an
+    /// update, columns the file lacks keep their values. Nothing is imported if any row is bad.
+    Cis(ImportArgs),
+    /// Import relationships between CIs from CSV. Columns: source and target (CI external
+    /// ids), type (depends_on, runs_on, connects_to, contains or the tenant's own). A
+    /// relationship that already exists is left alone. Nothing is imported if any row is bad.
+    CiRelationships(ImportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -69,6 +81,8 @@ pub async fn import(store: &Store, cmd: ImportCommand) -> anyhow::Result<ExitCod
         ImportCommand::Incidents(args) => import_kind::<Incidents>(store, args).await,
         ImportCommand::Requests(args) => import_kind::<Requests>(store, args).await,
         ImportCommand::Problems(args) => import_kind::<Problems>(store, args).await,
+        ImportCommand::Cis(args) => import_configuration(store, args, false).await,
+        ImportCommand::CiRelationships(args) => import_configuration(store, args, true).await,
     }
 }
 
@@ -81,6 +95,90 @@ pub async fn export(store: &Store, cmd: ExportCommand) -> anyhow::Result<()> {
 }
 
 async fn import_kind<K: Kind>(store: &Store, args: ImportArgs) -> anyhow::Result<ExitCode> {
+    let (tenant_id, data) = input(store, &args).await?;
+    let known = Known::load(store, tenant_id).await?;
+    let checked = check_csv::<K>(&data, &known, steward_store::now_micros());
+    write_checked(checked, args.dry_run, async |good, on_row| {
+        import_rows::<K>(store, tenant_id, good, &known, &actor(), on_row).await
+    })
+    .await
+}
+
+/// `import cis` (`relationships` false) and `import ci-relationships`.
+async fn import_configuration(
+    store: &Store,
+    args: ImportArgs,
+    relationships: bool,
+) -> anyhow::Result<ExitCode> {
+    let (tenant_id, data) = input(store, &args).await?;
+    let known = CiKnown::load(store, tenant_id).await?;
+    if relationships {
+        let checked = check_relationships(&data, &known);
+        write_plans(store, tenant_id, checked, args.dry_run).await
+    } else {
+        write_plans(store, tenant_id, check_cis(&data, &known), args.dry_run).await
+    }
+}
+
+async fn write_plans<P: Plan>(
+    store: &Store,
+    tenant_id: i64,
+    checked: Result<Vec<Good<P>>, Vec<RowError>>,
+    dry_run: bool,
+) -> anyhow::Result<ExitCode> {
+    write_checked(checked, dry_run, async |good, on_row| {
+        import_plans(store, tenant_id, good, &actor(), on_row).await
+    })
+    .await
+}
+
+/// Reports a checked file's bad rows (nothing is written), or the dry run's count, or writes
+/// the good rows with `write` under a progress bar and sums up what it did.
+async fn write_checked<F>(
+    checked: Result<Vec<Good<F>>, Vec<RowError>>,
+    dry_run: bool,
+    write: impl AsyncFnOnce(&[Good<F>], Box<dyn FnMut() + Send>) -> Result<Written, RowFailed>,
+) -> anyhow::Result<ExitCode> {
+    let good = match checked {
+        Err(bad) => {
+            for row in &bad {
+                eprintln!("{row}");
+            }
+            eprintln!("{} bad row(s); nothing was imported", bad.len());
+            return Ok(ExitCode::FAILURE);
+        }
+        Ok(good) if dry_run => {
+            println!("{} row(s) valid; nothing imported (dry run)", good.len());
+            return Ok(ExitCode::SUCCESS);
+        }
+        Ok(good) => good,
+    };
+    let bar = progress(good.len() as u64, "importing");
+    let ticks = bar.clone();
+    let written = write(&good, Box::new(move || ticks.inc(1)))
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
+    bar.finish_and_clear();
+    println!(
+        "imported {} row(s): {} created, {} updated, {} unchanged",
+        good.len(),
+        written.created,
+        written.updated,
+        written.unchanged
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// An operator's tool: the journal names the import, not a user.
+fn actor() -> Actor {
+    Actor {
+        user_id: None,
+        label: "import".into(),
+    }
+}
+
+/// The tenant's id and the file's bytes (`-` is standard input).
+async fn input(store: &Store, args: &ImportArgs) -> anyhow::Result<(i64, Vec<u8>)> {
     let tenant = store
         .require_tenant(&args.tenant)
         .await
@@ -94,38 +192,7 @@ async fn import_kind<K: Kind>(store: &Store, args: ImportArgs) -> anyhow::Result
         data = std::fs::read(&args.file)
             .with_context(|| format!("cannot read {}", args.file.display()))?;
     }
-    let known = Known::load(store, tenant.id).await?;
-    let good = match check_csv::<K>(&data, &known, steward_store::now_micros()) {
-        Ok(good) => good,
-        Err(bad) => {
-            for row in &bad {
-                eprintln!("{row}");
-            }
-            eprintln!("{} bad row(s); nothing was imported", bad.len());
-            return Ok(ExitCode::FAILURE);
-        }
-    };
-    if args.dry_run {
-        println!("{} row(s) valid; nothing imported (dry run)", good.len());
-        return Ok(ExitCode::SUCCESS);
-    }
-    let bar = progress(good.len() as u64, "importing");
-    // An operator's tool: the journal names the import, not a user.
-    let actor = Actor {
-        user_id: None,
-        label: "import".into(),
-    };
-    let written = import_rows::<K>(store, tenant.id, &good, &known, &actor, || bar.inc(1))
-        .await
-        .map_err(|e| anyhow!("{e}"))?;
-    bar.finish_and_clear();
-    println!(
-        "imported {} row(s): {} created, {} updated",
-        good.len(),
-        written.created,
-        written.updated
-    );
-    Ok(ExitCode::SUCCESS)
+    Ok((tenant.id, data))
 }
 
 fn progress(len: u64, verb: &str) -> ProgressBar {

@@ -1018,3 +1018,209 @@ fn sla_recompute_reports_what_an_agreement_edit_changed() {
 fn incident_fields(title: &str) -> steward_store::incident::IncidentFields {
     steward_store::incident::IncidentFields::new(title, steward_store::now_micros())
 }
+
+#[test]
+fn cis_and_relationships_import_check_first_and_update_by_external_id() {
+    use steward_domain::cmdb::{CiClassDraft, Direction};
+    use steward_domain::request::{FieldKind, FormField};
+    use steward_domain::service::{Criticality, ServiceDraft, ServiceStatus};
+    use steward_store::cmdb::{CiFilter, ImpactRequest};
+    let s = Sandbox::new("cmdb-csv");
+    s.ok(&["init"]);
+    s.ok(&["tenant", "create", "--name", "Acme IT"]);
+    s.ok(&[
+        "user",
+        "create",
+        "--tenant",
+        "acme-it",
+        "--email",
+        "ann@acme.test",
+        "--role",
+        "agent",
+    ]);
+    let tenant_id = inspect(&s, async |store| {
+        let cli = steward_store::Actor::cli();
+        let tenant = store.tenant_by_slug("acme-it").await.expect("tenant");
+        let hostname = FormField {
+            name: "hostname".into(),
+            label: "Host name".into(),
+            kind: FieldKind::Text,
+            required: true,
+            options: vec![],
+        };
+        for (name, attributes) in [("Server", vec![hostname]), ("Application", vec![])] {
+            let class = CiClassDraft {
+                name: name.into(),
+                description: String::new(),
+                attributes,
+            };
+            store
+                .create_ci_class(tenant.id, &class.validate().expect("class"), &cli)
+                .await
+                .expect("class");
+        }
+        let service = ServiceDraft {
+            name: "Payroll".into(),
+            description: String::new(),
+            owner_id: None,
+            criticality: Criticality::High,
+            status: ServiceStatus::Live,
+        };
+        store
+            .create_service(tenant.id, &service, &cli)
+            .await
+            .expect("service");
+        tenant.id
+    });
+    let cis = |s: &Sandbox| {
+        inspect(s, async |store| {
+            let page = steward_store::PageRequest {
+                limit: Some(50),
+                cursor: None,
+            };
+            let found = store.cis(tenant_id, &CiFilter::default(), &page).await;
+            let mut names: Vec<(String, Option<String>)> = found
+                .expect("cis")
+                .items
+                .into_iter()
+                .map(|c| (c.name, c.external_id))
+                .collect();
+            names.sort();
+            names
+        })
+    };
+    let file = |name: &str, rows: &str| {
+        let path = s.dir.join(name);
+        std::fs::write(&path, rows).expect("write");
+        path.to_str().expect("path").to_owned()
+    };
+    let import = |what: &str, path: &str, extra: &[&str]| {
+        let mut args = vec!["import", what, "--tenant", "acme-it", "--file", path];
+        args.extend_from_slice(extra);
+        s.run(&args)
+    };
+    let stdout = |out: &Output| String::from_utf8_lossy(&out.stdout).into_owned();
+
+    let good_rows = "external_id,class,name,status,owner,services,attr.hostname\n\
+                     SRV-1,Server,db01,in_use,ann@acme.test,,db01.acme.test\n\
+                     APP-1,application,Payroll app,,,Payroll,\n";
+    let good = file("cis.csv", good_rows);
+    let bad = file(
+        "cis-bad.csv",
+        &format!("{good_rows}SRV-2,Mainframe,mf01,,,,\nSRV-3,Server,web01,,,,\n"),
+    );
+    for extra in [&["--dry-run"][..], &[]] {
+        let out = import("cis", &bad, extra);
+        assert_eq!(out.status.code(), Some(1), "{extra:?}");
+        let err = stderr(&out);
+        assert!(
+            err.contains("line 4: no CI class named `Mainframe`"),
+            "{err}"
+        );
+        assert!(
+            err.contains("line 5: attr.hostname: Host name is required"),
+            "{err}"
+        );
+        assert!(err.contains("2 bad row(s); nothing was imported"), "{err}");
+    }
+    let dry = import("cis", &good, &["--dry-run"]);
+    assert!(stdout(&dry).contains("2 row(s) valid"), "{}", stderr(&dry));
+    assert!(cis(&s).is_empty(), "checks and dry runs write nothing");
+
+    let first = import("cis", &good, &[]);
+    assert!(
+        stdout(&first).contains("2 created, 0 updated, 0 unchanged"),
+        "{}{}",
+        stdout(&first),
+        stderr(&first)
+    );
+    let renamed = file(
+        "cis-renamed.csv",
+        &good_rows.replace(",db01,", ",db01-primary,"),
+    );
+    let again = import("cis", &renamed, &[]);
+    assert!(
+        stdout(&again).contains("0 created, 1 updated, 1 unchanged"),
+        "{}{}",
+        stdout(&again),
+        stderr(&again)
+    );
+    assert_eq!(
+        cis(&s),
+        [
+            ("Payroll app".to_owned(), Some("APP-1".to_owned())),
+            ("db01-primary".to_owned(), Some("SRV-1".to_owned()))
+        ],
+        "a re-import updates by external id and creates nothing"
+    );
+    let backwards = file("cis-planned.csv", "external_id,status\nSRV-1,planned\n");
+    let refused = import("cis", &backwards, &[]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        stderr(&refused).contains("line 2: status: a CI cannot go from in_use to planned"),
+        "{}",
+        stderr(&refused)
+    );
+
+    // APP-1 depends on SRV-1.
+    let rel_rows = "source,target,type\nAPP-1,SRV-1,depends_on\n";
+    let rels = file("rels.csv", rel_rows);
+    let rels_bad = file(
+        "rels-bad.csv",
+        &format!("{rel_rows}APP-1,NOPE-9,depends_on\nSRV-1,APP-1,feeds\n"),
+    );
+    let out = import("ci-relationships", &rels_bad, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("line 3: target: no CI with external id `NOPE-9`")
+            && err.contains("line 4: type: no relationship type `feeds`"),
+        "{err}"
+    );
+    let dry = import("ci-relationships", &rels, &["--dry-run"]);
+    assert!(stdout(&dry).contains("1 row(s) valid"), "{}", stderr(&dry));
+    for summary in [
+        "1 created, 0 updated, 0 unchanged",
+        "0 created, 0 updated, 1 unchanged",
+    ] {
+        let out = import("ci-relationships", &rels, &[]);
+        assert!(
+            stdout(&out).contains(summary),
+            "{summary}: {}{}",
+            stdout(&out),
+            stderr(&out)
+        );
+    }
+    let (reached, services) = inspect(&s, async |store| {
+        let page = steward_store::PageRequest {
+            limit: Some(50),
+            cursor: None,
+        };
+        let filter = CiFilter {
+            q: Some("db01".into()),
+            ..Default::default()
+        };
+        let db = store
+            .cis(tenant_id, &filter, &page)
+            .await
+            .expect("cis")
+            .items[0]
+            .id;
+        let request = ImpactRequest {
+            ci_id: db,
+            direction: Direction::Downstream,
+            depth: None,
+            limit: 10,
+        };
+        let report = store.ci_impact(tenant_id, request).await.expect("impact");
+        let reached: Vec<String> = report.items.into_iter().map(|i| i.name).collect();
+        let hit = store
+            .services_hit(tenant_id, &[db])
+            .await
+            .expect("services");
+        (reached, hit.into_iter().map(|n| n.name).collect::<Vec<_>>())
+    });
+    assert_eq!(reached, ["Payroll app"], "the impact graph sees the import");
+    assert_eq!(services, ["Payroll"]);
+    assert!(s.ok(&["audit", "verify"]).contains("entries checked"));
+}

@@ -48,7 +48,7 @@ impl Role {
             Role::Admin => true,
             Role::Manager => !matches!(
                 permission,
-                UsersWrite | TokensAll | RecordsImport | CmdbSchema
+                UsersWrite | TokensAll | RecordsImport | CmdbSchema | ChangePolicy
             ),
             Role::Agent => matches!(
                 permission,
@@ -63,6 +63,8 @@ impl Role {
                     | RecordsOwn
                     | CmdbRead
                     | CmdbWrite
+                    | ChangesRead
+                    | ChangesWrite
             ),
             Role::Auditor => matches!(
                 permission,
@@ -74,6 +76,7 @@ impl Role {
                     | TokensOwn
                     | RecordsRead
                     | CmdbRead
+                    | ChangesRead
             ),
             Role::Requester => matches!(permission, ServicesRead | RecordsOwn),
         }
@@ -138,10 +141,17 @@ pub enum Permission {
     CmdbWrite,
     /// Define the CMDB's schema: CI classes and relationship types.
     CmdbSchema,
+    /// Read changes, their approvals, conflicts and the forward schedule.
+    ChangesRead,
+    /// Raise and work changes; decide on them where the policy seats one on the board.
+    ChangesWrite,
+    /// Define the change policy (questionnaire, approval boards), blackout windows and
+    /// standard-change templates.
+    ChangePolicy,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 18] = [
+    pub const ALL: [Permission; 21] = [
         Permission::ServicesRead,
         Permission::ServicesWrite,
         Permission::CustomersRead,
@@ -160,6 +170,9 @@ impl Permission {
         Permission::CmdbRead,
         Permission::CmdbWrite,
         Permission::CmdbSchema,
+        Permission::ChangesRead,
+        Permission::ChangesWrite,
+        Permission::ChangePolicy,
     ];
 
     /// Write permissions: the auditor must hold none of them.
@@ -177,6 +190,8 @@ impl Permission {
                 | RecordsImport
                 | CmdbWrite
                 | CmdbSchema
+                | ChangesWrite
+                | ChangePolicy
         )
     }
 }

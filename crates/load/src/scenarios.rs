@@ -95,7 +95,7 @@ impl ScenarioName {
 }
 
 /// The words `steward bench generate` puts in titles and descriptions (`WORDS` in
-/// `crates/cli/src/bench.rs`; a test below checks the two agree).
+/// `crates/cli/src/bench/mod.rs`; a test below checks the two agree).
 pub const WORDS: [&str; 8] = [
     "printer", "vpn", "mailbox", "toner", "jammed", "calendar", "badge", "payroll",
 ];
@@ -359,7 +359,7 @@ mod tests {
 
     #[test]
     fn search_words_are_the_ones_bench_generate_writes() {
-        let bench = include_str!("../../cli/src/bench.rs");
+        let bench = include_str!("../../cli/src/bench/mod.rs");
         for word in WORDS {
             assert!(
                 bench.contains(&format!("\"{word}\"")),

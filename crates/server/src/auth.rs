@@ -72,6 +72,7 @@ pub async fn authenticate(State(state): State<AppState>, request: Request, next:
 
 async fn resolve(state: &AppState, mut request: Request) -> Result<Request, AuthRejection> {
     let api = is_api(request.uri().path());
+    let query_token = take_feed_token(&mut request);
     let principal = if let Some(value) = request.headers().get(header::AUTHORIZATION) {
         let secret = value
             .to_str()
@@ -79,15 +80,9 @@ async fn resolve(state: &AppState, mut request: Request) -> Result<Request, Auth
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim)
             .ok_or(AuthRejection::unauthenticated(api, request.uri()))?;
-        let user = state
-            .store
-            .authenticate_token(secret)
-            .await
-            .map_err(AuthRejection::store)?;
-        Some(Principal {
-            user: user.ok_or(AuthRejection::unauthenticated(api, request.uri()))?,
-            session: None,
-        })
+        Some(by_token(state, secret, api, request.uri()).await?)
+    } else if let Some(secret) = query_token {
+        Some(by_token(state, &secret, api, request.uri()).await?)
     } else if let Some(secret) = cookie(request.headers(), SESSION_COOKIE) {
         let id_hash = hash_secret(&secret);
         match state
@@ -132,6 +127,56 @@ async fn resolve(state: &AppState, mut request: Request) -> Result<Request, Auth
     }
     request.extensions_mut().insert(principal);
     Ok(request)
+}
+
+/// The caller an API token names; an unknown or revoked token is a 401.
+async fn by_token(
+    state: &AppState,
+    secret: &str,
+    api: bool,
+    uri: &axum::http::Uri,
+) -> Result<Principal, AuthRejection> {
+    let user = state
+        .store
+        .authenticate_token(secret)
+        .await
+        .map_err(AuthRejection::store)?;
+    Ok(Principal {
+        user: user.ok_or(AuthRejection::unauthenticated(api, uri))?,
+        session: None,
+    })
+}
+
+/// The one route that accepts its API token in the query, `?token=...`: calendar clients
+/// subscribe to a URL and cannot send an `Authorization` header.
+pub const FEED_PATH: &str = "/api/v1/changes.ics";
+
+/// Takes the `token` parameter out of a feed request's URI and returns it, so that nothing
+/// after authentication (handlers, error pages, logs, metrics) ever sees the secret. A query
+/// that does not parse is dropped whole, for the same reason. Other routes are left alone.
+fn take_feed_token(request: &mut Request) -> Option<String> {
+    if request.uri().path() != FEED_PATH {
+        return None;
+    }
+    let query = request.uri().query()?;
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).unwrap_or_default();
+    let token = pairs
+        .iter()
+        .find(|(name, _)| name == "token")
+        .map(|(_, value)| value.clone());
+    let rest: Vec<&(String, String)> = pairs.iter().filter(|(name, _)| name != "token").collect();
+    let rest = serde_urlencoded::to_string(rest).unwrap_or_default();
+    let path_and_query = if rest.is_empty() {
+        FEED_PATH.to_owned()
+    } else {
+        format!("{FEED_PATH}?{rest}")
+    };
+    let mut parts = request.uri().clone().into_parts();
+    parts.path_and_query = path_and_query.parse().ok();
+    if let Ok(uri) = axum::http::Uri::from_parts(parts) {
+        *request.uri_mut() = uri;
+    }
+    token
 }
 
 fn is_api(path: &str) -> bool {
@@ -407,6 +452,9 @@ pub mod perm {
         CmdbRead,
         CmdbWrite,
         CmdbSchema,
+        ChangesRead,
+        ChangesWrite,
+        ChangePolicy,
     );
 }
 
@@ -522,6 +570,20 @@ mod tests {
         );
         assert_eq!(cookie(&headers, SESSION_COOKIE).as_deref(), Some("abc"));
         assert_eq!(cookie(&headers, "missing"), None);
+    }
+
+    #[test]
+    fn the_feed_token_is_taken_out_of_the_uri() {
+        let mut request = Request::get("/api/v1/changes.ics?token=s3cret&x=1")
+            .body(axum::body::Body::empty())
+            .expect("request");
+        assert_eq!(take_feed_token(&mut request).as_deref(), Some("s3cret"));
+        assert_eq!(request.uri().to_string(), "/api/v1/changes.ics?x=1");
+        let mut elsewhere = Request::get("/api/v1/changes?token=s3cret")
+            .body(axum::body::Body::empty())
+            .expect("request");
+        assert_eq!(take_feed_token(&mut elsewhere), None);
+        assert_eq!(elsewhere.uri().to_string(), "/api/v1/changes?token=s3cret");
     }
 
     #[test]

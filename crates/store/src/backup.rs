@@ -77,6 +77,17 @@ pub const TABLES: &[&str] = &[
     "ci_graph_log",
     "service_customers",
     "record_cis",
+    "change_templates",
+    "changes",
+    "change_cis",
+    "change_services",
+    "change_records",
+    "change_decisions",
+    "change_delegations",
+    "change_blackouts",
+    "change_policies",
+    "ci_baselines",
+    "ci_baseline_items",
 ];
 
 /// Columns that point into their own table (a category's parent may come after it): a restore

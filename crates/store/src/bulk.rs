@@ -39,22 +39,7 @@ pub(crate) async fn insert_rows<T>(
 ) -> StoreResult<Vec<i64>> {
     let mut ids = Vec::with_capacity(rows.len());
     for (chunk_index, chunk) in rows.chunks(ROWS_PER_STATEMENT).enumerate() {
-        let mut q = sql(format!(
-            "INSERT INTO {table} ({}) VALUES ",
-            columns.join(", ")
-        ));
-        for (i, row) in chunk.iter().enumerate() {
-            let base = i * columns.len();
-            let placeholders: Vec<String> = (1..=columns.len())
-                .map(|k| format!("${}", base + k))
-                .collect();
-            q = q.push(&format!(
-                "{}({})",
-                if i == 0 { "" } else { ", " },
-                placeholders.join(", ")
-            ));
-            q = bind(q, chunk_index * ROWS_PER_STATEMENT + i, row);
-        }
+        let q = values(table, columns, chunk, chunk_index, &bind);
         let inserted: Vec<(i64,)> = tx.fetch_all(q.push(" RETURNING id")).await?;
         let mut chunk_ids: Vec<i64> = inserted.into_iter().map(|(id,)| id).collect();
         // Ids are assigned in VALUES order; RETURNING's order is not promised.
@@ -62,6 +47,48 @@ pub(crate) async fn insert_rows<T>(
         ids.extend(chunk_ids);
     }
     Ok(ids)
+}
+
+/// [`insert_rows`] for tables without an `id` column (keyed by what the rows hold).
+pub(crate) async fn insert_keyed_rows<T>(
+    tx: &mut Tx,
+    table: &str,
+    columns: &[&str],
+    rows: &[T],
+    bind: impl Fn(Sql, usize, &T) -> Sql,
+) -> StoreResult<()> {
+    for (chunk_index, chunk) in rows.chunks(ROWS_PER_STATEMENT).enumerate() {
+        tx.execute(values(table, columns, chunk, chunk_index, &bind))
+            .await?;
+    }
+    Ok(())
+}
+
+/// One multi-row `INSERT ... VALUES` of the `chunk_index`-th chunk of rows.
+fn values<T>(
+    table: &str,
+    columns: &[&str],
+    chunk: &[T],
+    chunk_index: usize,
+    bind: &impl Fn(Sql, usize, &T) -> Sql,
+) -> Sql {
+    let mut q = sql(format!(
+        "INSERT INTO {table} ({}) VALUES ",
+        columns.join(", ")
+    ));
+    for (i, row) in chunk.iter().enumerate() {
+        let base = i * columns.len();
+        let placeholders: Vec<String> = (1..=columns.len())
+            .map(|k| format!("${}", base + k))
+            .collect();
+        q = q.push(&format!(
+            "{}({})",
+            if i == 0 { "" } else { ", " },
+            placeholders.join(", ")
+        ));
+        q = bind(q, chunk_index * ROWS_PER_STATEMENT + i, row);
+    }
+    q
 }
 
 /// Takes consecutive numbers of `kind` for `rows` and inserts them into `table`, each row's

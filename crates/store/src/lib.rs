@@ -15,6 +15,7 @@ mod refs;
 pub mod backup;
 pub mod calendar;
 pub mod category;
+pub mod change;
 pub mod cmdb;
 pub mod custom_fields;
 pub mod customer;

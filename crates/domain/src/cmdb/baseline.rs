@@ -15,6 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// One outgoing relationship of a CI, as a baseline records it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RelationshipRef {
     pub type_name: String,
     pub target_id: i64,
@@ -22,6 +23,7 @@ pub struct RelationshipRef {
 
 /// A CI as a baseline records it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CiSnapshot {
     pub id: i64,
     pub name: String,
@@ -105,6 +107,7 @@ pub fn service_scope(graph: &ImpactGraph, linked_ci_ids: &[i64]) -> Vec<i64> {
 
 /// One field of one CI that differs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldChange {
     /// `name`, `status`, `service_ids`, `attributes.hostname`...
     pub field: String,
@@ -115,6 +118,7 @@ pub struct FieldChange {
 
 /// A CI present in both baselines that differs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CiChange {
     pub ci_id: i64,
     /// Its name in the later baseline.
@@ -124,6 +128,7 @@ pub struct CiChange {
 
 /// What changed between two baselines; every list is in CI id order, fields in name order.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BaselineDiff {
     pub added: Vec<CiSnapshot>,
     pub removed: Vec<CiSnapshot>,

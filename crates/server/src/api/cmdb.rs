@@ -314,7 +314,7 @@ async fn class_names(state: &AppState, tenant_id: i64) -> ApiResult<HashMap<i64,
         .collect())
 }
 
-async fn ci_out(state: &AppState, tenant_id: i64, ci: Ci) -> ApiResult<CiOut> {
+pub(crate) async fn ci_out(state: &AppState, tenant_id: i64, ci: Ci) -> ApiResult<CiOut> {
     let class = state.store.ci_class(tenant_id, ci.class_id).await?;
     Ok(CiOut::new(ci, &class.name))
 }

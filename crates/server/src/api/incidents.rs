@@ -180,6 +180,10 @@ pub struct IncidentCreate {
     #[serde(default)]
     #[schema(value_type = Object)]
     pub custom: Map<String, Value>,
+    /// Ids of the CIs the incident is about (see `/incidents/{key}/cis`); needs CMDB read
+    /// access. Checked before the incident is created, linked right after it.
+    #[serde(default)]
+    pub cis: Vec<i64>,
 }
 
 /// Fields to change; `status` moves the incident through its lifecycle.
@@ -372,6 +376,7 @@ pub async fn open_incident(
         .store
         .check_custom_values(who.tenant_id(), "incident", &body.custom, full)
         .await?;
+    check_cis(state, who, &body.cis).await?;
     let fields = IncidentFields {
         priority: state
             .store
@@ -405,8 +410,36 @@ pub async fn open_incident(
         .store
         .create_incident(who.tenant_id(), &fields, &who.actor())
         .await?;
+    if !body.cis.is_empty() {
+        state
+            .store
+            .set_record_cis(
+                who.tenant_id(),
+                "incident",
+                incident.id,
+                &body.cis,
+                &who.actor(),
+            )
+            .await?;
+    }
     notify_changes(state, who, None, &incident).await;
     Ok(incident)
+}
+
+/// Checks the CIs a new incident names before it is created, so that linking them after
+/// cannot fail on them (CIs are never deleted, only retired).
+async fn check_cis(state: &AppState, who: &Principal, cis: &[i64]) -> ApiResult<()> {
+    if cis.is_empty() {
+        return Ok(());
+    }
+    if !who.can(Permission::RecordsWrite) || !who.can(Permission::CmdbRead) {
+        return Err(Invalid::one("cis", "Only those who work records may name CIs").into());
+    }
+    let found = state.store.ci_labels(who.tenant_id(), cis).await?;
+    match cis.iter().find(|id| !found.contains_key(id)) {
+        Some(id) => Err(Invalid::one("cis", format!("There is no CI {id}")).into()),
+        None => Ok(()),
+    }
 }
 
 /// Queues the notifications a saved write causes (opened, resolved, assigned); failures are

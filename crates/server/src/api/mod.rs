@@ -5,7 +5,9 @@ pub mod attachments;
 pub mod bulk;
 pub mod calendars;
 pub mod categories;
+pub mod changes;
 pub mod cmdb;
+pub mod cmdb_baselines;
 mod customers;
 pub mod imports;
 pub mod incidents;
@@ -15,6 +17,7 @@ pub mod major;
 mod me;
 pub mod notifications;
 pub mod problems;
+pub mod record_cis;
 pub mod requests;
 pub mod search;
 mod services;
@@ -67,7 +70,8 @@ use utoipa_axum::routes;
         (name = "incidents", description = "Incidents (ISO/IEC 20000-1 8.6.1)"),
         (name = "requests", description = "The service catalogue and service requests (ISO/IEC 20000-1 8.6.2)"),
         (name = "problems", description = "Problems and known errors (ISO/IEC 20000-1 8.6.3)"),
-        (name = "cmdb", description = "Configuration management: CI classes, CIs, relationships and impact analysis (ISO/IEC 20000-1 8.2.6)"),
+        (name = "cmdb", description = "Configuration management: CI classes, CIs, relationships, impact analysis and baselines (ISO/IEC 20000-1 8.2.6)"),
+        (name = "changes", description = "Change management: changes, risk, approvals, the forward schedule with blackouts and collisions, and the change calendar (ISO/IEC 20000-1 8.5.1)"),
         (name = "imports", description = "Incidents, requests and problems from other tools, as CSV"),
         (name = "knowledge", description = "Knowledge articles (ISO/IEC 20000-1 7.6)"),
         (name = "views", description = "Saved list views"),
@@ -167,6 +171,38 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(cmdb::get_health))
         .routes(routes!(cmdb::create_relationship))
         .routes(routes!(cmdb::get_relationship, cmdb::delete_relationship))
+        .routes(routes!(cmdb_baselines::list, cmdb_baselines::create))
+        .routes(routes!(cmdb_baselines::get_one))
+        .routes(routes!(cmdb_baselines::diff))
+        .routes(routes!(cmdb_baselines::ci_as_of))
+        .routes(routes!(
+            record_cis::incident_cis,
+            record_cis::set_incident_cis
+        ))
+        .routes(routes!(
+            record_cis::problem_cis,
+            record_cis::set_problem_cis
+        ))
+        .routes(routes!(changes::list, changes::create))
+        .routes(routes!(changes::schedule))
+        .routes(routes!(changes::metrics))
+        .routes(routes!(changes::ics))
+        .routes(routes!(changes::get_one, changes::update))
+        .routes(routes!(changes::transition))
+        .routes(routes!(changes::put_risk))
+        .routes(routes!(changes::get_approvals, changes::decide))
+        .routes(routes!(changes::conflicts))
+        .routes(routes!(changes::impact))
+        .routes(routes!(changes::put_review))
+        .routes(routes!(changes::get_policy, changes::put_policy))
+        .routes(routes!(changes::list_blackouts, changes::create_blackout))
+        .routes(routes!(changes::delete_blackout))
+        .routes(routes!(changes::list_templates, changes::create_template))
+        .routes(routes!(
+            changes::list_delegations,
+            changes::create_delegation
+        ))
+        .routes(routes!(changes::end_delegation))
         .routes(routes!(services::get_customers, services::set_customers))
         .routes(routes!(
             problems::get_known_error,

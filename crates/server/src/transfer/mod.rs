@@ -10,12 +10,17 @@
 //! columns, turns a row into what the store writes, and turns a record into a row. Reading
 //! files, progress bars and messages belong to the callers.
 
+mod cis;
 #[doc(hidden)]
 pub mod fuzzing;
 mod incidents;
 mod problems;
 mod requests;
 
+pub use cis::{
+    ATTRIBUTE, CI_COLUMNS, CiKnown, CiPlan, Plan, RELATIONSHIP_COLUMNS, RelationshipPlan,
+    check_cis, check_relationships, import_plans,
+};
 pub use incidents::Incidents;
 pub use problems::Problems;
 pub use requests::Requests;
@@ -104,33 +109,16 @@ pub struct Known {
 
 impl Known {
     pub async fn load(store: &Store, tenant_id: i64) -> StoreResult<Known> {
-        let services = every(|page| async move {
-            store
-                .services(tenant_id, &ServiceFilter::default(), &page)
-                .await
-        })
-        .await?;
-        let users =
-            every(
-                |page| async move { store.users(tenant_id, &UserFilter::default(), &page).await },
-            )
-            .await?;
         let categories = store.category_tree(tenant_id).await?;
         let items = store.items(tenant_id, false).await?;
         Ok(Known {
             matrix: store.settings(tenant_id).await?.priority_matrix,
-            services: Names::new(
-                "no service named",
-                services.into_iter().map(|s| (s.id, s.name)),
-            ),
+            services: service_names(store, tenant_id).await?,
             categories: Names::new(
                 "no category",
                 categories.into_iter().map(|c| (c.category.id, c.path)),
             ),
-            users: Names::new(
-                "no user with e-mail",
-                users.into_iter().map(|u| (u.id, u.email)),
-            ),
+            users: user_names(store, tenant_id).await?,
             item_names: Names::new(
                 "no catalogue item named",
                 items.iter().map(|i| (i.id, i.name.clone())),
@@ -151,6 +139,31 @@ impl Known {
             items: HashMap::new(),
         }
     }
+}
+
+/// The tenant's services by name.
+async fn service_names(store: &Store, tenant_id: i64) -> StoreResult<Names> {
+    let services = every(|page| async move {
+        store
+            .services(tenant_id, &ServiceFilter::default(), &page)
+            .await
+    })
+    .await?;
+    Ok(Names::new(
+        "no service named",
+        services.into_iter().map(|s| (s.id, s.name)),
+    ))
+}
+
+/// The tenant's users by e-mail.
+async fn user_names(store: &Store, tenant_id: i64) -> StoreResult<Names> {
+    let users =
+        every(|page| async move { store.users(tenant_id, &UserFilter::default(), &page).await })
+            .await?;
+    Ok(Names::new(
+        "no user with e-mail",
+        users.into_iter().map(|u| (u.id, u.email)),
+    ))
 }
 
 /// Every page of a list. (`fetch` is a closure returning a future rather than an async
@@ -369,31 +382,62 @@ pub fn check_csv<K: Kind>(
     known: &Known,
     now: i64,
 ) -> Result<Vec<Good<K::Fields>>, Vec<RowError>> {
+    let header = |header: &[&str]| {
+        let columns = K::EXPORTED.join(", ");
+        known_columns(header, |c| K::EXPORTED.contains(&c), &columns)
+    };
+    let key = |row: &Row| match row.get("external_id").trim() {
+        "" => Err("external_id is required".to_owned()),
+        id => Ok(id.to_owned()),
+    };
+    check_rows(data, header, "external_id", key, |row| {
+        K::fields(row, known, now)
+    })
+}
+
+/// Refuses a header with a column that `known` does not accept, saying which `columns` are.
+fn known_columns(
+    header: &[&str],
+    known: impl Fn(&str) -> bool,
+    columns: &str,
+) -> Result<(), String> {
+    let unknown: Vec<&str> = header.iter().copied().filter(|c| !known(c)).collect();
+    if unknown.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "unknown column(s) {}; the columns are {columns}",
+            unknown.join(", ")
+        ))
+    }
+}
+
+/// The machinery under every check of a file: reads the header (`header` says whether its
+/// columns will do), then every row, naming each by the line it starts on. `key` names a row
+/// (its external id); two rows with the same key are refused, the second naming the first's
+/// line as "`{what}` `{key}` is also on line n". `fields` turns a row into what is written.
+fn check_rows<F>(
+    data: &[u8],
+    header: impl Fn(&[&str]) -> Result<(), String>,
+    what: &str,
+    key: impl Fn(&Row) -> Result<String, String>,
+    mut fields: impl FnMut(&Row) -> Result<F, Vec<String>>,
+) -> Result<Vec<Good<F>>, Vec<RowError>> {
+    let header_error = |reason: String| {
+        vec![RowError {
+            line: 1,
+            external_id: String::new(),
+            reasons: vec![reason],
+        }]
+    };
     let mut csv = csv::ReaderBuilder::new()
         .trim(csv::Trim::Headers)
         .from_reader(data);
-    let header = csv
+    let columns = csv
         .headers()
-        .map_err(|e| {
-            vec![RowError {
-                line: 1,
-                external_id: String::new(),
-                reasons: vec![format!("cannot read the header row: {e}")],
-            }]
-        })?
+        .map_err(|e| header_error(format!("cannot read the header row: {e}")))?
         .clone();
-    let unknown: Vec<&str> = header.iter().filter(|c| !K::EXPORTED.contains(c)).collect();
-    if !unknown.is_empty() {
-        return Err(vec![RowError {
-            line: 1,
-            external_id: String::new(),
-            reasons: vec![format!(
-                "unknown column(s) {}; the columns are {}",
-                unknown.join(", "),
-                K::EXPORTED.join(", ")
-            )],
-        }]);
-    }
+    header(&columns.iter().collect::<Vec<_>>()).map_err(header_error)?;
     let line_of = LineStarts::new(data);
     let mut good = Vec::new();
     let mut bad = Vec::new();
@@ -412,23 +456,25 @@ pub fn check_csv<K: Kind>(
             }
             Ok(record) => {
                 let line = line(record.position());
-                let row = Row::new(header.iter().zip(record.iter()));
+                let row = Row::new(columns.iter().zip(record.iter()));
                 let mut reasons = Vec::new();
-                let external_id = row.get("external_id").trim().to_owned();
-                if external_id.is_empty() {
-                    reasons.push("external_id is required".to_owned());
-                } else {
-                    match lines.entry(external_id.clone()) {
-                        Entry::Occupied(first) => reasons.push(format!(
-                            "external_id `{external_id}` is also on line {}",
-                            first.get()
-                        )),
-                        Entry::Vacant(slot) => {
-                            slot.insert(line);
+                let external_id = match key(&row) {
+                    Ok(id) => {
+                        match lines.entry(id.clone()) {
+                            Entry::Occupied(first) => reasons
+                                .push(format!("{what} `{id}` is also on line {}", first.get())),
+                            Entry::Vacant(slot) => {
+                                slot.insert(line);
+                            }
                         }
+                        id
                     }
-                }
-                match K::fields(&row, known, now) {
+                    Err(reason) => {
+                        reasons.push(reason);
+                        String::new()
+                    }
+                };
+                match fields(&row) {
                     Ok(fields) if reasons.is_empty() => Ok(Good {
                         line,
                         external_id,
@@ -463,6 +509,16 @@ pub fn check_csv<K: Kind>(
 pub struct Written {
     pub created: usize,
     pub updated: usize,
+    /// Rows that said what was already there (CIs and relationships only).
+    pub unchanged: usize,
+}
+
+/// What writing one row did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Created,
+    Updated,
+    Unchanged,
 }
 
 /// A row the store refused while importing: the rows before it are written, the rest not.
@@ -483,28 +539,54 @@ pub async fn import_rows<K: Kind>(
     good: &[Good<K::Fields>],
     known: &Known,
     actor: &Actor,
-    mut on_row: impl FnMut() + Send,
+    on_row: impl FnMut() + Send,
 ) -> Result<Written, RowFailed> {
+    write_rows(
+        good,
+        |row| async move {
+            K::upsert(
+                store,
+                tenant_id,
+                &row.external_id,
+                &row.fields,
+                known,
+                actor,
+            )
+            .await
+            .map(|new| {
+                if new {
+                    Outcome::Created
+                } else {
+                    Outcome::Updated
+                }
+            })
+        },
+        on_row,
+    )
+    .await
+}
+
+/// Writes checked rows in file order with `write`, counting what each did and calling
+/// `on_row` after each; stops at the first the store refuses.
+async fn write_rows<'a, F, Fut>(
+    good: &'a [Good<F>],
+    mut write: impl FnMut(&'a Good<F>) -> Fut,
+    mut on_row: impl FnMut(),
+) -> Result<Written, RowFailed>
+where
+    Fut: Future<Output = StoreResult<Outcome>>,
+{
     let mut written = Written::default();
     for row in good {
-        let new = K::upsert(
-            store,
-            tenant_id,
-            &row.external_id,
-            &row.fields,
-            known,
-            actor,
-        )
-        .await
-        .map_err(|error| RowFailed {
+        let outcome = write(row).await.map_err(|error| RowFailed {
             line: row.line,
             external_id: row.external_id.clone(),
             error,
         })?;
-        if new {
-            written.created += 1;
-        } else {
-            written.updated += 1;
+        match outcome {
+            Outcome::Created => written.created += 1,
+            Outcome::Updated => written.updated += 1,
+            Outcome::Unchanged => written.unchanged += 1,
         }
         on_row();
     }

@@ -32,6 +32,74 @@ pub const NAV_HREF: &str = "/cis";
 /// Prefix of the attribute inputs of the CI form.
 const ATTRIBUTE: &str = "attributes.";
 
+/// The CI `text` names: `name #id` (as [`ci_suggestions`] offers them), an id, or a name that
+/// only one CI has. Errors are filed under `field`. The CI page's relationship form and the
+/// record pages' CI panel share it.
+pub async fn ci_from_text(
+    state: &AppState,
+    tenant_id: i64,
+    field: &str,
+    text: &str,
+) -> Result<i64, StoreError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(Invalid::one(field, "Choose a CI").into());
+    }
+    let id = text
+        .rsplit_once('#')
+        .and_then(|(_, id)| id.trim().parse().ok())
+        .or_else(|| text.parse().ok());
+    if let Some(id) = id {
+        return Ok(id);
+    }
+    let filter = CiFilter {
+        q: Some(text.to_owned()),
+        ..Default::default()
+    };
+    let page = PageRequest {
+        limit: Some(20),
+        cursor: None,
+    };
+    let found = state.store.cis(tenant_id, &filter, &page).await?.items;
+    let exact: Vec<i64> = found
+        .iter()
+        .filter(|c| c.name.eq_ignore_ascii_case(text))
+        .map(|c| c.id)
+        .collect();
+    let all: Vec<i64> = found.iter().map(|c| c.id).collect();
+    match (exact.as_slice(), all.as_slice()) {
+        ([one], _) | ([], [one]) => Ok(*one),
+        (_, []) => Err(Invalid::one(field, format!("No CI is named “{text}”")).into()),
+        _ => Err(Invalid::one(
+            field,
+            format!("Several CIs match “{text}”: pick one from the suggestions"),
+        )
+        .into()),
+    }
+}
+
+/// "name #id" of the tenant's first 500 CIs by name but `except`, for a CI input's
+/// suggestions.
+pub async fn ci_suggestions(
+    state: &AppState,
+    tenant_id: i64,
+    except: &[i64],
+) -> Result<Vec<String>, StoreError> {
+    let first = PageRequest {
+        limit: Some(500),
+        cursor: None,
+    };
+    Ok(state
+        .store
+        .cis(tenant_id, &CiFilter::default(), &first)
+        .await?
+        .items
+        .into_iter()
+        .filter(|c| !except.contains(&c.id))
+        .map(|c| format!("{} #{}", c.name, c.id))
+        .collect())
+}
+
 /// How people read a CI status.
 pub fn status_label(s: CiStatus) -> &'static str {
     match s {

@@ -1,7 +1,9 @@
 //! The CI page (`/cis/{id}`): its header, attributes, relationships both ways with the graph
 //! of its neighbours, the form that relates it to another CI, and its history.
 
-use super::cmdb::{NAV_HREF, class_names, service_list, status_label};
+use super::cmdb::{
+    NAV_HREF, ci_from_text, ci_suggestions, class_names, service_list, status_label,
+};
 use super::cmdb_graph::{Neighbour, Node, Side, neighbour_graph};
 use super::session::DoneQuery;
 use super::{
@@ -21,8 +23,8 @@ use std::collections::HashMap;
 use steward_domain::Invalid;
 use steward_domain::access::Permission;
 use steward_domain::cmdb::Dependency;
-use steward_store::cmdb::{Ci, CiFilter};
-use steward_store::{PageRequest, StoreError};
+use steward_store::StoreError;
+use steward_store::cmdb::{Ci, OpenRecord};
 
 /// Most relationships the page lists (a hub CI can have thousands; the API pages them all).
 const MAX_LISTED: usize = 200;
@@ -63,6 +65,8 @@ struct ViewPage {
     directions: Vec<Opt>,
     /// "name #id" of other CIs, for the other-CI input's suggestions.
     candidates: Vec<String>,
+    /// Open incidents and problems that name this CI.
+    open_records: Vec<OpenRecord>,
     history: Option<Vec<HistoryRow>>,
 }
 
@@ -159,19 +163,7 @@ async fn render(
     };
     let can_write = who.can(Permission::CmdbWrite);
     let candidates = if can_write {
-        let first = PageRequest {
-            limit: Some(500),
-            cursor: None,
-        };
-        state
-            .store
-            .cis(t, &CiFilter::default(), &first)
-            .await?
-            .items
-            .into_iter()
-            .filter(|c| c.id != id)
-            .map(|c| format!("{} #{}", c.name, c.id))
-            .collect()
+        ci_suggestions(state, t, &[id]).await?
     } else {
         Vec::new()
     };
@@ -207,6 +199,7 @@ async fn render(
         types: type_choices,
         directions,
         candidates,
+        open_records: state.store.open_records_of_ci(t, id).await?,
         history: history(state, who, "ci", id).await,
         ci,
     };
@@ -246,45 +239,6 @@ impl RelationshipForm {
     }
 }
 
-/// The CI `text` names: `name #id`, an id, or a name that only one CI has.
-async fn other_ci(state: &AppState, tenant_id: i64, text: &str) -> Result<i64, StoreError> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Err(Invalid::one("other", "Choose the other CI").into());
-    }
-    let id = text
-        .rsplit_once('#')
-        .and_then(|(_, id)| id.trim().parse().ok())
-        .or_else(|| text.parse().ok());
-    if let Some(id) = id {
-        return Ok(id);
-    }
-    let filter = CiFilter {
-        q: Some(text.to_owned()),
-        ..Default::default()
-    };
-    let page = PageRequest {
-        limit: Some(20),
-        cursor: None,
-    };
-    let found = state.store.cis(tenant_id, &filter, &page).await?.items;
-    let exact: Vec<i64> = found
-        .iter()
-        .filter(|c| c.name.eq_ignore_ascii_case(text))
-        .map(|c| c.id)
-        .collect();
-    let all: Vec<i64> = found.iter().map(|c| c.id).collect();
-    match (exact.as_slice(), all.as_slice()) {
-        ([one], _) | ([], [one]) => Ok(*one),
-        (_, []) => Err(Invalid::one("other", format!("No CI is named “{text}”")).into()),
-        _ => Err(Invalid::one(
-            "other",
-            format!("Several CIs match “{text}”: pick one from the suggestions"),
-        )
-        .into()),
-    }
-}
-
 /// The store names a relationship's ends `source`, `target` and `target_id`; the form has one
 /// input for the other CI.
 fn on_form(invalid: Invalid) -> Invalid {
@@ -309,7 +263,7 @@ pub async fn add_relationship(
     let t = who.tenant_id();
     state.store.ci(t, id).await?;
     let saved = async {
-        let other = other_ci(&state, t, &form.other).await?;
+        let other = ci_from_text(&state, t, "other", &form.other).await?;
         let (source, target) = if form.direction == "in" {
             (other, id)
         } else {

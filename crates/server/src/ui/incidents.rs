@@ -596,6 +596,7 @@ impl IncidentForm {
             opened_at: None,
             category_id: Self::id("category_id", &self.category_id, &mut e),
             custom: classify::posted_custom(&self.extra),
+            cis: Vec::new(),
         };
         e.into_result(body)
     }
@@ -861,6 +862,8 @@ struct ViewPage {
     category: String,
     /// Custom field values as (label, shown value).
     custom: Vec<(String, String)>,
+    /// The CIs the incident is about and the services they hit.
+    cis: super::record_cis::CiPanel,
 }
 
 /// What else the record page shows besides the record: forms that came back, lookups asked for.
@@ -874,6 +877,8 @@ pub struct ViewExtras {
     pub attach_form: FormState,
     pub watch_form: FormState,
     pub sla: super::sla::SlaForms,
+    /// The add-a-CI form, as it came back.
+    pub cis: FormState,
 }
 
 /// Conversation and journal, merged newest first.
@@ -953,6 +958,7 @@ pub(super) async fn render_view(
         watch_form,
         major,
         sla,
+        cis,
     } = extras;
     let incident = find(state, who, key).await?;
     let ke_rows = if ke_q.trim().is_empty() {
@@ -994,9 +1000,19 @@ pub(super) async fn render_view(
         &names.users,
     )
     .await?;
+    let cis = super::record_cis::panel(
+        state,
+        who,
+        crate::api::record_cis::RecordType::Incident,
+        &incident.key(),
+        incident.id,
+        cis,
+    )
+    .await?;
     let page = ViewPage {
         category,
         custom,
+        cis,
         chrome: Chrome::new(state, who, "/incidents")
             .await
             .with_notice(done),

@@ -11,6 +11,7 @@ mod calendars;
 mod categories;
 mod classify;
 mod cmdb;
+mod cmdb_baselines;
 mod cmdb_graph;
 mod cmdb_impact;
 mod cmdb_schema;
@@ -26,6 +27,7 @@ mod major;
 mod notifications;
 mod portal;
 mod problems;
+mod record_cis;
 mod requests;
 mod search;
 mod services;
@@ -70,6 +72,13 @@ pub fn router() -> Router<AppState> {
         .route("/cis/{id}/edit", get(cmdb::edit_form))
         .route("/cis/{id}/verify", post(cmdb::verify))
         .route("/cis/{id}/impact", get(cmdb_impact::page))
+        .route("/cis/{id}/as-of", get(cmdb_baselines::as_of))
+        .route(
+            "/cmdb/baselines",
+            get(cmdb_baselines::list).post(cmdb_baselines::take),
+        )
+        .route("/cmdb/baselines/diff", get(cmdb_baselines::diff))
+        .route("/cmdb/baselines/{id}", get(cmdb_baselines::view))
         .route("/cis/{id}/relationships", post(cmdb_view::add_relationship))
         .route(
             "/cis/{id}/relationships/{rel}/delete",
@@ -121,6 +130,11 @@ pub fn router() -> Router<AppState> {
         .route("/incidents/{key}/status", post(incidents::set_status))
         .route("/incidents/{key}/comments", post(incidents::reply))
         .route("/incidents/{key}/links", post(incidents::link))
+        .route("/incidents/{key}/cis", post(record_cis::add_to_incident))
+        .route(
+            "/incidents/{key}/cis/{ci}/delete",
+            post(record_cis::remove_from_incident),
+        )
         .route("/incidents/{key}/major", post(major::declare_major))
         .route(
             "/incidents/{key}/major/stand-down",
@@ -153,6 +167,11 @@ pub fn router() -> Router<AppState> {
             get(problems::edit_form).post(problems::edit),
         )
         .route("/problems/{key}/links", post(problems::link))
+        .route("/problems/{key}/cis", post(record_cis::add_to_problem))
+        .route(
+            "/problems/{key}/cis/{ci}/delete",
+            post(record_cis::remove_from_problem),
+        )
         .route("/known-errors", get(problems::known_errors))
         .route("/portal", get(portal::home).post(portal::report))
         .route(

@@ -252,6 +252,7 @@ pub async fn report(
         opened_at: None,
         category_id: None,
         custom: Default::default(),
+        cis: Vec::new(),
     };
     match open_incident(&state, &who, body).await {
         Ok(i) => Ok(Redirect::to(&format!("/portal/{}?done=created", i.key())).into_response()),

@@ -579,6 +579,8 @@ struct ViewPage {
     link_kinds: Vec<Opt>,
     link_form: FormState,
     can_write: bool,
+    /// The CIs the problem is about and the services they hit.
+    cis: super::record_cis::CiPanel,
 }
 
 fn transition_label(to: ProblemStatus) -> &'static str {
@@ -601,6 +603,31 @@ async fn render_view(
     done: Option<&str>,
     status: StatusCode,
 ) -> UiResult {
+    let forms = (form, link_form, FormState::default());
+    render_page(state, who, key, forms, done, status).await
+}
+
+/// The problem page with the add-a-CI form as it came back refused.
+pub(super) async fn render_with_cis(
+    state: &AppState,
+    who: &Principal,
+    key: &str,
+    cis: FormState,
+) -> UiResult {
+    let forms = (None, FormState::default(), cis);
+    let status = StatusCode::UNPROCESSABLE_ENTITY;
+    render_page(state, who, key, forms, None, status).await
+}
+
+/// The problem page; `forms` are the diagnosis, link and add-a-CI forms.
+async fn render_page(
+    state: &AppState,
+    who: &Principal,
+    key: &str,
+    (form, link_form, cis_form): (Option<FormState>, FormState, FormState),
+    done: Option<&str>,
+    status: StatusCode,
+) -> UiResult {
     let problem = find_problem(state, who, key).await?;
     let names = service_names(state, who).await?;
     let ke = state
@@ -618,7 +645,10 @@ async fn render_view(
     let users = classify::user_names(state, who).await?;
     let custom =
         classify::custom_rows(state, who.tenant_id(), "problem", &problem.custom.0, &users).await?;
+    let kind = crate::api::record_cis::RecordType::Problem;
+    let cis = super::record_cis::panel(state, who, kind, &key, problem.id, cis_form).await?;
     let page = ViewPage {
+        cis,
         chrome: Chrome::new(state, who, "/problems").await.with_notice(done),
         category,
         custom,

@@ -213,6 +213,7 @@ struct Fixtures {
     request2_key: String,
     item_id: i64,
     settings: Value,
+    change_policy: Value,
 }
 
 impl Fixtures {
@@ -256,6 +257,7 @@ async fn fixtures(app: &TestApp) -> Fixtures {
         request2_key: String::new(),
         item_id: 0,
         settings: app.get("/api/v1/settings", admin).await.body,
+        change_policy: app.get("/api/v1/change-policy", admin).await.body,
     };
     fx.set("kind", "incident", "incident");
     fx.set("import_kind", "incidents", "incidents");
@@ -345,6 +347,7 @@ async fn fixtures(app: &TestApp) -> Fixtures {
         .await;
     fx.both("calendar", id_of(&created(&calendar, "calendar")));
     cmdb_fixtures(app, &mut fx).await;
+    change_fixtures(app, &mut fx).await;
     let view = app
         .post(
             "/api/v1/views",
@@ -582,6 +585,58 @@ async fn cmdb_fixtures(app: &TestApp, fx: &mut Fixtures) {
         "ci_relationship",
         id_of(&created(&relationship, "ci relationship")),
     );
+    let baseline = app
+        .post(
+            "/api/v1/ci-baselines",
+            Role::Admin,
+            json!({"name": format!("{SECRET} baseline")}),
+        )
+        .await;
+    fx.both("ci_baseline", id_of(&created(&baseline, "ci baseline")));
+}
+
+/// A draft change on the fixture CI, a blackout, and the admin's delegation to the fixture user.
+async fn change_fixtures(app: &TestApp, fx: &mut Fixtures) {
+    let change = app
+        .post(
+            "/api/v1/changes",
+            Role::Admin,
+            json!({"title": format!("{SECRET} upgrade"), "type": "normal",
+                   "planned_start": "2030-01-01T00:00:00Z", "planned_end": "2030-01-01T02:00:00Z",
+                   "cis": [fx.id["ci"].parse::<i64>().unwrap_or_default()],
+                   "implementation_plan": "Upgrade", "backout_plan": "Downgrade"}),
+        )
+        .await;
+    let change = created(&change, "change");
+    fx.set(
+        "change",
+        change["key"].as_str().expect("key"),
+        id_of(&change),
+    );
+    let blackout = app
+        .post(
+            "/api/v1/change-blackouts",
+            Role::Admin,
+            blackout_body(&format!("{SECRET} freeze")),
+        )
+        .await;
+    fx.both("blackout", id_of(&created(&blackout, "blackout")));
+    let delegation = app
+        .post(
+            "/api/v1/change-delegations",
+            Role::Admin,
+            delegation_body(fx),
+        )
+        .await;
+    fx.both("delegation", id_of(&created(&delegation, "delegation")));
+}
+
+fn blackout_body(name: &str) -> Value {
+    json!({"name": name, "start": "2030-06-01T00:00:00Z", "end": "2030-06-02T00:00:00Z"})
+}
+
+fn delegation_body(fx: &Fixtures) -> Value {
+    json!({"to": fx.id["user"].parse::<i64>().unwrap_or_default(), "until": "2099-01-01T00:00:00Z"})
 }
 
 fn ci_class_body() -> Value {
@@ -622,7 +677,11 @@ fn fixture_name(path: &str, before: &str) -> Option<&'static str> {
         "ci-classes" => "ci_class",
         "cis" => "ci",
         "ci-relationships" => "ci_relationship",
+        "ci-baselines" | "diff" => "ci_baseline",
         "agreements" => "agreement",
+        "changes" => "change",
+        "change-blackouts" => "blackout",
+        "change-delegations" => "delegation",
         "categories" => "category",
         "views" => "view",
         "sla" if path.starts_with("/incidents/") => "incident_clock",
@@ -760,7 +819,27 @@ fn payload(method: &Method, path: &str, fx: &Fixtures, caller: Caller) -> Payloa
         ("POST", "/cis") => json!({"class": "Matrix class", "name": "Matrix CI"}),
         ("PUT", "/cis/{id}") => ci_body("db01"),
         ("POST", "/ci-relationships") => relationship_body(fx),
+        ("POST", "/ci-baselines") => json!({"name": "Matrix baseline"}),
+        ("PUT", "/incidents/{key}/cis") | ("PUT", "/problems/{key}/cis") => {
+            json!({"ci_ids": [fx.id["ci"].parse::<i64>().unwrap_or_default()]})
+        }
         ("POST", "/sla/agreements") => agreement_body("Matrix agreement"),
+        ("POST", "/changes") => json!({"title": "Matrix change", "type": "normal"}),
+        ("PATCH", "/changes/{key}") => json!({"reason": "Matrix"}),
+        ("PUT", "/changes/{key}/risk") => {
+            json!({"answers": {"blast_radius": "one_ci", "tested": "yes",
+            "backout_tested": "yes", "customer_facing": "no", "out_of_hours": "yes"}})
+        }
+        // Never allowed from draft: a 409 past the permission check, and the fixture stays.
+        ("POST", "/changes/{key}/transitions") => json!({"to": "rejected"}),
+        ("POST", "/changes/{key}/approvals") => json!({"verdict": "approve"}),
+        ("PUT", "/changes/{key}/review") => json!({"outcome": "successful"}),
+        ("PUT", "/change-policy") => fx.change_policy.clone(),
+        ("POST", "/change-blackouts") => blackout_body("Matrix freeze"),
+        ("POST", "/change-templates") => {
+            json!({"name": "Matrix template", "implementation_plan": "Do", "backout_plan": "Undo"})
+        }
+        ("POST", "/change-delegations") => delegation_body(fx),
         ("PUT", "/sla/agreements/{id}") => agreement_body(&format!("{SECRET} standard")),
         ("POST", "/views") => json!({"kind": "incidents", "name": "Matrix view"}),
         ("POST", "/me/password") => {
@@ -851,6 +930,14 @@ async fn fresh(app: &TestApp, fx: &Fixtures, name: &str, n: usize) -> Option<i64
                 json!({"source": source, "target": fx.id["ci"].parse::<i64>().unwrap_or_default(), "type": "depends_on"}),
             )
             .await
+        }
+        "blackout" => {
+            let body = blackout_body(&format!("{SECRET} doomed {n}"));
+            app.post("/api/v1/change-blackouts", admin, body).await
+        }
+        "delegation" => {
+            let body = delegation_body(fx);
+            app.post("/api/v1/change-delegations", admin, body).await
         }
         "watcher" => return Some(watcher(app, &fx.key["incident"], n + 1).await),
         "token" => {
@@ -1267,6 +1354,27 @@ async fn cross_tenant_references(
             Method::POST,
             "/requests".into(),
             json!({"item_id": fx.item_id}),
+        ),
+        (
+            Method::POST,
+            "/changes".into(),
+            json!({"title": "x", "type": "normal", "cis": [id("ci")]}),
+        ),
+        (
+            Method::POST,
+            "/changes".into(),
+            json!({"title": "x", "type": "normal", "services": [id("service")],
+                   "incidents": [id("incident")]}),
+        ),
+        (
+            Method::POST,
+            "/changes".into(),
+            json!({"title": "x", "type": "normal", "assignee_id": a_user}),
+        ),
+        (
+            Method::POST,
+            "/change-delegations".into(),
+            json!({"to": a_user, "until": "2099-01-01T00:00:00Z"}),
         ),
     ];
     for (field, value) in [

@@ -6,13 +6,13 @@ use serde_json::{Value, json};
 use steward_domain::access::Role;
 use steward_store::{Store, both_backends};
 
-async fn create(app: &TestApp, path: &str, role: Role, body: Value) -> i64 {
+pub(super) async fn create(app: &TestApp, path: &str, role: Role, body: Value) -> i64 {
     let reply = app.post(path, role, body).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{path}: {}", reply.text);
     reply.body["id"].as_i64().expect("id")
 }
 
-async fn server(app: &TestApp, name: &str) -> i64 {
+pub(super) async fn server(app: &TestApp, name: &str) -> i64 {
     create(
         app,
         "/api/v1/cis",
@@ -23,7 +23,7 @@ async fn server(app: &TestApp, name: &str) -> i64 {
     .await
 }
 
-async fn relate(app: &TestApp, source: i64, target: i64, kind: &str) {
+pub(super) async fn relate(app: &TestApp, source: i64, target: i64, kind: &str) {
     create(
         app,
         "/api/v1/ci-relationships",
@@ -33,7 +33,7 @@ async fn relate(app: &TestApp, source: i64, target: i64, kind: &str) {
     .await;
 }
 
-async fn classes(app: &TestApp) {
+pub(super) async fn classes(app: &TestApp) {
     create(
         app,
         "/api/v1/ci-classes",

@@ -17,15 +17,15 @@ use steward_server::{AppState, ServerConfig, router};
 use steward_store::cmdb::CiClass;
 use steward_store::{Actor, Store, both_backends};
 
-struct Site {
-    app: Router,
-    store: Store,
-    tenant_id: i64,
-    server: CiClass,
-    app_class: CiClass,
-    payroll: i64,
-    db: i64,
-    payroll_app: i64,
+pub(super) struct Site {
+    pub(super) app: Router,
+    pub(super) store: Store,
+    pub(super) tenant_id: i64,
+    pub(super) server: CiClass,
+    pub(super) app_class: CiClass,
+    pub(super) payroll: i64,
+    pub(super) db: i64,
+    pub(super) payroll_app: i64,
 }
 
 async fn users(store: &Store, tenant: &str, people: &[(&str, &str, Role)]) -> i64 {
@@ -105,7 +105,7 @@ async fn ci(store: &Store, tenant_id: i64, class: &CiClass, name: &str, services
 /// Acme with an admin (`ann@`), an agent (`al@`) and an auditor (`ada@`); a Server class
 /// (host name required, RAM optional) and an Application class; DB01 and the Payroll app,
 /// which depends on DB01 and delivers the Payroll service. Another tenant has an agent (`oz@`).
-async fn site(store: Store) -> Site {
+pub(super) async fn site(store: Store) -> Site {
     let tenant_id = users(
         &store,
         "Acme",
@@ -160,7 +160,7 @@ async fn site(store: Store) -> Site {
     }
 }
 
-async fn page(app: &Router, path: &str, session: &str) -> Page {
+pub(super) async fn page(app: &Router, path: &str, session: &str) -> Page {
     let page = send(app, get(path, session)).await;
     assert_eq!(page.status, StatusCode::OK, "{path}: {}", page.html);
     page

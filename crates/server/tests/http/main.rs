@@ -3,8 +3,10 @@
 mod api;
 mod attachments;
 mod authz;
+mod baselines;
 mod calendars;
 mod categories;
+mod changes;
 mod cmdb;
 mod cmdb_ui;
 mod imports;
@@ -15,6 +17,7 @@ mod mail;
 mod major;
 mod notifications;
 mod problems;
+mod record_cis;
 mod requests;
 mod sla;
 mod sla_reports;

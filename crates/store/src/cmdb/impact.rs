@@ -163,7 +163,7 @@ impl Store {
 
     /// The distinct `column` values of `table` rows whose `ci_id` is among `cis` (ascending),
     /// sorted.
-    async fn linked(
+    pub(crate) async fn linked(
         &self,
         tenant_id: i64,
         table: &str,
