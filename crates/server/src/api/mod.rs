@@ -262,7 +262,8 @@ pub fn openapi() -> Arc<utoipa::openapi::OpenApi> {
 /// What every operation's errors look like, said once for all of them: problem documents go
 /// out as `application/problem+json`, and any operation may answer 400 (a body, query or path
 /// it cannot read), 401 (no valid session or token) and 403 (a role without the permission);
-/// one with a body also 413 (too large) and 415 (not a content type it reads).
+/// one with a body also 413 (too large), 415 (not a content type it reads) and 422 (not what
+/// it takes).
 /// Found by API fuzzing: the document listed none of these everywhere, so clients generated
 /// from it mis-handled them.
 struct ProblemResponses;
@@ -283,6 +284,11 @@ const BODY_PROBLEMS: &[(&str, &str)] = &[
     (
         "415",
         "The body is not of a content type the operation reads",
+    ),
+    (
+        "422",
+        "The body is well-formed but not what the operation takes: a wrong type, an unknown \
+         field, or a value its rules refuse",
     ),
 ];
 
@@ -645,7 +651,7 @@ mod tests {
                 let responses = &op["responses"];
                 let mut needed = vec!["400", "401", "403"];
                 if op.get("requestBody").is_some() {
-                    needed.extend(["413", "415"]);
+                    needed.extend(["413", "415", "422"]);
                 }
                 for status in needed {
                     assert!(
