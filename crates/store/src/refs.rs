@@ -9,7 +9,7 @@ use steward_domain::Invalid;
 pub(crate) type Ref<'a> = (String, &'a str, Option<i64>, &'a str);
 
 /// Tables whose rows are never soft-deleted.
-const WITHOUT_DELETION: &[&str] = &["users", "categories"];
+const WITHOUT_DELETION: &[&str] = &["users", "categories", "cis"];
 
 impl Store {
     /// One field error for each given id that names no live record of the tenant.

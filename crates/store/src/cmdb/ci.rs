@@ -6,6 +6,7 @@ use crate::db::{Sql, Tx, sql};
 use crate::identity::like_pattern;
 use crate::journal::{Change, Record};
 use crate::page::{CursorKey, Page, PageRequest, Sort, finish, paginate};
+use crate::refs::Ref;
 use crate::{Actor, Store, StoreError, StoreResult, now_micros};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -125,25 +126,7 @@ fn attributes_json(attributes: &Map<String, Value>) -> String {
     serde_json::to_string(attributes).unwrap_or_else(|_| "{}".to_owned())
 }
 
-/// Checks that every service id is one of the tenant's live services.
-async fn check_services(tx: &mut Tx, tenant_id: i64, ids: &[i64]) -> StoreResult<()> {
-    for id in ids {
-        let found: Option<(i64,)> = tx
-            .fetch_optional(
-                sql("SELECT id FROM services WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL")
-                    .bind(tenant_id)
-                    .bind(*id),
-            )
-            .await?;
-        if found.is_none() {
-            return Err(Invalid::one("service_ids", format!("There is no service {id}")).into());
-        }
-    }
-    Ok(())
-}
-
 async fn set_services(tx: &mut Tx, tenant_id: i64, ci_id: i64, ids: &[i64]) -> StoreResult<()> {
-    check_services(tx, tenant_id, ids).await?;
     tx.execute(sql("DELETE FROM ci_services WHERE ci_id = $1").bind(ci_id))
         .await?;
     for id in ids {
@@ -174,32 +157,28 @@ async fn read_ci(tx: &mut Tx, tenant_id: i64, id: i64) -> StoreResult<Ci> {
     row.into_ci(services)
 }
 
-/// Checks the draft's class is the tenant's and its owner and team exist.
-async fn check_refs(tx: &mut Tx, tenant_id: i64, draft: &CiDraft) -> StoreResult<()> {
-    let checks = [
-        ("class_id", "ci_classes", Some(draft.class_id), "CI class"),
-        ("owner_id", "users", draft.owner_id, "user"),
-        ("team_id", "teams", draft.team_id, "team"),
-    ];
-    for (field, table, id, what) in checks {
-        let Some(id) = id else { continue };
-        let found: Option<(i64,)> = tx
-            .fetch_optional(
-                sql(format!(
-                    "SELECT id FROM {table} WHERE tenant_id = $1 AND id = $2"
-                ))
-                .bind(tenant_id)
-                .bind(id),
-            )
-            .await?;
-        if found.is_none() {
-            return Err(Invalid::one(field, format!("There is no {what} {id}")).into());
-        }
-    }
-    Ok(())
-}
-
 impl Store {
+    /// Checks that the draft's class, owner, team and services are the tenant's.
+    async fn check_ci_refs(&self, tenant_id: i64, draft: &CiDraft) -> StoreResult<()> {
+        let mut refs: Vec<Ref<'_>> = vec![
+            (
+                "class_id".into(),
+                "ci_classes",
+                Some(draft.class_id),
+                "CI class",
+            ),
+            ("owner_id".into(), "users", draft.owner_id, "User"),
+            ("team_id".into(), "teams", draft.team_id, "Team"),
+        ];
+        refs.extend(
+            draft
+                .service_ids
+                .iter()
+                .map(|id| ("service_ids".into(), "services", Some(*id), "Service")),
+        );
+        Ok(self.missing_refs(tenant_id, &refs).await?.into_result(())?)
+    }
+
     /// Creates a CI from a draft validated against its class.
     pub async fn create_ci(
         &self,
@@ -207,8 +186,8 @@ impl Store {
         draft: &CiDraft,
         actor: &Actor,
     ) -> StoreResult<Ci> {
+        self.check_ci_refs(tenant_id, draft).await?;
         let mut tx = self.db.begin().await?;
-        check_refs(&mut tx, tenant_id, draft).await?;
         let write = sql(
             "INSERT INTO cis (tenant_id, class_id, name, status, description, owner_id, team_id, external_id, \
              attributes_json, verified_at, created_at, updated_at) \
@@ -257,7 +236,7 @@ impl Store {
                 .transition(draft.status)
                 .map_err(|refusal| StoreError::Conflict(refusal.to_string()))?;
         }
-        check_refs(&mut tx, tenant_id, draft).await?;
+        self.check_ci_refs(tenant_id, draft).await?;
         tx.execute(
             sql("UPDATE cis SET class_id = $1, name = $2, status = $3, description = $4, owner_id = $5, \
                  team_id = $6, external_id = $7, attributes_json = $8, updated_at = $9 \

@@ -9,9 +9,9 @@
 use super::{CHUNK, with_ids};
 use crate::db::{Tx, sql};
 use crate::journal::{Change, Record};
+use crate::refs::Ref;
 use crate::{Actor, Store, StoreResult, now_micros};
 use serde::Serialize;
-use steward_domain::Invalid;
 use steward_domain::cmdb::Direction;
 use steward_domain::cmdb::impact::{ImpactHit, ImpactPath};
 use steward_domain::journal::Action;
@@ -293,19 +293,12 @@ impl Store {
         let mut ci_ids = ci_ids.to_vec();
         ci_ids.sort_unstable();
         ci_ids.dedup();
+        let refs: Vec<Ref<'_>> = ci_ids
+            .iter()
+            .map(|id| ("cis".into(), "cis", Some(*id), "CI"))
+            .collect();
+        self.missing_refs(tenant_id, &refs).await?.into_result(())?;
         let mut tx = self.db.begin().await?;
-        for id in &ci_ids {
-            let found: Option<(i64,)> = tx
-                .fetch_optional(
-                    sql("SELECT id FROM cis WHERE tenant_id = $1 AND id = $2")
-                        .bind(tenant_id)
-                        .bind(*id),
-                )
-                .await?;
-            if found.is_none() {
-                return Err(Invalid::one("cis", format!("There is no CI {id}")).into());
-            }
-        }
         let before = RecordCis {
             record_type,
             record_id,

@@ -5,6 +5,7 @@
 use super::graph::{self, GraphOp};
 use crate::db::sql;
 use crate::journal::{Change, Record};
+use crate::refs::Ref;
 use crate::{Actor, Store, StoreError, StoreResult, now_micros};
 use serde::Serialize;
 use steward_domain::Invalid;
@@ -182,19 +183,12 @@ impl Store {
     ) -> StoreResult<CiRelationship> {
         check_relationship(source_id, target_id)?;
         let kind = self.relationship_type(tenant_id, type_name).await?;
+        let refs: [Ref<'_>; 2] = [
+            ("source".into(), "cis", Some(source_id), "CI"),
+            ("target".into(), "cis", Some(target_id), "CI"),
+        ];
+        self.missing_refs(tenant_id, &refs).await?.into_result(())?;
         let mut tx = self.db.begin().await?;
-        for (field, id) in [("source", source_id), ("target", target_id)] {
-            let found: Option<(i64,)> = tx
-                .fetch_optional(
-                    sql("SELECT id FROM cis WHERE tenant_id = $1 AND id = $2")
-                        .bind(tenant_id)
-                        .bind(id),
-                )
-                .await?;
-            if found.is_none() {
-                return Err(Invalid::one(field, format!("There is no CI {id}")).into());
-            }
-        }
         let write = sql(format!(
             "INSERT INTO ci_relationships (tenant_id, source_id, target_id, type_name, dependency, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING {COLUMNS}"
