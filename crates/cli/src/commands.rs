@@ -206,6 +206,7 @@ async fn serve(ctx: &Ctx, args: ServeArgs, demo_logins: Option<String>) -> anyho
                 .run(stop_rx.clone()),
         )
     });
+    tokio::spawn(warm_graphs(store.clone()));
     let shutdown = shutdown_signal()?;
     // Whoever started us may stop reading stdout at any time: never let that stop the server.
     let mut out = std::io::stdout();
@@ -225,6 +226,21 @@ async fn serve(ctx: &Ctx, args: ServeArgs, demo_logins: Option<String>) -> anyho
     store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Reads the CMDB graphs in the background while the node already serves.
+async fn warm_graphs(store: steward_store::Store) {
+    let started = std::time::Instant::now();
+    match store.warm_graphs().await {
+        Ok(tenants) => tracing::info!(
+            tenants,
+            ms = started.elapsed().as_millis() as u64,
+            "CMDB graphs read"
+        ),
+        Err(e) => {
+            tracing::warn!(error = %e, "CMDB graphs not read ahead; the first question reads them")
+        }
+    }
 }
 
 fn hostname() -> String {

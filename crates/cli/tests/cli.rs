@@ -74,6 +74,22 @@ fn last_line(text: &str) -> &str {
     text.trim_end().lines().last().unwrap_or_default()
 }
 
+/// In a JSON list page (`{"items": [...]}`, after the response's headers), the `want` field
+/// of the item whose `key` is `value`.
+fn field_of(response: &str, key: &str, value: &str, want: &str) -> String {
+    let page = response.find('{').map_or(response, |at| &response[at..]);
+    let page: serde_json::Value =
+        serde_json::from_str(page).unwrap_or_else(|e| panic!("{e}: {page}"));
+    let item = page["items"]
+        .as_array()
+        .and_then(|items| items.iter().find(|i| i[key] == value))
+        .unwrap_or_else(|| panic!("no item with {key} {value} in {page}"));
+    match &item[want] {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
@@ -501,6 +517,36 @@ fn demo_seeds_once_and_serves() {
     assert!(requests.contains("\"key\":\"REQ-2\""), "{requests}");
     let articles = http_get_as(&addr, "/api/v1/knowledge?status=published", Some(token));
     assert_eq!(articles.matches("\"key\":\"KB-").count(), 3, "{articles}");
+    let cis = http_get_as(&addr, "/api/v1/cis?limit=100&q=core-sw-01", Some(token));
+    let core = field_of(&cis, "name", "core-sw-01", "id");
+    let impact = http_get_as(
+        &addr,
+        &format!("/api/v1/cis/{core}/impact?direction=downstream"),
+        Some(token),
+    );
+    for hit in ["Customer Portal Web", "Payroll App", "Mail Platform"] {
+        assert!(
+            impact.contains(hit),
+            "the core switch's impact lacks {hit}: {impact}"
+        );
+    }
+    let changes = http_get_as(&addr, "/api/v1/changes?limit=100", Some(token));
+    assert_eq!(changes.matches("\"key\":\"CHG-").count(), 8, "{changes}");
+    let schedule = http_get_as(&addr, "/api/v1/changes/schedule", Some(token));
+    assert!(
+        schedule.contains("Kernel update on portal web servers"),
+        "{schedule}"
+    );
+    let portal = field_of(&changes, "title", "Deploy Customer Portal 4.9", "key");
+    let conflicts = http_get_as(
+        &addr,
+        &format!("/api/v1/changes/{portal}/conflicts"),
+        Some(token),
+    );
+    assert!(
+        conflicts.contains("Kernel update"),
+        "the portal deploy collides: {conflicts}"
+    );
     stop(child);
     let entries = s.ok(&["audit", "verify"]);
     let (again, _, _) = start(&s, &["demo"], 0);
@@ -1224,4 +1270,33 @@ fn cis_and_relationships_import_check_first_and_update_by_external_id() {
     assert_eq!(reached, ["Payroll app"], "the impact graph sees the import");
     assert_eq!(services, ["Payroll"]);
     assert!(s.ok(&["audit", "verify"]).contains("entries checked"));
+}
+
+#[test]
+fn cmdb_benches_build_an_estate_and_time_impact_and_collisions() {
+    let s = Sandbox::new("bench-cmdb");
+    s.ok(&["tenant", "create", "--name", "Bench"]);
+    let built = s.ok(&["bench", "cmdb", "--tenant", "bench", "--cis", "300"]);
+    assert!(built.contains("\"cis\":300"), "{built}");
+    let impact = s.ok(&["bench", "impact", "--tenant", "bench", "--samples", "2"]);
+    assert!(
+        impact.contains("\"query\":\"impact.downstream.core_switch\""),
+        "{impact}"
+    );
+    let timed = s.ok(&[
+        "bench",
+        "collisions",
+        "--tenant",
+        "bench",
+        "--changes",
+        "40",
+        "--samples",
+        "5",
+    ]);
+    let line: serde_json::Value =
+        serde_json::from_str(last_line(&timed)).unwrap_or_else(|e| panic!("{e}: {timed}"));
+    assert_eq!(line["query"], "change.conflicts", "{timed}");
+    assert_eq!(line["scheduled"], 40, "{timed}");
+    assert_eq!(line["cis"], 300, "{timed}");
+    assert!(line["p99_ms"].as_f64().is_some(), "{timed}");
 }

@@ -65,6 +65,11 @@ impl Role {
                     | CmdbWrite
                     | ChangesRead
                     | ChangesWrite
+                    | AssetsRead
+                    | AssetsWrite
+                    | ReleasesRead
+                    | ReleasesWrite
+                    | DesignRead
             ),
             Role::Auditor => matches!(
                 permission,
@@ -77,6 +82,9 @@ impl Role {
                     | RecordsRead
                     | CmdbRead
                     | ChangesRead
+                    | AssetsRead
+                    | ReleasesRead
+                    | DesignRead
             ),
             Role::Requester => matches!(permission, ServicesRead | RecordsOwn),
         }
@@ -148,10 +156,23 @@ pub enum Permission {
     /// Define the change policy (questionnaire, approval boards), blackout windows and
     /// standard-change templates.
     ChangePolicy,
+    /// Read the asset register: hardware and software, warranties, licences.
+    AssetsRead,
+    /// Maintain assets and their links to CIs.
+    AssetsWrite,
+    /// Read releases and their deployments.
+    ReleasesRead,
+    /// Plan releases, sign off acceptance criteria, record deployments.
+    ReleasesWrite,
+    /// Read service design and transition records.
+    DesignRead,
+    /// Design new or changed services and accept them into live operation (which creates or
+    /// updates the service, its catalogue entry, its SLA and its CIs).
+    DesignWrite,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 21] = [
+    pub const ALL: [Permission; 27] = [
         Permission::ServicesRead,
         Permission::ServicesWrite,
         Permission::CustomersRead,
@@ -173,6 +194,12 @@ impl Permission {
         Permission::ChangesRead,
         Permission::ChangesWrite,
         Permission::ChangePolicy,
+        Permission::AssetsRead,
+        Permission::AssetsWrite,
+        Permission::ReleasesRead,
+        Permission::ReleasesWrite,
+        Permission::DesignRead,
+        Permission::DesignWrite,
     ];
 
     /// Write permissions: the auditor must hold none of them.
@@ -192,6 +219,9 @@ impl Permission {
                 | CmdbSchema
                 | ChangesWrite
                 | ChangePolicy
+                | AssetsWrite
+                | ReleasesWrite
+                | DesignWrite
         )
     }
 }

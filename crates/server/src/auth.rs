@@ -455,6 +455,12 @@ pub mod perm {
         ChangesRead,
         ChangesWrite,
         ChangePolicy,
+        AssetsRead,
+        AssetsWrite,
+        ReleasesRead,
+        ReleasesWrite,
+        DesignRead,
+        DesignWrite,
     );
 }
 

@@ -20,6 +20,10 @@ pub const PURGE_KIND: &str = "housekeeping.purge";
 /// may have died). The default; `Runner::lease` changes it.
 pub const LEASE: Duration = Duration::from_secs(300);
 const BATCH: u32 = 20;
+const DAY: i64 = 86_400_000_000;
+/// How long CMDB graph-log entries are kept: a node that has not caught up for longer reads its
+/// graph whole instead.
+const GRAPH_LOG_DAYS: i64 = 7;
 
 pub struct Runner {
     store: Store,
@@ -40,9 +44,13 @@ impl Runner {
             lease: LEASE,
         };
         runner.handle(PURGE_KIND, |store, _job| async move {
-            let day_ago = now_micros() - 86_400_000_000;
+            let day_ago = now_micros() - DAY;
             store
                 .purge_expired(day_ago)
+                .await
+                .map_err(|e| e.to_string())?;
+            store
+                .prune_graph_log(now_micros() - GRAPH_LOG_DAYS * DAY)
                 .await
                 .map(drop)
                 .map_err(|e| e.to_string())

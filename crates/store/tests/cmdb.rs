@@ -420,6 +420,12 @@ async fn nodes_see_each_others_changes(db: TestDb) {
     let node_a = db.store.clone();
     let node_b = Store::open(&db.url).await.expect("second node");
     let e = estate(&node_a).await;
+    // A node reads the graphs ahead when it starts; questions then find them current.
+    assert_eq!(
+        node_b.warm_graphs().await.expect("warm"),
+        1,
+        "one tenant has CIs"
+    );
     let before = node_b
         .ci_impact(e.t, downstream(e.switch))
         .await
@@ -508,6 +514,15 @@ async fn nodes_see_each_others_changes(db: TestDb) {
             ("VM2".to_owned(), 1)
         ]
     );
+
+    // Housekeeping prunes the log: a node behind what is left reads its graph whole.
+    relate(&node_a, e.t, ids[0], e.switch, "depends_on").await;
+    assert!(node_a.prune_graph_log(i64::MAX).await.expect("prune") > 0);
+    let pruned = node_b
+        .ci_impact(e.t, downstream(e.switch))
+        .await
+        .expect("impact");
+    assert!(pruned.items.iter().any(|i| i.id == ids[0]), "{pruned:?}");
     assert!(node_a.verify_journal().await.expect("verify").is_ok());
     db.finish().await;
 }

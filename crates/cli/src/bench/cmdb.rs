@@ -313,7 +313,7 @@ fn round(x: f64) -> f64 {
 }
 
 /// The id of the CI named `name` (the estate's names are unique).
-async fn named(store: &Store, t: i64, name: &str) -> anyhow::Result<i64> {
+pub(super) async fn named(store: &Store, t: i64, name: &str) -> anyhow::Result<i64> {
     let filter = CiFilter {
         q: Some(name.into()),
         ..CiFilter::default()

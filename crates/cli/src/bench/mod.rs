@@ -2,6 +2,7 @@
 //! BENCHMARKS.md. Benchmarks measure; tests never time anything.
 
 mod cmdb;
+mod collisions;
 
 use anyhow::anyhow;
 use clap::{Args, Subcommand};
@@ -45,6 +46,9 @@ pub enum BenchCommand {
     /// Time impact analysis on the `bench cmdb` estate: the first question (which reads the
     /// graph) and then --samples more, printing one JSON line per question.
     Impact(cmdb::ImpactArgs),
+    /// Put --changes standard changes on the forward schedule of the `bench cmdb` estate, then
+    /// time the collision check of a change against them (one JSON line).
+    Collisions(collisions::CollisionArgs),
 }
 
 #[derive(Debug, Args)]
@@ -953,6 +957,7 @@ pub async fn run(store: &Store, cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::SlaReport(args) => sla_report(store, args).await,
         BenchCommand::Cmdb(args) => cmdb::generate(store, args).await,
         BenchCommand::Impact(args) => cmdb::impact(store, args).await,
+        BenchCommand::Collisions(args) => collisions::collisions(store, args).await,
     }
 }
 

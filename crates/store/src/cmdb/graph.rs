@@ -138,6 +138,13 @@ impl GraphCache {
     }
 }
 
+/// The tenant's graph version as the counter holds it.
+fn version_of(tenant_id: i64) -> crate::db::Sql {
+    sql("SELECT last FROM record_counters WHERE tenant_id = $1 AND kind = $2")
+        .bind(tenant_id)
+        .bind(COUNTER)
+}
+
 #[derive(sqlx::FromRow)]
 struct EdgeRow {
     id: i64,
@@ -149,15 +156,36 @@ struct EdgeRow {
 impl Store {
     /// The tenant's graph version: the number of the last change to its graph (0 for none).
     async fn graph_version(&self, tenant_id: i64) -> StoreResult<i64> {
-        let row: Option<(i64,)> = self
-            .db
-            .fetch_optional(
-                sql("SELECT last FROM record_counters WHERE tenant_id = $1 AND kind = $2")
-                    .bind(tenant_id)
-                    .bind(COUNTER),
-            )
-            .await?;
+        let row: Option<(i64,)> = self.db.fetch_optional(version_of(tenant_id)).await?;
         Ok(row.map_or(0, |(last,)| last))
+    }
+
+    /// Deletes graph-log entries written before `before`: nodes that are further behind than
+    /// that read their graph whole on their next question. Answers how many went.
+    pub async fn prune_graph_log(&self, before: i64) -> StoreResult<u64> {
+        let mut tx = self.db.begin().await?;
+        let gone = tx
+            .execute(sql("DELETE FROM ci_graph_log WHERE at < $1").bind(before))
+            .await?;
+        tx.commit().await?;
+        Ok(gone)
+    }
+
+    /// Reads the graph of every tenant that has CIs, so that the first impact question or
+    /// collision check after a start does not wait for it (at a million CIs, a read takes
+    /// most of a minute). Questions asked meanwhile wait for the same read, not a second one.
+    /// Answers how many graphs were read.
+    pub async fn warm_graphs(&self) -> StoreResult<usize> {
+        let tenants: Vec<(i64,)> = self
+            .db
+            .fetch_all(sql(
+                "SELECT id FROM tenants t WHERE EXISTS (SELECT 1 FROM cis c WHERE c.tenant_id = t.id)",
+            ))
+            .await?;
+        for &(tenant_id,) in &tenants {
+            self.with_graph(tenant_id, |_| ()).await?;
+        }
+        Ok(tenants.len())
     }
 
     /// Runs `read` on the tenant's current dependency graph, bringing this node's copy up to
@@ -229,13 +257,7 @@ impl Store {
     /// Reads the tenant's whole graph and its version from one snapshot.
     async fn load_graph(&self, tenant_id: i64) -> StoreResult<Versioned> {
         let mut tx = self.db.snapshot().await?;
-        let version: Option<(i64,)> = tx
-            .fetch_optional(
-                sql("SELECT last FROM record_counters WHERE tenant_id = $1 AND kind = $2")
-                    .bind(tenant_id)
-                    .bind(COUNTER),
-            )
-            .await?;
+        let version: Option<(i64,)> = tx.fetch_optional(version_of(tenant_id)).await?;
         let cis: Vec<(i64,)> = tx
             .fetch_all(sql("SELECT id FROM cis WHERE tenant_id = $1").bind(tenant_id))
             .await?;

@@ -1,5 +1,8 @@
 //! The demo organisation `steward demo` creates: enough to click through every screen.
-//! Later processes add their records here too.
+//! Each process seeds its records in a module of its own, from what [`Org`] holds.
+
+mod changes;
+mod cmdb;
 
 use anyhow::anyhow;
 use steward_domain::access::Role;
@@ -215,7 +218,37 @@ async fn create(store: &Store) -> anyhow::Result<()> {
         };
         services.push(store.create_service(tenant.id, &draft, &manager).await?.id);
     }
-    records(store, tenant.id, &users, &services).await
+    records(store, tenant.id, &users, &services).await?;
+    let org = Org {
+        tenant_id: tenant.id,
+        users,
+        services,
+    };
+    seed_processes(store, &org).await
+}
+
+/// The demo organisation as later processes build on it.
+pub(crate) struct Org {
+    pub tenant_id: i64,
+    /// In the order of `USERS`: admin, manager, three agents, auditor, requester.
+    pub users: Vec<User>,
+    /// Service ids, in the order of `SERVICES`.
+    pub services: Vec<i64>,
+}
+
+impl Org {
+    /// The user at `index` of `USERS`, as the actor of what the demo writes.
+    pub fn actor(&self, index: usize) -> Actor {
+        let user = &self.users[index];
+        Actor::user(user.id, &user.email)
+    }
+}
+
+/// The control processes and the rest, each from what the organisation already holds.
+async fn seed_processes(store: &Store, org: &Org) -> anyhow::Result<()> {
+    let cis = cmdb::seed(store, org).await?;
+    changes::seed(store, org, &cis).await?;
+    Ok(())
 }
 
 /// Title, impact, urgency, service index, status, assignee index, agent reply.
