@@ -532,6 +532,34 @@ fn demo_seeds_once_and_serves() {
     }
     let changes = http_get_as(&addr, "/api/v1/changes?limit=100", Some(token));
     assert_eq!(changes.matches("\"key\":\"CHG-").count(), 8, "{changes}");
+    let designs = http_get_as(&addr, "/api/v1/service-designs", Some(token));
+    assert!(designs.contains("\"status\":\"accepted\""), "{designs}");
+    assert!(designs.contains("\"status\":\"in_design\""), "{designs}");
+    let video = http_get_as(&addr, "/api/v1/services?q=video", Some(token));
+    assert!(video.contains("\"status\":\"live\""), "{video}");
+    let expiring = http_get_as(&addr, "/api/v1/assets/expiring?days=30", Some(token));
+    assert!(expiring.contains("\"tag\":\"LT-0102\""), "{expiring}");
+    let server = http_get_as(&addr, "/api/v1/assets?q=SRV-0003", Some(token));
+    assert!(
+        !server.contains("\"ci_ids\":[]"),
+        "the db server is linked to db-01: {server}"
+    );
+    let releases = http_get_as(&addr, "/api/v1/releases", Some(token));
+    assert_eq!(
+        field_of(&releases, "title", "Mail Platform 2025.3", "status"),
+        "deployed",
+        "{releases}"
+    );
+    assert_eq!(
+        field_of(&releases, "title", "Customer Portal 4.9", "status"),
+        "in_test",
+        "{releases}"
+    );
+    let mail = http_get_as(&addr, "/api/v1/cis?q=Mail%20Platform", Some(token));
+    assert!(
+        mail.contains("\"version\":\"2025.3\""),
+        "the production deployment set the version: {mail}"
+    );
     let schedule = http_get_as(&addr, "/api/v1/changes/schedule", Some(token));
     assert!(
         schedule.contains("Kernel update on portal web servers"),

@@ -4,11 +4,13 @@
 //! what the domain decided; the server translates requests into domain calls and back.
 
 pub mod access;
+pub mod asset;
 pub mod calendar;
 pub mod category;
 pub mod change;
 pub mod cmdb;
 pub mod customer;
+pub mod design;
 pub mod incident;
 pub mod jobs;
 pub mod journal;
@@ -17,6 +19,7 @@ pub mod login;
 pub mod major;
 pub mod notify;
 pub mod problem;
+pub mod release;
 pub mod request;
 pub mod service;
 pub mod settings;

@@ -58,6 +58,7 @@ impl Runner {
         crate::mail::outbound::register_from_env(&mut runner);
         crate::mail::sla_report::register(&mut runner);
         crate::sla::register(&mut runner);
+        crate::asset_reminders::register(&mut runner);
         runner
     }
 
@@ -127,6 +128,7 @@ impl Runner {
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
         let mut last_schedule = None;
         let mut last_month = None;
+        let mut last_day = None;
         while !*shutdown.borrow() {
             let hour = now_micros() / 3_600_000_000;
             if last_schedule != Some(hour) {
@@ -145,6 +147,15 @@ impl Runner {
                     .is_ok()
             {
                 last_month = Some(month);
+            }
+            // Each day's first run queues the day's warranty and licence reminders, once.
+            let day = steward_store::asset::today_utc();
+            if last_day != Some(day)
+                && crate::asset_reminders::enqueue_day(&self.store, day)
+                    .await
+                    .is_ok()
+            {
+                last_day = Some(day);
             }
             let ran = match self.run_once().await {
                 Ok(n) => n,

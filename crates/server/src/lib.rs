@@ -2,6 +2,7 @@
 //! control, health and metrics. The domain decides, the store remembers, this crate translates.
 
 pub mod api;
+pub mod asset_reminders;
 pub mod auth;
 pub mod error;
 #[doc(hidden)]

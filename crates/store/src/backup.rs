@@ -88,6 +88,17 @@ pub const TABLES: &[&str] = &[
     "change_policies",
     "ci_baselines",
     "ci_baseline_items",
+    "assets",
+    "asset_cis",
+    "asset_reminders",
+    "service_designs",
+    "service_design_outputs",
+    "releases",
+    "release_changes",
+    "release_known_errors",
+    "release_criteria",
+    "release_deployments",
+    "release_deployment_cis",
 ];
 
 /// Columns that point into their own table (a category's parent may come after it): a restore

@@ -12,6 +12,7 @@ mod group;
 mod migrate;
 mod refs;
 
+pub mod asset;
 pub mod backup;
 pub mod calendar;
 pub mod category;
@@ -19,6 +20,7 @@ pub mod change;
 pub mod cmdb;
 pub mod custom_fields;
 pub mod customer;
+pub mod design;
 pub mod external;
 #[doc(hidden)]
 pub mod fuzzing;
@@ -32,6 +34,7 @@ pub mod major;
 pub mod notify;
 pub mod page;
 pub mod problem;
+pub mod release;
 pub mod request;
 mod search;
 pub mod service;

@@ -263,8 +263,22 @@ impl Store {
     ) -> StoreResult<CatalogueItem> {
         self.check_users(tenant_id, "approver_ids", &d.approver_ids)
             .await?;
-        let now = now_micros();
         let mut tx = self.db.begin().await?;
+        let item = self.save_item_in(&mut tx, tenant_id, id, d, actor).await?;
+        tx.commit().await?;
+        Ok(item)
+    }
+
+    /// `save_item` inside `tx`, journaled there; the caller has checked the approvers.
+    pub(crate) async fn save_item_in(
+        &self,
+        tx: &mut Tx,
+        tenant_id: i64,
+        id: Option<i64>,
+        d: &ItemDraft,
+        actor: &Actor,
+    ) -> StoreResult<CatalogueItem> {
+        let now = now_micros();
         let before: Option<CatalogueItem> = match id {
             Some(id) => Some(
                 tx.fetch_one::<ItemRow>(sql(format!("SELECT {ITEM_COLUMNS} FROM catalogue_items WHERE tenant_id = $1 AND id = $2")).bind(tenant_id).bind(id))
@@ -303,11 +317,10 @@ impl Store {
             Action::Create
         };
         self.journal(
-            &mut tx,
+            tx,
             Change::of(tenant_id, actor, action, before.as_ref(), Some(&item)),
         )
         .await?;
-        tx.commit().await?;
         Ok(item)
     }
 

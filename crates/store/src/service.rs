@@ -1,8 +1,8 @@
 //! Services: name, description, owner, criticality and lifecycle status.
 
-use crate::db::sql;
+use crate::db::{Tx, sql};
 use crate::identity::like_pattern;
-use crate::journal::{Record, RecordWrite};
+use crate::journal::{Change as Entry, Record, RecordWrite};
 use crate::page::{CursorKey, Page, PageRequest, Sort, finish, paginate};
 use crate::{Actor, Store, StoreError, StoreResult, now_micros};
 use serde::Serialize;
@@ -45,7 +45,11 @@ pub struct ServiceFilter {
 
 impl Store {
     /// Owners must be users of the same tenant.
-    async fn check_owner(&self, tenant_id: i64, owner_id: Option<i64>) -> StoreResult<()> {
+    pub(crate) async fn check_owner(
+        &self,
+        tenant_id: i64,
+        owner_id: Option<i64>,
+    ) -> StoreResult<()> {
         match owner_id {
             Some(id) => match self.user(tenant_id, id).await {
                 Ok(_) => Ok(()),
@@ -67,25 +71,41 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<Service> {
         self.check_owner(tenant_id, d.owner_id).await?;
-        self.write_record(RecordWrite {
-            tenant_id,
-            action: Action::Create,
-            actor,
-            before: None,
-            write: sql(format!(
-                "INSERT INTO services (tenant_id, name, description, owner_id, criticality, status, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING {COLUMNS}"
-            ))
-            .bind(tenant_id)
-            .bind(&d.name)
-            .bind(&d.description)
-            .bind(d.owner_id)
-            .bind(d.criticality.as_str())
-            .bind(d.status.as_str())
-            .bind(now_micros()),
-            unique: None,
-        })
-        .await
+        let mut tx = self.db.begin().await?;
+        let created = self.create_service_in(&mut tx, tenant_id, d, actor).await?;
+        tx.commit().await?;
+        Ok(created)
+    }
+
+    /// `create_service` inside `tx`, journaled there; the caller has checked the owner.
+    pub(crate) async fn create_service_in(
+        &self,
+        tx: &mut Tx,
+        tenant_id: i64,
+        d: &ServiceDraft,
+        actor: &Actor,
+    ) -> StoreResult<Service> {
+        let created: Service = tx
+            .fetch_one(
+                sql(format!(
+                    "INSERT INTO services (tenant_id, name, description, owner_id, criticality, status, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING {COLUMNS}"
+                ))
+                .bind(tenant_id)
+                .bind(&d.name)
+                .bind(&d.description)
+                .bind(d.owner_id)
+                .bind(d.criticality.as_str())
+                .bind(d.status.as_str())
+                .bind(now_micros()),
+            )
+            .await?;
+        self.journal(
+            tx,
+            Entry::of(tenant_id, actor, Action::Create, None, Some(&created)),
+        )
+        .await?;
+        Ok(created)
     }
 
     pub async fn service(&self, tenant_id: i64, id: i64) -> StoreResult<Service> {
@@ -100,26 +120,52 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<Service> {
         self.check_owner(tenant_id, d.owner_id).await?;
-        self.write_record(RecordWrite {
-            tenant_id,
-            action: Action::Update,
-            actor,
-            before: Some(select_one(tenant_id, id)),
-            write: sql(format!(
-                "UPDATE services SET name = $1, description = $2, owner_id = $3, criticality = $4, status = $5, updated_at = $6 \
-                 WHERE tenant_id = $7 AND id = $8 AND deleted_at IS NULL RETURNING {COLUMNS}"
-            ))
-            .bind(&d.name)
-            .bind(&d.description)
-            .bind(d.owner_id)
-            .bind(d.criticality.as_str())
-            .bind(d.status.as_str())
-            .bind(now_micros())
-            .bind(tenant_id)
-            .bind(id),
-            unique: None,
-        })
-        .await
+        let mut tx = self.db.begin().await?;
+        let updated = self
+            .update_service_in(&mut tx, tenant_id, id, d, actor)
+            .await?;
+        tx.commit().await?;
+        Ok(updated)
+    }
+
+    /// `update_service` inside `tx`, journaled there; the caller has checked the owner.
+    pub(crate) async fn update_service_in(
+        &self,
+        tx: &mut Tx,
+        tenant_id: i64,
+        id: i64,
+        d: &ServiceDraft,
+        actor: &Actor,
+    ) -> StoreResult<Service> {
+        let before: Service = tx.fetch_one(select_one(tenant_id, id)).await?;
+        let after: Service = tx
+            .fetch_one(
+                sql(format!(
+                    "UPDATE services SET name = $1, description = $2, owner_id = $3, criticality = $4, status = $5, updated_at = $6 \
+                     WHERE tenant_id = $7 AND id = $8 AND deleted_at IS NULL RETURNING {COLUMNS}"
+                ))
+                .bind(&d.name)
+                .bind(&d.description)
+                .bind(d.owner_id)
+                .bind(d.criticality.as_str())
+                .bind(d.status.as_str())
+                .bind(now_micros())
+                .bind(tenant_id)
+                .bind(id),
+            )
+            .await?;
+        self.journal(
+            tx,
+            Entry::of(
+                tenant_id,
+                actor,
+                Action::Update,
+                Some(&before),
+                Some(&after),
+            ),
+        )
+        .await?;
+        Ok(after)
     }
 
     /// Removes a service from use. The row stays (records refer to it) and the journal keeps it.

@@ -698,3 +698,104 @@ both_backends!(edits_and_policies_are_checked, |store: Store| async move {
     ));
     verified(&store).await;
 });
+
+both_backends!(
+    templates_are_edited_and_retired,
+    |store: Store| async move {
+        let o = org(&store).await;
+        let mut d = TemplateDraft {
+            name: "Patch a server".into(),
+            description: String::new(),
+            implementation_plan: "Patch".into(),
+            backout_plan: "Unpatch".into(),
+            test_plan: String::new(),
+            active: true,
+        }
+        .validate()
+        .expect("template");
+        let template = store
+            .create_change_template(o.t, &d, &o.admin)
+            .await
+            .expect("template");
+        d.name = "Other".into();
+        store
+            .create_change_template(o.t, &d, &o.admin)
+            .await
+            .expect("another");
+        let entries = journal_len(&store, o.t).await;
+
+        d.name = "Patch a Linux server".into();
+        d.implementation_plan = "apt upgrade".into();
+        let edited = store
+            .update_change_template(o.t, template.id, &d, &o.admin)
+            .await
+            .expect("edited");
+        assert_eq!(edited.name, "Patch a Linux server");
+        assert_eq!(edited.implementation_plan, "apt upgrade");
+        assert!(edited.active && edited.updated_at >= template.updated_at);
+        assert_eq!(journal_len(&store, o.t).await, entries + 1, "journaled");
+
+        // Another template's name is taken; another tenant's template is not found.
+        d.name = "Other".into();
+        let err = store
+            .update_change_template(o.t, template.id, &d, &o.admin)
+            .await
+            .expect_err("duplicate name");
+        assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
+        let other = store
+            .create_tenant(&new_tenant("Other").expect("name"), &Actor::cli())
+            .await
+            .expect("tenant")
+            .id;
+        d.name = "Patch a Linux server".into();
+        assert!(matches!(
+            store
+                .update_change_template(other, template.id, &d, &o.admin)
+                .await,
+            Err(StoreError::NotFound)
+        ));
+
+        // A change may follow it until it is retired; then it is neither listed nor followed.
+        let mut standard = draft(ChangeType::Standard, "Patch web01", window(1, 2), vec![]);
+        standard.template_id = Some(template.id);
+        let followed = create(&store, &o, &standard).await;
+        assert_eq!(followed.implementation_plan, "Do it");
+        d.active = false;
+        let retired = store
+            .update_change_template(o.t, template.id, &d, &o.admin)
+            .await
+            .expect("retired");
+        assert!(!retired.active);
+        let listed = store.change_templates(o.t, false).await.expect("templates");
+        assert!(listed.iter().all(|t| t.id != template.id));
+        assert!(
+            store
+                .change_templates(o.t, true)
+                .await
+                .expect("all")
+                .iter()
+                .any(|t| t.id == template.id)
+        );
+        let err = store
+            .create_change(o.t, &standard, None, &o.requester)
+            .await
+            .expect_err("retired template");
+        match err {
+            StoreError::Invalid(invalid) => {
+                assert_eq!(invalid.errors[0].field, "template_id");
+                assert!(invalid.errors[0].message.contains("retired"));
+            }
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+        assert_eq!(
+            store
+                .change(o.t, followed.id)
+                .await
+                .expect("kept")
+                .template_id,
+            Some(template.id),
+            "the change that followed it keeps it"
+        );
+        verified(&store).await;
+    }
+);

@@ -100,9 +100,9 @@ const CHANGES: [DemoChange; 8] = [
         stage: Stage::Scheduled(&[MANAGER]),
     },
     DemoChange {
-        title: "Payroll app update 11.5",
+        title: "Payroll app update to 12.0",
         change_type: ChangeType::Normal,
-        reason: "Tax tables for next year.",
+        reason: "The new payroll engine with the collective agreement rules and next year's tax tables.",
         cis: &["Payroll App", "payroll-app-01"],
         window: (16, 19, 2),
         risk: Some("low"),

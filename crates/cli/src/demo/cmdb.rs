@@ -86,7 +86,7 @@ const CIS: [DemoCi; 17] = [
         "Application",
         CiStatus::InUse,
         &[0],
-        &[("version", "2025.3"), ("vendor", "Postfix/Dovecot")],
+        &[("version", "2025.2"), ("vendor", "Postfix/Dovecot")],
     ),
     (
         "Payroll App",

@@ -1,8 +1,11 @@
 //! The demo organisation `steward demo` creates: enough to click through every screen.
 //! Each process seeds its records in a module of its own, from what [`Org`] holds.
 
+mod assets;
 mod changes;
 mod cmdb;
+mod designs;
+mod releases;
 
 use anyhow::anyhow;
 use steward_domain::access::Role;
@@ -247,7 +250,10 @@ impl Org {
 /// The control processes and the rest, each from what the organisation already holds.
 async fn seed_processes(store: &Store, org: &Org) -> anyhow::Result<()> {
     let cis = cmdb::seed(store, org).await?;
+    assets::seed(store, org).await?;
     changes::seed(store, org, &cis).await?;
+    designs::seed(store, org).await?;
+    releases::seed(store, org).await?;
     Ok(())
 }
 

@@ -78,6 +78,12 @@ pub struct ChangeOut {
     pub ended_at: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+    /// Whether the tenant's policy calls it a major change, which goes through service design
+    /// and transition (8.5.2) and is scheduled only once its design record is accepted. Shown
+    /// by `GET /changes/{key}`; lists leave it false.
+    pub major: bool,
+    /// Its service design record (`SDR-n`), if it has one. Shown by `GET /changes/{key}`.
+    pub design_key: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -135,6 +141,8 @@ impl From<Change> for ChangeOut {
             ended_at: opt_time(c.ended_at),
             created_at: time(c.created_at),
             updated_at: time(c.updated_at),
+            major: false,
+            design_key: None,
         }
     }
 }
@@ -256,6 +264,7 @@ pub async fn list(
     let filter = ChangeFilter {
         status: q.status,
         change_type: q.change_type,
+        risk: None,
         from: q
             .from
             .as_deref()
@@ -309,7 +318,12 @@ pub async fn get_one(
     who: Can<perm::ChangesRead>,
     ApiPath(key): ApiPath<String>,
 ) -> ApiResult<Json<ChangeOut>> {
-    Ok(Json(find(&state, &who, &key).await?.into()))
+    let change = find(&state, &who, &key).await?;
+    let design = state.store.change_design(who.tenant_id(), &change).await?;
+    let mut out = ChangeOut::from(change);
+    out.major = design.major;
+    out.design_key = design.design.map(|(_, key, _)| key);
+    Ok(Json(out))
 }
 
 #[utoipa::path(patch, path = "/changes/{key}", tag = "changes", params(("key" = String, Path)), request_body = ChangePatch,
@@ -1000,6 +1014,54 @@ pub async fn create_template(
         .create_change_template(who.tenant_id(), &draft, &who.actor())
         .await?;
     Ok((StatusCode::CREATED, Json(created.into())))
+}
+
+/// The fields to change; those left out keep their value.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TemplatePatch {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub implementation_plan: Option<String>,
+    pub backout_plan: Option<String>,
+    pub test_plan: Option<String>,
+    /// `false` retires the template: no new standard change may follow it.
+    pub active: Option<bool>,
+}
+
+#[utoipa::path(patch, path = "/change-templates/{id}", tag = "changes", params(("id" = i64, Path)),
+    request_body = TemplatePatch,
+    description = "Edits a standard-change template; `active: false` retires it (the changes that followed it keep it).",
+    responses((status = 200, body = TemplateOut), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn update_template(
+    State(state): State<AppState>,
+    who: Can<perm::ChangePolicy>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<TemplatePatch>,
+) -> ApiResult<Json<TemplateOut>> {
+    let current = state
+        .store
+        .change_templates(who.tenant_id(), true)
+        .await?
+        .into_iter()
+        .find(|t| t.id == id)
+        .ok_or_else(ApiError::not_found)?;
+    let draft = TemplateDraft {
+        name: body.name.unwrap_or(current.name),
+        description: body.description.unwrap_or(current.description),
+        implementation_plan: body
+            .implementation_plan
+            .unwrap_or(current.implementation_plan),
+        backout_plan: body.backout_plan.unwrap_or(current.backout_plan),
+        test_plan: body.test_plan.unwrap_or(current.test_plan),
+        active: body.active.unwrap_or(current.active),
+    }
+    .validate()?;
+    let updated = state
+        .store
+        .update_change_template(who.tenant_id(), id, &draft, &who.actor())
+        .await?;
+    Ok(Json(updated.into()))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

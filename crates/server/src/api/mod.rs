@@ -1,6 +1,7 @@
 //! The REST API under `/api/v1`: JSON in and out, problem+json errors, OpenAPI 3.1 generated
 //! from the handlers themselves.
 
+pub mod assets;
 pub mod attachments;
 pub mod bulk;
 pub mod calendars;
@@ -9,6 +10,7 @@ pub mod changes;
 pub mod cmdb;
 pub mod cmdb_baselines;
 mod customers;
+pub mod designs;
 pub mod imports;
 pub mod incidents;
 mod journal;
@@ -18,6 +20,7 @@ mod me;
 pub mod notifications;
 pub mod problems;
 pub mod record_cis;
+pub mod releases;
 pub mod requests;
 pub mod search;
 mod services;
@@ -71,7 +74,10 @@ use utoipa_axum::routes;
         (name = "requests", description = "The service catalogue and service requests (ISO/IEC 20000-1 8.6.2)"),
         (name = "problems", description = "Problems and known errors (ISO/IEC 20000-1 8.6.3)"),
         (name = "cmdb", description = "Configuration management: CI classes, CIs, relationships, impact analysis and baselines (ISO/IEC 20000-1 8.2.6)"),
+        (name = "assets", description = "Asset management: hardware and software assets, their lifecycle, licences and the CIs they are (ISO/IEC 20000-1 8.2.5)"),
         (name = "changes", description = "Change management: changes, risk, approvals, the forward schedule with blackouts and collisions, and the change calendar (ISO/IEC 20000-1 8.5.1)"),
+        (name = "service-designs", description = "Design and transition of new or changed services: service design records and their acceptance into live operation (ISO/IEC 20000-1 8.5.2)"),
+        (name = "releases", description = "Release and deployment management: releases grouping changes, acceptance criteria with sign-off, deployments per environment updating the CMDB (ISO/IEC 20000-1 8.5.3)"),
         (name = "imports", description = "Incidents, requests and problems from other tools, as CSV"),
         (name = "knowledge", description = "Knowledge articles (ISO/IEC 20000-1 7.6)"),
         (name = "views", description = "Saved list views"),
@@ -183,6 +189,11 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             record_cis::problem_cis,
             record_cis::set_problem_cis
         ))
+        .routes(routes!(assets::list, assets::create))
+        .routes(routes!(assets::expiring))
+        .routes(routes!(assets::get_one, assets::update))
+        .routes(routes!(assets::transition))
+        .routes(routes!(assets::get_cis, assets::put_cis))
         .routes(routes!(changes::list, changes::create))
         .routes(routes!(changes::schedule))
         .routes(routes!(changes::metrics))
@@ -198,11 +209,28 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(changes::list_blackouts, changes::create_blackout))
         .routes(routes!(changes::delete_blackout))
         .routes(routes!(changes::list_templates, changes::create_template))
+        .routes(routes!(changes::update_template))
         .routes(routes!(
             changes::list_delegations,
             changes::create_delegation
         ))
         .routes(routes!(changes::end_delegation))
+        .routes(routes!(releases::list, releases::create))
+        .routes(routes!(releases::get_one, releases::update))
+        .routes(routes!(releases::transition))
+        .routes(routes!(releases::put_changes))
+        .routes(routes!(releases::put_known_errors))
+        .routes(routes!(releases::add_criterion))
+        .routes(routes!(releases::sign_off))
+        .routes(routes!(
+            releases::list_deployments,
+            releases::create_deployment
+        ))
+        .routes(routes!(releases::record_outcome))
+        .routes(routes!(designs::list, designs::create))
+        .routes(routes!(designs::get_one, designs::update))
+        .routes(routes!(designs::transition))
+        .routes(routes!(designs::accept))
         .routes(routes!(services::get_customers, services::set_customers))
         .routes(routes!(
             problems::get_known_error,

@@ -67,6 +67,9 @@ struct ViewPage {
     candidates: Vec<String>,
     /// Open incidents and problems that name this CI.
     open_records: Vec<OpenRecord>,
+    /// Assets linked to this CI (none shown to readers without asset access).
+    assets: Vec<super::asset_register::CiAsset>,
+    can_assets: bool,
     history: Option<Vec<HistoryRow>>,
 }
 
@@ -200,6 +203,8 @@ async fn render(
         directions,
         candidates,
         open_records: state.store.open_records_of_ci(t, id).await?,
+        assets: super::asset_register::of_ci(state, who, id).await?,
+        can_assets: who.can(Permission::AssetsRead),
         history: history(state, who, "ci", id).await,
         ci,
     };

@@ -5,10 +5,18 @@
 
 mod admin;
 mod agreements;
+mod asset_register;
 mod assets;
 mod attachments;
 mod calendars;
 mod categories;
+mod change_admin;
+mod change_approvals;
+mod change_calendar;
+mod change_dashboard;
+mod change_form;
+mod change_view;
+mod changes;
 mod classify;
 mod cmdb;
 mod cmdb_baselines;
@@ -18,6 +26,7 @@ mod cmdb_schema;
 mod cmdb_view;
 mod custom_fields;
 mod customers;
+mod designs;
 mod home;
 mod incidents;
 mod journal;
@@ -28,6 +37,7 @@ mod notifications;
 mod portal;
 mod problems;
 mod record_cis;
+mod releases;
 mod requests;
 mod search;
 mod services;
@@ -67,6 +77,32 @@ pub fn router() -> Router<AppState> {
         .route("/services/{id}/edit", get(services::edit_form))
         .route("/services/{id}/delete", post(services::delete))
         .route("/cis", get(cmdb::list).post(cmdb::create))
+        .route("/releases", get(releases::list).post(releases::create))
+        .route("/releases/new", get(releases::new_form))
+        .route(
+            "/releases/{key}",
+            get(releases::view).post(releases::update),
+        )
+        .route("/releases/{key}/edit", get(releases::edit_form))
+        .route("/releases/{key}/transitions", post(releases::transition))
+        .route("/releases/{key}/changes", post(releases::set_changes))
+        .route(
+            "/releases/{key}/known-errors",
+            post(releases::set_known_errors),
+        )
+        .route("/releases/{key}/criteria", post(releases::add_criterion))
+        .route(
+            "/releases/{key}/criteria/{id}/sign-off",
+            post(releases::sign_off),
+        )
+        .route(
+            "/releases/{key}/deployments",
+            post(releases::add_deployment),
+        )
+        .route(
+            "/releases/{key}/deployments/{id}/outcome",
+            post(releases::record_outcome),
+        )
         .route("/cis/new", get(cmdb::new_form))
         .route("/cis/{id}", get(cmdb_view::view).post(cmdb::update))
         .route("/cis/{id}/edit", get(cmdb::edit_form))
@@ -263,6 +299,66 @@ pub fn router() -> Router<AppState> {
         .route("/notifications", get(notifications::page))
         .route("/notifications/{event}", post(notifications::update))
         .route("/journal", get(journal::page))
+        .route("/changes", get(changes::list).post(change_form::create))
+        .route("/changes/new", get(change_form::new_form))
+        .route("/changes/approvals", get(change_approvals::page))
+        .route(
+            "/changes/approvals/delegations",
+            post(change_approvals::delegate),
+        )
+        .route(
+            "/changes/approvals/delegations/{id}/end",
+            post(change_approvals::end_delegation),
+        )
+        .route("/changes/calendar", get(change_calendar::page))
+        .route("/changes/dashboard", get(change_dashboard::page))
+        .route("/changes/setup", get(change_admin::page))
+        .route("/changes/setup/blackouts", post(change_admin::add_blackout))
+        .route(
+            "/changes/setup/blackouts/{id}/lift",
+            post(change_admin::lift_blackout),
+        )
+        .route("/changes/setup/templates", post(change_admin::add_template))
+        .route("/changes/setup/policy", post(change_admin::save_policy))
+        .route(
+            "/changes/setup/templates/{id}",
+            post(change_admin::edit_template),
+        )
+        .route(
+            "/changes/setup/templates/{id}/active",
+            post(change_admin::set_template_active),
+        )
+        .route("/changes/{key}", get(change_view::view))
+        .route(
+            "/changes/{key}/edit",
+            get(change_form::edit_form).post(change_form::update),
+        )
+        .route("/changes/{key}/transitions", post(change_view::transition))
+        .route("/changes/{key}/risk", post(change_view::assess))
+        .route("/changes/{key}/review", post(change_view::review))
+        .route("/changes/{key}/approvals", post(change_approvals::decide))
+        .route(
+            "/assets",
+            get(asset_register::list).post(asset_register::create),
+        )
+        .route("/assets/new", get(asset_register::new_form))
+        .route(
+            "/assets/{id}",
+            get(asset_register::view).post(asset_register::update),
+        )
+        .route("/assets/{id}/edit", get(asset_register::edit_form))
+        .route("/assets/{id}/transitions", post(asset_register::transition))
+        .route("/assets/{id}/cis", post(asset_register::link_ci))
+        .route(
+            "/assets/{id}/cis/{ci}/delete",
+            post(asset_register::unlink_ci),
+        )
+        .route("/designs", get(designs::list).post(designs::create))
+        .route("/designs/new", get(designs::new_form))
+        .route("/designs/{key}", get(designs::view).post(designs::update))
+        .route("/designs/{key}/edit", get(designs::edit_form))
+        .route("/designs/{key}/transitions", post(designs::transition))
+        .route("/designs/{key}/accept", post(designs::accept))
         .route("/static/{file}", get(assets::serve))
 }
 
@@ -284,7 +380,7 @@ pub struct NavItem {
 
 /// Pages and the permission that shows them; Knowledge is also shown to everyone who reads
 /// records (auditors hold RecordsRead but not RecordsOwn), see `Chrome::new`.
-const NAV: [(&str, &str, Option<Permission>); 20] = [
+const NAV: [(&str, &str, Option<Permission>); 24] = [
     ("Home", "/", None),
     ("Incidents", "/incidents", Some(Permission::RecordsRead)),
     ("Requests", "/requests", Some(Permission::RecordsRead)),
@@ -294,6 +390,22 @@ const NAV: [(&str, &str, Option<Permission>); 20] = [
     ("Services", "/services", Some(Permission::ServicesRead)),
     ("Customers", "/customers", Some(Permission::CustomersRead)),
     ("CMDB", cmdb::NAV_HREF, Some(Permission::CmdbRead)),
+    (
+        "Releases",
+        releases::NAV_HREF,
+        Some(Permission::ReleasesRead),
+    ),
+    (
+        "Assets",
+        asset_register::NAV_HREF,
+        Some(Permission::AssetsRead),
+    ),
+    ("Changes", changes::NAV_HREF, Some(Permission::ChangesRead)),
+    (
+        "Service design",
+        designs::NAV_HREF,
+        Some(Permission::DesignRead),
+    ),
     ("Teams", "/teams", Some(Permission::TeamsRead)),
     ("Users", "/users", Some(Permission::UsersRead)),
     ("API tokens", "/tokens", Some(Permission::TokensOwn)),

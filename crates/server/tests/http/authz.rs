@@ -348,6 +348,9 @@ async fn fixtures(app: &TestApp) -> Fixtures {
     fx.both("calendar", id_of(&created(&calendar, "calendar")));
     cmdb_fixtures(app, &mut fx).await;
     change_fixtures(app, &mut fx).await;
+    design_fixtures(app, &mut fx).await;
+    release_fixtures(app, &mut fx).await;
+    asset_fixtures(app, &mut fx).await;
     let view = app
         .post(
             "/api/v1/views",
@@ -629,6 +632,85 @@ async fn change_fixtures(app: &TestApp, fx: &mut Fixtures) {
         )
         .await;
     fx.both("delegation", id_of(&created(&delegation, "delegation")));
+    let template = app
+        .post(
+            "/api/v1/change-templates",
+            Role::Admin,
+            json!({"name": format!("{SECRET} template"), "implementation_plan": "Do", "backout_plan": "Undo"}),
+        )
+        .await;
+    fx.both("template", id_of(&created(&template, "template")));
+}
+
+/// A built release with one criterion and a test deployment in progress.
+async fn release_fixtures(app: &TestApp, fx: &mut Fixtures) {
+    let release = app
+        .post(
+            "/api/v1/releases",
+            Role::Admin,
+            json!({"title": format!("{SECRET} portal 2.0"), "kind": "minor"}),
+        )
+        .await;
+    let release = created(&release, "release");
+    let key = release["key"].as_str().expect("key").to_owned();
+    fx.set("release", &key, id_of(&release));
+    let built = app
+        .post(
+            &format!("/api/v1/releases/{key}/transitions"),
+            Role::Admin,
+            json!({"to": "built"}),
+        )
+        .await;
+    created(&built, "built release");
+    let with_criterion = app
+        .post(
+            &format!("/api/v1/releases/{key}/criteria"),
+            Role::Admin,
+            json!({"text": format!("{SECRET} smoke tests pass")}),
+        )
+        .await;
+    let criteria = created(&with_criterion, "release criterion")["criteria"].clone();
+    fx.both(
+        "criterion",
+        criteria[0]["id"].as_i64().expect("criterion id"),
+    );
+    let deployment = app
+        .post(
+            &format!("/api/v1/releases/{key}/deployments"),
+            Role::Admin,
+            json!({"environment": "test"}),
+        )
+        .await;
+    fx.both("deployment", id_of(&created(&deployment, "deployment")));
+}
+
+/// An ordered laptop.
+async fn asset_fixtures(app: &TestApp, fx: &mut Fixtures) {
+    let asset = app
+        .post(
+            "/api/v1/assets",
+            Role::Admin,
+            json!({"tag": "LT-FIXTURE", "name": format!("{SECRET} laptop"), "kind": "hardware"}),
+        )
+        .await;
+    fx.both("asset", id_of(&created(&asset, "asset")));
+}
+
+/// A draft service design record for a new service.
+async fn design_fixtures(app: &TestApp, fx: &mut Fixtures) {
+    let design = app
+        .post(
+            "/api/v1/service-designs",
+            Role::Admin,
+            json!({"title": format!("{SECRET} video"), "requirements": "Meetings"}),
+        )
+        .await;
+    let design = created(&design, "service design");
+    fx.set(
+        "design",
+        design["key"].as_str().expect("key"),
+        id_of(&design),
+    );
 }
 
 fn blackout_body(name: &str) -> Value {
@@ -680,8 +762,14 @@ fn fixture_name(path: &str, before: &str) -> Option<&'static str> {
         "ci-baselines" | "diff" => "ci_baseline",
         "agreements" => "agreement",
         "changes" => "change",
+        "releases" => "release",
+        "assets" => "asset",
+        "criteria" => "criterion",
+        "deployments" => "deployment",
         "change-blackouts" => "blackout",
         "change-delegations" => "delegation",
+        "change-templates" => "template",
+        "service-designs" => "design",
         "categories" => "category",
         "views" => "view",
         "sla" if path.starts_with("/incidents/") => "incident_clock",
@@ -836,10 +924,35 @@ fn payload(method: &Method, path: &str, fx: &Fixtures, caller: Caller) -> Payloa
         ("PUT", "/changes/{key}/review") => json!({"outcome": "successful"}),
         ("PUT", "/change-policy") => fx.change_policy.clone(),
         ("POST", "/change-blackouts") => blackout_body("Matrix freeze"),
+        ("POST", "/service-designs") => json!({"title": "Matrix design"}),
+        ("PATCH", "/service-designs/{key}") => json!({"resources": "Matrix"}),
+        // Never allowed from draft (and a draft is never accepted): a 409 past the permission
+        // check, and the fixture stays.
+        ("POST", "/service-designs/{key}/transitions") => json!({"to": "rejected"}),
         ("POST", "/change-templates") => {
             json!({"name": "Matrix template", "implementation_plan": "Do", "backout_plan": "Undo"})
         }
         ("POST", "/change-delegations") => delegation_body(fx),
+        ("PATCH", "/change-templates/{id}") => json!({"description": "Matrix"}),
+        ("POST", "/assets") => {
+            json!({"tag": "MATRIX-1", "name": "Matrix asset", "kind": "hardware"})
+        }
+        ("PATCH", "/assets/{id}") => json!({"notes": "Matrix"}),
+        // Never allowed from ordered: a 409 past the permission check.
+        ("POST", "/assets/{id}/transitions") => json!({"to": "disposed"}),
+        ("PUT", "/assets/{id}/cis") => {
+            json!({"ci_ids": [fx.id["ci"].parse::<i64>().unwrap_or_default()]})
+        }
+        ("POST", "/releases") => json!({"title": "Matrix release", "kind": "minor"}),
+        ("PATCH", "/releases/{key}") => json!({"description": "Matrix"}),
+        // Never allowed from built: a 409 past the permission check.
+        ("POST", "/releases/{key}/transitions") => json!({"to": "closed"}),
+        ("PUT", "/releases/{key}/changes") => json!({"changes": []}),
+        ("PUT", "/releases/{key}/known-errors") => json!({"known_errors": []}),
+        ("POST", "/releases/{key}/criteria") => json!({"text": "Matrix criterion"}),
+        ("POST", "/releases/{key}/criteria/{id}/sign-off") => json!({"verdict": "accepted"}),
+        ("POST", "/releases/{key}/deployments") => json!({"environment": "test"}),
+        ("POST", "/releases/{key}/deployments/{id}/outcome") => json!({"outcome": "failed"}),
         ("PUT", "/sla/agreements/{id}") => agreement_body(&format!("{SECRET} standard")),
         ("POST", "/views") => json!({"kind": "incidents", "name": "Matrix view"}),
         ("POST", "/me/password") => {

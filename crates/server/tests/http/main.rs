@@ -1,14 +1,17 @@
 //! The server's integration tests, in one binary (link time matters on small machines).
 
 mod api;
+mod assets;
 mod attachments;
 mod authz;
 mod baselines;
 mod calendars;
 mod categories;
 mod changes;
+mod changes_ui;
 mod cmdb;
 mod cmdb_ui;
+mod designs;
 mod imports;
 mod incidents;
 mod jobs;
@@ -18,6 +21,7 @@ mod major;
 mod notifications;
 mod problems;
 mod record_cis;
+mod releases;
 mod requests;
 mod sla;
 mod sla_reports;

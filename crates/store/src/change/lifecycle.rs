@@ -111,6 +111,9 @@ impl Store {
         let facts = self.facts(&mut tx, tenant_id, &before).await?;
         let next = transition(before.change_type, before.status, to, &facts)
             .map_err(|refusal| StoreError::Conflict(capitalised(&refusal.to_string())))?;
+        // A major change is scheduled only once its service design is accepted (8.5.2).
+        self.check_design_accepted(&mut tx, tenant_id, &before, next)
+            .await?;
         set_status(&mut tx, &before, next).await?;
         self.finish_change_write(tx, tenant_id, &before, actor)
             .await

@@ -227,6 +227,8 @@ pub struct ChangeImpact {
 pub struct ChangeFilter {
     pub status: Option<ChangeStatus>,
     pub change_type: Option<ChangeType>,
+    /// Changes assessed at this risk level.
+    pub risk: Option<RiskLevel>,
     /// Changes whose planned window ends after this instant.
     pub from: Option<i64>,
     /// Changes whose planned window starts before this instant.
@@ -479,7 +481,13 @@ impl Store {
         let (id,): (i64,) = tx.fetch_one(bind_draft(write, &draft, assignee_id)).await?;
         set_links(&mut tx, tenant_id, id, &draft).await?;
         let created = read_change(&mut tx, tenant_id, id).await?;
-        self.commit_created(tx, tenant_id, actor, created).await
+        let mut tx = self
+            .with_created_journaled(tx, tenant_id, actor, &created)
+            .await?;
+        self.open_design_for_major_change(&mut tx, tenant_id, &created, actor)
+            .await?;
+        tx.commit().await?;
+        Ok(created)
     }
 
     /// Replaces a change's editable fields with a validated draft. Only a change in draft or
@@ -540,6 +548,23 @@ impl Store {
         Ok(record)
     }
 
+    /// Journals the creation of a change in `tx` and hands the transaction back, for what
+    /// follows in it (the design record of a major change).
+    async fn with_created_journaled(
+        &self,
+        mut tx: Tx,
+        tenant_id: i64,
+        actor: &Actor,
+        created: &Change,
+    ) -> StoreResult<Tx> {
+        self.journal(
+            &mut tx,
+            Entry::of(tenant_id, actor, Action::Create, None, Some(created)),
+        )
+        .await?;
+        Ok(tx)
+    }
+
     /// Reads the change again, journals it against `before` and commits.
     pub(crate) async fn finish_change_write(
         &self,
@@ -554,6 +579,9 @@ impl Store {
             Entry::of(tenant_id, actor, Action::Update, Some(before), Some(&after)),
         )
         .await?;
+        // A change that is (now) major opens its design record (8.5.2).
+        self.open_design_for_major_change(&mut tx, tenant_id, &after, actor)
+            .await?;
         tx.commit().await?;
         Ok(after)
     }
@@ -623,6 +651,9 @@ impl Store {
         if let Some(t) = f.change_type {
             q = q.push_bound(" AND change_type = {}", t.as_str());
         }
+        if let Some(risk) = f.risk {
+            q = q.push_bound(" AND risk_level = {}", risk.as_str());
+        }
         if let Some(from) = f.from {
             q = q.push_bound(" AND planned_end > {}", from);
         }
@@ -646,5 +677,32 @@ impl Store {
             "updated_at" => (CursorKey::Int(c.updated_at), c.id),
             _ => (CursorKey::Int(c.number), c.id),
         }))
+    }
+}
+
+/// For the change dashboard: how many of the tenant's changes are in each status.
+impl Store {
+    /// The number of changes in each status that has any, in lifecycle order.
+    pub async fn change_counts_by_status(
+        &self,
+        tenant_id: i64,
+    ) -> StoreResult<Vec<(ChangeStatus, i64)>> {
+        let rows: Vec<(String, i64)> = self
+            .db
+            .fetch_all(
+                sql("SELECT status, COUNT(*) FROM changes WHERE tenant_id = $1 GROUP BY status")
+                    .bind(tenant_id),
+            )
+            .await?;
+        let mut counts = rows
+            .into_iter()
+            .map(|(status, n)| {
+                ChangeStatus::parse(&status)
+                    .map(|s| (s, n))
+                    .ok_or_else(|| StoreError::Corrupt(format!("change status {status}")))
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        counts.sort_unstable();
+        Ok(counts)
     }
 }

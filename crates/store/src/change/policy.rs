@@ -239,6 +239,45 @@ impl Store {
         .await
     }
 
+    /// Replaces a template's fields with a validated draft; `active: false` retires it, so
+    /// no new change may follow it (the changes that did keep it).
+    pub async fn update_change_template(
+        &self,
+        tenant_id: i64,
+        id: i64,
+        draft: &TemplateDraft,
+        actor: &Actor,
+    ) -> StoreResult<ChangeTemplate> {
+        self.write_record(RecordWrite {
+            tenant_id,
+            action: Action::Update,
+            actor,
+            before: Some(
+                sql(format!(
+                    "SELECT {TEMPLATE_COLUMNS} FROM change_templates WHERE tenant_id = $1 AND id = $2"
+                ))
+                .bind(tenant_id)
+                .bind(id),
+            ),
+            write: sql(format!(
+                "UPDATE change_templates SET name = $1, description = $2, implementation_plan = $3, \
+                 backout_plan = $4, test_plan = $5, active = $6, updated_at = $7 \
+                 WHERE tenant_id = $8 AND id = $9 RETURNING {TEMPLATE_COLUMNS}"
+            ))
+            .bind(&draft.name)
+            .bind(&draft.description)
+            .bind(&draft.implementation_plan)
+            .bind(&draft.backout_plan)
+            .bind(&draft.test_plan)
+            .bind(draft.active)
+            .bind(now_micros())
+            .bind(tenant_id)
+            .bind(id),
+            unique: Some(("name", "A change template with this name already exists")),
+        })
+        .await
+    }
+
     /// The tenant's templates by name; retired ones only when asked.
     pub async fn change_templates(
         &self,

@@ -151,7 +151,7 @@ async fn services_of(tx: &mut Tx, ci_id: i64) -> StoreResult<Vec<i64>> {
     Ok(rows.into_iter().map(|(id,)| id).collect())
 }
 
-async fn read_ci(tx: &mut Tx, tenant_id: i64, id: i64) -> StoreResult<Ci> {
+pub(crate) async fn read_ci(tx: &mut Tx, tenant_id: i64, id: i64) -> StoreResult<Ci> {
     let row: CiRow = tx.fetch_one(select_one(tenant_id, id)).await?;
     let services = services_of(tx, id).await?;
     row.into_ci(services)
@@ -188,6 +188,19 @@ impl Store {
     ) -> StoreResult<Ci> {
         self.check_ci_refs(tenant_id, draft).await?;
         let mut tx = self.db.begin().await?;
+        let created = self.create_ci_in(&mut tx, tenant_id, draft, actor).await?;
+        tx.commit().await?;
+        Ok(created)
+    }
+
+    /// `create_ci` inside `tx`, journaled there; the caller has checked the draft's references.
+    pub(crate) async fn create_ci_in(
+        &self,
+        tx: &mut Tx,
+        tenant_id: i64,
+        draft: &CiDraft,
+        actor: &Actor,
+    ) -> StoreResult<Ci> {
         let write = sql(
             "INSERT INTO cis (tenant_id, class_id, name, status, description, owner_id, team_id, external_id, \
              attributes_json, verified_at, created_at, updated_at) \
@@ -207,15 +220,14 @@ impl Store {
             .fetch_one(write)
             .await
             .map_err(|e| e.unique_as(EXTERNAL_TAKEN.0, EXTERNAL_TAKEN.1))?;
-        set_services(&mut tx, tenant_id, id, &draft.service_ids).await?;
-        let created = read_ci(&mut tx, tenant_id, id).await?;
-        graph::log(&mut tx, tenant_id, &[GraphOp::AddCi(id)]).await?;
+        set_services(tx, tenant_id, id, &draft.service_ids).await?;
+        let created = read_ci(tx, tenant_id, id).await?;
+        graph::log(tx, tenant_id, &[GraphOp::AddCi(id)]).await?;
         self.journal(
-            &mut tx,
+            tx,
             Change::of(tenant_id, actor, Action::Create, None, Some(&created)),
         )
         .await?;
-        tx.commit().await?;
         Ok(created)
     }
 
@@ -237,6 +249,24 @@ impl Store {
                 .map_err(|refusal| StoreError::Conflict(refusal.to_string()))?;
         }
         self.check_ci_refs(tenant_id, draft).await?;
+        let after = self
+            .update_ci_in(&mut tx, tenant_id, &before, draft, actor)
+            .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// Writes `draft` over `before` inside `tx`, journaled there; the caller has checked the
+    /// status move and the draft's references.
+    pub(crate) async fn update_ci_in(
+        &self,
+        tx: &mut Tx,
+        tenant_id: i64,
+        before: &Ci,
+        draft: &CiDraft,
+        actor: &Actor,
+    ) -> StoreResult<Ci> {
+        let id = before.id;
         tx.execute(
             sql("UPDATE cis SET class_id = $1, name = $2, status = $3, description = $4, owner_id = $5, \
                  team_id = $6, external_id = $7, attributes_json = $8, updated_at = $9 \
@@ -255,20 +285,13 @@ impl Store {
         )
         .await
         .map_err(|e| e.unique_as(EXTERNAL_TAKEN.0, EXTERNAL_TAKEN.1))?;
-        set_services(&mut tx, tenant_id, id, &draft.service_ids).await?;
-        let after = read_ci(&mut tx, tenant_id, id).await?;
+        set_services(tx, tenant_id, id, &draft.service_ids).await?;
+        let after = read_ci(tx, tenant_id, id).await?;
         self.journal(
-            &mut tx,
-            Change::of(
-                tenant_id,
-                actor,
-                Action::Update,
-                Some(&before),
-                Some(&after),
-            ),
+            tx,
+            Change::of(tenant_id, actor, Action::Update, Some(before), Some(&after)),
         )
         .await?;
-        tx.commit().await?;
         Ok(after)
     }
 

@@ -112,6 +112,22 @@ impl Store {
     ) -> StoreResult<StoredAgreement> {
         self.check_agreement_refs(tenant_id, agreement.draft())
             .await?;
+        let mut tx = self.db.begin().await?;
+        let after = self
+            .create_agreement_in(&mut tx, tenant_id, agreement, actor)
+            .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// `create_agreement` inside `tx`, journaled there; the caller has checked its references.
+    pub(crate) async fn create_agreement_in(
+        &self,
+        tx: &mut crate::db::Tx,
+        tenant_id: i64,
+        agreement: &Agreement,
+        actor: &Actor,
+    ) -> StoreResult<StoredAgreement> {
         let d = agreement.draft();
         let write = sql(format!(
             "INSERT INTO sla_agreements (tenant_id, name, kind, record_kind, calendar_id, active, definition_json, \
@@ -125,18 +141,16 @@ impl Store {
         .bind(d.active)
         .bind(document(d)?)
         .bind(now_micros());
-        let mut tx = self.db.begin().await?;
         let after: StoredAgreement = tx
             .fetch_one::<AgreementRow>(write)
             .await
             .map_err(|e| e.unique_as(NAME_TAKEN.0, NAME_TAKEN.1))?
             .try_into()?;
         self.journal(
-            &mut tx,
+            tx,
             Change::of(tenant_id, actor, Action::Create, None, Some(&after)),
         )
         .await?;
-        tx.commit().await?;
         Ok(after)
     }
 
@@ -236,7 +250,11 @@ impl Store {
         Ok(rows.into_iter().map(|(n,)| n).collect())
     }
 
-    async fn check_agreement_refs(&self, tenant_id: i64, d: &AgreementDraft) -> StoreResult<()> {
+    pub(crate) async fn check_agreement_refs(
+        &self,
+        tenant_id: i64,
+        d: &AgreementDraft,
+    ) -> StoreResult<()> {
         let mut refs = vec![
             (
                 "customer_id".to_owned(),
