@@ -7,20 +7,19 @@
 //! Every write is journaled in its transaction; the links to CIs are part of the asset's
 //! journaled state. Dates are stored as `YYYY-MM-DD` text, which compares as the dates do.
 
-use crate::db::{Sql, Tx, sql};
+use crate::db::{Sql, Tx, linked_ids, sql};
 use crate::identity::like_pattern;
-use crate::journal::{Change, Record};
+use crate::journal::Record;
 use crate::mail::{OutMail, queue_mail_in};
 use crate::page::{CursorKey, Page, PageRequest, Sort, finish, paginate};
 use crate::refs::Ref;
-use crate::{Actor, Store, StoreError, StoreResult, now_micros};
+use crate::{Actor, Store, StoreError, StoreResult, next_updated_at, now_micros};
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 use steward_domain::Invalid;
 use steward_domain::asset::{
     AssetDraft, AssetKind, AssetStatus, Compliance, Term, compliance, reminder_due,
 };
-use steward_domain::journal::Action;
 
 /// An asset as stored (and as the journal keeps it).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -216,19 +215,46 @@ fn select_one(tenant_id: i64, id: i64) -> Sql {
     .bind(id)
 }
 
-async fn cis_of(tx: &mut Tx, asset_id: i64) -> StoreResult<Vec<i64>> {
-    let rows: Vec<(i64,)> = tx
-        .fetch_all(
-            sql("SELECT ci_id FROM asset_cis WHERE asset_id = $1 ORDER BY ci_id").bind(asset_id),
-        )
-        .await?;
-    Ok(rows.into_iter().map(|(id,)| id).collect())
+/// A stored row with the CIs it is linked to.
+async fn complete(tx: &mut Tx, row: AssetRow) -> StoreResult<Asset> {
+    let cis = linked_ids(tx, "asset_cis", "ci_id", "asset_id", row.id).await?;
+    row.into_asset(cis)
+}
+
+async fn complete_all(tx: &mut Tx, rows: Vec<AssetRow>) -> StoreResult<Vec<Asset>> {
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        out.push(complete(tx, row).await?);
+    }
+    Ok(out)
 }
 
 async fn read_asset(tx: &mut Tx, tenant_id: i64, id: i64) -> StoreResult<Asset> {
     let row: AssetRow = tx.fetch_one(select_one(tenant_id, id)).await?;
-    let cis = cis_of(tx, id).await?;
-    row.into_asset(cis)
+    complete(tx, row).await
+}
+
+/// Binds a draft's fields in the order the asset writes list them: tag, name, kind,
+/// manufacturer, model, serial_number, owner_id, location, supplier, cost_minor, currency,
+/// purchase_date, warranty_expires, licence_seats, seats_in_use, licence_expires, notes.
+fn bind_draft(q: Sql, draft: &AssetDraft) -> Sql {
+    q.bind(&draft.tag)
+        .bind(&draft.name)
+        .bind(draft.kind.as_str())
+        .bind(&draft.manufacturer)
+        .bind(&draft.model)
+        .bind(&draft.serial_number)
+        .bind(draft.owner_id)
+        .bind(&draft.location)
+        .bind(&draft.supplier)
+        .bind(draft.cost_minor)
+        .bind(draft.currency.clone())
+        .bind(date_text(draft.purchase_date))
+        .bind(date_text(draft.warranty_expires))
+        .bind(draft.licence_seats)
+        .bind(draft.seats_in_use)
+        .bind(date_text(draft.licence_expires))
+        .bind(&draft.notes)
 }
 
 /// Expiring between `today` and `today + days`: either end date in range.
@@ -260,6 +286,19 @@ impl Store {
         Ok(self.missing_refs(tenant_id, &refs).await?.into_result(())?)
     }
 
+    /// Reads the asset again, journals it against `before` and commits.
+    async fn finish_asset_write(
+        &self,
+        mut tx: Tx,
+        tenant_id: i64,
+        before: &Asset,
+        actor: &Actor,
+    ) -> StoreResult<Asset> {
+        let after = read_asset(&mut tx, tenant_id, before.id).await?;
+        self.commit_update(tx, tenant_id, actor, before, after)
+            .await
+    }
+
     /// Creates an asset from a validated draft, in `status` (imports bring assets already
     /// deployed; the register's form starts at ordered or in stock).
     pub async fn create_asset(
@@ -272,44 +311,21 @@ impl Store {
         self.check_asset_refs(tenant_id, draft).await?;
         let mut tx = self.db.begin().await?;
         let write = sql(
-            "INSERT INTO assets (tenant_id, tag, name, kind, status, manufacturer, model, serial_number, owner_id, \
+            "INSERT INTO assets (tenant_id, status, tag, name, kind, manufacturer, model, serial_number, owner_id, \
              location, supplier, cost_minor, currency, purchase_date, warranty_expires, licence_seats, seats_in_use, \
              licence_expires, notes, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $20) \
              RETURNING id",
         )
         .bind(tenant_id)
-        .bind(&draft.tag)
-        .bind(&draft.name)
-        .bind(draft.kind.as_str())
-        .bind(status.as_str())
-        .bind(&draft.manufacturer)
-        .bind(&draft.model)
-        .bind(&draft.serial_number)
-        .bind(draft.owner_id)
-        .bind(&draft.location)
-        .bind(&draft.supplier)
-        .bind(draft.cost_minor)
-        .bind(draft.currency.clone())
-        .bind(date_text(draft.purchase_date))
-        .bind(date_text(draft.warranty_expires))
-        .bind(draft.licence_seats)
-        .bind(draft.seats_in_use)
-        .bind(date_text(draft.licence_expires))
-        .bind(&draft.notes)
-        .bind(now_micros());
+        .bind(status.as_str());
+        let write = bind_draft(write, draft).bind(now_micros());
         let (id,): (i64,) = tx
             .fetch_one(write)
             .await
             .map_err(|e| e.unique_as(TAG_TAKEN.0, TAG_TAKEN.1))?;
         let created = read_asset(&mut tx, tenant_id, id).await?;
-        self.journal(
-            &mut tx,
-            Change::of(tenant_id, actor, Action::Create, None, Some(&created)),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(created)
+        self.commit_created(tx, tenant_id, actor, created).await
     }
 
     /// Replaces an asset's fields with a validated draft if it has not changed since
@@ -330,50 +346,23 @@ impl Store {
                 "The asset was changed by someone else; reload it and try again".into(),
             ));
         }
+        let write = sql(
+            "UPDATE assets SET tag = $1, name = $2, kind = $3, manufacturer = $4, model = $5, \
+             serial_number = $6, owner_id = $7, location = $8, supplier = $9, cost_minor = $10, currency = $11, \
+             purchase_date = $12, warranty_expires = $13, licence_seats = $14, seats_in_use = $15, \
+             licence_expires = $16, notes = $17, updated_at = $18 \
+             WHERE tenant_id = $19 AND id = $20 AND updated_at = $21",
+        );
         tx.execute(
-            sql("UPDATE assets SET tag = $1, name = $2, kind = $3, manufacturer = $4, model = $5, \
-                 serial_number = $6, owner_id = $7, location = $8, supplier = $9, cost_minor = $10, currency = $11, \
-                 purchase_date = $12, warranty_expires = $13, licence_seats = $14, seats_in_use = $15, \
-                 licence_expires = $16, notes = $17, updated_at = $18 \
-                 WHERE tenant_id = $19 AND id = $20 AND updated_at = $21")
-            .bind(&draft.tag)
-            .bind(&draft.name)
-            .bind(draft.kind.as_str())
-            .bind(&draft.manufacturer)
-            .bind(&draft.model)
-            .bind(&draft.serial_number)
-            .bind(draft.owner_id)
-            .bind(&draft.location)
-            .bind(&draft.supplier)
-            .bind(draft.cost_minor)
-            .bind(draft.currency.clone())
-            .bind(date_text(draft.purchase_date))
-            .bind(date_text(draft.warranty_expires))
-            .bind(draft.licence_seats)
-            .bind(draft.seats_in_use)
-            .bind(date_text(draft.licence_expires))
-            .bind(&draft.notes)
-            .bind(now_micros().max(seen_updated_at + 1))
-            .bind(tenant_id)
-            .bind(id)
-            .bind(seen_updated_at),
+            bind_draft(write, draft)
+                .bind(next_updated_at(seen_updated_at))
+                .bind(tenant_id)
+                .bind(id)
+                .bind(seen_updated_at),
         )
         .await
         .map_err(|e| e.unique_as(TAG_TAKEN.0, TAG_TAKEN.1))?;
-        let after = read_asset(&mut tx, tenant_id, id).await?;
-        self.journal(
-            &mut tx,
-            Change::of(
-                tenant_id,
-                actor,
-                Action::Update,
-                Some(&before),
-                Some(&after),
-            ),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(after)
+        self.finish_asset_write(tx, tenant_id, &before, actor).await
     }
 
     /// Moves an asset along its lifecycle; a move the domain refuses is a `Conflict` with its
@@ -394,25 +383,12 @@ impl Store {
         tx.execute(
             sql("UPDATE assets SET status = $1, updated_at = $2 WHERE tenant_id = $3 AND id = $4")
                 .bind(to.as_str())
-                .bind(now_micros().max(before.updated_at + 1))
+                .bind(next_updated_at(before.updated_at))
                 .bind(tenant_id)
                 .bind(id),
         )
         .await?;
-        let after = read_asset(&mut tx, tenant_id, id).await?;
-        self.journal(
-            &mut tx,
-            Change::of(
-                tenant_id,
-                actor,
-                Action::Update,
-                Some(&before),
-                Some(&after),
-            ),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(after)
+        self.finish_asset_write(tx, tenant_id, &before, actor).await
     }
 
     /// Replaces the CIs an asset is linked to; each must be the tenant's.
@@ -448,25 +424,12 @@ impl Store {
         }
         tx.execute(
             sql("UPDATE assets SET updated_at = $1 WHERE tenant_id = $2 AND id = $3")
-                .bind(now_micros().max(before.updated_at + 1))
+                .bind(next_updated_at(before.updated_at))
                 .bind(tenant_id)
                 .bind(id),
         )
         .await?;
-        let after = read_asset(&mut tx, tenant_id, id).await?;
-        self.journal(
-            &mut tx,
-            Change::of(
-                tenant_id,
-                actor,
-                Action::Update,
-                Some(&before),
-                Some(&after),
-            ),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(after)
+        self.finish_asset_write(tx, tenant_id, &before, actor).await
     }
 
     pub async fn asset(&self, tenant_id: i64, id: i64) -> StoreResult<Asset> {
@@ -483,16 +446,10 @@ impl Store {
         f: &AssetFilter,
         page: &PageRequest,
     ) -> StoreResult<Page<Asset>> {
-        let sort = Sort::parse(
+        let sort = Sort::parse_or_invalid(
             f.sort.as_deref(),
             &["tag", "name", "created_at", "updated_at"],
-        )
-        .ok_or_else(|| {
-            Invalid::one(
-                "sort",
-                "sort must be tag, name, created_at or updated_at, optionally with a leading -",
-            )
-        })?;
+        )?;
         if f.expiring_within
             .is_some_and(|d| !(0..=MAX_DAYS).contains(&d))
         {
@@ -528,11 +485,7 @@ impl Store {
         }
         let mut conn = self.db.snapshot().await?;
         let rows: Vec<AssetRow> = conn.fetch_all(paginate(q, sort, page)?).await?;
-        let mut items = Vec::with_capacity(rows.len());
-        for row in rows {
-            let cis = cis_of(&mut conn, row.id).await?;
-            items.push(row.into_asset(cis)?);
-        }
+        let items = complete_all(&mut conn, rows).await?;
         conn.commit().await?;
         Ok(finish(items, page, |a| match sort.column {
             "name" => (CursorKey::Text(a.name.clone()), a.id),
@@ -557,11 +510,7 @@ impl Store {
         let q = expiring(q, today, days).push(" ORDER BY tag, id LIMIT 1000");
         let mut conn = self.db.snapshot().await?;
         let rows: Vec<AssetRow> = conn.fetch_all(q).await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
-            let cis = cis_of(&mut conn, row.id).await?;
-            out.push(row.into_asset(cis)?);
-        }
+        let out = complete_all(&mut conn, rows).await?;
         conn.commit().await?;
         Ok(out)
     }
@@ -580,11 +529,7 @@ impl Store {
                 .bind(ci_id),
             )
             .await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
-            let cis = cis_of(&mut conn, row.id).await?;
-            out.push(row.into_asset(cis)?);
-        }
+        let out = complete_all(&mut conn, rows).await?;
         conn.commit().await?;
         Ok(out)
     }

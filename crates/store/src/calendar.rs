@@ -11,7 +11,6 @@ use crate::journal::{Change, Record};
 use crate::page::{CursorKey, Page, PageRequest, Sort, finish, paginate};
 use crate::{Actor, Store, StoreError, StoreResult, now_micros};
 use serde::{Deserialize, Serialize};
-use steward_domain::Invalid;
 use steward_domain::calendar::{Calendar, CalendarDraft, Exception, Holiday, WorkingHours};
 use steward_domain::journal::Action;
 
@@ -202,19 +201,8 @@ impl Store {
             .await
             .map_err(|e| e.unique_as(NAME_TAKEN.0, NAME_TAKEN.1))?
             .try_into()?;
-        self.journal(
-            &mut tx,
-            Change::of(
-                tenant_id,
-                actor,
-                Action::Update,
-                Some(&before),
-                Some(&after),
-            ),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(after)
+        self.commit_update(tx, tenant_id, actor, &before, after)
+            .await
     }
 
     /// Takes a calendar out of use. The row stays and the journal keeps its last definition.
@@ -254,13 +242,8 @@ impl Store {
         f: &CalendarFilter,
         page: &PageRequest,
     ) -> StoreResult<Page<StoredCalendar>> {
-        let sort = Sort::parse(f.sort.as_deref(), &["name", "created_at", "updated_at"])
-            .ok_or_else(|| {
-                Invalid::one(
-                    "sort",
-                    "sort must be name, created_at or updated_at, optionally with a leading -",
-                )
-            })?;
+        let sort =
+            Sort::parse_or_invalid(f.sort.as_deref(), &["name", "created_at", "updated_at"])?;
         let mut q = sql(format!(
             "SELECT {COLUMNS} FROM calendars WHERE tenant_id = $1 AND deleted_at IS NULL"
         ))

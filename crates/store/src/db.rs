@@ -112,6 +112,27 @@ pub(crate) fn sql(text: impl Into<Cow<'static, str>>) -> Sql {
     }
 }
 
+/// The ids in `column` of the link rows of `table` whose `owner_column` is `owner_id`, in
+/// order: a record's links (an asset's CIs, a release's changes) as its state lists them.
+/// The names are the callers' constants, never input.
+pub(crate) async fn linked_ids(
+    tx: &mut Tx,
+    table: &str,
+    column: &str,
+    owner_column: &str,
+    owner_id: i64,
+) -> StoreResult<Vec<i64>> {
+    let rows: Vec<(i64,)> = tx
+        .fetch_all(
+            sql(format!(
+                "SELECT {column} FROM {table} WHERE {owner_column} = $1 ORDER BY {column}"
+            ))
+            .bind(owner_id),
+        )
+        .await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
+}
+
 impl Sql {
     pub fn bind(mut self, value: impl Into<Arg>) -> Self {
         self.args.push(value.into());

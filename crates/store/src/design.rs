@@ -20,9 +20,10 @@ use crate::db::{Sql, Tx, sql};
 use crate::incident::next_number;
 use crate::journal::{Change as Entry, Record};
 use crate::page::{CursorKey, Page, PageRequest, Sort, finish, paginate};
+use crate::refs::missing_as_invalid;
 use crate::request::CatalogueItem;
 use crate::service::Service;
-use crate::{Actor, Store, StoreError, StoreResult, now_micros};
+use crate::{Actor, Store, StoreError, StoreResult, next_updated_at, now_micros};
 use serde::Serialize;
 use std::collections::HashMap;
 use steward_domain::Invalid;
@@ -229,6 +230,20 @@ fn json<T: Serialize>(value: &T) -> StoreResult<String> {
     serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
+/// Binds a draft's editable fields in the order the design writes list them: title,
+/// target_service_id, requirements, design, resources, transition_plan, criteria_json,
+/// proposal_json.
+fn bind_draft(q: Sql, draft: &DesignDraft) -> StoreResult<Sql> {
+    Ok(q.bind(&draft.title)
+        .bind(draft.target_service_id)
+        .bind(&draft.requirements)
+        .bind(&draft.design)
+        .bind(&draft.resources)
+        .bind(&draft.transition_plan)
+        .bind(json(&draft.criteria)?)
+        .bind(json(&draft.proposal)?))
+}
+
 /// Moves the errors of a part under `prefix.`.
 fn nested(prefix: &str, errors: Invalid) -> StoreError {
     let mut out = Invalid::new();
@@ -236,6 +251,15 @@ fn nested(prefix: &str, errors: Invalid) -> StoreError {
         out.add(&format!("{prefix}.{}", f.field), f.message);
     }
     out.into()
+}
+
+/// Moves the field errors of a refused write of a part under `prefix.`; any other error
+/// passes through.
+fn nested_invalid(prefix: &str) -> impl FnOnce(StoreError) -> StoreError {
+    move |e| match e {
+        StoreError::Invalid(errors) => nested(prefix, errors),
+        other => other,
+    }
 }
 
 /// The design record a change opened, if any.
@@ -300,25 +324,18 @@ impl Store {
     ) -> StoreResult<ServiceDesign> {
         check_target(tx, tenant_id, draft.target_service_id).await?;
         let number = next_number(tx, tenant_id, "service_design").await?;
+        let write = sql(
+            "INSERT INTO service_designs (tenant_id, number, status, change_id, title, target_service_id, \
+             requirements, design, resources, transition_plan, criteria_json, proposal_json, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING id",
+        )
+        .bind(tenant_id)
+        .bind(number)
+        .bind(DesignStatus::Draft.as_str())
+        .bind(change_id);
+        let write = bind_draft(write, draft)?.bind(now_micros());
         let (id,): (i64,) = tx
-            .fetch_one(
-                sql("INSERT INTO service_designs (tenant_id, number, status, title, change_id, target_service_id, \
-                     requirements, design, resources, transition_plan, criteria_json, proposal_json, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING id")
-                .bind(tenant_id)
-                .bind(number)
-                .bind(DesignStatus::Draft.as_str())
-                .bind(&draft.title)
-                .bind(change_id)
-                .bind(draft.target_service_id)
-                .bind(&draft.requirements)
-                .bind(&draft.design)
-                .bind(&draft.resources)
-                .bind(&draft.transition_plan)
-                .bind(json(&draft.criteria)?)
-                .bind(json(&draft.proposal)?)
-                .bind(now_micros()),
-            )
+            .fetch_one(write)
             .await
             .map_err(|e| e.unique_as("change_id", "This change already has a design record"))?;
         let created = read_design(tx, tenant_id, id).await?;
@@ -356,22 +373,17 @@ impl Store {
             )));
         }
         check_target(&mut tx, tenant_id, draft.target_service_id).await?;
+        let write = sql(
+            "UPDATE service_designs SET title = $1, target_service_id = $2, requirements = $3, design = $4, \
+             resources = $5, transition_plan = $6, criteria_json = $7, proposal_json = $8, updated_at = $9 \
+             WHERE tenant_id = $10 AND id = $11 AND updated_at = $12",
+        );
         tx.execute(
-            sql("UPDATE service_designs SET title = $1, target_service_id = $2, requirements = $3, design = $4, \
-                 resources = $5, transition_plan = $6, criteria_json = $7, proposal_json = $8, updated_at = $9 \
-                 WHERE tenant_id = $10 AND id = $11 AND updated_at = $12")
-            .bind(&draft.title)
-            .bind(draft.target_service_id)
-            .bind(&draft.requirements)
-            .bind(&draft.design)
-            .bind(&draft.resources)
-            .bind(&draft.transition_plan)
-            .bind(json(&draft.criteria)?)
-            .bind(json(&draft.proposal)?)
-            .bind(now_micros().max(before.updated_at + 1))
-            .bind(tenant_id)
-            .bind(id)
-            .bind(seen_updated_at),
+            bind_draft(write, draft)?
+                .bind(next_updated_at(before.updated_at))
+                .bind(tenant_id)
+                .bind(id)
+                .bind(seen_updated_at),
         )
         .await?;
         self.finish_design_write(tx, tenant_id, &before, actor)
@@ -386,13 +398,8 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<ServiceDesign> {
         let after = read_design(&mut tx, tenant_id, before.id).await?;
-        self.journal(
-            &mut tx,
-            Entry::of(tenant_id, actor, Action::Update, Some(before), Some(&after)),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(after)
+        self.commit_update(tx, tenant_id, actor, before, after)
+            .await
     }
 
     pub async fn service_design(&self, tenant_id: i64, id: i64) -> StoreResult<ServiceDesign> {
@@ -423,12 +430,7 @@ impl Store {
         f: &DesignFilter,
         page: &PageRequest,
     ) -> StoreResult<Page<ServiceDesign>> {
-        let sort = Sort::parse(f.sort.as_deref(), &["number", "updated_at"]).ok_or_else(|| {
-            Invalid::one(
-                "sort",
-                "sort must be number or updated_at, optionally with a leading -",
-            )
-        })?;
+        let sort = Sort::parse_or_invalid(f.sort.as_deref(), &["number", "updated_at"])?;
         let mut q = select(tenant_id);
         if let Some(status) = f.status {
             q = q.push_bound(" AND status = {}", status.as_str());
@@ -469,7 +471,7 @@ impl Store {
         let next = transition(before.status, to, &facts).map_err(|r| {
             StoreError::Conflict(crate::change::lifecycle::capitalised(&r.to_string()))
         })?;
-        let now = now_micros().max(before.updated_at + 1);
+        let now = next_updated_at(before.updated_at);
         tx.execute(
             sql("UPDATE service_designs SET status = $1, ended_at = $2, updated_at = $3 WHERE tenant_id = $4 AND id = $5")
                 .bind(next.as_str())
@@ -507,20 +509,14 @@ impl Store {
         if let Some(service) = &proposal.service {
             self.check_owner(tenant_id, service.owner_id)
                 .await
-                .map_err(|e| match e {
-                    StoreError::Invalid(i) => nested("proposal.service", i),
-                    other => other,
-                })?;
+                .map_err(nested_invalid("proposal.service"))?;
         }
         if let Some(agreement) = &proposal.agreement {
             let mut refs = agreement.clone();
             refs.service_id = None;
             self.check_agreement_refs(tenant_id, &refs)
                 .await
-                .map_err(|e| match e {
-                    StoreError::Invalid(i) => nested("proposal.agreement", i),
-                    other => other,
-                })?;
+                .map_err(nested_invalid("proposal.agreement"))?;
         }
         let mut classes: HashMap<i64, CiClass> = HashMap::new();
         for (i, ci) in proposal.new_cis.iter().enumerate() {
@@ -545,16 +541,9 @@ impl Store {
             }
         }
         let existing_item = match proposal.catalogue.as_ref().and_then(|c| c.item_id) {
-            Some(item_id) => Some(self.item(tenant_id, item_id).await.map_err(|e| {
-                match e {
-                    StoreError::NotFound => Invalid::one(
-                        "proposal.catalogue.item_id",
-                        format!("Catalogue item {item_id} does not exist in this organisation"),
-                    )
-                    .into(),
-                    other => other,
-                }
-            })?),
+            Some(item_id) => Some(self.item(tenant_id, item_id).await.map_err(
+                missing_as_invalid("proposal.catalogue.item_id", "Catalogue item", item_id),
+            )?),
             None => None,
         };
 
@@ -628,10 +617,7 @@ impl Store {
             let stored = self
                 .create_agreement_in(&mut tx, tenant_id, &agreement, actor)
                 .await
-                .map_err(|e| match e {
-                    StoreError::Invalid(i) => nested("proposal.agreement", i),
-                    other => other,
-                })?;
+                .map_err(nested_invalid("proposal.agreement"))?;
             agreement_id = Some(stored.id);
             outputs.push(("agreement", stored.id, "created"));
         }
@@ -665,14 +651,7 @@ impl Store {
         for ci_id in &proposal.link_ci_ids {
             let ci: Ci = read_ci(&mut tx, tenant_id, *ci_id)
                 .await
-                .map_err(|e| match e {
-                    StoreError::NotFound => Invalid::one(
-                        "proposal.link_ci_ids",
-                        format!("CI {ci_id} does not exist in this organisation"),
-                    )
-                    .into(),
-                    other => other,
-                })?;
+                .map_err(missing_as_invalid("proposal.link_ci_ids", "CI", *ci_id))?;
             if !ci.service_ids.contains(&service.id) {
                 let mut draft = ci.draft();
                 draft.service_ids.push(service.id);
@@ -696,7 +675,7 @@ impl Store {
             )
             .await?;
         }
-        let now = now_micros().max(before.updated_at + 1);
+        let now = next_updated_at(before.updated_at);
         tx.execute(
             sql("UPDATE service_designs SET status = $1, target_service_id = $2, accepted_at = $3, accepted_by = $4, \
                  ended_at = $3, updated_at = $3 WHERE tenant_id = $5 AND id = $6")
@@ -857,14 +836,7 @@ async fn accept_service(
                     .bind(target),
                 )
                 .await
-                .map_err(|e| match e {
-                    StoreError::NotFound => Invalid::one(
-                        "target_service_id",
-                        format!("Service {target} does not exist in this organisation"),
-                    )
-                    .into(),
-                    other => other,
-                })?;
+                .map_err(missing_as_invalid("target_service_id", "Service", target))?;
             let draft = match &proposal.service {
                 Some(p) => p.service_draft(),
                 None => ServiceDraft {

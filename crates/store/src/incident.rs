@@ -563,19 +563,8 @@ impl Store {
         }
         let after: Incident = tx.fetch_one(write).await?;
         reindex_incident(&mut tx, id).await?;
-        self.journal(
-            &mut tx,
-            Change::of(
-                tenant_id,
-                actor,
-                Action::Update,
-                Some(&before),
-                Some(&after),
-            ),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(after)
+        self.commit_update(tx, tenant_id, actor, &before, after)
+            .await
     }
 
     /// `select` narrowed by a filter's conditions; shared by the list and its count. Only a

@@ -92,6 +92,25 @@ impl Store {
         self.journal_many(tx, vec![change]).await
     }
 
+    /// Journals the update of `before` to `after` in `tx`, commits, and hands `after` back:
+    /// how every plain update of one record ends.
+    pub(crate) async fn commit_update<T: Record>(
+        &self,
+        mut tx: Tx,
+        tenant_id: i64,
+        actor: &Actor,
+        before: &T,
+        after: T,
+    ) -> StoreResult<T> {
+        self.journal(
+            &mut tx,
+            Change::of(tenant_id, actor, Action::Update, Some(before), Some(&after)),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
     /// Appends several changes of one tenant in order, with one head update and multi-row
     /// inserts: what bulk loads use so that every record still gets its own entry.
     ///

@@ -122,3 +122,9 @@ impl Store {
 pub fn now_micros() -> i64 {
     jiff::Timestamp::now().as_microsecond()
 }
+
+/// The `updated_at` a write stamps on a record last stamped `previous`: now, but always after
+/// `previous`, so that optimistic checks and cursors see every write even when clocks tie.
+pub(crate) fn next_updated_at(previous: i64) -> i64 {
+    now_micros().max(previous + 1)
+}

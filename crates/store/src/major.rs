@@ -219,19 +219,8 @@ impl Store {
                 .bind(incident_id),
             )
             .await?;
-        self.journal(
-            &mut tx,
-            Change::of(
-                tenant_id,
-                actor,
-                Action::Update,
-                Some(&before),
-                Some(&after),
-            ),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(after)
+        self.commit_update(tx, tenant_id, actor, &before, after)
+            .await
     }
 
     /// Adds an update to the communications log of a major incident.

@@ -90,6 +90,26 @@ impl Sort {
             .map(|&column| Sort { column, descending })
     }
 
+    /// [`Sort::parse`], with a request it does not allow refused as `Invalid` on `sort`,
+    /// naming the columns it does allow.
+    pub(crate) fn parse_or_invalid(
+        requested: Option<&str>,
+        allowed: &[&'static str],
+    ) -> crate::StoreResult<Sort> {
+        Sort::parse(requested, allowed).ok_or_else(|| {
+            let choices = match allowed {
+                [] => String::new(),
+                [one] => (*one).to_owned(),
+                [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
+            };
+            steward_domain::Invalid::one(
+                "sort",
+                format!("sort must be {choices}, optionally with a leading -"),
+            )
+            .into()
+        })
+    }
+
     pub(crate) fn order_by(&self) -> String {
         let dir = if self.descending { "DESC" } else { "ASC" };
         format!(" ORDER BY {} {dir}, id {dir}", self.column)
@@ -191,6 +211,22 @@ mod tests {
         // PostgreSQL (bigint compared with text); so was a forged one holding NUL.
         assert!(!text("P1").fits(by("opened_at")) && !number.fits(by("priority")));
         assert!(!text("P1\0").fits(by("priority")));
+    }
+
+    #[test]
+    fn a_refused_sort_names_the_allowed_columns() {
+        let message = |allowed: &[&'static str]| match Sort::parse_or_invalid(Some("x"), allowed) {
+            Err(crate::StoreError::Invalid(invalid)) => invalid.errors[0].message.clone(),
+            other => panic!("expected Invalid, got {other:?}"),
+        };
+        assert_eq!(
+            message(&["tag", "name", "updated_at"]),
+            "sort must be tag, name or updated_at, optionally with a leading -"
+        );
+        assert_eq!(
+            message(&["number", "updated_at"]),
+            "sort must be number or updated_at, optionally with a leading -"
+        );
     }
 
     #[test]

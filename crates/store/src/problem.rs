@@ -476,13 +476,8 @@ impl Store {
         f: &ProblemFilter,
         page: &PageRequest,
     ) -> StoreResult<Page<Problem>> {
-        let sort = Sort::parse(f.sort.as_deref(), &["priority", "number", "updated_at"])
-            .ok_or_else(|| {
-                Invalid::one(
-                    "sort",
-                    "sort must be priority, number or updated_at, optionally with a leading -",
-                )
-            })?;
+        let sort =
+            Sort::parse_or_invalid(f.sort.as_deref(), &["priority", "number", "updated_at"])?;
         let mut q = sql(format!(
             "SELECT {COLUMNS} FROM problems WHERE tenant_id = $1"
         ))
@@ -599,19 +594,8 @@ impl Store {
             )
             .await?;
         reindex_known_error(&mut tx, id).await?;
-        self.journal(
-            &mut tx,
-            Change::of(
-                tenant_id,
-                actor,
-                Action::Update,
-                Some(&before),
-                Some(&after),
-            ),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(after)
+        self.commit_update(tx, tenant_id, actor, &before, after)
+            .await
     }
 
     /// Links two records of the tenant; linking twice is harmless.

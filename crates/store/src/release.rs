@@ -14,17 +14,16 @@
 
 use crate::change::check_ids;
 use crate::cmdb::ci::read_ci;
-use crate::db::{Sql, Tx, sql};
+use crate::db::{Sql, Tx, linked_ids, sql};
 use crate::incident::next_number;
-use crate::journal::{Change as Entry, Record};
+use crate::journal::Record;
 use crate::page::{CursorKey, Page, PageRequest, Sort, finish, paginate};
 use crate::refs::Ref;
-use crate::{Actor, Store, StoreError, StoreResult, now_micros};
+use crate::{Actor, Store, StoreError, StoreResult, next_updated_at, now_micros};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use steward_domain::Invalid;
 use steward_domain::cmdb::CiStatus;
-use steward_domain::journal::Action;
 use steward_domain::release::{
     CriterionDraft, DeploymentDraft, DeploymentOutcome, Facts, OutcomeDraft, ReleaseDraft,
     ReleaseKind, ReleaseRefusal, ReleaseStatus, SignOff, Verdict, all_accepted, may_deploy,
@@ -220,18 +219,6 @@ fn select(tenant_id: i64) -> Sql {
     .bind(tenant_id)
 }
 
-async fn ids_of(tx: &mut Tx, table: &str, column: &str, release_id: i64) -> StoreResult<Vec<i64>> {
-    let rows: Vec<(i64,)> = tx
-        .fetch_all(
-            sql(format!(
-                "SELECT {column} FROM {table} WHERE release_id = $1 ORDER BY {column}"
-            ))
-            .bind(release_id),
-        )
-        .await?;
-    Ok(rows.into_iter().map(|(id,)| id).collect())
-}
-
 async fn deployments_of(tx: &mut Tx, release_id: i64) -> StoreResult<Vec<Deployment>> {
     let rows: Vec<DeploymentRow> = tx
         .fetch_all(
@@ -303,8 +290,15 @@ async fn complete(tx: &mut Tx, row: ReleaseRow) -> StoreResult<Release> {
         planned_start: row.planned_start,
         planned_end: row.planned_end,
         manager_id: row.manager_id,
-        change_ids: ids_of(tx, "release_changes", "change_id", id).await?,
-        known_error_ids: ids_of(tx, "release_known_errors", "known_error_id", id).await?,
+        change_ids: linked_ids(tx, "release_changes", "change_id", "release_id", id).await?,
+        known_error_ids: linked_ids(
+            tx,
+            "release_known_errors",
+            "known_error_id",
+            "release_id",
+            id,
+        )
+        .await?,
         criteria: criteria
             .into_iter()
             .map(CriterionRow::into_criterion)
@@ -323,6 +317,17 @@ pub(crate) async fn read_release(tx: &mut Tx, tenant_id: i64, id: i64) -> StoreR
     complete(tx, row).await
 }
 
+/// Binds a draft's fields in the order the release writes list them: kind, title,
+/// description, planned_start, planned_end, manager_id.
+fn bind_draft(q: Sql, draft: &ReleaseDraft) -> Sql {
+    q.bind(draft.kind.as_str())
+        .bind(&draft.title)
+        .bind(&draft.description)
+        .bind(draft.planned_start)
+        .bind(draft.planned_end)
+        .bind(draft.manager_id)
+}
+
 /// Refuses any write to a release that has ended.
 fn check_open(release: &Release) -> StoreResult<()> {
     if release.status.is_terminal() {
@@ -335,13 +340,8 @@ fn check_open(release: &Release) -> StoreResult<()> {
     Ok(())
 }
 
-/// The next `updated_at` of a release, always after the last.
-fn stamp(before: &Release) -> i64 {
-    now_micros().max(before.updated_at + 1)
-}
-
 async fn touch(tx: &mut Tx, before: &Release) -> StoreResult<i64> {
-    let now = stamp(before);
+    let now = next_updated_at(before.updated_at);
     tx.execute(
         sql("UPDATE releases SET updated_at = $1 WHERE id = $2")
             .bind(now)
@@ -379,13 +379,8 @@ impl Store {
         actor: &Actor,
     ) -> StoreResult<Release> {
         let after = read_release(&mut tx, tenant_id, before.id).await?;
-        self.journal(
-            &mut tx,
-            Entry::of(tenant_id, actor, Action::Update, Some(before), Some(&after)),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(after)
+        self.commit_update(tx, tenant_id, actor, before, after)
+            .await
     }
 
     /// Plans a release, numbered `REL-n`.
@@ -398,24 +393,16 @@ impl Store {
         self.check_release_manager(tenant_id, draft).await?;
         let mut tx = self.db.begin().await?;
         let number = next_number(&mut tx, tenant_id, "release").await?;
+        let write = sql(
+            "INSERT INTO releases (tenant_id, number, status, kind, title, description, \
+             planned_start, planned_end, manager_id, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id",
+        )
+        .bind(tenant_id)
+        .bind(number)
+        .bind(ReleaseStatus::Planned.as_str());
         let (id,): (i64,) = tx
-            .fetch_one(
-                sql(
-                    "INSERT INTO releases (tenant_id, number, kind, status, title, description, \
-                     planned_start, planned_end, manager_id, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id",
-                )
-                .bind(tenant_id)
-                .bind(number)
-                .bind(draft.kind.as_str())
-                .bind(ReleaseStatus::Planned.as_str())
-                .bind(&draft.title)
-                .bind(&draft.description)
-                .bind(draft.planned_start)
-                .bind(draft.planned_end)
-                .bind(draft.manager_id)
-                .bind(now_micros()),
-            )
+            .fetch_one(bind_draft(write, draft).bind(now_micros()))
             .await?;
         let created = read_release(&mut tx, tenant_id, id).await?;
         self.commit_created(tx, tenant_id, actor, created).await
@@ -449,18 +436,15 @@ impl Store {
                 before.status
             )));
         }
+        let write = sql(
+            "UPDATE releases SET kind = $1, title = $2, description = $3, planned_start = $4, \
+             planned_end = $5, manager_id = $6, updated_at = $7 WHERE tenant_id = $8 AND id = $9",
+        );
         tx.execute(
-            sql("UPDATE releases SET kind = $1, title = $2, description = $3, planned_start = $4, \
-                 planned_end = $5, manager_id = $6, updated_at = $7 WHERE tenant_id = $8 AND id = $9")
-            .bind(draft.kind.as_str())
-            .bind(&draft.title)
-            .bind(&draft.description)
-            .bind(draft.planned_start)
-            .bind(draft.planned_end)
-            .bind(draft.manager_id)
-            .bind(stamp(&before))
-            .bind(tenant_id)
-            .bind(id),
+            bind_draft(write, draft)
+                .bind(next_updated_at(before.updated_at))
+                .bind(tenant_id)
+                .bind(id),
         )
         .await?;
         self.finish_release_write(tx, tenant_id, &before, actor)
@@ -491,12 +475,7 @@ impl Store {
         f: &ReleaseFilter,
         page: &PageRequest,
     ) -> StoreResult<Page<Release>> {
-        let sort = Sort::parse(f.sort.as_deref(), &["number", "updated_at"]).ok_or_else(|| {
-            Invalid::one(
-                "sort",
-                "sort must be number or updated_at, optionally with a leading -",
-            )
-        })?;
+        let sort = Sort::parse_or_invalid(f.sort.as_deref(), &["number", "updated_at"])?;
         let mut q = select(tenant_id);
         if let Some(status) = f.status {
             q = q.push_bound(" AND status = {}", status.as_str());
@@ -561,7 +540,7 @@ impl Store {
                     )),
                 }
             })?;
-        let now = stamp(&before);
+        let now = next_updated_at(before.updated_at);
         tx.execute(
             sql("UPDATE releases SET status = $1, ended_at = $2, updated_at = $3 WHERE id = $4")
                 .bind(next.as_str())

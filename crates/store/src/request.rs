@@ -558,19 +558,8 @@ impl Store {
         if let Some(item) = item {
             open_work(&mut tx, tenant_id, &after, item).await?;
         }
-        self.journal(
-            &mut tx,
-            Change::of(
-                tenant_id,
-                actor,
-                Action::Update,
-                Some(&before),
-                Some(&after),
-            ),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(after)
+        self.commit_update(tx, tenant_id, actor, &before, after)
+            .await
     }
 
     pub async fn request(&self, tenant_id: i64, id: i64) -> StoreResult<ServiceRequest> {
@@ -851,19 +840,8 @@ impl Store {
         )
         .await?;
         let after = load_request(&mut tx, tenant_id, request_id).await?;
-        self.journal(
-            &mut tx,
-            Change::of(
-                tenant_id,
-                actor,
-                Action::Update,
-                Some(&before),
-                Some(&after),
-            ),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(after)
+        self.commit_update(tx, tenant_id, actor, &before, after)
+            .await
     }
 }
 

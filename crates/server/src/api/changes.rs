@@ -11,7 +11,10 @@
 //! `GET /changes.ics` also takes the API token as `?token=`, because calendar clients cannot
 //! send headers; `auth` takes it out of the URI before anything else sees the request.
 
-use super::{ApiJson, ApiPath, ApiQuery, KeyRef, ListOf, nullable, opt_time, parse_time, time};
+use super::{
+    ApiJson, ApiPath, ApiQuery, KeyRef, ListOf, nullable, opt_time, parse_opt_time, parse_time,
+    time,
+};
 use crate::AppState;
 use crate::auth::{Can, Principal, perm};
 use crate::error::{ApiError, ApiResult, Problem};
@@ -265,12 +268,8 @@ pub async fn list(
         status: q.status,
         change_type: q.change_type,
         risk: None,
-        from: q
-            .from
-            .as_deref()
-            .map(|t| parse_time("from", t))
-            .transpose()?,
-        to: q.to.as_deref().map(|t| parse_time("to", t)).transpose()?,
+        from: parse_opt_time("from", q.from.as_deref())?,
+        to: parse_opt_time("to", q.to.as_deref())?,
         sort: q.sort,
     };
     let page = PageRequest {

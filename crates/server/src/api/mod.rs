@@ -460,6 +460,11 @@ pub fn parse_time(field: &str, text: &str) -> Result<i64, ApiError> {
         })
 }
 
+/// Parses an RFC 3339 instant that may be left out.
+pub fn parse_opt_time(field: &str, text: Option<&str>) -> Result<Option<i64>, ApiError> {
+    text.map(|t| parse_time(field, t)).transpose()
+}
+
 /// For PATCH fields that may be set to null: absent = leave alone, null = clear.
 pub fn nullable<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
 where

@@ -8,7 +8,7 @@
 //! no successful deployment) is a 422 naming the field to fix, as is a production deployment
 //! of a release that is neither accepted nor an emergency release.
 
-use super::{ApiJson, ApiPath, ApiQuery, KeyRef, ListOf, nullable, opt_time, parse_time, time};
+use super::{ApiJson, ApiPath, ApiQuery, KeyRef, ListOf, nullable, opt_time, parse_opt_time, time};
 use crate::AppState;
 use crate::auth::{Can, Principal, perm};
 use crate::error::{ApiResult, Problem};
@@ -193,10 +193,6 @@ pub struct ReleasePatch {
     pub updated_at: Option<String>,
 }
 
-fn opt(field: &str, text: Option<&str>) -> ApiResult<Option<i64>> {
-    text.map(|t| parse_time(field, t)).transpose()
-}
-
 /// The release a path names, by key (`REL-7`) or id; 404 for another tenant's.
 pub(crate) async fn find(state: &AppState, who: &Principal, key: &str) -> ApiResult<Release> {
     let store = &state.store;
@@ -253,8 +249,8 @@ pub async fn create(
         title: body.title,
         kind: body.kind,
         description: body.description,
-        planned_start: opt("planned_start", body.planned_start.as_deref())?,
-        planned_end: opt("planned_end", body.planned_end.as_deref())?,
+        planned_start: parse_opt_time("planned_start", body.planned_start.as_deref())?,
+        planned_end: parse_opt_time("planned_end", body.planned_end.as_deref())?,
         manager_id: body.manager_id,
     }
     .validate()?;
@@ -285,16 +281,16 @@ pub async fn update(
     ApiJson(patch): ApiJson<ReleasePatch>,
 ) -> ApiResult<Json<ReleaseOut>> {
     let current = find(&state, &who, &key).await?;
-    let expected = opt("updated_at", patch.updated_at.as_deref())?;
+    let expected = parse_opt_time("updated_at", patch.updated_at.as_deref())?;
     let mut d = current.draft();
     d.title = patch.title.unwrap_or(d.title);
     d.kind = patch.kind.unwrap_or(d.kind);
     d.description = patch.description.unwrap_or(d.description);
     if let Some(start) = patch.planned_start {
-        d.planned_start = opt("planned_start", start.as_deref())?;
+        d.planned_start = parse_opt_time("planned_start", start.as_deref())?;
     }
     if let Some(end) = patch.planned_end {
-        d.planned_end = opt("planned_end", end.as_deref())?;
+        d.planned_end = parse_opt_time("planned_end", end.as_deref())?;
     }
     d.manager_id = patch.manager_id.unwrap_or(d.manager_id);
     let release = state
@@ -481,8 +477,8 @@ pub async fn create_deployment(
     let release = find(&state, &who, &key).await?;
     let draft = DeploymentDraft {
         environment: body.environment,
-        planned_start: opt("planned_start", body.planned_start.as_deref())?,
-        planned_end: opt("planned_end", body.planned_end.as_deref())?,
+        planned_start: parse_opt_time("planned_start", body.planned_start.as_deref())?,
+        planned_end: parse_opt_time("planned_end", body.planned_end.as_deref())?,
     }
     .validate()?;
     let (saved, id) = state

@@ -9,8 +9,8 @@
 use super::cmdb::{ci_from_text, ci_suggestions};
 use super::session::DoneQuery;
 use super::{
-    Chrome, FormState, HistoryRow, Id, Names, Opt, UiError, UiResult, history, next_link, options,
-    when,
+    Chrome, FormState, HistoryRow, Id, ListFrame, Names, Opt, UiError, UiResult, filter_choices,
+    history, options, when,
 };
 use crate::AppState;
 use crate::auth::{Can, Principal, perm};
@@ -123,12 +123,11 @@ fn number(text: &str) -> Option<i64> {
 }
 
 fn status_choices(current: &str) -> Vec<Opt> {
-    options(
-        std::iter::once((String::new(), "— any status —".to_owned())).chain(
-            AssetStatus::ALL
-                .iter()
-                .map(|s| (s.as_str().to_owned(), s.label().to_owned())),
-        ),
+    filter_choices(
+        AssetStatus::ALL,
+        "— any status —",
+        AssetStatus::as_str,
+        AssetStatus::label,
         current,
     )
 }
@@ -202,14 +201,19 @@ pub async fn list(
         ("location", q.location.as_str()),
         ("expiring_within", q.expiring_within.as_str()),
     ];
-    let next = next_link(NAV_HREF, &params, found.next_cursor);
-    let chrome = Chrome::new(&state, &who, NAV_HREF)
-        .await
-        .with_notice(q.done.as_deref());
+    let frame = ListFrame::new(
+        &state,
+        &who,
+        NAV_HREF,
+        &params,
+        found.next_cursor,
+        q.done.as_deref(),
+    )
+    .await;
     Ok(ListPage {
-        chrome,
+        chrome: frame.chrome,
         rows,
-        filtered: params.iter().any(|(_, v)| !v.trim().is_empty()),
+        filtered: frame.filtered,
         kinds: kind_choices(Some("— any kind —"), &q.kind),
         statuses: status_choices(&q.status),
         owners: options(Names::choices(&names.users, "— anyone —"), &q.owner_id),
@@ -225,7 +229,7 @@ pub async fn list(
         ),
         q: q.q,
         location: q.location,
-        next,
+        next: frame.next,
         can_write: who.can(Permission::AssetsWrite),
         no_errors: FormState::default(),
     }

@@ -6,7 +6,7 @@
 //! those who hold the change policy change them.
 
 use super::changes::{NAV_HREF, typed_instant, window_text};
-use super::{Chrome, FormState, Names, Opt, UiError, UiResult, options};
+use super::{Chrome, FormState, Names, Opt, UiError, UiResult, options, ticked_options};
 use crate::AppState;
 use crate::auth::{Can, Principal, perm};
 use askama::Template;
@@ -101,16 +101,7 @@ async fn render_with(
             name: b.name,
         })
         .collect();
-    let chosen: Vec<&str> = blackout.value("service_ids").split(',').collect();
-    let services = names
-        .services
-        .iter()
-        .map(|(id, name)| Opt {
-            value: id.to_string(),
-            label: name.clone(),
-            selected: chosen.contains(&id.to_string().as_str()),
-        })
-        .collect();
+    let services = ticked_options(&names.services, blackout.value("service_ids"));
     let policy = if who.can(Permission::ChangePolicy) {
         let (input, errors) = match policy {
             Some(posted) => posted,
@@ -302,27 +293,64 @@ pub struct TemplateForm {
     test_plan: String,
 }
 
+impl TemplateForm {
+    /// The form as typed, to show again beside its errors.
+    fn typed(&self) -> FormState {
+        FormState::with(&[
+            ("name", &self.name),
+            ("description", &self.description),
+            ("implementation_plan", &self.implementation_plan),
+            ("backout_plan", &self.backout_plan),
+            ("test_plan", &self.test_plan),
+        ])
+    }
+
+    fn draft(self, active: bool) -> TemplateDraft {
+        TemplateDraft {
+            name: self.name,
+            description: self.description,
+            implementation_plan: self.implementation_plan,
+            backout_plan: self.backout_plan,
+            test_plan: self.test_plan,
+            active,
+        }
+    }
+}
+
+/// After saving a template (new, or `editing` one): on to `done`, or the setup page again with
+/// the form as typed and what was wrong with it.
+async fn after_template_save(
+    state: &AppState,
+    who: &Principal,
+    saved: Result<ChangeTemplate, StoreError>,
+    typed: FormState,
+    editing: Option<i64>,
+    done: &str,
+) -> UiResult {
+    match saved {
+        Ok(_) => Ok(Redirect::to(&format!("{PAGE}?done={done}")).into_response()),
+        Err(StoreError::Invalid(invalid)) => {
+            render(
+                state,
+                who,
+                FormState::default(),
+                (typed.rejected(invalid), editing),
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 pub async fn add_template(
     State(state): State<AppState>,
     who: Can<perm::ChangePolicy>,
     Form(form): Form<TemplateForm>,
 ) -> UiResult {
-    let typed = FormState::with(&[
-        ("name", &form.name),
-        ("description", &form.description),
-        ("implementation_plan", &form.implementation_plan),
-        ("backout_plan", &form.backout_plan),
-        ("test_plan", &form.test_plan),
-    ]);
-    let draft = TemplateDraft {
-        name: form.name,
-        description: form.description,
-        implementation_plan: form.implementation_plan,
-        backout_plan: form.backout_plan,
-        test_plan: form.test_plan,
-        active: true,
-    };
-    let saved = match draft.validate() {
+    let typed = form.typed();
+    let saved = match form.draft(true).validate() {
         Ok(d) => {
             state
                 .store
@@ -331,21 +359,7 @@ pub async fn add_template(
         }
         Err(invalid) => Err(invalid.into()),
     };
-    match saved {
-        Ok(_) => Ok(Redirect::to(&format!("{PAGE}?done=template")).into_response()),
-        Err(StoreError::Invalid(invalid)) => {
-            render(
-                &state,
-                &who,
-                FormState::default(),
-                (typed.rejected(invalid), None),
-                None,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-        Err(e) => Err(e.into()),
-    }
+    after_template_save(&state, &who, saved, typed, None, "template").await
 }
 
 /// The tenant's template `id`, retired or not; 404 for anything else.
@@ -367,22 +381,8 @@ pub async fn edit_template(
     Form(form): Form<TemplateForm>,
 ) -> UiResult {
     let current = template(&state, &who, id).await?;
-    let typed = FormState::with(&[
-        ("name", &form.name),
-        ("description", &form.description),
-        ("implementation_plan", &form.implementation_plan),
-        ("backout_plan", &form.backout_plan),
-        ("test_plan", &form.test_plan),
-    ]);
-    let draft = TemplateDraft {
-        name: form.name,
-        description: form.description,
-        implementation_plan: form.implementation_plan,
-        backout_plan: form.backout_plan,
-        test_plan: form.test_plan,
-        active: current.active,
-    };
-    let saved = match draft.validate() {
+    let typed = form.typed();
+    let saved = match form.draft(current.active).validate() {
         Ok(d) => {
             state
                 .store
@@ -391,21 +391,15 @@ pub async fn edit_template(
         }
         Err(invalid) => Err(invalid.into()),
     };
-    match saved {
-        Ok(_) => Ok(Redirect::to(&format!("{PAGE}?done=template_saved#templates")).into_response()),
-        Err(StoreError::Invalid(invalid)) => {
-            render(
-                &state,
-                &who,
-                FormState::default(),
-                (typed.rejected(invalid), Some(id)),
-                None,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-        Err(e) => Err(e.into()),
-    }
+    after_template_save(
+        &state,
+        &who,
+        saved,
+        typed,
+        Some(id),
+        "template_saved#templates",
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize, Default)]

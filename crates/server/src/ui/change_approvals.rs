@@ -12,7 +12,7 @@
 //! delegations the store holds, so the page offers exactly the seats the store would accept.
 
 use super::changes::{NAV_HREF, find, risk_label, typed_instant, window_text};
-use super::{Chrome, FormState, Names, Opt, UiError, UiResult, options, when};
+use super::{Chrome, FormState, Names, Opt, UiError, UiResult, options_after_blank, when};
 use crate::AppState;
 use crate::auth::{Can, Principal, perm};
 use askama::Template;
@@ -265,14 +265,13 @@ async fn render(
         message,
         given,
         received,
-        delegates: options(
-            std::iter::once((String::new(), "— choose —".to_owned())).chain(
-                names
-                    .users
-                    .iter()
-                    .filter(|(id, _)| *id != me)
-                    .map(|(id, name)| (id.to_string(), name.clone())),
-            ),
+        delegates: options_after_blank(
+            "— choose —",
+            names
+                .users
+                .iter()
+                .filter(|(id, _)| *id != me)
+                .map(|(id, name)| (id.to_string(), name.clone())),
             delegation.value("to"),
         ),
         delegation,

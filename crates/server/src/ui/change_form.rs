@@ -14,7 +14,7 @@
 
 use super::changes::{NAV_HREF, find, typed_instant};
 use super::cmdb::{ci_from_text, ci_suggestions};
-use super::{Chrome, FormState, Names, Opt, UiError, UiResult, options};
+use super::{Chrome, FormState, Names, Opt, UiError, UiResult, options, options_after_blank};
 use crate::AppState;
 use crate::auth::{Can, Principal, perm};
 use askama::Template;
@@ -143,14 +143,7 @@ impl ChangeForm {
     }
 
     fn state(&self) -> FormState {
-        let services = self.service_ids.join(",");
-        let mut values: Vec<(&str, &str)> = self
-            .fields
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        values.push(("service_ids", &services));
-        FormState::with(&values)
+        FormState::with_services(&self.fields, &self.service_ids)
     }
 
     /// The answers given, by question id.
@@ -278,12 +271,11 @@ async fn render(
             .map(|(v, l)| (v.to_owned(), l.to_owned())),
             state_values.value("type"),
         ),
-        templates: options(
-            std::iter::once((String::new(), "— none (not a standard change) —".to_owned())).chain(
-                templates
-                    .into_iter()
-                    .map(|tpl| (tpl.id.to_string(), tpl.name)),
-            ),
+        templates: options_after_blank(
+            "— none (not a standard change) —",
+            templates
+                .into_iter()
+                .map(|tpl| (tpl.id.to_string(), tpl.name)),
             state_values.value("template_id"),
         ),
         assignees: options(
@@ -454,6 +446,17 @@ async fn draft(
     }
 }
 
+/// The assignee chosen, if any; anything but an id from the list is a field error.
+fn assignee(form: &ChangeForm, errors: &mut Invalid) -> Option<i64> {
+    match form.get("assignee_id").trim() {
+        "" => None,
+        text => text.parse().ok().or_else(|| {
+            errors.add("assignee_id", "Choose from the list");
+            None
+        }),
+    }
+}
+
 /// The draft's field names as the form's.
 fn on_form(invalid: Invalid) -> Invalid {
     let mut errors = Invalid::new();
@@ -486,28 +489,13 @@ pub async fn create(
             errors.errors.extend(risk_errors(invalid).errors);
         }
     }
-    let assignee = match form.get("assignee_id").trim() {
-        "" => None,
-        text => text.parse().ok().or_else(|| {
-            errors.add("assignee_id", "Choose from the list");
-            None
-        }),
-    };
+    let assignee = assignee(&form, &mut errors);
     let draft = match draft(&state, &who, &form).await? {
         Ok(d) if errors.errors.is_empty() => d,
-        Ok(_) => {
-            return render(
-                &state,
-                &who,
-                &form,
-                errors,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-            )
-            .await;
-        }
-        Err(invalid) => {
-            errors.errors.splice(0..0, invalid.errors);
+        refused => {
+            if let Err(invalid) = refused {
+                errors.errors.splice(0..0, invalid.errors);
+            }
             return render(
                 &state,
                 &who,
@@ -628,13 +616,7 @@ pub async fn update(
         form.fields
             .insert("updated_at".into(), current.updated_at.to_string());
     }
-    let assignee = match form.get("assignee_id").trim() {
-        "" => None,
-        text => text.parse().ok().or_else(|| {
-            errors.add("assignee_id", "Choose from the list");
-            None
-        }),
-    };
+    let assignee = assignee(&form, &mut errors);
     let refused = match draft(&state, &who, &form).await? {
         Ok(d) if errors.errors.is_empty() => {
             match state

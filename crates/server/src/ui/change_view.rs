@@ -368,16 +368,15 @@ pub async fn render(
             })
             .collect(),
         show_review,
-        review_outcomes: super::options(
-            std::iter::once((String::new(), "— choose —".to_owned())).chain(
-                [
-                    ReviewOutcome::Successful,
-                    ReviewOutcome::PartiallySuccessful,
-                    ReviewOutcome::Failed,
-                ]
-                .into_iter()
-                .map(|o| (o.as_str().to_owned(), outcome_label(o).to_owned())),
-            ),
+        review_outcomes: super::filter_choices(
+            &[
+                ReviewOutcome::Successful,
+                ReviewOutcome::PartiallySuccessful,
+                ReviewOutcome::Failed,
+            ],
+            "— choose —",
+            ReviewOutcome::as_str,
+            outcome_label,
             shown.review.value("outcome"),
         ),
         review_done: c.review.as_ref().map(|r| {

@@ -6,7 +6,7 @@
 //! `change_calendar` and the figures in `change_dashboard`. Every page calls the store as the
 //! API does (`api/changes.rs`), so a page refuses exactly what the API refuses.
 
-use super::{Chrome, FormState, Opt, UiError, UiResult, next_link, options, when};
+use super::{Chrome, FormState, ListFrame, Opt, UiError, UiResult, filter_choices, when};
 use crate::AppState;
 use crate::auth::{Can, Principal, perm};
 use askama::Template;
@@ -156,15 +156,9 @@ pub struct ListQuery {
     done: Option<String>,
 }
 
-/// A filter select: `any` first, then `(value, label)` of each choice.
+/// A filter select: `any` first, then each choice, shown by its code.
 fn choices<T: Copy>(all: &[T], any: &str, code: fn(T) -> &'static str, current: &str) -> Vec<Opt> {
-    options(
-        std::iter::once((String::new(), any.to_owned())).chain(
-            all.iter()
-                .map(|v| (code(*v).to_owned(), code(*v).to_owned())),
-        ),
-        current,
-    )
+    filter_choices(all, any, code, code, current)
 }
 
 pub async fn list(
@@ -192,12 +186,17 @@ pub async fn list(
         ("type", q.change_type.as_str()),
         ("risk", q.risk.as_str()),
     ];
-    let next = next_link(NAV_HREF, &params, found.next_cursor);
-    let chrome = Chrome::new(&state, &who, NAV_HREF)
-        .await
-        .with_notice(q.done.as_deref());
+    let frame = ListFrame::new(
+        &state,
+        &who,
+        NAV_HREF,
+        &params,
+        found.next_cursor,
+        q.done.as_deref(),
+    )
+    .await;
     Ok(ListPage {
-        chrome,
+        chrome: frame.chrome,
         rows: found.items.into_iter().map(Row::from).collect(),
         statuses: choices(
             ChangeStatus::ALL,
@@ -212,8 +211,8 @@ pub async fn list(
             &q.change_type,
         ),
         risks: choices(RiskLevel::ALL, "— any risk —", RiskLevel::as_str, &q.risk),
-        filtered: params.iter().any(|(_, v)| !v.trim().is_empty()),
-        next,
+        filtered: frame.filtered,
+        next: frame.next,
         can_write: who.can(Permission::ChangesWrite),
         no_errors: FormState::default(),
     }

@@ -7,7 +7,10 @@
 //! which is also where the domain files their errors.
 
 use super::requests::FieldView;
-use super::{Chrome, FormState, Names, Opt, UiError, UiResult, classify, next_link, options, when};
+use super::{
+    Chrome, FormState, ListFrame, Names, Opt, UiError, UiResult, classify, filter_choices, options,
+    ticked_options, when,
+};
 use crate::AppState;
 use crate::api::cmdb::{CiIn, ci_draft};
 use crate::auth::{Can, Principal, perm};
@@ -237,26 +240,30 @@ pub async fn list(
         ("status", q.status.as_str()),
         ("service_id", q.service_id.as_str()),
     ];
-    let next = next_link(NAV_HREF, &params, found.next_cursor);
-    let chrome = Chrome::new(&state, &who, NAV_HREF)
-        .await
-        .with_notice(q.done.as_deref());
+    let frame = ListFrame::new(
+        &state,
+        &who,
+        NAV_HREF,
+        &params,
+        found.next_cursor,
+        q.done.as_deref(),
+    )
+    .await;
     Ok(ListPage {
-        chrome,
+        chrome: frame.chrome,
         rows,
-        filtered: params.iter().any(|(_, v)| !v.trim().is_empty()),
+        filtered: frame.filtered,
         classes: id_choices(&class_list, "— any class —", &q.class_id),
-        statuses: options(
-            std::iter::once((String::new(), "— any status —".to_owned())).chain(
-                CiStatus::ALL
-                    .iter()
-                    .map(|s| (s.as_str().to_owned(), status_label(*s).to_owned())),
-            ),
+        statuses: filter_choices(
+            CiStatus::ALL,
+            "— any status —",
+            CiStatus::as_str,
+            status_label,
             &q.status,
         ),
         services: id_choices(&names.services, "— any service —", &q.service_id),
         q: q.q,
-        next,
+        next: frame.next,
         can_write: who.can(Permission::CmdbWrite),
         has_classes: !classes.is_empty(),
         no_errors: FormState::default(),
@@ -319,14 +326,7 @@ impl CiForm {
     }
 
     fn state(&self) -> FormState {
-        let services = self.service_ids.join(",");
-        let mut values: Vec<(&str, &str)> = self
-            .fields
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        values.push(("service_ids", &services));
-        FormState::with(&values)
+        FormState::with_services(&self.fields, &self.service_ids)
     }
 
     /// The API's body for `class`; ids that are not numbers are field errors.
@@ -441,16 +441,7 @@ async fn render_form(
     let class_list: Vec<(i64, String)> = classes.iter().map(|c| (c.id, c.name.clone())).collect();
     let chosen = class.as_ref().map(|c| c.id.to_string()).unwrap_or_default();
     let names = Names::load(state, who).await?;
-    let selected: Vec<&str> = form.value("service_ids").split(',').collect();
-    let services = names
-        .services
-        .iter()
-        .map(|(id, name)| Opt {
-            value: id.to_string(),
-            label: name.clone(),
-            selected: selected.contains(&id.to_string().as_str()),
-        })
-        .collect();
+    let services = ticked_options(&names.services, form.value("service_ids"));
     let attributes = class.as_ref().map_or_else(Vec::new, |c| {
         classify::field_inputs(&c.attributes, ATTRIBUTE, &names.users)
     });

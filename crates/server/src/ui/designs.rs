@@ -8,7 +8,8 @@
 //! exactly what the API refuses.
 
 use super::{
-    Chrome, FormState, HistoryRow, Opt, UiError, UiResult, history, next_link, options, when,
+    Chrome, FormState, HistoryRow, ListFrame, Opt, UiError, UiResult, filter_choices, history,
+    options_after_blank, when,
 };
 use crate::AppState;
 use crate::auth::{Can, Principal, perm};
@@ -97,24 +98,24 @@ pub async fn list(
         other => other?,
     };
     let services = super::service_names(&state, &who).await?;
-    let next = next_link(
+    let frame = ListFrame::new(
+        &state,
+        &who,
         NAV_HREF,
         &[("status", q.status.as_str())],
         found.next_cursor,
-    );
-    let chrome = Chrome::new(&state, &who, NAV_HREF)
-        .await
-        .with_notice(q.done.as_deref());
-    let statuses = options(
-        std::iter::once((String::new(), "— any status —".to_owned())).chain(
-            DesignStatus::ALL
-                .iter()
-                .map(|s| (s.as_str().to_owned(), s.label().to_owned())),
-        ),
+        q.done.as_deref(),
+    )
+    .await;
+    let statuses = filter_choices(
+        DesignStatus::ALL,
+        "— any status —",
+        DesignStatus::as_str,
+        DesignStatus::label,
         q.status.trim(),
     );
     Ok(ListPage {
-        chrome,
+        chrome: frame.chrome,
         rows: found
             .items
             .into_iter()
@@ -128,8 +129,8 @@ pub async fn list(
             })
             .collect(),
         statuses,
-        filtered: !q.status.trim().is_empty(),
-        next,
+        filtered: frame.filtered,
+        next: frame.next,
         can_write: who.can(Permission::DesignWrite),
         no_errors: FormState::default(),
     }
@@ -300,9 +301,9 @@ async fn form_page(
     status: StatusCode,
 ) -> UiResult {
     let services = super::service_names(state, who).await?;
-    let targets = options(
-        std::iter::once((String::new(), "— a new service —".to_owned()))
-            .chain(services.into_iter().map(|(id, n)| (id.to_string(), n))),
+    let targets = options_after_blank(
+        "— a new service —",
+        services.into_iter().map(|(id, n)| (id.to_string(), n)),
         form.value("target_service_id"),
     );
     let chrome = Chrome::new(state, who, NAV_HREF).await;

@@ -490,6 +490,17 @@ impl FormState {
         }
     }
 
+    /// A form kept as text fields by name plus the services ticked, posted as `service_ids`
+    /// (shown again comma-separated).
+    pub fn with_services(fields: &HashMap<String, String>, service_ids: &[String]) -> FormState {
+        let mut values = fields.clone();
+        values.insert("service_ids".to_owned(), service_ids.join(","));
+        FormState {
+            values,
+            errors: Vec::new(),
+        }
+    }
+
     pub fn rejected(mut self, invalid: Invalid) -> FormState {
         self.errors = invalid.errors;
         self
@@ -527,6 +538,48 @@ pub fn options(choices: impl IntoIterator<Item = (String, String)>, current: &st
             label,
         })
         .collect()
+}
+
+/// A multiple select over `list`, ticked where `chosen` (ids as the form keeps them,
+/// comma-separated) names them.
+pub fn ticked_options(list: &[(i64, String)], chosen: &str) -> Vec<Opt> {
+    let chosen: Vec<&str> = chosen.split(',').collect();
+    list.iter()
+        .map(|(id, name)| Opt {
+            value: id.to_string(),
+            label: name.clone(),
+            selected: chosen.contains(&id.to_string().as_str()),
+        })
+        .collect()
+}
+
+/// A select whose first, empty choice stands for none or any (`blank` says which).
+pub fn options_after_blank(
+    blank: &str,
+    choices: impl IntoIterator<Item = (String, String)>,
+    current: &str,
+) -> Vec<Opt> {
+    options(
+        std::iter::once((String::new(), blank.to_owned())).chain(choices),
+        current,
+    )
+}
+
+/// A list filter's select over every value of an enum: `any` first, then each `value`, shown by
+/// its `label`.
+pub fn filter_choices<T: Copy>(
+    all: &[T],
+    any: &str,
+    value: fn(T) -> &'static str,
+    label: fn(T) -> &'static str,
+    current: &str,
+) -> Vec<Opt> {
+    options_after_blank(
+        any,
+        all.iter()
+            .map(|v| (value(*v).to_owned(), label(*v).to_owned())),
+        current,
+    )
 }
 
 /// A page could not be shown.
@@ -721,6 +774,33 @@ pub fn next_link(path: &str, params: &[(&str, &str)], cursor: Option<String>) ->
         "{path}?{}",
         serde_urlencoded::to_string(&pairs).unwrap_or_default()
     ))
+}
+
+/// What a filtered list page shows around its rows.
+pub struct ListFrame {
+    /// With the notice an action that led here left (`?done=`).
+    pub chrome: Chrome,
+    /// The next page, keeping the filters.
+    pub next: Option<String>,
+    /// Whether any filter is set, so the page can offer to clear them.
+    pub filtered: bool,
+}
+
+impl ListFrame {
+    pub async fn new(
+        state: &AppState,
+        who: &Principal,
+        href: &str,
+        filters: &[(&str, &str)],
+        next_cursor: Option<String>,
+        done: Option<&str>,
+    ) -> ListFrame {
+        ListFrame {
+            chrome: Chrome::new(state, who, href).await.with_notice(done),
+            next: next_link(href, filters, next_cursor),
+            filtered: filters.iter().any(|(_, v)| !v.trim().is_empty()),
+        }
+    }
 }
 
 /// Escapes text for inline SVG or HTML written by hand (element text and attribute values).

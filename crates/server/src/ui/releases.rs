@@ -11,8 +11,8 @@
 use super::cmdb::ci_from_text;
 use super::session::DoneQuery;
 use super::{
-    Chrome, FormState, HistoryRow, Id, Names, Opt, UiError, UiResult, history, next_link, options,
-    when,
+    Chrome, FormState, HistoryRow, Id, ListFrame, Names, Opt, UiError, UiResult, filter_choices,
+    history, options, when,
 };
 use crate::AppState;
 use crate::auth::{Can, Principal, perm};
@@ -200,23 +200,28 @@ pub async fn list(
         })
         .collect();
     let params = [("status", q.status.as_str()), ("kind", q.kind.as_str())];
-    let next = next_link(NAV_HREF, &params, found.next_cursor);
+    let frame = ListFrame::new(
+        &state,
+        &who,
+        NAV_HREF,
+        &params,
+        found.next_cursor,
+        q.done.as_deref(),
+    )
+    .await;
     Ok(ListPage {
-        chrome: Chrome::new(&state, &who, NAV_HREF)
-            .await
-            .with_notice(q.done.as_deref()),
+        chrome: frame.chrome,
         rows,
-        statuses: options(
-            std::iter::once((String::new(), "— any status —".to_owned())).chain(
-                ReleaseStatus::ALL
-                    .iter()
-                    .map(|s| (s.as_str().to_owned(), status_label(*s).to_owned())),
-            ),
+        statuses: filter_choices(
+            ReleaseStatus::ALL,
+            "— any status —",
+            ReleaseStatus::as_str,
+            status_label,
             &q.status,
         ),
         kinds: kind_choices(Some("— any kind —"), &q.kind),
-        filtered: params.iter().any(|(_, v)| !v.trim().is_empty()),
-        next,
+        filtered: frame.filtered,
+        next: frame.next,
         can_write: who.can(Permission::ReleasesWrite),
         no_errors: FormState::default(),
     }
@@ -672,15 +677,11 @@ async fn render(
         criteria_open: release.status.criteria_open(),
         takes_deployments: release.status.takes_deployments(),
         section: section.name,
-        ci_statuses: options(
-            std::iter::once((String::new(), "— unchanged —".to_owned())).chain(
-                CiStatus::ALL.iter().map(|s| {
-                    (
-                        s.as_str().to_owned(),
-                        super::cmdb::status_label(*s).to_owned(),
-                    )
-                }),
-            ),
+        ci_statuses: filter_choices(
+            CiStatus::ALL,
+            "— unchanged —",
+            CiStatus::as_str,
+            super::cmdb::status_label,
             section.form.value("ci_status"),
         ),
         outcomes: options(
@@ -810,6 +811,18 @@ fn keys_in(text: &str, prefix: &str, field: &str) -> Result<Vec<(bool, i64)>, In
     errors.into_result(out)
 }
 
+/// A record typed into a form that does not exist is the form's mistake, not a 404 for the page.
+fn missing_as_invalid<T>(
+    found: Result<T, StoreError>,
+    field: &str,
+    missing: impl FnOnce() -> String,
+) -> Result<T, StoreError> {
+    match found {
+        Err(StoreError::NotFound) => Err(Invalid::one(field, missing()).into()),
+        other => other,
+    }
+}
+
 #[derive(Debug, Deserialize, Default)]
 #[serde(default)]
 pub struct ChangesForm {
@@ -832,17 +845,10 @@ pub async fn set_changes(
             } else {
                 state.store.change(t, n).await
             };
-            match change {
-                Ok(c) => ids.push(c.id),
-                Err(StoreError::NotFound) => {
-                    return Err(Invalid::one(
-                        "changes",
-                        format!("There is no change {}", steward_domain::change::key(n)),
-                    )
-                    .into());
-                }
-                Err(e) => return Err(e),
-            }
+            let change = missing_as_invalid(change, "changes", || {
+                format!("There is no change {}", steward_domain::change::key(n))
+            })?;
+            ids.push(change.id);
         }
         state
             .store
@@ -879,17 +885,10 @@ pub async fn set_known_errors(
                     Err(e) => Err(e),
                 }
             };
-            match found {
-                Ok(k) => ids.push(k.id),
-                Err(StoreError::NotFound) => {
-                    return Err(Invalid::one(
-                        "known_errors",
-                        format!("There is no known error KE-{n}"),
-                    )
-                    .into());
-                }
-                Err(e) => return Err(e),
-            }
+            let known_error = missing_as_invalid(found, "known_errors", || {
+                format!("There is no known error KE-{n}")
+            })?;
+            ids.push(known_error.id);
         }
         state
             .store

@@ -2,8 +2,9 @@
 //! questionnaire, the list and its filters, the CAB's approval page with a quorum, the change
 //! page, the calendar with collisions and blackouts, and the dashboard's success rate.
 
-use super::cmdb_ui::page;
-use super::sla_ui::{PASSWORD, post, sign_in};
+use super::cmdb_ui::{ci, class, page};
+use super::sla_ui::sign_in;
+use super::support::{assert_refused, submit, tenant_with_people};
 use super::ui::{get, send};
 use axum::Router;
 use axum::http::StatusCode;
@@ -14,9 +15,6 @@ use steward_domain::change::schedule::BlackoutScope;
 use steward_domain::change::{
     Blackout, ChangeDraft, ChangeStatus, ChangeType, Delegation, RiskLevel, Window,
 };
-use steward_domain::cmdb::{CiClassDraft, CiDraft, CiStatus};
-use steward_domain::tenant::new_tenant;
-use steward_domain::user::UserDraft;
 use steward_server::{AppState, ServerConfig, router};
 use steward_store::change::{Change, TemplateDraft};
 use steward_store::{Actor, Store, both_backends};
@@ -39,66 +37,24 @@ struct Site {
 
 /// Acme with Ann (admin), Al (agent), Mo and Max (managers), Ada (auditor), and a CI, DB01.
 async fn site(store: Store) -> Site {
-    let tenant = store
-        .create_tenant(&new_tenant("Acme").expect("name"), &Actor::cli())
-        .await
-        .expect("tenant");
-    let hash = steward_server::auth::hash_password(PASSWORD.into())
-        .await
-        .expect("hash");
-    let mut ids = Vec::new();
-    for (email, name, role) in [
-        ("ann@acme.test", "Ann", Role::Admin),
-        ("al@acme.test", "Al", Role::Agent),
-        ("mo@acme.test", "Mo", Role::Manager),
-        ("max@acme.test", "Max", Role::Manager),
-        ("ada@acme.test", "Ada", Role::Auditor),
-    ] {
-        let draft = UserDraft {
-            email: email.into(),
-            name: name.into(),
-            role,
-            active: true,
-        };
-        let user = store
-            .create_user(tenant.id, &draft, Some(&hash), &Actor::cli())
-            .await
-            .expect("user");
-        ids.push(user.id);
-    }
-    let class = CiClassDraft {
-        name: "Server".into(),
-        description: String::new(),
-        attributes: vec![],
-    }
-    .validate()
-    .expect("class");
-    let class = store
-        .create_ci_class(tenant.id, &class, &Actor::cli())
-        .await
-        .expect("class");
-    let ci = CiDraft {
-        name: "DB01".into(),
-        class_id: class.id,
-        status: CiStatus::InUse,
-        description: String::new(),
-        owner_id: None,
-        team_id: None,
-        external_id: None,
-        service_ids: vec![],
-        attributes: Default::default(),
-    }
-    .validate(&class.name, &class.attributes)
-    .expect("ci");
-    let db = store
-        .create_ci(tenant.id, &ci, &Actor::cli())
-        .await
-        .expect("ci")
-        .id;
+    let (tenant_id, ids) = tenant_with_people(
+        &store,
+        "Acme",
+        &[
+            ("ann@acme.test", "Ann", Role::Admin),
+            ("al@acme.test", "Al", Role::Agent),
+            ("mo@acme.test", "Mo", Role::Manager),
+            ("max@acme.test", "Max", Role::Manager),
+            ("ada@acme.test", "Ada", Role::Auditor),
+        ],
+    )
+    .await;
+    let server = class(&store, tenant_id, "Server", vec![]).await;
+    let db = ci(&store, tenant_id, &server, "DB01", vec![]).await;
     Site {
         app: router(AppState::new(store.clone(), ServerConfig::default())),
         store,
-        tenant_id: tenant.id,
+        tenant_id,
         ann: ids[0],
         al: ids[1],
         mo: ids[2],
@@ -163,6 +119,64 @@ async fn move_to(s: &Site, change: &Change, to: ChangeStatus) -> Change {
         .unwrap_or_else(|e| panic!("{} -> {to}: {e}", change.key()))
 }
 
+/// The CAB rule the approval tests use: Ann, Mo and Max decide on normal changes, two suffice.
+fn cab_of_three(s: &Site) -> ApprovalRule {
+    ApprovalRule {
+        change_type: ChangeType::Normal,
+        from_risk: RiskLevel::Low,
+        stage: ApprovalStage::Cab {
+            members: vec![s.ann, s.mo, s.max],
+            quorum: 2,
+        },
+    }
+}
+
+/// "Patch DB01", raised by Al, assessed as high risk and waiting for authorisation.
+async fn awaiting_authorisation(s: &Site) -> Change {
+    let change = s
+        .store
+        .create_change(
+            s.tenant_id,
+            &draft("Patch DB01", ChangeType::Normal, None, s.db, START),
+            None,
+            &actor(s.al),
+        )
+        .await
+        .expect("change");
+    move_to(s, &change, ChangeStatus::Assessment).await;
+    s.store
+        .assess_change_risk(s.tenant_id, change.id, &high_answers(), &actor(s.al))
+        .await
+        .expect("risk");
+    move_to(s, &change, ChangeStatus::Authorisation).await
+}
+
+/// The change form for a standard change "Patch DB01" from the template `template_id`.
+fn standard_patch<'a>(csrf: &'a str, template_id: &'a str) -> [(&'a str, &'a str); 6] {
+    [
+        ("_csrf", csrf),
+        ("title", "Patch DB01"),
+        ("type", "standard"),
+        ("template_id", template_id),
+        ("planned_start", "2031-03-10T22:00"),
+        ("planned_end", "2031-03-10T23:00"),
+    ]
+}
+
+/// An active template "Patch a server" with these plans.
+fn patch_template(implementation_plan: &str, backout_plan: &str) -> TemplateDraft {
+    TemplateDraft {
+        name: "Patch a server".into(),
+        description: String::new(),
+        implementation_plan: implementation_plan.into(),
+        backout_plan: backout_plan.into(),
+        test_plan: String::new(),
+        active: true,
+    }
+    .validate()
+    .expect("template")
+}
+
 /// A standard change on DB01 in the schedule, from a template.
 async fn scheduled_standard(s: &Site, title: &str, start: i64) -> Change {
     let templates = s
@@ -173,16 +187,7 @@ async fn scheduled_standard(s: &Site, title: &str, start: i64) -> Change {
     let template = match templates.first() {
         Some(t) => t.id,
         None => {
-            let t = TemplateDraft {
-                name: "Patch a server".into(),
-                description: String::new(),
-                implementation_plan: "Apply the patch".into(),
-                backout_plan: "Remove the patch".into(),
-                test_plan: String::new(),
-                active: true,
-            }
-            .validate()
-            .expect("template");
+            let t = patch_template("Apply the patch", "Remove the patch");
             s.store
                 .create_change_template(s.tenant_id, &t, &Actor::cli())
                 .await
@@ -224,24 +229,22 @@ both_backends!(
             "the CI picker offers DB01"
         );
 
-        let refused = send(
+        let refused = submit(
             &s.app,
-            post(
-                "/changes",
-                &al,
-                &[
-                    ("_csrf", &csrf),
-                    ("title", ""),
-                    ("type", "normal"),
-                    ("reason", "End of support"),
-                    ("implementation_plan", "pg_upgrade"),
-                    ("planned_start", "next tuesday"),
-                    ("planned_end", "2031-03-02T02:00"),
-                    ("ci", "Mainframe"),
-                    ("incidents", "INC-99"),
-                    ("risk.blast_radius", "one_service"),
-                ],
-            ),
+            "/changes",
+            &al,
+            &[
+                ("_csrf", &csrf),
+                ("title", ""),
+                ("type", "normal"),
+                ("reason", "End of support"),
+                ("implementation_plan", "pg_upgrade"),
+                ("planned_start", "next tuesday"),
+                ("planned_end", "2031-03-02T02:00"),
+                ("ci", "Mainframe"),
+                ("incidents", "INC-99"),
+                ("risk.blast_radius", "one_service"),
+            ],
         )
         .await;
         assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -294,7 +297,7 @@ both_backends!(
             .map(|(q, a)| (format!("risk.{q}"), a.clone()))
             .collect();
         fields.extend(names.iter().map(|(q, a)| (q.as_str(), a.as_str())));
-        let created = send(&s.app, post("/changes", &al, &fields)).await;
+        let created = submit(&s.app, "/changes", &al, &fields).await;
         assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.html);
         assert_eq!(created.location, "/changes/CHG-1?done=created");
         let change = s
@@ -318,13 +321,11 @@ both_backends!(
         assert!(low.html.contains("No change matches these filters"));
 
         // Through the page: to assessment; the auditor sees it but may not move it.
-        let moved = send(
+        let moved = submit(
             &s.app,
-            post(
-                "/changes/CHG-1/transitions",
-                &al,
-                &[("_csrf", &csrf), ("to", "assessment")],
-            ),
+            "/changes/CHG-1/transitions",
+            &al,
+            &[("_csrf", &csrf), ("to", "assessment")],
         )
         .await;
         assert_eq!(moved.status, StatusCode::SEE_OTHER, "{}", moved.html);
@@ -345,14 +346,7 @@ both_backends!(
         let t = s.tenant_id;
         let mut policy = s.store.change_policy(t).await.expect("policy");
         policy.approvals.rules = vec![
-            ApprovalRule {
-                change_type: ChangeType::Normal,
-                from_risk: RiskLevel::Low,
-                stage: ApprovalStage::Cab {
-                    members: vec![s.ann, s.mo, s.max],
-                    quorum: 2,
-                },
-            },
+            cab_of_three(&s),
             ApprovalRule {
                 change_type: ChangeType::Emergency,
                 from_risk: RiskLevel::Low,
@@ -363,22 +357,7 @@ both_backends!(
             .save_change_policy(t, &policy, &Actor::cli())
             .await
             .expect("policy");
-        let change = s
-            .store
-            .create_change(
-                t,
-                &draft("Patch DB01", ChangeType::Normal, None, s.db, START),
-                None,
-                &actor(s.al),
-            )
-            .await
-            .expect("change");
-        move_to(&s, &change, ChangeStatus::Assessment).await;
-        s.store
-            .assess_change_risk(t, change.id, &high_answers(), &actor(s.al))
-            .await
-            .expect("risk");
-        move_to(&s, &change, ChangeStatus::Authorisation).await;
+        let change = awaiting_authorisation(&s).await;
 
         let (al, _) = sign_in(&s.app, "al@acme.test").await;
         let mine = page(&s.app, "/changes/approvals", &al).await;
@@ -391,18 +370,16 @@ both_backends!(
         let queue = page(&s.app, "/changes/approvals", &mo).await;
         assert!(queue.html.contains("CHG-1") && queue.html.contains("Patch DB01"));
         assert!(queue.html.contains("0 of 3 approved, needs 2"));
-        let refused = send(
+        let refused = submit(
             &s.app,
-            post(
-                "/changes/CHG-1/approvals",
-                &mo,
-                &[
-                    ("_csrf", &mo_csrf),
-                    ("verdict", "reject"),
-                    ("comment", ""),
-                    ("back", "approvals"),
-                ],
-            ),
+            "/changes/CHG-1/approvals",
+            &mo,
+            &[
+                ("_csrf", &mo_csrf),
+                ("verdict", "reject"),
+                ("comment", ""),
+                ("back", "approvals"),
+            ],
         )
         .await;
         assert_eq!(refused.status, StatusCode::CONFLICT);
@@ -411,18 +388,16 @@ both_backends!(
             "{}",
             refused.html
         );
-        let approved = send(
+        let approved = submit(
             &s.app,
-            post(
-                "/changes/CHG-1/approvals",
-                &mo,
-                &[
-                    ("_csrf", &mo_csrf),
-                    ("verdict", "approve"),
-                    ("comment", "Fine by me"),
-                    ("back", "approvals"),
-                ],
-            ),
+            "/changes/CHG-1/approvals",
+            &mo,
+            &[
+                ("_csrf", &mo_csrf),
+                ("verdict", "approve"),
+                ("comment", "Fine by me"),
+                ("back", "approvals"),
+            ],
         )
         .await;
         assert_eq!(approved.status, StatusCode::SEE_OTHER, "{}", approved.html);
@@ -472,17 +447,15 @@ both_backends!(
         );
         assert!(view.html.contains("Fine by me") && view.html.contains("Mo"));
         assert!(view.html.contains("value=\"approve\""), "Max may decide");
-        let decided = send(
+        let decided = submit(
             &s.app,
-            post(
-                "/changes/CHG-1/approvals",
-                &max,
-                &[
-                    ("_csrf", &max_csrf),
-                    ("verdict", "approve"),
-                    ("comment", ""),
-                ],
-            ),
+            "/changes/CHG-1/approvals",
+            &max,
+            &[
+                ("_csrf", &max_csrf),
+                ("verdict", "approve"),
+                ("comment", ""),
+            ],
         )
         .await;
         assert_eq!(decided.status, StatusCode::SEE_OTHER, "{}", decided.html);
@@ -501,13 +474,11 @@ both_backends!(
             let app = s.app.clone();
             let max = max.clone();
             async move {
-                send(
+                submit(
                     &app,
-                    post(
-                        "/changes/CHG-1/transitions",
-                        &max,
-                        &[("_csrf", &csrf), ("to", status)],
-                    ),
+                    "/changes/CHG-1/transitions",
+                    &max,
+                    &[("_csrf", &csrf), ("to", status)],
                 )
                 .await
             }
@@ -528,17 +499,15 @@ both_backends!(
                 .html
                 .contains("Record the post-implementation review before closing the change")
         );
-        let unreviewed = send(
+        let unreviewed = submit(
             &s.app,
-            post(
-                "/changes/CHG-1/review",
-                &max,
-                &[
-                    ("_csrf", &max_csrf),
-                    ("outcome", ""),
-                    ("notes", "Went well"),
-                ],
-            ),
+            "/changes/CHG-1/review",
+            &max,
+            &[
+                ("_csrf", &max_csrf),
+                ("outcome", ""),
+                ("notes", "Went well"),
+            ],
         )
         .await;
         assert_eq!(unreviewed.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -546,17 +515,15 @@ both_backends!(
             unreviewed.html.contains("Choose how the change went")
                 && unreviewed.html.contains("Went well")
         );
-        let reviewed = send(
+        let reviewed = submit(
             &s.app,
-            post(
-                "/changes/CHG-1/review",
-                &max,
-                &[
-                    ("_csrf", &max_csrf),
-                    ("outcome", "successful"),
-                    ("notes", "Went well"),
-                ],
-            ),
+            "/changes/CHG-1/review",
+            &max,
+            &[
+                ("_csrf", &max_csrf),
+                ("outcome", "successful"),
+                ("notes", "Went well"),
+            ],
         )
         .await;
         assert_eq!(reviewed.status, StatusCode::SEE_OTHER, "{}", reviewed.html);
@@ -688,51 +655,40 @@ both_backends!(
         let (al, al_csrf) = sign_in(&s.app, "al@acme.test").await;
         let seen = page(&s.app, "/changes/setup", &al).await;
         assert!(seen.html.contains("No blackout windows") && !seen.html.contains("Add blackout"));
-        let refused = send(
+        let refused = submit(
             &s.app,
-            post(
-                "/changes/setup/templates",
-                &al,
-                &[("_csrf", &al_csrf), ("name", "x")],
-            ),
+            "/changes/setup/templates",
+            &al,
+            &[("_csrf", &al_csrf), ("name", "x")],
         )
         .await;
         assert_eq!(refused.status, StatusCode::FORBIDDEN);
 
         let (ann, csrf) = sign_in(&s.app, "ann@acme.test").await;
-        let bad = send(
+        let bad = submit(
             &s.app,
-            post(
-                "/changes/setup/blackouts",
-                &ann,
-                &[
-                    ("_csrf", &csrf),
-                    ("name", "Quarter close"),
-                    ("start", "2031-03-03T22:00"),
-                    ("end", "2031-03-03T20:00"),
-                ],
-            ),
+            "/changes/setup/blackouts",
+            &ann,
+            &[
+                ("_csrf", &csrf),
+                ("name", "Quarter close"),
+                ("start", "2031-03-03T22:00"),
+                ("end", "2031-03-03T20:00"),
+            ],
         )
         .await;
-        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(
-            bad.html.contains("The window must end after it starts"),
-            "{}",
-            bad.html
-        );
+        assert_refused(&bad, "The window must end after it starts");
         assert!(bad.html.contains("value=\"Quarter close\""));
-        let added = send(
+        let added = submit(
             &s.app,
-            post(
-                "/changes/setup/blackouts",
-                &ann,
-                &[
-                    ("_csrf", &csrf),
-                    ("name", "Quarter close"),
-                    ("start", "2031-03-03T22:00"),
-                    ("end", "2031-03-04T10:00"),
-                ],
-            ),
+            "/changes/setup/blackouts",
+            &ann,
+            &[
+                ("_csrf", &csrf),
+                ("name", "Quarter close"),
+                ("start", "2031-03-03T22:00"),
+                ("end", "2031-03-04T10:00"),
+            ],
         )
         .await;
         assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.html);
@@ -745,33 +701,28 @@ both_backends!(
         let listed = page(&s.app, "/changes/setup", &ann).await;
         assert!(listed.html.contains("Quarter close") && listed.html.contains("every change"));
 
-        let missing = send(
+        let missing = submit(
             &s.app,
-            post(
-                "/changes/setup/templates",
-                &ann,
-                &[
-                    ("_csrf", &csrf),
-                    ("name", "Patch a server"),
-                    ("implementation_plan", "Patch"),
-                ],
-            ),
+            "/changes/setup/templates",
+            &ann,
+            &[
+                ("_csrf", &csrf),
+                ("name", "Patch a server"),
+                ("implementation_plan", "Patch"),
+            ],
         )
         .await;
-        assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(missing.html.contains("Back-out plan is required"));
-        let template = send(
+        assert_refused(&missing, "Back-out plan is required");
+        let template = submit(
             &s.app,
-            post(
-                "/changes/setup/templates",
-                &ann,
-                &[
-                    ("_csrf", &csrf),
-                    ("name", "Patch a server"),
-                    ("implementation_plan", "Patch"),
-                    ("backout_plan", "Unpatch"),
-                ],
-            ),
+            "/changes/setup/templates",
+            &ann,
+            &[
+                ("_csrf", &csrf),
+                ("name", "Patch a server"),
+                ("implementation_plan", "Patch"),
+                ("backout_plan", "Unpatch"),
+            ],
         )
         .await;
         assert_eq!(template.status, StatusCode::SEE_OTHER, "{}", template.html);
@@ -785,20 +736,11 @@ both_backends!(
             .expect("templates")[0]
             .id
             .to_string();
-        let raised = send(
+        let raised = submit(
             &s.app,
-            post(
-                "/changes",
-                &al,
-                &[
-                    ("_csrf", &al_csrf),
-                    ("title", "Patch DB01"),
-                    ("type", "standard"),
-                    ("template_id", &template_id),
-                    ("planned_start", "2031-03-10T22:00"),
-                    ("planned_end", "2031-03-10T23:00"),
-                ],
-            ),
+            "/changes",
+            &al,
+            &standard_patch(&al_csrf, &template_id),
         )
         .await;
         assert_eq!(raised.status, StatusCode::SEE_OTHER, "{}", raised.html);
@@ -814,13 +756,11 @@ both_backends!(
             "the template's plans fill in"
         );
 
-        let lifted = send(
+        let lifted = submit(
             &s.app,
-            post(
-                &format!("/changes/setup/blackouts/{}/lift", blackouts[0].id),
-                &ann,
-                &[("_csrf", &csrf)],
-            ),
+            &format!("/changes/setup/blackouts/{}/lift", blackouts[0].id),
+            &ann,
+            &[("_csrf", &csrf)],
         )
         .await;
         assert_eq!(lifted.status, StatusCode::SEE_OTHER);
@@ -887,27 +827,18 @@ both_backends!(
                     .iter()
                     .map(|(k, v)| (k.as_str(), v.as_str()))
                     .collect();
-                send(&app, post("/changes/CHG-1/edit", &al, &pairs)).await
+                submit(&app, "/changes/CHG-1/edit", &al, &pairs).await
             }
         };
         let invalid = edit(fields("", &seen)).await;
-        assert_eq!(invalid.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(
-            invalid.html.contains("Title is required"),
-            "{}",
-            invalid.html
-        );
+        assert_refused(&invalid, "Title is required");
         assert!(invalid.html.contains("Security fix") && invalid.html.contains("2031-03-08T22:00"));
 
         // Someone else saved it meanwhile: the input stays and nothing is overwritten.
         let stale = edit(fields("Patch DB01 and DB02", "1")).await;
-        assert_eq!(stale.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(
-            stale
-                .html
-                .contains("Someone else saved CHG-1 after you opened this form"),
-            "{}",
-            stale.html
+        assert_refused(
+            &stale,
+            "Someone else saved CHG-1 after you opened this form",
         );
         assert!(stale.html.contains("value=\"Patch DB01 and DB02\""));
         let kept = s
@@ -956,34 +887,12 @@ both_backends!(
         let s = site(store).await;
         let t = s.tenant_id;
         let mut policy = s.store.change_policy(t).await.expect("policy");
-        policy.approvals.rules[0] = ApprovalRule {
-            change_type: ChangeType::Normal,
-            from_risk: RiskLevel::Low,
-            stage: ApprovalStage::Cab {
-                members: vec![s.ann, s.mo, s.max],
-                quorum: 2,
-            },
-        };
+        policy.approvals.rules[0] = cab_of_three(&s);
         s.store
             .save_change_policy(t, &policy, &Actor::cli())
             .await
             .expect("policy");
-        let change = s
-            .store
-            .create_change(
-                t,
-                &draft("Patch DB01", ChangeType::Normal, None, s.db, START),
-                None,
-                &actor(s.al),
-            )
-            .await
-            .expect("change");
-        move_to(&s, &change, ChangeStatus::Assessment).await;
-        s.store
-            .assess_change_risk(t, change.id, &high_answers(), &actor(s.al))
-            .await
-            .expect("risk");
-        move_to(&s, &change, ChangeStatus::Authorisation).await;
+        let change = awaiting_authorisation(&s).await;
 
         let (max, max_csrf) = sign_in(&s.app, "max@acme.test").await;
         let queue = page(&s.app, "/changes/approvals", &max).await;
@@ -994,39 +903,30 @@ both_backends!(
                 .contains(&format!("<option value=\"{}\">Mo</option>", s.mo))
         );
         let mo_id = s.mo.to_string();
-        let bad = send(
+        let bad = submit(
             &s.app,
-            post(
-                "/changes/approvals/delegations",
-                &max,
-                &[
-                    ("_csrf", &max_csrf),
-                    ("to", &mo_id),
-                    ("from_time", "2031-03-02T00:00"),
-                    ("until", "2031-03-01T00:00"),
-                ],
-            ),
+            "/changes/approvals/delegations",
+            &max,
+            &[
+                ("_csrf", &max_csrf),
+                ("to", &mo_id),
+                ("from_time", "2031-03-02T00:00"),
+                ("until", "2031-03-01T00:00"),
+            ],
         )
         .await;
-        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(
-            bad.html.contains("The delegation must end after it starts"),
-            "{}",
-            bad.html
-        );
+        assert_refused(&bad, "The delegation must end after it starts");
         assert!(bad.html.contains("value=\"2031-03-02T00:00\""));
-        let made = send(
+        let made = submit(
             &s.app,
-            post(
-                "/changes/approvals/delegations",
-                &max,
-                &[
-                    ("_csrf", &max_csrf),
-                    ("to", &mo_id),
-                    ("from_time", ""),
-                    ("until", "2099-01-01T00:00"),
-                ],
-            ),
+            "/changes/approvals/delegations",
+            &max,
+            &[
+                ("_csrf", &max_csrf),
+                ("to", &mo_id),
+                ("from_time", ""),
+                ("until", "2099-01-01T00:00"),
+            ],
         )
         .await;
         assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.html);
@@ -1038,19 +938,17 @@ both_backends!(
         let queue = page(&s.app, "/changes/approvals", &mo).await;
         assert!(queue.html.contains("Delegations to me") && queue.html.contains("for Max"));
         let max_id = s.max.to_string();
-        let decided = send(
+        let decided = submit(
             &s.app,
-            post(
-                "/changes/CHG-1/approvals",
-                &mo,
-                &[
-                    ("_csrf", &mo_csrf),
-                    ("verdict", "approve"),
-                    ("comment", "For Max"),
-                    ("on_behalf_of", &max_id),
-                    ("back", "approvals"),
-                ],
-            ),
+            "/changes/CHG-1/approvals",
+            &mo,
+            &[
+                ("_csrf", &mo_csrf),
+                ("verdict", "approve"),
+                ("comment", "For Max"),
+                ("on_behalf_of", &max_id),
+                ("back", "approvals"),
+            ],
         )
         .await;
         assert_eq!(decided.status, StatusCode::SEE_OTHER, "{}", decided.html);
@@ -1066,9 +964,9 @@ both_backends!(
         // Only the giver ends it; then it shows as ended and Mo no longer sits for Max.
         let id = s.store.delegations_of(t, s.max).await.expect("delegations")[0].id;
         let end = format!("/changes/approvals/delegations/{id}/end");
-        let not_mine = send(&s.app, post(&end, &mo, &[("_csrf", &mo_csrf)])).await;
+        let not_mine = submit(&s.app, &end, &mo, &[("_csrf", &mo_csrf)]).await;
         assert_eq!(not_mine.status, StatusCode::NOT_FOUND);
-        let ended = send(&s.app, post(&end, &max, &[("_csrf", &max_csrf)])).await;
+        let ended = submit(&s.app, &end, &max, &[("_csrf", &max_csrf)]).await;
         assert_eq!(ended.status, StatusCode::SEE_OTHER, "{}", ended.html);
         let after = page(&s.app, "/changes/approvals", &max).await;
         assert!(after.html.contains(">ended</span>") && !after.html.contains("End now"));
@@ -1083,16 +981,7 @@ both_backends!(
             .store
             .create_change_template(
                 s.tenant_id,
-                &TemplateDraft {
-                    name: "Patch a server".into(),
-                    description: String::new(),
-                    implementation_plan: "Patch".into(),
-                    backout_plan: "Unpatch".into(),
-                    test_plan: String::new(),
-                    active: true,
-                }
-                .validate()
-                .expect("template"),
+                &patch_template("Patch", "Unpatch"),
                 &Actor::cli(),
             )
             .await
@@ -1112,18 +1001,16 @@ both_backends!(
         .await;
         assert!(form.html.contains("Edit the template") && form.html.contains("Save template"));
         let edit = format!("/changes/setup/templates/{}", template.id);
-        let missing = send(
+        let missing = submit(
             &s.app,
-            post(
-                &edit,
-                &ann,
-                &[
-                    ("_csrf", &csrf),
-                    ("name", "Patch a Linux server"),
-                    ("implementation_plan", "apt upgrade"),
-                    ("backout_plan", ""),
-                ],
-            ),
+            &edit,
+            &ann,
+            &[
+                ("_csrf", &csrf),
+                ("name", "Patch a Linux server"),
+                ("implementation_plan", "apt upgrade"),
+                ("backout_plan", ""),
+            ],
         )
         .await;
         assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -1131,18 +1018,16 @@ both_backends!(
             missing.html.contains("Back-out plan is required")
                 && missing.html.contains("value=\"Patch a Linux server\"")
         );
-        let saved = send(
+        let saved = submit(
             &s.app,
-            post(
-                &edit,
-                &ann,
-                &[
-                    ("_csrf", &csrf),
-                    ("name", "Patch a Linux server"),
-                    ("implementation_plan", "apt upgrade"),
-                    ("backout_plan", "apt rollback"),
-                ],
-            ),
+            &edit,
+            &ann,
+            &[
+                ("_csrf", &csrf),
+                ("name", "Patch a Linux server"),
+                ("implementation_plan", "apt upgrade"),
+                ("backout_plan", "apt rollback"),
+            ],
         )
         .await;
         assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.html);
@@ -1151,15 +1036,19 @@ both_backends!(
         assert!(offered.html.contains(">Patch a Linux server</option>"));
 
         let active = format!("/changes/setup/templates/{}/active", template.id);
-        let forbidden = send(
+        let forbidden = submit(
             &s.app,
-            post(&active, &al, &[("_csrf", &al_csrf), ("active", "false")]),
+            &active,
+            &al,
+            &[("_csrf", &al_csrf), ("active", "false")],
         )
         .await;
         assert_eq!(forbidden.status, StatusCode::FORBIDDEN);
-        let retired = send(
+        let retired = submit(
             &s.app,
-            post(&active, &ann, &[("_csrf", &csrf), ("active", "false")]),
+            &active,
+            &ann,
+            &[("_csrf", &csrf), ("active", "false")],
         )
         .await;
         assert_eq!(retired.status, StatusCode::SEE_OTHER, "{}", retired.html);
@@ -1168,30 +1057,8 @@ both_backends!(
         let offered = page(&s.app, "/changes/new", &al).await;
         assert!(!offered.html.contains("Patch a Linux server"));
         let id = template.id.to_string();
-        let refused = send(
-            &s.app,
-            post(
-                "/changes",
-                &al,
-                &[
-                    ("_csrf", &al_csrf),
-                    ("title", "Patch DB01"),
-                    ("type", "standard"),
-                    ("template_id", &id),
-                    ("planned_start", "2031-03-10T22:00"),
-                    ("planned_end", "2031-03-10T23:00"),
-                ],
-            ),
-        )
-        .await;
-        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(
-            refused
-                .html
-                .contains("The template “Patch a Linux server” is retired"),
-            "{}",
-            refused.html
-        );
+        let refused = submit(&s.app, "/changes", &al, &standard_patch(&al_csrf, &id)).await;
+        assert_refused(&refused, "The template “Patch a Linux server” is retired");
         assert!(
             s.store
                 .changes(s.tenant_id, &Default::default(), &Default::default())
@@ -1226,46 +1093,40 @@ both_backends!(
             let ann = ann.clone();
             let (csrf, mo, max) = (csrf.clone(), mo.clone(), max.clone());
             async move {
-                send(
+                submit(
                     &app,
-                    post(
-                        "/changes/setup/policy",
-                        &ann,
-                        &[
-                            ("_csrf", &csrf),
-                            ("control", "everything"),
-                            ("major_from_risk", "high"),
-                            ("major_from_services", ""),
-                            ("rule.0.type", "normal"),
-                            ("rule.0.from_risk", "low"),
-                            ("rule.0.stage", "change_manager"),
-                            ("rule.0.quorum", ""),
-                            ("rule.1.type", "normal"),
-                            ("rule.1.from_risk", "high"),
-                            ("rule.1.stage", "cab"),
-                            ("rule.1.members", &mo),
-                            ("rule.1.members", &max),
-                            ("rule.1.quorum", quorum),
-                            ("rule.2.type", "emergency"),
-                            ("rule.2.from_risk", "low"),
-                            ("rule.2.stage", "change_manager"),
-                            ("rule.3.type", ""),
-                            ("rule.3.from_risk", "low"),
-                            ("rule.3.stage", "change_manager"),
-                        ],
-                    ),
+                    "/changes/setup/policy",
+                    &ann,
+                    &[
+                        ("_csrf", &csrf),
+                        ("control", "everything"),
+                        ("major_from_risk", "high"),
+                        ("major_from_services", ""),
+                        ("rule.0.type", "normal"),
+                        ("rule.0.from_risk", "low"),
+                        ("rule.0.stage", "change_manager"),
+                        ("rule.0.quorum", ""),
+                        ("rule.1.type", "normal"),
+                        ("rule.1.from_risk", "high"),
+                        ("rule.1.stage", "cab"),
+                        ("rule.1.members", &mo),
+                        ("rule.1.members", &max),
+                        ("rule.1.quorum", quorum),
+                        ("rule.2.type", "emergency"),
+                        ("rule.2.from_risk", "low"),
+                        ("rule.2.stage", "change_manager"),
+                        ("rule.3.type", ""),
+                        ("rule.3.from_risk", "low"),
+                        ("rule.3.stage", "change_manager"),
+                    ],
                 )
                 .await
             }
         };
         let refused = post_policy("3").await;
-        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(
-            refused
-                .html
-                .contains("The quorum must be between 1 and the number of members (2)"),
-            "{}",
-            refused.html
+        assert_refused(
+            &refused,
+            "The quorum must be between 1 and the number of members (2)",
         );
         assert!(
             refused.html.contains(

@@ -2,7 +2,8 @@
 //! attributes, the CI page with its relationship graph, impact analysis, the schema page, and
 //! who may do what.
 
-use super::sla_ui::{PASSWORD, post, sign_in};
+use super::sla_ui::{post, sign_in};
+use super::support::tenant_with_people;
 use super::ui::{Page, get, send};
 use axum::Router;
 use axum::http::StatusCode;
@@ -11,8 +12,6 @@ use steward_domain::access::Role;
 use steward_domain::cmdb::{CiClassDraft, CiDraft, CiStatus};
 use steward_domain::request::{FieldKind, FormField};
 use steward_domain::service::{Criticality, ServiceDraft, ServiceStatus};
-use steward_domain::tenant::new_tenant;
-use steward_domain::user::UserDraft;
 use steward_server::{AppState, ServerConfig, router};
 use steward_store::cmdb::CiClass;
 use steward_store::{Actor, Store, both_backends};
@@ -28,30 +27,7 @@ pub(super) struct Site {
     pub(super) payroll_app: i64,
 }
 
-async fn users(store: &Store, tenant: &str, people: &[(&str, &str, Role)]) -> i64 {
-    let tenant = store
-        .create_tenant(&new_tenant(tenant).expect("name"), &Actor::cli())
-        .await
-        .expect("tenant");
-    let hash = steward_server::auth::hash_password(PASSWORD.into())
-        .await
-        .expect("hash");
-    for (email, name, role) in people {
-        let draft = UserDraft {
-            email: (*email).into(),
-            name: (*name).into(),
-            role: *role,
-            active: true,
-        };
-        store
-            .create_user(tenant.id, &draft, Some(&hash), &Actor::cli())
-            .await
-            .expect("user");
-    }
-    tenant.id
-}
-
-fn attribute(name: &str, label: &str, kind: FieldKind, required: bool) -> FormField {
+pub(super) fn attribute(name: &str, label: &str, kind: FieldKind, required: bool) -> FormField {
     FormField {
         name: name.into(),
         label: label.into(),
@@ -61,7 +37,12 @@ fn attribute(name: &str, label: &str, kind: FieldKind, required: bool) -> FormFi
     }
 }
 
-async fn class(store: &Store, tenant_id: i64, name: &str, attributes: Vec<FormField>) -> CiClass {
+pub(super) async fn class(
+    store: &Store,
+    tenant_id: i64,
+    name: &str,
+    attributes: Vec<FormField>,
+) -> CiClass {
     let draft = CiClassDraft {
         name: name.into(),
         description: String::new(),
@@ -75,7 +56,13 @@ async fn class(store: &Store, tenant_id: i64, name: &str, attributes: Vec<FormFi
         .expect("class")
 }
 
-async fn ci(store: &Store, tenant_id: i64, class: &CiClass, name: &str, services: Vec<i64>) -> i64 {
+pub(super) async fn ci(
+    store: &Store,
+    tenant_id: i64,
+    class: &CiClass,
+    name: &str,
+    services: Vec<i64>,
+) -> i64 {
     let attributes: Map<String, Value> = class
         .attributes
         .iter()
@@ -106,7 +93,7 @@ async fn ci(store: &Store, tenant_id: i64, class: &CiClass, name: &str, services
 /// (host name required, RAM optional) and an Application class; DB01 and the Payroll app,
 /// which depends on DB01 and delivers the Payroll service. Another tenant has an agent (`oz@`).
 pub(super) async fn site(store: Store) -> Site {
-    let tenant_id = users(
+    let (tenant_id, _) = tenant_with_people(
         &store,
         "Acme",
         &[
@@ -116,7 +103,7 @@ pub(super) async fn site(store: Store) -> Site {
         ],
     )
     .await;
-    users(&store, "Other", &[("oz@other.test", "Oz", Role::Agent)]).await;
+    tenant_with_people(&store, "Other", &[("oz@other.test", "Oz", Role::Agent)]).await;
     let server = class(
         &store,
         tenant_id,

@@ -3,7 +3,8 @@
 //! the design pages.
 
 use super::api::{TestApp, app, is_problem};
-use super::sla_ui::{PASSWORD, post, sign_in};
+use super::sla_ui::sign_in;
+use super::support::{assert_unprocessable, submit, tenant_with_people};
 use super::ui::{get, send};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
@@ -156,18 +157,7 @@ both_backends!(refusals_are_problems, |store: Store| async move {
             json!({}),
         )
         .await;
-    assert_eq!(
-        reply.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "{}",
-        reply.text
-    );
-    assert!(is_problem(&reply));
-    assert!(
-        reply.text.contains("proposal.new_cis[0].attributes.ram"),
-        "{}",
-        reply.text
-    );
+    assert_unprocessable(&reply, "proposal.new_cis[0].attributes.ram");
     let services = app.get("/api/v1/services", Role::Admin).await;
     assert_eq!(
         services.body["items"].as_array().map(Vec::len),
@@ -294,49 +284,26 @@ both_backends!(
                 json!({"to": "scheduled"}),
             )
             .await;
-        assert_eq!(
-            reply.status,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "{}",
-            reply.text
-        );
-        assert!(is_problem(&reply));
-        assert!(reply.text.contains("SDR-1"), "{}", reply.text);
+        assert_unprocessable(&reply, "SDR-1");
     }
 );
 
 /// A tenant with a manager (`mia@`) and an agent (`al@`) who sign in through the form.
 async fn ui_site(store: Store) -> (axum::Router, i64) {
-    use steward_domain::tenant::new_tenant;
-    use steward_domain::user::UserDraft;
-    use steward_store::Actor;
-    let tenant = store
-        .create_tenant(&new_tenant("Acme").expect("name"), &Actor::cli())
-        .await
-        .expect("tenant");
-    let hash = steward_server::auth::hash_password(PASSWORD.into())
-        .await
-        .expect("hash");
-    for (email, role) in [
-        ("mia@acme.test", Role::Manager),
-        ("al@acme.test", Role::Agent),
-    ] {
-        let draft = UserDraft {
-            email: email.into(),
-            name: email.into(),
-            role,
-            active: true,
-        };
-        store
-            .create_user(tenant.id, &draft, Some(&hash), &Actor::cli())
-            .await
-            .expect("user");
-    }
+    let (tenant_id, _) = tenant_with_people(
+        &store,
+        "Acme",
+        &[
+            ("mia@acme.test", "mia@acme.test", Role::Manager),
+            ("al@acme.test", "al@acme.test", Role::Agent),
+        ],
+    )
+    .await;
     let app = steward_server::router(steward_server::AppState::new(
         store,
         steward_server::ServerConfig::default(),
     ));
-    (app, tenant.id)
+    (app, tenant_id)
 }
 
 both_backends!(the_design_pages, |store: Store| async move {
@@ -347,19 +314,17 @@ both_backends!(the_design_pages, |store: Store| async move {
     assert!(list.html.contains("Service design and transition"));
     assert!(list.html.contains("href=\"/designs\""), "nav entry");
     // A bad form keeps what was typed and says what is wrong.
-    let bad = send(
+    let bad = submit(
         &app,
-        post(
-            "/designs",
-            &cookie,
-            &[
-                ("_csrf", &csrf),
-                ("title", ""),
-                ("requirements", "Meetings for 200 people"),
-                ("criteria", "[x] Load test passes"),
-                ("proposal", "{not json"),
-            ],
-        ),
+        "/designs",
+        &cookie,
+        &[
+            ("_csrf", &csrf),
+            ("title", ""),
+            ("requirements", "Meetings for 200 people"),
+            ("criteria", "[x] Load test passes"),
+            ("proposal", "{not json"),
+        ],
     )
     .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -368,34 +333,30 @@ both_backends!(the_design_pages, |store: Store| async move {
     assert!(bad.html.contains("Say what shows the criterion is met"));
     let proposal = r#"{"service": {"name": "Video Conferencing", "criticality": "high"},
             "agreement": {"name": "Video SLA", "kind": "sla", "targets": [{"metric": "resolution", "minutes": 480}]}}"#;
-    let made = send(
+    let made = submit(
         &app,
-        post(
-            "/designs",
-            &cookie,
-            &[
-                ("_csrf", &csrf),
-                ("title", "Video Conferencing"),
-                ("requirements", "Meetings for 200 people"),
-                ("design", "Hosted"),
-                ("resources", "Two engineers"),
-                ("transition_plan", "Pilot first"),
-                ("criteria", "[x] Load test passes | TR-7"),
-                ("proposal", proposal),
-            ],
-        ),
+        "/designs",
+        &cookie,
+        &[
+            ("_csrf", &csrf),
+            ("title", "Video Conferencing"),
+            ("requirements", "Meetings for 200 people"),
+            ("design", "Hosted"),
+            ("resources", "Two engineers"),
+            ("transition_plan", "Pilot first"),
+            ("criteria", "[x] Load test passes | TR-7"),
+            ("proposal", proposal),
+        ],
     )
     .await;
     assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.html);
     assert_eq!(made.location, "/designs/SDR-1?done=created");
     for to in ["in_design", "ready_for_acceptance"] {
-        let moved = send(
+        let moved = submit(
             &app,
-            post(
-                "/designs/SDR-1/transitions",
-                &cookie,
-                &[("_csrf", &csrf), ("to", to)],
-            ),
+            "/designs/SDR-1/transitions",
+            &cookie,
+            &[("_csrf", &csrf), ("to", to)],
         )
         .await;
         assert_eq!(moved.status, StatusCode::SEE_OTHER, "{to}: {}", moved.html);
@@ -405,11 +366,7 @@ both_backends!(the_design_pages, |store: Store| async move {
     assert!(page.html.contains("Accept and go live"));
     assert!(page.html.contains("Load test passes"));
     assert!(page.html.contains("Video SLA"));
-    let accepted = send(
-        &app,
-        post("/designs/SDR-1/accept", &cookie, &[("_csrf", &csrf)]),
-    )
-    .await;
+    let accepted = submit(&app, "/designs/SDR-1/accept", &cookie, &[("_csrf", &csrf)]).await;
     assert_eq!(accepted.status, StatusCode::SEE_OTHER, "{}", accepted.html);
     let page = send(&app, get("/designs/SDR-1?done=accepted", &cookie)).await;
     assert!(page.html.contains("What acceptance did"));
@@ -423,9 +380,11 @@ both_backends!(the_design_pages, |store: Store| async move {
     let (agent, agent_csrf) = sign_in(&app, "al@acme.test").await;
     let read = send(&app, get("/designs/SDR-1", &agent)).await;
     assert_eq!(read.status, StatusCode::OK);
-    let refused = send(
+    let refused = submit(
         &app,
-        post("/designs/SDR-1/accept", &agent, &[("_csrf", &agent_csrf)]),
+        "/designs/SDR-1/accept",
+        &agent,
+        &[("_csrf", &agent_csrf)],
     )
     .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);

@@ -26,4 +26,5 @@ mod requests;
 mod sla;
 mod sla_reports;
 mod sla_ui;
+mod support;
 mod ui;

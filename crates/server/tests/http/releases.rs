@@ -4,15 +4,14 @@
 //! isolation, and the pages with a form that keeps what was typed.
 
 use super::api::{Reply, TestApp, app, is_problem};
-use super::sla_ui::{PASSWORD, post, sign_in};
+use super::sla_ui::sign_in;
+use super::support::{assert_refused, assert_unprocessable, submit, tenant_with_people};
 use super::ui::{get, send};
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 use steward_domain::access::Role;
-use steward_domain::tenant::new_tenant;
-use steward_domain::user::UserDraft;
 use steward_server::{AppState, ServerConfig, router};
-use steward_store::{Actor, Store, both_backends};
+use steward_store::{Store, both_backends};
 
 async fn created(app: &TestApp, path: &str, body: Value) -> Value {
     let reply = app.post(path, Role::Agent, body).await;
@@ -32,17 +31,6 @@ async fn move_to(app: &TestApp, key: &str, to: &str) -> Reply {
         json!({ "to": to }),
     )
     .await
-}
-
-fn assert_unprocessable(reply: &Reply, field: &str) {
-    assert_eq!(
-        reply.status,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "{}",
-        reply.text
-    );
-    assert!(is_problem(reply), "{}", reply.text);
-    assert!(reply.text.contains(field), "{field}: {}", reply.text);
 }
 
 /// A CI of a class with a `version` attribute.
@@ -371,59 +359,17 @@ async fn tenant_of(store: &Store) -> i64 {
 
 /// A web server CI with a `version` attribute, in the UI test's tenant.
 async fn web_ci(store: &Store) -> i64 {
-    use steward_domain::cmdb::{CiClassDraft, CiDraft, CiStatus};
-    use steward_domain::request::{FieldKind, FormField};
+    use super::cmdb_ui::{attribute, ci, class};
+    use steward_domain::request::FieldKind;
     let t = tenant_of(store).await;
-    let class = CiClassDraft {
-        name: "Server".into(),
-        description: String::new(),
-        attributes: vec![FormField {
-            name: "version".into(),
-            label: "Version".into(),
-            kind: FieldKind::Text,
-            required: false,
-            options: vec![],
-        }],
-    }
-    .validate()
-    .expect("class");
-    let class = store
-        .create_ci_class(t, &class, &Actor::cli())
-        .await
-        .expect("class");
-    let ci = CiDraft {
-        name: "portal-web-01".into(),
-        class_id: class.id,
-        status: CiStatus::InUse,
-        description: String::new(),
-        owner_id: None,
-        team_id: None,
-        external_id: None,
-        service_ids: vec![],
-        attributes: Default::default(),
-    };
-    store.create_ci(t, &ci, &Actor::cli()).await.expect("ci").id
+    let version = attribute("version", "Version", FieldKind::Text, false);
+    let server = class(store, t, "Server", vec![version]).await;
+    ci(store, t, &server, "portal-web-01", vec![]).await
 }
 
 /// A tenant with an agent who signs in with a password, and the router.
 async fn site(store: &Store) -> axum::Router {
-    let tenant = store
-        .create_tenant(&new_tenant("Acme").expect("name"), &Actor::cli())
-        .await
-        .expect("tenant");
-    let hash = steward_server::auth::hash_password(PASSWORD.into())
-        .await
-        .expect("hash");
-    let draft = UserDraft {
-        email: "al@acme.test".into(),
-        name: "Al Agent".into(),
-        role: Role::Agent,
-        active: true,
-    };
-    store
-        .create_user(tenant.id, &draft, Some(&hash), &Actor::cli())
-        .await
-        .expect("user");
+    tenant_with_people(store, "Acme", &[("al@acme.test", "Al Agent", Role::Agent)]).await;
     router(AppState::new(store.clone(), ServerConfig::default()))
 }
 
@@ -439,38 +385,34 @@ both_backends!(
         let form = send(&app, get("/releases/new", &al)).await;
         assert_eq!(form.status, StatusCode::OK);
 
-        let bad = send(
+        let bad = submit(
             &app,
-            post(
-                "/releases",
-                &al,
-                &[
-                    ("_csrf", &csrf),
-                    ("title", "Portal 2.5 typed in"),
-                    ("kind", "major"),
-                    ("planned_start", "2031-02-01T10:00"),
-                    ("planned_end", "2031-02-01T08:00"),
-                ],
-            ),
+            "/releases",
+            &al,
+            &[
+                ("_csrf", &csrf),
+                ("title", "Portal 2.5 typed in"),
+                ("kind", "major"),
+                ("planned_start", "2031-02-01T10:00"),
+                ("planned_end", "2031-02-01T08:00"),
+            ],
         )
         .await;
         assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.html);
         assert!(bad.html.contains("Portal 2.5 typed in"), "keeps the title");
         assert!(bad.html.contains("must not be before"), "{}", bad.html);
 
-        let good = send(
+        let good = submit(
             &app,
-            post(
-                "/releases",
-                &al,
-                &[
-                    ("_csrf", &csrf),
-                    ("title", "Portal 2.5"),
-                    ("kind", "major"),
-                    ("planned_start", ""),
-                    ("planned_end", ""),
-                ],
-            ),
+            "/releases",
+            &al,
+            &[
+                ("_csrf", &csrf),
+                ("title", "Portal 2.5"),
+                ("kind", "major"),
+                ("planned_start", ""),
+                ("planned_end", ""),
+            ],
         )
         .await;
         assert_eq!(good.status, StatusCode::SEE_OTHER, "{}", good.html);
@@ -479,13 +421,11 @@ both_backends!(
             "{}",
             good.location
         );
-        let add = send(
+        let add = submit(
             &app,
-            post(
-                "/releases/REL-1/criteria",
-                &al,
-                &[("_csrf", &csrf), ("text", "Load test passes")],
-            ),
+            "/releases/REL-1/criteria",
+            &al,
+            &[("_csrf", &csrf), ("text", "Load test passes")],
         )
         .await;
         assert_eq!(add.status, StatusCode::SEE_OTHER, "{}", add.html);
@@ -494,27 +434,22 @@ both_backends!(
         for text in ["Portal 2.5", "Load test passes", "not signed off"] {
             assert!(page.html.contains(text), "{text}: {}", page.html);
         }
-        let moved = send(
+        let moved = submit(
             &app,
-            post(
-                "/releases/REL-1/transitions",
-                &al,
-                &[("_csrf", &csrf), ("to", "built")],
-            ),
+            "/releases/REL-1/transitions",
+            &al,
+            &[("_csrf", &csrf), ("to", "built")],
         )
         .await;
         assert_eq!(moved.status, StatusCode::SEE_OTHER);
-        let early = send(
+        let early = submit(
             &app,
-            post(
-                "/releases/REL-1/deployments",
-                &al,
-                &[("_csrf", &csrf), ("environment", "production")],
-            ),
+            "/releases/REL-1/deployments",
+            &al,
+            &[("_csrf", &csrf), ("environment", "production")],
         )
         .await;
-        assert_eq!(early.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(early.html.contains("accepted release"), "{}", early.html);
+        assert_refused(&early, "accepted release");
         // Signed off, accepted and deployed to production through the pages, updating a CI.
         let ci = web_ci(&store).await;
         let criterion = store
@@ -556,7 +491,7 @@ both_backends!(
         for (path, fields) in steps {
             let mut fields = fields;
             fields.push(("_csrf", &csrf));
-            let reply = send(&app, post(&path, &al, &fields)).await;
+            let reply = submit(&app, &path, &al, &fields).await;
             assert_eq!(
                 reply.status,
                 StatusCode::SEE_OTHER,
@@ -570,33 +505,29 @@ both_backends!(
             .expect("release");
         let deployment = release.deployments[0].id;
         let outcome = format!("/releases/REL-1/deployments/{deployment}/outcome");
-        let silent = send(
+        let silent = submit(
             &app,
-            post(
-                &outcome,
-                &al,
-                &[
-                    ("_csrf", &csrf),
-                    ("outcome", "rolled_back"),
-                    ("verification_notes", "typed"),
-                ],
-            ),
+            &outcome,
+            &al,
+            &[
+                ("_csrf", &csrf),
+                ("outcome", "rolled_back"),
+                ("verification_notes", "typed"),
+            ],
         )
         .await;
         assert_eq!(silent.status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(silent.html.contains("rolled back") && silent.html.contains(">typed<"));
-        let done = send(
+        let done = submit(
             &app,
-            post(
-                &outcome,
-                &al,
-                &[
-                    ("_csrf", &csrf),
-                    ("outcome", "succeeded"),
-                    ("ci", "portal-web-01"),
-                    ("ci_attributes", "version = 2.4.0"),
-                ],
-            ),
+            &outcome,
+            &al,
+            &[
+                ("_csrf", &csrf),
+                ("outcome", "succeeded"),
+                ("ci", "portal-web-01"),
+                ("ci_attributes", "version = 2.4.0"),
+            ],
         )
         .await;
         assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html);
@@ -611,18 +542,16 @@ both_backends!(
         }
         let edit = send(&app, get("/releases/REL-1/edit", &al)).await;
         assert!(edit.html.contains("name=\"updated_at\""), "{}", edit.html);
-        let stale = send(
+        let stale = submit(
             &app,
-            post(
-                "/releases/REL-1",
-                &al,
-                &[
-                    ("_csrf", &csrf),
-                    ("title", "Portal 2.5 renamed"),
-                    ("kind", "major"),
-                    ("updated_at", "1"),
-                ],
-            ),
+            "/releases/REL-1",
+            &al,
+            &[
+                ("_csrf", &csrf),
+                ("title", "Portal 2.5 renamed"),
+                ("kind", "major"),
+                ("updated_at", "1"),
+            ],
         )
         .await;
         assert_eq!(stale.status, StatusCode::UNPROCESSABLE_ENTITY);

@@ -1,6 +1,7 @@
 //! Service level pages through the real router: the agreements admin, and the clock panel of
 //! incident and request pages with exclusions and breach reasons.
 
+use super::support::tenant_with_people;
 use super::ui::{cookie_value, get, hidden, send};
 use axum::Router;
 use axum::body::Body;
@@ -9,8 +10,6 @@ use steward_domain::access::Role;
 use steward_domain::incident::Priority;
 use steward_domain::request::ItemDraft;
 use steward_domain::sla::{AgreementDraft, AgreementKind, ClockState, RecordKind, Target};
-use steward_domain::tenant::new_tenant;
-use steward_domain::user::UserDraft;
 use steward_server::{AppState, ServerConfig, router};
 use steward_store::incident::IncidentFields;
 use steward_store::request::{CatalogueItem, RequestFields, ServiceRequest};
@@ -71,34 +70,21 @@ impl Site {
 /// A tenant with a manager (`mia@`), an agent (`al@`), a requester (`rob@`) and an auditor
 /// (`ada@`).
 async fn site(store: Store) -> Site {
-    let tenant = store
-        .create_tenant(&new_tenant("Acme").expect("name"), &Actor::cli())
-        .await
-        .expect("tenant");
-    let hash = steward_server::auth::hash_password(PASSWORD.into())
-        .await
-        .expect("hash");
-    for (email, name, role) in [
-        ("mia@acme.test", "Mia", Role::Manager),
-        ("al@acme.test", "Al", Role::Agent),
-        ("rob@acme.test", "Rob", Role::Requester),
-        ("ada@acme.test", "Ada", Role::Auditor),
-    ] {
-        let draft = UserDraft {
-            email: email.into(),
-            name: name.into(),
-            role,
-            active: true,
-        };
-        store
-            .create_user(tenant.id, &draft, Some(&hash), &Actor::cli())
-            .await
-            .expect("user");
-    }
+    let (tenant_id, _) = tenant_with_people(
+        &store,
+        "Acme",
+        &[
+            ("mia@acme.test", "Mia", Role::Manager),
+            ("al@acme.test", "Al", Role::Agent),
+            ("rob@acme.test", "Rob", Role::Requester),
+            ("ada@acme.test", "Ada", Role::Auditor),
+        ],
+    )
+    .await;
     Site {
         app: router(AppState::new(store.clone(), ServerConfig::default())),
         store,
-        tenant_id: tenant.id,
+        tenant_id,
     }
 }
 

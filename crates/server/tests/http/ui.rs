@@ -6,32 +6,15 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
 use steward_domain::access::Role;
-use steward_domain::tenant::new_tenant;
-use steward_domain::user::UserDraft;
 use steward_server::{AppState, ServerConfig, router};
 use steward_store::{Actor, Store, both_backends};
 use tower::ServiceExt;
 
-const PASSWORD: &str = "correct horse battery staple";
+use super::sla_ui::PASSWORD;
+use super::support::tenant_with_people;
 
 async fn app(store: Store, role: Role) -> Router {
-    let tenant = store
-        .create_tenant(&new_tenant("Acme").expect("name"), &Actor::cli())
-        .await
-        .expect("tenant");
-    let hash = steward_server::auth::hash_password(PASSWORD.into())
-        .await
-        .expect("hash");
-    let draft = UserDraft {
-        email: "ann@acme.test".into(),
-        name: "Ann".into(),
-        role,
-        active: true,
-    };
-    store
-        .create_user(tenant.id, &draft, Some(&hash), &Actor::cli())
-        .await
-        .expect("user");
+    tenant_with_people(&store, "Acme", &[("ann@acme.test", "Ann", role)]).await;
     router(AppState::new(store, ServerConfig::default()))
 }
 

@@ -2,7 +2,7 @@
 //! serve.
 
 use super::graph::{self, GraphOp};
-use crate::db::{Sql, Tx, sql};
+use crate::db::{Sql, Tx, linked_ids, sql};
 use crate::identity::like_pattern;
 use crate::journal::{Change, Record};
 use crate::page::{CursorKey, Page, PageRequest, Sort, finish, paginate};
@@ -11,7 +11,6 @@ use crate::{Actor, Store, StoreError, StoreResult, now_micros};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
-use steward_domain::Invalid;
 use steward_domain::cmdb::{CiDraft, CiStatus};
 use steward_domain::journal::Action;
 
@@ -142,13 +141,7 @@ async fn set_services(tx: &mut Tx, tenant_id: i64, ci_id: i64, ids: &[i64]) -> S
 }
 
 async fn services_of(tx: &mut Tx, ci_id: i64) -> StoreResult<Vec<i64>> {
-    let rows: Vec<(i64,)> = tx
-        .fetch_all(
-            sql("SELECT service_id FROM ci_services WHERE ci_id = $1 ORDER BY service_id")
-                .bind(ci_id),
-        )
-        .await?;
-    Ok(rows.into_iter().map(|(id,)| id).collect())
+    linked_ids(tx, "ci_services", "service_id", "ci_id", ci_id).await
 }
 
 pub(crate) async fn read_ci(tx: &mut Tx, tenant_id: i64, id: i64) -> StoreResult<Ci> {
@@ -310,19 +303,8 @@ impl Store {
         )
         .await?;
         let after = read_ci(&mut tx, tenant_id, id).await?;
-        self.journal(
-            &mut tx,
-            Change::of(
-                tenant_id,
-                actor,
-                Action::Update,
-                Some(&before),
-                Some(&after),
-            ),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(after)
+        self.commit_update(tx, tenant_id, actor, &before, after)
+            .await
     }
 
     pub async fn ci(&self, tenant_id: i64, id: i64) -> StoreResult<Ci> {
@@ -339,13 +321,8 @@ impl Store {
         f: &CiFilter,
         page: &PageRequest,
     ) -> StoreResult<Page<Ci>> {
-        let sort = Sort::parse(f.sort.as_deref(), &["name", "created_at", "updated_at"])
-            .ok_or_else(|| {
-                Invalid::one(
-                    "sort",
-                    "sort must be name, created_at or updated_at, optionally with a leading -",
-                )
-            })?;
+        let sort =
+            Sort::parse_or_invalid(f.sort.as_deref(), &["name", "created_at", "updated_at"])?;
         let mut q = sql(format!("SELECT {COLUMNS} FROM cis WHERE tenant_id = $1")).bind(tenant_id);
         if let Some(text) = f.q.as_deref().filter(|t| !t.trim().is_empty()) {
             q = q.push_bound(" AND lower(name) LIKE {}", like_pattern(text.trim()));

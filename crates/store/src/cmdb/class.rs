@@ -127,19 +127,8 @@ impl Store {
             .await
             .map_err(|e| e.unique_as(NAME_TAKEN.0, NAME_TAKEN.1))?
             .try_into()?;
-        self.journal(
-            &mut tx,
-            Change::of(
-                tenant_id,
-                actor,
-                Action::Update,
-                Some(&before),
-                Some(&after),
-            ),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(after)
+        self.commit_update(tx, tenant_id, actor, &before, after)
+            .await
     }
 
     pub async fn ci_class(&self, tenant_id: i64, id: i64) -> StoreResult<CiClass> {
