@@ -652,20 +652,37 @@ both_backends!(edits_and_policies_are_checked, |store: Store| async move {
     let mut d = c.draft();
     d.ci_ids = vec![9_999];
     let err = store
-        .update_change(o.t, c.id, &d, None, &o.requester)
+        .update_change(o.t, c.id, &d, None, None, &o.requester)
         .await
         .expect_err("unknown CI");
     assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
     let mut d = c.draft();
     d.title = "Edited".into();
     let edited = store
-        .update_change(o.t, c.id, &d, Some(id(&o.admin)), &o.requester)
+        .update_change(o.t, c.id, &d, Some(id(&o.admin)), None, &o.requester)
         .await
         .expect("edited");
     assert_eq!(
         (edited.title.as_str(), edited.assignee_id),
         ("Edited", Some(id(&o.admin)))
     );
+    // An edit made from what was read before that save is refused and changes nothing.
+    let mut stale = c.draft();
+    stale.title = "Overwritten".into();
+    let err = store
+        .update_change(o.t, c.id, &stale, None, Some(c.updated_at), &o.requester)
+        .await
+        .expect_err("stale");
+    assert!(
+        matches!(&err, StoreError::Conflict(m) if m.contains("changed by someone else")),
+        "{err:?}"
+    );
+    assert_eq!(store.change(o.t, c.id).await.expect("read"), edited);
+    let current = store
+        .update_change(o.t, c.id, &d, None, Some(edited.updated_at), &o.requester)
+        .await
+        .expect("an edit of what is there now");
+    assert_eq!(current.assignee_id, None);
     let err = store
         .assess_change_risk(o.t, c.id, &BTreeMap::new(), &o.requester)
         .await

@@ -473,7 +473,7 @@ both_backends!(
         assert_eq!(design.target_service_id, Some(portal.id));
         // Saving the change again opens no second record.
         store
-            .update_change(o.t, c.id, &c.draft(), None, &o.agent)
+            .update_change(o.t, c.id, &c.draft(), None, None, &o.agent)
             .await
             .expect("saved");
         let all = store

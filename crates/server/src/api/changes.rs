@@ -212,6 +212,8 @@ pub struct ChangePatch {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<i64>)]
     pub assignee_id: Option<Option<i64>>,
+    /// The `updated_at` you read: if the change was saved since, the edit is refused (409).
+    pub updated_at: Option<String>,
 }
 
 /// A window from two optional RFC 3339 instants: both or neither.
@@ -367,6 +369,7 @@ pub async fn update(
         }
     }
     let assignee = patch.assignee_id.unwrap_or(current.assignee_id);
+    let expected = parse_opt_time("updated_at", patch.updated_at.as_deref())?;
     let change = state
         .store
         .update_change(
@@ -374,6 +377,7 @@ pub async fn update(
             current.id,
             &d.validate()?,
             assignee,
+            expected,
             &who.actor(),
         )
         .await?;

@@ -549,6 +549,13 @@ pub async fn create(
     Ok(Redirect::to(&format!("/changes/{}?done={done}", created.key())).into_response())
 }
 
+fn saved_meanwhile(key: &str) -> String {
+    format!(
+        "Someone else saved {key} after you opened this form (see its page and history). \
+         Your input is kept below: saving it again replaces their edit."
+    )
+}
+
 /// The change a path names, if the store lets it be edited; otherwise its page says why.
 async fn editable(state: &AppState, who: &Principal, key: &str) -> Result<Change, UiResult> {
     let c = find(state, who, key).await.map_err(Err)?;
@@ -605,13 +612,7 @@ pub async fn update(
     let mut errors = Invalid::new();
     let seen: Option<i64> = form.get("updated_at").trim().parse().ok();
     if seen != Some(current.updated_at) {
-        errors.add(
-            "updated_at",
-            format!(
-                "Someone else saved {key} after you opened this form (see its page and history). \
-                 Your input is kept below: saving it again replaces their edit."
-            ),
-        );
+        errors.add("updated_at", saved_meanwhile(&key));
         // Saving again is a deliberate choice to overwrite what is there now.
         form.fields
             .insert("updated_at".into(), current.updated_at.to_string());
@@ -621,7 +622,14 @@ pub async fn update(
         Ok(d) if errors.errors.is_empty() => {
             match state
                 .store
-                .update_change(who.tenant_id(), current.id, &d, assignee, &who.actor())
+                .update_change(
+                    who.tenant_id(),
+                    current.id,
+                    &d,
+                    assignee,
+                    Some(current.updated_at),
+                    &who.actor(),
+                )
                 .await
             {
                 Ok(saved) => {
@@ -631,7 +639,18 @@ pub async fn update(
                     );
                 }
                 Err(StoreError::Invalid(invalid)) => on_form(invalid),
-                Err(StoreError::Conflict(message)) => Invalid::one("type", message),
+                Err(StoreError::Conflict(message)) => {
+                    // Saved by someone else between the check above and the write, or a
+                    // refusal of the edit itself (a type change past draft).
+                    let now = state.store.change(who.tenant_id(), current.id).await?;
+                    if now.updated_at == current.updated_at {
+                        Invalid::one("type", message)
+                    } else {
+                        form.fields
+                            .insert("updated_at".into(), now.updated_at.to_string());
+                        Invalid::one("updated_at", saved_meanwhile(&key))
+                    }
+                }
                 Err(e) => return Err(e.into()),
             }
         }

@@ -314,6 +314,23 @@ both_backends!(
             .await;
         assert_eq!(patched.status, StatusCode::OK, "{}", patched.text);
         assert_eq!(patched.body["planned_start"], mine["planned_start"]);
+        // An edit made from what was read before that one is refused, and changes nothing.
+        let stale = app
+            .patch(
+                "/api/v1/changes/CHG-2",
+                Role::Agent,
+                json!({"title": "Overwrite", "updated_at": mine["updated_at"]}),
+            )
+            .await;
+        assert_eq!(stale.status, StatusCode::CONFLICT, "{}", stale.text);
+        let current = app
+            .patch(
+                "/api/v1/changes/CHG-2",
+                Role::Agent,
+                json!({"title": "Mine", "updated_at": patched.body["updated_at"]}),
+            )
+            .await;
+        assert_eq!(current.status, StatusCode::OK, "{}", current.text);
         let found = app
             .get("/api/v1/changes/CHG-2/conflicts", Role::Agent)
             .await;

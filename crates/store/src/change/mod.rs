@@ -493,17 +493,27 @@ impl Store {
     /// Replaces a change's editable fields with a validated draft. Only a change in draft or
     /// assessment is editable (one past that goes back to assessment first, so that approvals
     /// are for the plan as it is), and its type may change only in draft.
+    ///
+    /// `expected_updated_at`, when given, is the `updated_at` the editor read: if the change was
+    /// saved since, nothing is written and the answer is a `Conflict` (optimistic concurrency).
     pub async fn update_change(
         &self,
         tenant_id: i64,
         id: i64,
         draft: &ChangeDraft,
         assignee_id: Option<i64>,
+        expected_updated_at: Option<i64>,
         actor: &Actor,
     ) -> StoreResult<Change> {
         let mut draft = draft.clone();
         let mut tx = self.db.begin().await?;
         let before = read_change(&mut tx, tenant_id, id).await?;
+        if expected_updated_at.is_some_and(|seen| seen != before.updated_at) {
+            return Err(StoreError::Conflict(format!(
+                "{} was changed by someone else since you read it: reload it and try again",
+                before.key()
+            )));
+        }
         check_editable(&before, "its fields change")?;
         if draft.change_type != before.change_type && before.status != ChangeStatus::Draft {
             return Err(StoreError::Conflict(format!(
