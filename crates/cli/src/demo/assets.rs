@@ -6,10 +6,10 @@
 use super::Org;
 use anyhow::Context;
 use jiff::civil::Date;
+use std::collections::HashMap;
 use steward_domain::asset::{AssetDraft, AssetKind, AssetStatus};
+use steward_store::Store;
 use steward_store::asset::today_utc;
-use steward_store::cmdb::CiFilter;
-use steward_store::{PageRequest, Store};
 
 /// One demo asset: what it is, who holds it, what it cost and when its terms end.
 struct DemoAsset {
@@ -181,25 +181,11 @@ fn day(today: Date, offset: i64) -> anyhow::Result<Date> {
     Ok(today.checked_add(span)?)
 }
 
-/// The id of the CI named exactly `name`, if the demo CMDB has it.
-async fn ci_named(store: &Store, org: &Org, name: &str) -> anyhow::Result<Option<i64>> {
-    let filter = CiFilter {
-        q: Some(name.to_owned()),
-        ..Default::default()
-    };
-    let page = PageRequest {
-        limit: Some(50),
-        cursor: None,
-    };
-    let found = store.cis(org.tenant_id, &filter, &page).await?;
-    Ok(found
-        .items
-        .into_iter()
-        .find(|c| c.name == name)
-        .map(|c| c.id))
-}
-
-pub(crate) async fn seed(store: &Store, org: &Org) -> anyhow::Result<()> {
+pub(crate) async fn seed(
+    store: &Store,
+    org: &Org,
+    cis: &HashMap<String, i64>,
+) -> anyhow::Result<()> {
     let today = today_utc();
     let actor = org.actor(4);
     for a in &ASSETS {
@@ -232,12 +218,11 @@ pub(crate) async fn seed(store: &Store, org: &Org) -> anyhow::Result<()> {
             .create_asset(org.tenant_id, &draft, a.status, &actor)
             .await
             .with_context(|| format!("demo asset {}", a.tag))?;
-        let mut ci_ids = Vec::new();
-        for name in a.cis {
-            if let Some(id) = ci_named(store, org, name).await? {
-                ci_ids.push(id);
-            }
-        }
+        let ci_ids: Vec<i64> = a
+            .cis
+            .iter()
+            .filter_map(|name| cis.get(*name).copied())
+            .collect();
         if !ci_ids.is_empty() {
             store
                 .set_asset_cis(org.tenant_id, asset.id, &ci_ids, &actor)

@@ -119,11 +119,12 @@ const CHANGES: [DemoChange; 8] = [
     },
 ];
 
+/// Answers the changes' ids by title, for the releases that group them.
 pub(crate) async fn seed(
     store: &Store,
     org: &Org,
     cis: &HashMap<String, i64>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<HashMap<&'static str, i64>> {
     let admin = org.actor(0);
     let t = org.tenant_id;
     store.save_change_policy(t, &policy(org), &admin).await?;
@@ -154,16 +155,18 @@ pub(crate) async fn seed(
     .validate()
     .map_err(|e| anyhow!("demo template: {e:?}"))?;
     let template = store.create_change_template(t, &template, &admin).await?;
+    let mut ids = HashMap::new();
     for demo in &CHANGES {
         let draft = draft(demo, template.id, cis)?;
         let change = store
             .create_change(t, &draft, Some(org.users[OMAR].id), &org.actor(SAM))
             .await?;
+        ids.insert(demo.title, change.id);
         advance(store, org, change, demo)
             .await
             .map_err(|e| anyhow!("demo change {}: {e}", demo.title))?;
     }
-    Ok(())
+    Ok(ids)
 }
 
 /// The CAB (manager, Priya, Omar; two to approve) for high-risk normal changes, the manager

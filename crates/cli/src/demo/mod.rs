@@ -250,10 +250,10 @@ impl Org {
 /// The control processes and the rest, each from what the organisation already holds.
 async fn seed_processes(store: &Store, org: &Org) -> anyhow::Result<()> {
     let cis = cmdb::seed(store, org).await?;
-    assets::seed(store, org).await?;
-    changes::seed(store, org, &cis).await?;
+    assets::seed(store, org, &cis).await?;
+    let changes = changes::seed(store, org, &cis).await?;
     designs::seed(store, org).await?;
-    releases::seed(store, org).await?;
+    releases::seed(store, org, &cis, &changes).await?;
     Ok(())
 }
 

@@ -7,13 +7,12 @@
 
 use super::Org;
 use serde_json::{Map, Value};
+use std::collections::HashMap;
 use steward_domain::release::{
     CriterionDraft, DeploymentDraft, DeploymentOutcome, OutcomeDraft, ReleaseDraft, ReleaseKind,
     ReleaseStatus, SignOff, Verdict,
 };
 use steward_store::Store;
-use steward_store::change::ChangeFilter;
-use steward_store::cmdb::CiFilter;
 use steward_store::release::CiUpdate;
 use steward_store::{PageRequest, now_micros};
 
@@ -28,35 +27,12 @@ const ALL: PageRequest = PageRequest {
     cursor: None,
 };
 
-/// The id of the CI named exactly `name`, if the demo has one.
-async fn ci_named(store: &Store, tenant_id: i64, name: &str) -> anyhow::Result<Option<i64>> {
-    let filter = CiFilter {
-        q: Some(name.to_owned()),
-        ..Default::default()
-    };
-    Ok(store
-        .cis(tenant_id, &filter, &ALL)
-        .await?
-        .items
-        .into_iter()
-        .find(|c| c.name == name)
-        .map(|c| c.id))
-}
-
 /// The ids of the demo's changes with these titles, those it has.
-async fn changes_titled(
-    store: &Store,
-    tenant_id: i64,
-    titles: &[&str],
-) -> anyhow::Result<Vec<i64>> {
-    Ok(store
-        .changes(tenant_id, &ChangeFilter::default(), &ALL)
-        .await?
-        .items
-        .into_iter()
-        .filter(|c| titles.contains(&c.title.as_str()))
-        .map(|c| c.id)
-        .collect())
+fn changes_titled(changes: &HashMap<&'static str, i64>, titles: &[&str]) -> Vec<i64> {
+    titles
+        .iter()
+        .filter_map(|t| changes.get(t).copied())
+        .collect()
 }
 
 fn deployment(environment: &str) -> anyhow::Result<DeploymentDraft> {
@@ -77,7 +53,12 @@ fn succeeded(notes: &str) -> anyhow::Result<OutcomeDraft> {
     .validate()?)
 }
 
-pub(crate) async fn seed(store: &Store, org: &Org) -> anyhow::Result<()> {
+pub(crate) async fn seed(
+    store: &Store,
+    org: &Org,
+    cis: &HashMap<String, i64>,
+    changes: &HashMap<&'static str, i64>,
+) -> anyhow::Result<()> {
     let t = org.tenant_id;
     let manager = org.actor(MANAGER);
     let sam = org.actor(SAM);
@@ -99,10 +80,10 @@ pub(crate) async fn seed(store: &Store, org: &Org) -> anyhow::Result<()> {
             &manager,
         )
         .await?;
-    let changes = changes_titled(store, t, &["Patch mail gateway to 2025.3"]).await?;
-    if !changes.is_empty() {
+    let linked = changes_titled(changes, &["Patch mail gateway to 2025.3"]);
+    if !linked.is_empty() {
         store
-            .set_release_changes(t, mail.id, &changes, &manager)
+            .set_release_changes(t, mail.id, &linked, &manager)
             .await?;
     }
     let known_errors = store.known_errors(t, None, true, &ALL).await?.items;
@@ -163,7 +144,7 @@ pub(crate) async fn seed(store: &Store, org: &Org) -> anyhow::Result<()> {
         .add_release_deployment(t, mail.id, &deployment("production")?, &sam)
         .await?;
     let mut updates = Vec::new();
-    if let Some(ci_id) = ci_named(store, t, "Mail Platform").await? {
+    if let Some(&ci_id) = cis.get("Mail Platform") {
         let mut attributes = Map::new();
         attributes.insert("version".into(), Value::String("2025.3".into()));
         updates.push(CiUpdate {
@@ -202,10 +183,10 @@ pub(crate) async fn seed(store: &Store, org: &Org) -> anyhow::Result<()> {
             &manager,
         )
         .await?;
-    let changes = changes_titled(store, t, &["Deploy Customer Portal 4.9"]).await?;
-    if !changes.is_empty() {
+    let linked = changes_titled(changes, &["Deploy Customer Portal 4.9"]);
+    if !linked.is_empty() {
         store
-            .set_release_changes(t, portal_next.id, &changes, &manager)
+            .set_release_changes(t, portal_next.id, &linked, &manager)
             .await?;
     }
     store
@@ -263,10 +244,10 @@ pub(crate) async fn seed(store: &Store, org: &Org) -> anyhow::Result<()> {
             &manager,
         )
         .await?;
-    let changes = changes_titled(store, t, &["Payroll app update to 12.0"]).await?;
-    if !changes.is_empty() {
+    let linked = changes_titled(changes, &["Payroll app update to 12.0"]);
+    if !linked.is_empty() {
         store
-            .set_release_changes(t, payroll.id, &changes, &manager)
+            .set_release_changes(t, payroll.id, &linked, &manager)
             .await?;
     }
     store
