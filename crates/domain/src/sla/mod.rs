@@ -21,6 +21,7 @@
 //! priority-specific target wins. Clocks are derived from the record's history ([`derive`])
 //! by a pure function, so a live update and `steward sla recompute` give the same answer.
 
+pub mod business_time;
 pub mod clock;
 pub mod rule;
 #[cfg(test)]

@@ -35,15 +35,9 @@ use steward_store::{PageRequest, StoreError};
 
 // ---------- Words ----------
 
-/// `45 min`, `8 h`, `2 h 30 min`: business time, always in hours and minutes (a business
-/// "day" depends on the calendar, so days would mislead).
+/// `45 min`, `8 h`, `2 h 30 min`: business time in words.
 pub fn business_time(minutes: i64) -> String {
-    let m = minutes.unsigned_abs();
-    match (m / 60, m % 60) {
-        (0, m) => format!("{m} min"),
-        (h, 0) => format!("{h} h"),
-        (h, m) => format!("{h} h {m} min"),
-    }
+    steward_domain::sla::business_time::words(minutes)
 }
 
 /// `First response`, `Resolution`, or a milestone's name with spaces (`On site`).

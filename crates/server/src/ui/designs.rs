@@ -3,13 +3,10 @@
 //! sections, the acceptance checklist, the proposal, the moves its lifecycle allows, the
 //! "Accept and go live" button, and after acceptance the links to everything it created.
 //!
-//! The form writes acceptance criteria one per line (`[x] text | evidence` for a met one) and
-//! the proposal as JSON in the shape `/api/v1/service-designs` takes, so the page refuses
-//! exactly what the API refuses.
+//! The form is in `design_form`.
 
 use super::{
-    Chrome, FormState, HistoryRow, ListFrame, Opt, UiError, UiResult, filter_choices, history,
-    options_after_blank, when,
+    Chrome, FormState, HistoryRow, ListFrame, Opt, UiError, UiResult, filter_choices, history, when,
 };
 use crate::AppState;
 use crate::auth::{Can, Principal, perm};
@@ -20,16 +17,19 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
-use steward_domain::Invalid;
 use steward_domain::access::Permission;
-use steward_domain::design::{Criterion, DesignDraft, DesignStatus, Proposal};
+use steward_domain::design::DesignStatus;
 use steward_store::design::{DesignFilter, ServiceDesign};
 use steward_store::{PageRequest, StoreError};
 
 /// Where the navigation points; every design page marks it.
 pub const NAV_HREF: &str = "/designs";
 
-async fn find(state: &AppState, who: &Principal, key: &str) -> Result<ServiceDesign, UiError> {
+pub(super) async fn find(
+    state: &AppState,
+    who: &Principal,
+    key: &str,
+) -> Result<ServiceDesign, UiError> {
     let number = steward_domain::design::parse_key(key).ok_or(UiError::NotFound)?;
     Ok(state
         .store
@@ -135,291 +135,6 @@ pub async fn list(
         no_errors: FormState::default(),
     }
     .into_response())
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "designs/form.html")]
-struct FormPage {
-    chrome: Chrome,
-    /// `None` for a new record.
-    key: Option<String>,
-    form: FormState,
-    targets: Vec<Opt>,
-}
-
-#[derive(Debug, Deserialize, Default)]
-#[serde(default)]
-pub struct DesignForm {
-    title: String,
-    target_service_id: String,
-    requirements: String,
-    design: String,
-    resources: String,
-    transition_plan: String,
-    criteria: String,
-    proposal: String,
-    updated_at: String,
-}
-
-impl DesignForm {
-    fn state(&self) -> FormState {
-        FormState::with(&[
-            ("title", &self.title),
-            ("target_service_id", &self.target_service_id),
-            ("requirements", &self.requirements),
-            ("design", &self.design),
-            ("resources", &self.resources),
-            ("transition_plan", &self.transition_plan),
-            ("criteria", &self.criteria),
-            ("proposal", &self.proposal),
-            ("updated_at", &self.updated_at),
-        ])
-    }
-
-    fn of(d: &ServiceDesign) -> DesignForm {
-        DesignForm {
-            title: d.title.clone(),
-            target_service_id: d
-                .target_service_id
-                .map(|id| id.to_string())
-                .unwrap_or_default(),
-            requirements: d.requirements.clone(),
-            design: d.design.clone(),
-            resources: d.resources.clone(),
-            transition_plan: d.transition_plan.clone(),
-            criteria: criteria_text(&d.criteria),
-            proposal: serde_json::to_string_pretty(&d.proposal).unwrap_or_default(),
-            updated_at: d.updated_at.to_string(),
-        }
-    }
-
-    /// The draft the form describes, validated; every problem under the form's own field names.
-    fn draft(&self) -> Result<DesignDraft, Invalid> {
-        let mut errors = Invalid::new();
-        let target_service_id = match self.target_service_id.trim() {
-            "" => None,
-            text => match text.parse::<i64>() {
-                Ok(id) => Some(id),
-                Err(_) => {
-                    errors.add("target_service_id", "Choose a service, or a new one");
-                    None
-                }
-            },
-        };
-        let criteria = parse_criteria(&self.criteria);
-        let proposal: Proposal = if self.proposal.trim().is_empty() {
-            Proposal::default()
-        } else {
-            match serde_json::from_str(&self.proposal) {
-                Ok(p) => p,
-                Err(e) => {
-                    errors.add(
-                        "proposal",
-                        format!("The proposal is not valid JSON of the documented shape: {e}"),
-                    );
-                    Proposal::default()
-                }
-            }
-        };
-        let draft = DesignDraft {
-            title: self.title.clone(),
-            target_service_id,
-            requirements: self.requirements.clone(),
-            design: self.design.clone(),
-            resources: self.resources.clone(),
-            transition_plan: self.transition_plan.clone(),
-            criteria,
-            proposal,
-        };
-        match draft.validate() {
-            Ok(d) => errors.into_result(d),
-            Err(e) => {
-                for f in e.errors {
-                    errors.add(&form_field(&f.field), f.message);
-                }
-                Err(errors)
-            }
-        }
-    }
-}
-
-/// The form field a draft's error belongs to: criteria and the proposal are one field each.
-fn form_field(field: &str) -> String {
-    if field.starts_with("criteria") {
-        "criteria".to_owned()
-    } else if field.starts_with("proposal") {
-        "proposal".to_owned()
-    } else {
-        field.to_owned()
-    }
-}
-
-/// One criterion a line: `[x] text | evidence` when met, `[ ] text` (or just `text`) when not.
-fn parse_criteria(text: &str) -> Vec<Criterion> {
-    text.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(|line| {
-            let (met, rest) = if let Some(rest) = line
-                .strip_prefix("[x]")
-                .or_else(|| line.strip_prefix("[X]"))
-            {
-                (true, rest)
-            } else {
-                (false, line.strip_prefix("[ ]").unwrap_or(line))
-            };
-            let (text, evidence) = rest.split_once('|').unwrap_or((rest, ""));
-            Criterion {
-                text: text.trim().to_owned(),
-                met,
-                evidence: evidence.trim().to_owned(),
-            }
-        })
-        .collect()
-}
-
-fn criteria_text(criteria: &[Criterion]) -> String {
-    criteria
-        .iter()
-        .map(|c| {
-            let mark = if c.met { "[x]" } else { "[ ]" };
-            if c.evidence.is_empty() {
-                format!("{mark} {}", c.text)
-            } else {
-                format!("{mark} {} | {}", c.text, c.evidence)
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-async fn form_page(
-    state: &AppState,
-    who: &Principal,
-    key: Option<String>,
-    form: FormState,
-    status: StatusCode,
-) -> UiResult {
-    let services = super::service_names(state, who).await?;
-    let targets = options_after_blank(
-        "— a new service —",
-        services.into_iter().map(|(id, n)| (id.to_string(), n)),
-        form.value("target_service_id"),
-    );
-    let chrome = Chrome::new(state, who, NAV_HREF).await;
-    Ok((
-        status,
-        FormPage {
-            chrome,
-            key,
-            form,
-            targets,
-        },
-    )
-        .into_response())
-}
-
-pub async fn new_form(State(state): State<AppState>, who: Can<perm::DesignWrite>) -> UiResult {
-    let form = DesignForm {
-        proposal: serde_json::to_string_pretty(&Proposal::default()).unwrap_or_default(),
-        ..Default::default()
-    };
-    form_page(&state, &who, None, form.state(), StatusCode::OK).await
-}
-
-pub async fn create(
-    State(state): State<AppState>,
-    who: Can<perm::DesignWrite>,
-    Form(form): Form<DesignForm>,
-) -> UiResult {
-    let draft = match form.draft() {
-        Ok(d) => d,
-        Err(e) => {
-            let shown = form.state().rejected(e);
-            return form_page(&state, &who, None, shown, StatusCode::UNPROCESSABLE_ENTITY).await;
-        }
-    };
-    match state
-        .store
-        .create_design(who.tenant_id(), &draft, None, &who.actor())
-        .await
-    {
-        Ok(d) => Ok(Redirect::to(&format!("/designs/{}?done=created", d.key())).into_response()),
-        Err(StoreError::Invalid(e)) => {
-            let shown = form.state().rejected(relabel(e));
-            form_page(&state, &who, None, shown, StatusCode::UNPROCESSABLE_ENTITY).await
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
-fn relabel(e: Invalid) -> Invalid {
-    let mut out = Invalid::new();
-    for f in e.errors {
-        out.add(&form_field(&f.field), f.message);
-    }
-    out
-}
-
-pub async fn edit_form(
-    State(state): State<AppState>,
-    who: Can<perm::DesignWrite>,
-    Path(key): Path<String>,
-) -> UiResult {
-    let d = find(&state, &who, &key).await?;
-    form_page(
-        &state,
-        &who,
-        Some(d.key()),
-        DesignForm::of(&d).state(),
-        StatusCode::OK,
-    )
-    .await
-}
-
-pub async fn update(
-    State(state): State<AppState>,
-    who: Can<perm::DesignWrite>,
-    Path(key): Path<String>,
-    Form(form): Form<DesignForm>,
-) -> UiResult {
-    let current = find(&state, &who, &key).await?;
-    let seen = form.updated_at.trim().parse().unwrap_or(current.updated_at);
-    let draft = match form.draft() {
-        Ok(d) => d,
-        Err(e) => {
-            let shown = form.state().rejected(e);
-            return form_page(
-                &state,
-                &who,
-                Some(current.key()),
-                shown,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await;
-        }
-    };
-    let refused = match state
-        .store
-        .update_design(who.tenant_id(), current.id, seen, &draft, &who.actor())
-        .await
-    {
-        Ok(d) => {
-            return Ok(Redirect::to(&format!("/designs/{}?done=saved", d.key())).into_response());
-        }
-        Err(StoreError::Invalid(e)) => relabel(e),
-        Err(StoreError::Conflict(message)) => Invalid::one("title", message),
-        Err(e) => return Err(e.into()),
-    };
-    let shown = form.state().rejected(refused);
-    form_page(
-        &state,
-        &who,
-        Some(current.key()),
-        shown,
-        StatusCode::UNPROCESSABLE_ENTITY,
-    )
-    .await
 }
 
 pub struct Move {
@@ -552,7 +267,14 @@ async fn render(
         let targets: Vec<String> = a
             .targets
             .iter()
-            .map(|t| format!("{} in {} business minutes", t.metric, t.minutes))
+            .map(|t| {
+                let priority = t.priority.map_or("any priority", |p| p.as_str());
+                format!(
+                    "{} for {priority} in {}",
+                    super::agreements::metric_label(&t.metric),
+                    super::agreements::business_time(i64::from(t.minutes))
+                )
+            })
             .collect();
         format!("“{}” ({}): {}", a.name, a.kind.as_str(), targets.join(", "))
     });
@@ -576,7 +298,14 @@ async fn render(
                 .join(", "),
         })
         .collect();
-    let link_cis = p.link_ci_ids.iter().map(|id| format!("CI {id}")).collect();
+    let mut link_cis = Vec::new();
+    for id in &p.link_ci_ids {
+        link_cis.push(match state.store.ci(t, *id).await {
+            Ok(ci) => format!("{} #{id}", ci.name),
+            Err(StoreError::NotFound) => format!("CI {id} (gone)"),
+            Err(e) => return Err(e.into()),
+        });
+    }
     let outputs = d
         .outputs
         .iter()

@@ -26,6 +26,7 @@ mod cmdb_schema;
 mod cmdb_view;
 mod custom_fields;
 mod customers;
+mod design_form;
 mod designs;
 mod home;
 mod incidents;
@@ -353,10 +354,13 @@ pub fn router() -> Router<AppState> {
             "/assets/{id}/cis/{ci}/delete",
             post(asset_register::unlink_ci),
         )
-        .route("/designs", get(designs::list).post(designs::create))
-        .route("/designs/new", get(designs::new_form))
-        .route("/designs/{key}", get(designs::view).post(designs::update))
-        .route("/designs/{key}/edit", get(designs::edit_form))
+        .route("/designs", get(designs::list).post(design_form::create))
+        .route("/designs/new", get(design_form::new_form))
+        .route(
+            "/designs/{key}",
+            get(designs::view).post(design_form::update),
+        )
+        .route("/designs/{key}/edit", get(design_form::edit_form))
         .route("/designs/{key}/transitions", post(designs::transition))
         .route("/designs/{key}/accept", post(designs::accept))
         .route("/static/{file}", get(assets::serve))

@@ -3,12 +3,14 @@
 //! the design pages.
 
 use super::api::{TestApp, app, is_problem};
+use super::cmdb_ui::{attribute, ci, class};
 use super::sla_ui::sign_in;
 use super::support::{assert_unprocessable, submit, tenant_with_people};
 use super::ui::{get, send};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 use steward_domain::access::Role;
+use steward_domain::request::FieldKind;
 use steward_store::{Store, both_backends};
 
 async fn created(app: &TestApp, path: &str, role: Role, body: Value) -> Value {
@@ -288,7 +290,8 @@ both_backends!(
     }
 );
 
-/// A tenant with a manager (`mia@`) and an agent (`al@`) who sign in through the form.
+/// A tenant with a manager (`mia@`) and an agent (`al@`) who sign in through the form, a
+/// Server class (`ram` a required number) and the CI `core-sw`; answers the class's id.
 async fn ui_site(store: Store) -> (axum::Router, i64) {
     let (tenant_id, _) = tenant_with_people(
         &store,
@@ -299,21 +302,37 @@ async fn ui_site(store: Store) -> (axum::Router, i64) {
         ],
     )
     .await;
+    let ram = attribute("ram", "RAM (GB)", FieldKind::Number, true);
+    let server = class(&store, tenant_id, "Server", vec![ram]).await;
+    let switch = class(&store, tenant_id, "Switch", vec![]).await;
+    ci(&store, tenant_id, &switch, "core-sw", vec![]).await;
     let app = steward_server::router(steward_server::AppState::new(
         store,
         steward_server::ServerConfig::default(),
     ));
-    (app, tenant_id)
+    (app, server.id)
 }
 
 both_backends!(the_design_pages, |store: Store| async move {
-    let (app, _) = ui_site(store).await;
+    let (app, server) = ui_site(store).await;
+    let server = server.to_string();
     let (cookie, csrf) = sign_in(&app, "mia@acme.test").await;
     let list = send(&app, get("/designs", &cookie)).await;
     assert_eq!(list.status, StatusCode::OK);
     assert!(list.html.contains("Service design and transition"));
     assert!(list.html.contains("href=\"/designs\""), "nav entry");
-    // A bad form keeps what was typed and says what is wrong.
+    let blank = send(&app, get("/designs/new", &cookie)).await;
+    assert_eq!(blank.status, StatusCode::OK);
+    for field in [
+        "service.name",
+        "sla.resolution.P1",
+        "new_ci.0.class_id",
+        "link_ci",
+    ] {
+        assert!(blank.html.contains(&format!("name=\"{field}\"")), "{field}");
+    }
+    assert!(blank.html.contains("core-sw #"), "CI suggestions");
+    // A bad form keeps what was typed and puts each error by its field.
     let bad = submit(
         &app,
         "/designs",
@@ -322,17 +341,30 @@ both_backends!(the_design_pages, |store: Store| async move {
             ("_csrf", &csrf),
             ("title", ""),
             ("requirements", "Meetings for 200 people"),
-            ("criteria", "[x] Load test passes"),
-            ("proposal", "{not json"),
+            ("criterion.0.text", "Load test passes"),
+            ("criterion.0.met", "on"),
+            ("sla.name", "Video SLA"),
+            ("sla.record_kind", "incident"),
+            ("sla.resolution.P2", "eight hours"),
+            ("new_ci.0.class_id", ""),
+            ("new_ci.0.name", "video01"),
+            ("new_ci.0.status", "in_use"),
+            ("link_ci", "no-such-ci"),
         ],
     )
     .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.html.contains("Meetings for 200 people"), "kept input");
-    assert!(bad.html.contains("not valid JSON"), "{}", bad.html);
+    assert!(bad.html.contains("value=\"eight hours\""), "kept target");
+    assert!(bad.html.contains("value=\"video01\""), "kept CI row");
     assert!(bad.html.contains("Say what shows the criterion is met"));
-    let proposal = r#"{"service": {"name": "Video Conferencing", "criticality": "high"},
-            "agreement": {"name": "Video SLA", "kind": "sla", "targets": [{"metric": "resolution", "minutes": 480}]}}"#;
+    assert!(
+        bad.html.contains("write a time such as 4 h"),
+        "{}",
+        bad.html
+    );
+    assert!(bad.html.contains("Choose a class"));
+    assert!(bad.html.contains("No CI is named “no-such-ci”"));
     let made = submit(
         &app,
         "/designs",
@@ -344,13 +376,41 @@ both_backends!(the_design_pages, |store: Store| async move {
             ("design", "Hosted"),
             ("resources", "Two engineers"),
             ("transition_plan", "Pilot first"),
-            ("criteria", "[x] Load test passes | TR-7"),
-            ("proposal", proposal),
+            ("criterion.0.text", ""),
+            ("criterion.1.text", "Load test passes"),
+            ("criterion.1.met", "on"),
+            ("criterion.1.evidence", "TR-7"),
+            ("service.name", "Video Conferencing"),
+            ("service.criticality", "high"),
+            ("catalogue.item_id", ""),
+            ("catalogue.name", "Video account"),
+            ("catalogue.category", "Collaboration"),
+            ("sla.name", "Video SLA"),
+            ("sla.record_kind", "incident"),
+            ("sla.first_response.P1", "15 min"),
+            ("sla.resolution.any", "8 h"),
+            ("new_ci.0.class_id", &server),
+            ("new_ci.0.name", "video01"),
+            ("new_ci.0.status", "in_use"),
+            ("new_ci.0.attributes", "ram: 64"),
+            ("link_ci", "core-sw"),
+            ("link_ci", ""),
         ],
     )
     .await;
     assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.html);
     assert_eq!(made.location, "/designs/SDR-1?done=created");
+    // The edit form shows the record as it was written, field by field.
+    let edit = send(&app, get("/designs/SDR-1/edit", &cookie)).await;
+    assert_eq!(edit.status, StatusCode::OK);
+    assert!(edit.html.contains("value=\"Load test passes\""));
+    assert!(
+        edit.html.contains("value=\"15 min\""),
+        "first response target"
+    );
+    assert!(edit.html.contains("value=\"8 h\""), "resolution target");
+    assert!(edit.html.contains(">ram: 64</textarea>"), "attributes");
+    assert!(edit.html.contains("value=\"core-sw #"), "linked CI");
     for to in ["in_design", "ready_for_acceptance"] {
         let moved = submit(
             &app,
@@ -366,6 +426,12 @@ both_backends!(the_design_pages, |store: Store| async move {
     assert!(page.html.contains("Accept and go live"));
     assert!(page.html.contains("Load test passes"));
     assert!(page.html.contains("Video SLA"));
+    assert!(
+        page.html.contains("First response for P1 in 15 min"),
+        "{}",
+        page.html
+    );
+    assert!(page.html.contains("core-sw #"), "CI to link by name");
     let accepted = submit(&app, "/designs/SDR-1/accept", &cookie, &[("_csrf", &csrf)]).await;
     assert_eq!(accepted.status, StatusCode::SEE_OTHER, "{}", accepted.html);
     let page = send(&app, get("/designs/SDR-1?done=accepted", &cookie)).await;
@@ -375,6 +441,7 @@ both_backends!(the_design_pages, |store: Store| async move {
         "link to the service"
     );
     assert!(page.html.contains("href=\"/agreements/"), "link to the SLA");
+    assert!(page.html.contains("href=\"/cis/"), "link to the new CI");
     assert!(!page.html.contains(">Accept and go live<"));
     // Agents read but do not accept.
     let (agent, agent_csrf) = sign_in(&app, "al@acme.test").await;
