@@ -153,6 +153,16 @@ impl Verifier {
         }
     }
 
+    /// A verifier that starts after entry `after_seq`, whose stored hash is `prev_hash`: checks
+    /// a stretch of the chain (a period's entries) without reading it from the start.
+    pub fn resume(tenant_id: i64, after_seq: i64, prev_hash: &str) -> Self {
+        Self {
+            tenant_id,
+            expected_seq: after_seq + 1,
+            prev_hash: prev_hash.to_owned(),
+        }
+    }
+
     pub fn checked(&self) -> i64 {
         self.expected_seq - 1
     }

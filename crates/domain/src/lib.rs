@@ -9,6 +9,7 @@ pub mod calendar;
 pub mod category;
 pub mod change;
 pub mod cmdb;
+pub mod conformance;
 pub mod customer;
 pub mod design;
 pub mod incident;

@@ -1,0 +1,230 @@
+//! Evidence rules: checks over Steward's own records that say whether a requirement is met.
+//!
+//! A rule is one of two shapes. An **every** rule has a population (the records it applies to
+//! in the period, such as the changes implemented) and the failures among them (those
+//! implemented without authorisation); no population means there is nothing to judge yet. An
+//! **exists** rule asks for at least one record (a configuration baseline in the last twelve
+//! months); none is a gap. The store finds the records; [`evaluate`] decides.
+
+use serde::{Deserialize, Serialize};
+
+/// Every rule Steward can evaluate, by the name the catalogue gives it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum RuleId {
+    LiveServicesHaveOwner,
+    LiveServicesHaveSla,
+    IncidentsResolvedWithNotes,
+    MajorIncidentsReviewed,
+    ProblemsHaveRootCause,
+    KnownErrorsHaveWorkaround,
+    ChangesAuthorisedBeforeImplementation,
+    ChangesHaveBackoutPlan,
+    ChangesReviewedAfterImplementation,
+    MajorChangesHaveDesign,
+    DesignsAcceptedWithCriteriaMet,
+    ReleasesSignedOff,
+    DeploymentsVerified,
+    CisHaveOwner,
+    CisVerifiedRecently,
+    ConfigurationBaselineTaken,
+    AssetsHaveOwner,
+    LicencesWithinEntitlement,
+    JournalChainIntact,
+}
+
+/// The two shapes of rule (see the module documentation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    Every,
+    Exists,
+}
+
+impl RuleId {
+    pub const ALL: &'static [RuleId] = &[
+        RuleId::LiveServicesHaveOwner,
+        RuleId::LiveServicesHaveSla,
+        RuleId::IncidentsResolvedWithNotes,
+        RuleId::MajorIncidentsReviewed,
+        RuleId::ProblemsHaveRootCause,
+        RuleId::KnownErrorsHaveWorkaround,
+        RuleId::ChangesAuthorisedBeforeImplementation,
+        RuleId::ChangesHaveBackoutPlan,
+        RuleId::ChangesReviewedAfterImplementation,
+        RuleId::MajorChangesHaveDesign,
+        RuleId::DesignsAcceptedWithCriteriaMet,
+        RuleId::ReleasesSignedOff,
+        RuleId::DeploymentsVerified,
+        RuleId::CisHaveOwner,
+        RuleId::CisVerifiedRecently,
+        RuleId::ConfigurationBaselineTaken,
+        RuleId::AssetsHaveOwner,
+        RuleId::LicencesWithinEntitlement,
+        RuleId::JournalChainIntact,
+    ];
+
+    pub fn shape(self) -> Shape {
+        match self {
+            RuleId::ConfigurationBaselineTaken => Shape::Exists,
+            _ => Shape::Every,
+        }
+    }
+
+    /// What the rule checks, in words for the readiness view.
+    pub fn description(self) -> &'static str {
+        match self {
+            RuleId::LiveServicesHaveOwner => "Every live service has an owner.",
+            RuleId::LiveServicesHaveSla => "Every live service is covered by an active SLA.",
+            RuleId::IncidentsResolvedWithNotes => {
+                "Every incident resolved in the period records how it was resolved."
+            }
+            RuleId::MajorIncidentsReviewed => {
+                "Every major incident resolved in the period has a completed review."
+            }
+            RuleId::ProblemsHaveRootCause => {
+                "Every problem resolved or closed in the period records its root cause."
+            }
+            RuleId::KnownErrorsHaveWorkaround => "Every known error records a workaround.",
+            RuleId::ChangesAuthorisedBeforeImplementation => {
+                "Every change implemented in the period was authorised (or pre-approved as a \
+                 standard change) before implementation began."
+            }
+            RuleId::ChangesHaveBackoutPlan => {
+                "Every change implemented in the period had a back-out plan."
+            }
+            RuleId::ChangesReviewedAfterImplementation => {
+                "Every normal or emergency change closed in the period has a post-implementation \
+                 review."
+            }
+            RuleId::MajorChangesHaveDesign => {
+                "Every major change raised in the period went through a service design record."
+            }
+            RuleId::DesignsAcceptedWithCriteriaMet => {
+                "Every design accepted in the period had all its acceptance criteria met, with \
+                 evidence."
+            }
+            RuleId::ReleasesSignedOff => {
+                "Every release deployed in the period had its acceptance criteria signed off."
+            }
+            RuleId::DeploymentsVerified => {
+                "Every successful deployment in the period was verified."
+            }
+            RuleId::CisHaveOwner => "Every CI in use has an owner (a person or a team).",
+            RuleId::CisVerifiedRecently => {
+                "Every CI in use was verified within the CMDB's staleness window."
+            }
+            RuleId::ConfigurationBaselineTaken => {
+                "A configuration baseline was taken in the last twelve months."
+            }
+            RuleId::AssetsHaveOwner => "Every asset not yet disposed of has an owner.",
+            RuleId::LicencesWithinEntitlement => {
+                "No software licence has more seats in use than it grants."
+            }
+            RuleId::JournalChainIntact => {
+                "The audit journal's entries of the period are unaltered: each links to the one \
+                 before it and matches its hash."
+            }
+        }
+    }
+}
+
+/// A record that serves as evidence: its kind (`incident`, `change`…) and id.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RecordRef {
+    pub kind: String,
+    pub id: i64,
+    /// How people know it: `CHG-12`, a service's name.
+    pub label: String,
+}
+
+/// What the machine says of a requirement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum MachineStatus {
+    Met,
+    Gap,
+    /// Nothing to judge yet (no records the rule applies to).
+    NotYetEvaluable,
+    /// No rule: a person assesses it.
+    Manual,
+}
+
+crate::service::text_enum!(MachineStatus {
+    Met => "met", Gap => "gap", NotYetEvaluable => "not_yet_evaluable", Manual => "manual",
+});
+
+/// The records a rule found: the population it applies to and the failures among it (for an
+/// exists rule, the population is what exists and there are no failures).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Found {
+    pub population: Vec<RecordRef>,
+    pub failing: Vec<RecordRef>,
+}
+
+/// The decision on what a rule found.
+pub fn evaluate(rule: RuleId, found: &Found) -> MachineStatus {
+    match (rule.shape(), found.population.is_empty()) {
+        (Shape::Exists, true) => MachineStatus::Gap,
+        (Shape::Exists, false) => MachineStatus::Met,
+        (Shape::Every, true) => MachineStatus::NotYetEvaluable,
+        (Shape::Every, false) if found.failing.is_empty() => MachineStatus::Met,
+        (Shape::Every, false) => MachineStatus::Gap,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refs(n: i64) -> Vec<RecordRef> {
+        (1..=n)
+            .map(|id| RecordRef {
+                kind: "change".into(),
+                id,
+                label: format!("CHG-{id}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_rules_need_a_population_and_no_failures() {
+        let rule = RuleId::ChangesHaveBackoutPlan;
+        assert_eq!(
+            evaluate(rule, &Found::default()),
+            MachineStatus::NotYetEvaluable
+        );
+        let clean = Found {
+            population: refs(3),
+            failing: vec![],
+        };
+        assert_eq!(evaluate(rule, &clean), MachineStatus::Met);
+        let one_bad = Found {
+            population: refs(3),
+            failing: refs(1),
+        };
+        assert_eq!(evaluate(rule, &one_bad), MachineStatus::Gap);
+    }
+
+    #[test]
+    fn exists_rules_need_one_record() {
+        let rule = RuleId::ConfigurationBaselineTaken;
+        assert_eq!(evaluate(rule, &Found::default()), MachineStatus::Gap);
+        let one = Found {
+            population: refs(1),
+            failing: vec![],
+        };
+        assert_eq!(evaluate(rule, &one), MachineStatus::Met);
+    }
+
+    #[test]
+    fn every_rule_is_listed_once_and_described() {
+        let mut seen = std::collections::HashSet::new();
+        for r in RuleId::ALL {
+            assert!(seen.insert(*r), "{r:?} twice");
+            assert!(r.description().ends_with('.'));
+        }
+    }
+}
