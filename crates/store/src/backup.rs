@@ -93,6 +93,7 @@ pub const TABLES: &[&str] = &[
     "asset_reminders",
     "service_designs",
     "service_design_outputs",
+    "conformance_assessments",
     "releases",
     "release_changes",
     "release_known_errors",

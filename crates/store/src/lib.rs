@@ -18,6 +18,7 @@ pub mod calendar;
 pub mod category;
 pub mod change;
 pub mod cmdb;
+pub mod conformance;
 pub mod custom_fields;
 pub mod customer;
 pub mod design;

@@ -153,7 +153,7 @@ impl Counts {
     /// Whole per cent of requirements met, rounded down.
     pub fn percent_met(&self) -> usize {
         let all = self.met + self.open + self.gap;
-        if all == 0 { 0 } else { self.met * 100 / all }
+        (self.met * 100).checked_div(all).unwrap_or(0)
     }
 }
 

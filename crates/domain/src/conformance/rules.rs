@@ -166,12 +166,17 @@ pub struct Found {
 
 /// The decision on what a rule found.
 pub fn evaluate(rule: RuleId, found: &Found) -> MachineStatus {
-    match (rule.shape(), found.population.is_empty()) {
-        (Shape::Exists, true) => MachineStatus::Gap,
-        (Shape::Exists, false) => MachineStatus::Met,
-        (Shape::Every, true) => MachineStatus::NotYetEvaluable,
-        (Shape::Every, false) if found.failing.is_empty() => MachineStatus::Met,
-        (Shape::Every, false) => MachineStatus::Gap,
+    decide(rule, found.population.len(), found.failing.len())
+}
+
+/// The decision from counts alone (the store counts large populations without listing them).
+pub fn decide(rule: RuleId, population: usize, failing: usize) -> MachineStatus {
+    match (rule.shape(), population) {
+        (Shape::Exists, 0) => MachineStatus::Gap,
+        (Shape::Exists, _) => MachineStatus::Met,
+        (Shape::Every, 0) => MachineStatus::NotYetEvaluable,
+        (Shape::Every, _) if failing == 0 => MachineStatus::Met,
+        (Shape::Every, _) => MachineStatus::Gap,
     }
 }
 

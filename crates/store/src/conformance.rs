@@ -1,0 +1,631 @@
+//! Evidence for the conformance view: each rule's population and failures, found in the
+//! tenant's own records for a period (`domain::conformance::rules` decides what they mean).
+//!
+//! Most rules are one SQL statement ([`RuleSql`]) counted and listed by the database, so a
+//! CMDB of a million CIs is counted, never loaded; the readiness view shows the first records
+//! of each list. A few rules need the domain's judgement on each record (which changes are
+//! major, which agreements cover which services, whether the journal links up) and are
+//! computed over the records they read.
+
+use crate::db::sql;
+use crate::journal::Record;
+use crate::{Actor, Store, StoreError, StoreResult, now_micros};
+use std::collections::{BTreeSet, HashMap, HashSet};
+use steward_domain::conformance::catalogue::catalogue;
+use steward_domain::conformance::readiness::{
+    Assessment, AssessmentDraft, ClauseReadiness, Judgement, RuleResult, readiness,
+};
+use steward_domain::conformance::rules::{Found, RecordRef, RuleId, decide, evaluate};
+use steward_domain::design::Criterion;
+use steward_domain::sla::AgreementKind;
+
+/// The period rules that speak of "in the period" look at: `[from, to)` in microseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Period {
+    pub from: i64,
+    pub to: i64,
+}
+
+/// How many records of each list the readiness view carries.
+pub const SHOWN: usize = 20;
+
+const DAY_MICROS: i64 = 86_400_000_000;
+/// A CI not verified for longer is stale (the CMDB health report's default).
+const STALE_AFTER_DAYS: i64 = 90;
+
+/// A rule as one statement: `FROM … WHERE …` over the records it applies to (binding `$1` to
+/// the tenant and then its [`Binds`]), how each is named, and the condition that makes one
+/// fail.
+struct RuleSql {
+    kind: &'static str,
+    from: String,
+    id: &'static str,
+    label: &'static str,
+    failing: String,
+    binds: Binds,
+}
+
+/// What a rule's statement binds after the tenant.
+#[derive(Clone, Copy)]
+enum Binds {
+    Tenant,
+    /// `$2`, `$3`: the period.
+    Period(Period),
+}
+
+impl RuleSql {
+    fn query(&self, text: String, tenant_id: i64) -> crate::db::Sql {
+        let s = sql(text).bind(tenant_id);
+        match self.binds {
+            Binds::Tenant => s,
+            Binds::Period(p) => s.bind(p.from).bind(p.to),
+        }
+    }
+}
+
+fn rule_sql(rule: RuleId, period: Period) -> Option<RuleSql> {
+    let r = |kind, from: &str, id, label, failing: &str, in_period: bool| {
+        Some(RuleSql {
+            kind,
+            from: from.to_owned(),
+            id,
+            label,
+            failing: failing.to_owned(),
+            binds: if in_period {
+                Binds::Period(period)
+            } else {
+                Binds::Tenant
+            },
+        })
+    };
+    let implemented = "FROM changes c WHERE c.tenant_id = $1 \
+        AND c.status IN ('implementing', 'review', 'closed', 'failed') \
+        AND COALESCE(c.planned_start, c.updated_at) >= $2 AND COALESCE(c.planned_start, c.updated_at) < $3";
+    match rule {
+        RuleId::LiveServicesHaveOwner => r(
+            "service",
+            "FROM services s WHERE s.tenant_id = $1 AND s.status = 'live' AND s.deleted_at IS NULL",
+            "s.id",
+            "s.name",
+            "s.owner_id IS NULL",
+            false,
+        ),
+        RuleId::IncidentsResolvedWithNotes => r(
+            "incident",
+            "FROM incidents i WHERE i.tenant_id = $1 AND i.resolved_at >= $2 AND i.resolved_at < $3",
+            "i.id",
+            "'INC-' || i.number",
+            "trim(i.resolution_notes) = ''",
+            true,
+        ),
+        RuleId::MajorIncidentsReviewed => r(
+            "incident",
+            "FROM incidents i WHERE i.tenant_id = $1 AND i.major = TRUE \
+             AND i.resolved_at >= $2 AND i.resolved_at < $3",
+            "i.id",
+            "'INC-' || i.number",
+            "NOT EXISTS (SELECT 1 FROM incident_reviews r WHERE r.incident_id = i.id AND r.completed = TRUE)",
+            true,
+        ),
+        RuleId::ProblemsHaveRootCause => r(
+            "problem",
+            "FROM problems p WHERE p.tenant_id = $1 \
+             AND COALESCE(p.resolved_at, p.closed_at) >= $2 AND COALESCE(p.resolved_at, p.closed_at) < $3",
+            "p.id",
+            "'PRB-' || p.number",
+            "trim(p.root_cause) = ''",
+            true,
+        ),
+        RuleId::KnownErrorsHaveWorkaround => r(
+            "known_error",
+            "FROM known_errors k WHERE k.tenant_id = $1 AND k.active = TRUE",
+            "k.id",
+            "'KE-' || k.number",
+            "trim(k.workaround) = ''",
+            false,
+        ),
+        RuleId::ChangesAuthorisedBeforeImplementation => r(
+            "change",
+            implemented,
+            "c.id",
+            "'CHG-' || c.number",
+            "c.change_type <> 'standard' AND NOT EXISTS (SELECT 1 FROM change_decisions d \
+             WHERE d.change_id = c.id AND d.round = c.approval_round AND d.verdict = 'approve')",
+            true,
+        ),
+        RuleId::ChangesHaveBackoutPlan => r(
+            "change",
+            implemented,
+            "c.id",
+            "'CHG-' || c.number",
+            "trim(c.backout_plan) = ''",
+            true,
+        ),
+        RuleId::ChangesReviewedAfterImplementation => r(
+            "change",
+            "FROM changes c WHERE c.tenant_id = $1 AND c.status = 'closed' \
+             AND c.change_type IN ('normal', 'emergency') AND c.ended_at >= $2 AND c.ended_at < $3",
+            "c.id",
+            "'CHG-' || c.number",
+            "c.reviewed_at IS NULL",
+            true,
+        ),
+        RuleId::ReleasesSignedOff => r(
+            "release",
+            "FROM releases r WHERE r.tenant_id = $1 AND EXISTS (SELECT 1 FROM release_deployments d \
+             WHERE d.release_id = r.id AND d.outcome = 'succeeded' AND d.ended_at >= $2 AND d.ended_at < $3)",
+            "r.id",
+            "'REL-' || r.number",
+            "NOT EXISTS (SELECT 1 FROM release_criteria k WHERE k.release_id = r.id) \
+             OR EXISTS (SELECT 1 FROM release_criteria k WHERE k.release_id = r.id \
+                        AND (k.verdict IS NULL OR k.verdict <> 'accepted'))",
+            true,
+        ),
+        RuleId::DeploymentsVerified => r(
+            "release",
+            "FROM release_deployments d JOIN releases r ON r.id = d.release_id \
+             WHERE d.tenant_id = $1 AND d.outcome = 'succeeded' AND d.ended_at >= $2 AND d.ended_at < $3",
+            "r.id",
+            "'REL-' || r.number || ' to ' || d.environment",
+            "trim(d.verification_notes) = ''",
+            true,
+        ),
+        RuleId::CisHaveOwner => r(
+            "ci",
+            "FROM cis c WHERE c.tenant_id = $1 AND c.status = 'in_use'",
+            "c.id",
+            "c.name",
+            "c.owner_id IS NULL AND c.team_id IS NULL",
+            false,
+        ),
+        // The threshold is computed here, never typed by anyone: written into the statement,
+        // so every list of the rule binds the same parameters.
+        RuleId::CisVerifiedRecently => r(
+            "ci",
+            "FROM cis c WHERE c.tenant_id = $1 AND c.status = 'in_use'",
+            "c.id",
+            "c.name",
+            &format!(
+                "c.verified_at IS NULL OR c.verified_at < {}",
+                period.to - STALE_AFTER_DAYS * DAY_MICROS
+            ),
+            false,
+        ),
+        RuleId::ConfigurationBaselineTaken => r(
+            "baseline",
+            "FROM ci_baselines b WHERE b.tenant_id = $1 AND b.taken_at >= $2 AND b.taken_at < $3",
+            "b.id",
+            "b.name",
+            "FALSE",
+            true,
+        ),
+        RuleId::AssetsHaveOwner => r(
+            "asset",
+            "FROM assets a WHERE a.tenant_id = $1 AND a.status <> 'disposed'",
+            "a.id",
+            "a.tag",
+            "a.owner_id IS NULL",
+            false,
+        ),
+        RuleId::LicencesWithinEntitlement => r(
+            "asset",
+            "FROM assets a WHERE a.tenant_id = $1 AND a.status <> 'disposed' \
+             AND a.licence_seats IS NOT NULL",
+            "a.id",
+            "a.tag",
+            "COALESCE(a.seats_in_use, 0) > a.licence_seats",
+            false,
+        ),
+        RuleId::LiveServicesHaveSla
+        | RuleId::MajorChangesHaveDesign
+        | RuleId::DesignsAcceptedWithCriteriaMet
+        | RuleId::JournalChainIntact => None,
+    }
+}
+
+fn refs(kind: &str, rows: Vec<(i64, String)>) -> Vec<RecordRef> {
+    rows.into_iter()
+        .map(|(id, label)| RecordRef {
+            kind: kind.to_owned(),
+            id,
+            label,
+        })
+        .collect()
+}
+
+/// What a rule found, cut to [`SHOWN`] records a list, with the counts kept whole.
+fn result(rule: RuleId, found: Found) -> RuleResult {
+    let (population, failing_count) = (found.population.len(), found.failing.len());
+    RuleResult {
+        status: evaluate(rule, &found),
+        population,
+        failing_count,
+        failing: found.failing.into_iter().take(SHOWN).collect(),
+        records: found.population.into_iter().take(SHOWN).collect(),
+    }
+}
+
+impl Store {
+    /// Every rule's result for the tenant and period: what the readiness view shows.
+    pub async fn rule_results(
+        &self,
+        tenant_id: i64,
+        period: Period,
+    ) -> StoreResult<HashMap<RuleId, RuleResult>> {
+        let mut out = HashMap::new();
+        for rule in RuleId::ALL {
+            out.insert(*rule, self.rule_result(tenant_id, *rule, period).await?);
+        }
+        Ok(out)
+    }
+
+    async fn rule_result(
+        &self,
+        tenant_id: i64,
+        rule: RuleId,
+        period: Period,
+    ) -> StoreResult<RuleResult> {
+        let Some(q) = rule_sql(rule, period) else {
+            return Ok(result(rule, self.computed(tenant_id, rule, period).await?));
+        };
+        let (population, failing): (i64, i64) = self
+            .db
+            .fetch_one(q.query(
+                format!(
+                    "SELECT COUNT(*), COALESCE(SUM(CASE WHEN {} THEN 1 ELSE 0 END), 0) {}",
+                    q.failing, q.from
+                ),
+                tenant_id,
+            ))
+            .await?;
+        let list = |filter: String| {
+            q.query(
+                format!(
+                    "SELECT {}, {} {}{filter} ORDER BY {} LIMIT {SHOWN}",
+                    q.id, q.label, q.from, q.id
+                ),
+                tenant_id,
+            )
+        };
+        let records = self.db.fetch_all(list(String::new())).await?;
+        let failing_rows = self
+            .db
+            .fetch_all(list(format!(" AND ({})", q.failing)))
+            .await?;
+        Ok(RuleResult {
+            status: decide(rule, population as usize, failing as usize),
+            population: population as usize,
+            failing_count: failing as usize,
+            failing: refs(q.kind, failing_rows),
+            records: refs(q.kind, records),
+        })
+    }
+
+    /// The whole population a rule applies to, for sampling; computed rules give theirs too.
+    pub async fn rule_population(
+        &self,
+        tenant_id: i64,
+        rule: RuleId,
+        period: Period,
+    ) -> StoreResult<Vec<RecordRef>> {
+        let Some(q) = rule_sql(rule, period) else {
+            return Ok(self.computed(tenant_id, rule, period).await?.population);
+        };
+        let all = q.query(
+            format!("SELECT {}, {} {} ORDER BY {}", q.id, q.label, q.from, q.id),
+            tenant_id,
+        );
+        Ok(refs(q.kind, self.db.fetch_all(all).await?))
+    }
+
+    /// Rules that need the domain's judgement on each record.
+    async fn computed(&self, tenant_id: i64, rule: RuleId, period: Period) -> StoreResult<Found> {
+        match rule {
+            RuleId::LiveServicesHaveSla => self.services_without_sla(tenant_id).await,
+            RuleId::MajorChangesHaveDesign => self.major_changes(tenant_id, period).await,
+            RuleId::DesignsAcceptedWithCriteriaMet => {
+                self.accepted_designs(tenant_id, period).await
+            }
+            RuleId::JournalChainIntact => self.journal_in_period(tenant_id, period).await,
+            _ => Ok(Found::default()),
+        }
+    }
+
+    async fn services_without_sla(&self, tenant_id: i64) -> StoreResult<Found> {
+        let services: Vec<(i64, String)> = self
+            .db
+            .fetch_all(
+                sql(
+                    "SELECT id, name FROM services WHERE tenant_id = $1 AND status = 'live' \
+                     AND deleted_at IS NULL ORDER BY id",
+                )
+                .bind(tenant_id),
+            )
+            .await?;
+        let slas: Vec<_> = self
+            .agreements(tenant_id)
+            .await?
+            .into_iter()
+            .filter(|a| a.draft.active && a.draft.kind == AgreementKind::Sla)
+            .collect();
+        let every_service = slas.iter().any(|a| a.draft.service_id.is_none());
+        let covered: HashSet<i64> = slas.iter().filter_map(|a| a.draft.service_id).collect();
+        let population = refs("service", services);
+        let failing = population
+            .iter()
+            .filter(|s| !every_service && !covered.contains(&s.id))
+            .cloned()
+            .collect();
+        Ok(Found {
+            population,
+            failing,
+        })
+    }
+
+    async fn major_changes(&self, tenant_id: i64, period: Period) -> StoreResult<Found> {
+        let policy = self.change_policy(tenant_id).await?;
+        let rows: Vec<(i64, i64, Option<String>, bool)> = self
+            .db
+            .fetch_all(
+                sql("SELECT c.id, c.number, c.risk_level, \
+                     EXISTS (SELECT 1 FROM service_designs d WHERE d.change_id = c.id) \
+                     FROM changes c WHERE c.tenant_id = $1 AND c.created_at >= $2 AND c.created_at < $3 \
+                     ORDER BY c.id")
+                .bind(tenant_id)
+                .bind(period.from)
+                .bind(period.to),
+            )
+            .await?;
+        let mut found = Found::default();
+        for (id, number, risk, has_design) in rows {
+            let services: Vec<(i64,)> = self
+                .db
+                .fetch_all(
+                    sql("SELECT service_id FROM change_services WHERE change_id = $1").bind(id),
+                )
+                .await?;
+            let services: Vec<i64> = services.into_iter().map(|(s,)| s).collect();
+            let risk = risk
+                .as_deref()
+                .and_then(steward_domain::change::risk::RiskLevel::parse);
+            if !policy.is_major(risk, &services) {
+                continue;
+            }
+            let r = RecordRef {
+                kind: "change".into(),
+                id,
+                label: format!("CHG-{number}"),
+            };
+            if !has_design {
+                found.failing.push(r.clone());
+            }
+            found.population.push(r);
+        }
+        Ok(found)
+    }
+
+    async fn accepted_designs(&self, tenant_id: i64, period: Period) -> StoreResult<Found> {
+        let rows: Vec<(i64, i64, String)> = self
+            .db
+            .fetch_all(
+                sql("SELECT id, number, criteria_json FROM service_designs WHERE tenant_id = $1 \
+                     AND status = 'accepted' AND accepted_at >= $2 AND accepted_at < $3 ORDER BY id")
+                .bind(tenant_id)
+                .bind(period.from)
+                .bind(period.to),
+            )
+            .await?;
+        let mut found = Found::default();
+        for (id, number, criteria) in rows {
+            let criteria: Vec<Criterion> = serde_json::from_str(&criteria).unwrap_or_default();
+            let r = RecordRef {
+                kind: "service_design".into(),
+                id,
+                label: format!("SDR-{number}"),
+            };
+            let unmet = criteria.is_empty()
+                || criteria
+                    .iter()
+                    .any(|c| !c.met || c.evidence.trim().is_empty());
+            if unmet {
+                found.failing.push(r.clone());
+            }
+            found.population.push(r);
+        }
+        Ok(found)
+    }
+
+    /// The period's journal entries checked link by link from the entry before the period;
+    /// the population is one line naming the stretch checked, the failure the first broken
+    /// entry.
+    async fn journal_in_period(&self, tenant_id: i64, period: Period) -> StoreResult<Found> {
+        match self
+            .verify_journal_between(tenant_id, period.from, period.to)
+            .await?
+        {
+            None => Ok(Found::default()),
+            Some((first, last, broken)) => {
+                let stretch = RecordRef {
+                    kind: "journal".into(),
+                    id: first,
+                    label: format!("journal entries {first} to {last}"),
+                };
+                let failing = broken
+                    .map(|b| {
+                        vec![RecordRef {
+                            kind: "journal".into(),
+                            id: b.seq,
+                            label: format!("journal entry {}: {}", b.seq, b.reason),
+                        }]
+                    })
+                    .unwrap_or_default();
+                Ok(Found {
+                    population: vec![stretch],
+                    failing,
+                })
+            }
+        }
+    }
+}
+
+/// A judgement as stored: which requirement, by whom, when.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct StoredAssessment {
+    pub id: i64,
+    pub requirement_id: String,
+    #[serde(flatten)]
+    pub assessment: Assessment,
+    pub assessed_by_id: Option<i64>,
+}
+
+impl Record for StoredAssessment {
+    const KIND: &'static str = "conformance_assessment";
+    fn id(&self) -> i64 {
+        self.id
+    }
+}
+
+const ASSESSMENT_COLUMNS: &str = "id, requirement_id, judgement, comment, evidence, assessed_by, \
+                                  assessed_by_name, assessed_at";
+
+type AssessmentRow = (
+    i64,
+    String,
+    String,
+    String,
+    String,
+    Option<i64>,
+    String,
+    i64,
+);
+
+fn assessment(row: AssessmentRow) -> StoreResult<StoredAssessment> {
+    let (id, requirement_id, judgement, comment, evidence, by_id, by, at) = row;
+    let judgement = Judgement::parse(&judgement)
+        .ok_or_else(|| StoreError::Corrupt(format!("judgement {judgement:?}")))?;
+    Ok(StoredAssessment {
+        id,
+        requirement_id,
+        assessment: Assessment {
+            judgement,
+            comment,
+            evidence,
+            assessed_by: by,
+            assessed_at: at,
+        },
+        assessed_by_id: by_id,
+    })
+}
+
+impl Store {
+    /// Records an assessor's judgement of a catalogue requirement (journaled). Earlier
+    /// judgements stay; the newest is the current one.
+    pub async fn assess(
+        &self,
+        tenant_id: i64,
+        requirement_id: &str,
+        draft: &AssessmentDraft,
+        actor: &Actor,
+    ) -> StoreResult<StoredAssessment> {
+        if catalogue().requirement(requirement_id).is_none() {
+            return Err(StoreError::NotFound);
+        }
+        let draft = draft.clone().validate()?;
+        let mut tx = self.db.begin().await?;
+        let row: AssessmentRow = tx
+            .fetch_one(
+                sql(format!(
+                    "INSERT INTO conformance_assessments (tenant_id, requirement_id, judgement, comment, \
+                     evidence, assessed_by, assessed_by_name, assessed_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {ASSESSMENT_COLUMNS}"
+                ))
+                .bind(tenant_id)
+                .bind(requirement_id.to_owned())
+                .bind(draft.judgement.as_str())
+                .bind(draft.comment.clone())
+                .bind(draft.evidence.clone())
+                .bind(actor.user_id)
+                .bind(actor.label.clone())
+                .bind(now_micros()),
+            )
+            .await?;
+        self.commit_created(tx, tenant_id, actor, assessment(row)?)
+            .await
+    }
+
+    /// The current (newest) judgement of every assessed requirement, by requirement id.
+    pub async fn current_assessments(
+        &self,
+        tenant_id: i64,
+    ) -> StoreResult<HashMap<String, Assessment>> {
+        let rows: Vec<AssessmentRow> = self
+            .db
+            .fetch_all(
+                sql(format!(
+                    "SELECT {ASSESSMENT_COLUMNS} FROM conformance_assessments a WHERE tenant_id = $1 \
+                     AND id = (SELECT MAX(id) FROM conformance_assessments b \
+                               WHERE b.tenant_id = a.tenant_id AND b.requirement_id = a.requirement_id)"
+                ))
+                .bind(tenant_id),
+            )
+            .await?;
+        rows.into_iter()
+            .map(|r| assessment(r).map(|a| (a.requirement_id, a.assessment)))
+            .collect()
+    }
+
+    /// Every judgement of one requirement, newest first.
+    pub async fn assessment_history(
+        &self,
+        tenant_id: i64,
+        requirement_id: &str,
+    ) -> StoreResult<Vec<StoredAssessment>> {
+        let rows: Vec<AssessmentRow> = self
+            .db
+            .fetch_all(
+                sql(format!(
+                    "SELECT {ASSESSMENT_COLUMNS} FROM conformance_assessments \
+                     WHERE tenant_id = $1 AND requirement_id = $2 ORDER BY id DESC"
+                ))
+                .bind(tenant_id)
+                .bind(requirement_id.to_owned()),
+            )
+            .await?;
+        rows.into_iter().map(assessment).collect()
+    }
+
+    /// The readiness of every clause for the period: the rules' results and the current
+    /// judgements, put together by the domain.
+    pub async fn readiness(
+        &self,
+        tenant_id: i64,
+        period: Period,
+    ) -> StoreResult<Vec<ClauseReadiness>> {
+        let results = self.rule_results(tenant_id, period).await?;
+        let assessments = self.current_assessments(tenant_id).await?;
+        Ok(readiness(catalogue(), &results, &assessments))
+    }
+
+    /// The records that serve as evidence for `clause_id` in the period (the union of its
+    /// rules' populations, journal stretches left out), for sampling. `NotFound` for a clause
+    /// the catalogue does not have.
+    pub async fn clause_population(
+        &self,
+        tenant_id: i64,
+        clause_id: &str,
+        period: Period,
+    ) -> StoreResult<Vec<RecordRef>> {
+        let clause = catalogue().clause(clause_id).ok_or(StoreError::NotFound)?;
+        let rules: BTreeSet<RuleId> = clause.requirements.iter().filter_map(|r| r.rule).collect();
+        let mut out = Vec::new();
+        for rule in rules {
+            out.extend(
+                self.rule_population(tenant_id, rule, period)
+                    .await?
+                    .into_iter()
+                    .filter(|r| r.kind != "journal"),
+            );
+        }
+        Ok(out)
+    }
+}
