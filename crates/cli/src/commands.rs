@@ -117,6 +117,9 @@ pub enum TokenCommand {
 pub enum AuditCommand {
     /// Recompute every tenant's journal hash chain; exit 1 naming the first broken entry.
     Verify,
+    /// Draw a reproducible sample of the records that serve as evidence for a clause: the
+    /// same seed, period and data always give the same records.
+    Sample(crate::audit::SampleArgs),
 }
 
 struct Ctx {
@@ -173,6 +176,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::User(cmd) => user(&ctx.store().await?, cmd).await?,
         Command::Token(cmd) => token(&ctx.store().await?, cmd).await?,
         Command::Audit(AuditCommand::Verify) => return audit_verify(&ctx.store().await?).await,
+        Command::Audit(AuditCommand::Sample(args)) => {
+            crate::audit::sample_records(&ctx.store().await?, args).await?
+        }
         Command::Bench(cmd) => crate::bench::run(&ctx.store().await?, cmd).await?,
         Command::Import(cmd) => return crate::transfer::import(&ctx.store().await?, cmd).await,
         Command::Export(cmd) => crate::transfer::export(&ctx.store().await?, cmd).await?,

@@ -1,5 +1,6 @@
 //! `steward`: the one binary. Serves the web UI and API, and administers the database.
 
+mod audit;
 mod bench;
 mod commands;
 mod config;
@@ -51,7 +52,7 @@ enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(commands::TokenCommand),
-    /// Check the audit journal.
+    /// Check the audit journal, or sample a clause's evidence for an audit.
     #[command(subcommand)]
     Audit(commands::AuditCommand),
     /// Generate benchmark data and time the service desk's queries (see BENCHMARKS.md).

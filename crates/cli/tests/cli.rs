@@ -1328,3 +1328,72 @@ fn cmdb_benches_build_an_estate_and_time_impact_and_collisions() {
     assert_eq!(line["cis"], 300, "{timed}");
     assert!(line["p99_ms"].as_f64().is_some(), "{timed}");
 }
+
+#[test]
+fn audit_sample_draws_the_same_records_for_the_same_seed() {
+    let s = Sandbox::new("sample");
+    s.ok(&["init"]);
+    s.ok(&["tenant", "create", "--name", "Acme IT"]);
+    inspect(&s, async |store| {
+        let t = store.tenant_by_slug("acme-it").await.expect("tenant").id;
+        for n in 0..15 {
+            let draft = steward_domain::service::ServiceDraft {
+                name: format!("Service {n:02}"),
+                description: String::new(),
+                owner_id: None,
+                criticality: steward_domain::service::Criticality::Low,
+                status: steward_domain::service::ServiceStatus::Live,
+            }
+            .validate()
+            .expect("service");
+            store
+                .create_service(t, &draft, &steward_store::Actor::cli())
+                .await
+                .expect("service");
+        }
+    });
+    let args = [
+        "audit", "sample", "--tenant", "acme-it", "--clause", "8.2.1", "--size", "4", "--seed",
+        "2026",
+    ];
+    let first = s.ok(&args);
+    assert!(first.starts_with("8.2.1 "), "{first}");
+    assert!(first.contains("4 of 15 records, seed 2026"), "{first}");
+    assert_eq!(
+        first.lines().filter(|l| l.starts_with("service")).count(),
+        4
+    );
+    assert_eq!(first, s.ok(&args), "same seed, same records");
+    let json = s.ok(&[
+        "audit", "sample", "--tenant", "acme-it", "--clause", "8.2.1", "--seed", "2026", "--json",
+    ]);
+    let parsed: serde_json::Value = serde_json::from_str(&json).expect("json");
+    assert_eq!(parsed["population"], 15);
+    assert_eq!(parsed["records"].as_array().map(Vec::len), Some(10));
+
+    let unknown = s.run(&[
+        "audit", "sample", "--tenant", "acme-it", "--clause", "99.9", "--seed", "1",
+    ]);
+    assert!(!unknown.status.success());
+    assert!(
+        stderr(&unknown).contains("no clause 99.9"),
+        "{}",
+        stderr(&unknown)
+    );
+    let backwards = s.run(&[
+        "audit",
+        "sample",
+        "--tenant",
+        "acme-it",
+        "--clause",
+        "8.2.1",
+        "--seed",
+        "1",
+        "--from",
+        "2026-05-01",
+        "--to",
+        "2026-04-01",
+    ]);
+    assert!(!backwards.status.success());
+    assert!(stderr(&backwards).contains("ends before it begins"));
+}

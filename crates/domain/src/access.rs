@@ -85,6 +85,7 @@ impl Role {
                     | AssetsRead
                     | ReleasesRead
                     | DesignRead
+                    | ConformanceRead
             ),
             Role::Requester => matches!(permission, ServicesRead | RecordsOwn),
         }
@@ -169,10 +170,14 @@ pub enum Permission {
     /// Design new or changed services and accept them into live operation (which creates or
     /// updates the service, its catalogue entry, its SLA and its CIs).
     DesignWrite,
+    /// Read the conformance readiness view, its evidence and samples.
+    ConformanceRead,
+    /// Record an assessor's judgement of a conformance requirement.
+    ConformanceAssess,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 27] = [
+    pub const ALL: [Permission; 29] = [
         Permission::ServicesRead,
         Permission::ServicesWrite,
         Permission::CustomersRead,
@@ -200,6 +205,8 @@ impl Permission {
         Permission::ReleasesWrite,
         Permission::DesignRead,
         Permission::DesignWrite,
+        Permission::ConformanceRead,
+        Permission::ConformanceAssess,
     ];
 
     /// Write permissions: the auditor must hold none of them.
@@ -222,6 +229,7 @@ impl Permission {
                 | AssetsWrite
                 | ReleasesWrite
                 | DesignWrite
+                | ConformanceAssess
         )
     }
 }

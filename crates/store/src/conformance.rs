@@ -26,6 +26,29 @@ pub struct Period {
     pub to: i64,
 }
 
+impl Period {
+    /// The twelve months (365 days) up to `now`, the default for every view.
+    pub fn year_to(now: i64) -> Period {
+        Period {
+            from: now - 365 * DAY_MICROS,
+            to: now,
+        }
+    }
+
+    /// From the start of `from` to the end of `to` (both whole UTC days); `None` when `to`
+    /// comes before `from`.
+    pub fn days(from: jiff::civil::Date, to: jiff::civil::Date) -> Option<Period> {
+        let start = |d: jiff::civil::Date| {
+            d.to_zoned(jiff::tz::TimeZone::UTC)
+                .ok()
+                .map(|z| z.timestamp().as_microsecond())
+        };
+        let end = start(to)? + DAY_MICROS;
+        let from = start(from)?;
+        (from < end).then_some(Period { from, to: end })
+    }
+}
+
 /// How many records of each list the readiness view carries.
 pub const SHOWN: usize = 20;
 

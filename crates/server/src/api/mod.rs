@@ -9,6 +9,7 @@ pub mod categories;
 pub mod changes;
 pub mod cmdb;
 pub mod cmdb_baselines;
+pub mod conformance;
 mod customers;
 pub mod designs;
 pub mod imports;
@@ -76,6 +77,7 @@ use utoipa_axum::routes;
         (name = "cmdb", description = "Configuration management: CI classes, CIs, relationships, impact analysis and baselines (ISO/IEC 20000-1 8.2.6)"),
         (name = "assets", description = "Asset management: hardware and software assets, their lifecycle, licences and the CIs they are (ISO/IEC 20000-1 8.2.5)"),
         (name = "changes", description = "Change management: changes, risk, approvals, the forward schedule with blackouts and collisions, and the change calendar (ISO/IEC 20000-1 8.5.1)"),
+        (name = "conformance", description = "Conformance with ISO/IEC 20000-1 clauses 4 to 10: each requirement's status from the organisation's records beside the assessor's judgement, reproducible record samples, judgements (readiness, not a certification)"),
         (name = "service-designs", description = "Design and transition of new or changed services: service design records and their acceptance into live operation (ISO/IEC 20000-1 8.5.2)"),
         (name = "releases", description = "Release and deployment management: releases grouping changes, acceptance criteria with sign-off, deployments per environment updating the CMDB (ISO/IEC 20000-1 8.5.3)"),
         (name = "imports", description = "Incidents, requests and problems from other tools, as CSV"),
@@ -231,6 +233,10 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(designs::get_one, designs::update))
         .routes(routes!(designs::transition))
         .routes(routes!(designs::accept))
+        .routes(routes!(conformance::clauses))
+        .routes(routes!(conformance::clause))
+        .routes(routes!(conformance::clause_sample))
+        .routes(routes!(conformance::assess, conformance::assessments))
         .routes(routes!(services::get_customers, services::set_customers))
         .routes(routes!(
             problems::get_known_error,

@@ -964,6 +964,13 @@ async fn openapi_covers_every_route() {
         ("/service-designs/{key}", vec!["get", "patch"]),
         ("/service-designs/{key}/transitions", vec!["post"]),
         ("/service-designs/{key}/accept", vec!["post"]),
+        ("/conformance/clauses", vec!["get"]),
+        ("/conformance/clauses/{id}", vec!["get"]),
+        ("/conformance/clauses/{id}/sample", vec!["get"]),
+        (
+            "/conformance/requirements/{id}/assessments",
+            vec!["get", "post"],
+        ),
         ("/calendars", vec!["get", "post"]),
         ("/calendars/{id}", vec!["get", "put", "delete"]),
         ("/calendars/{id}/add", vec!["post"]),

@@ -349,6 +349,9 @@ async fn fixtures(app: &TestApp) -> Fixtures {
     cmdb_fixtures(app, &mut fx).await;
     change_fixtures(app, &mut fx).await;
     design_fixtures(app, &mut fx).await;
+    // The catalogue is the same for every tenant; what differs is each tenant's evidence.
+    fx.both("clause", "8.2.1");
+    fx.both("requirement", "8.2.1-a");
     release_fixtures(app, &mut fx).await;
     asset_fixtures(app, &mut fx).await;
     let view = app
@@ -770,6 +773,8 @@ fn fixture_name(path: &str, before: &str) -> Option<&'static str> {
         "change-delegations" => "delegation",
         "change-templates" => "template",
         "service-designs" => "design",
+        "clauses" => "clause",
+        "requirements" => "requirement",
         "categories" => "category",
         "views" => "view",
         "sla" if path.starts_with("/incidents/") => "incident_clock",
@@ -925,6 +930,9 @@ fn payload(method: &Method, path: &str, fx: &Fixtures, caller: Caller) -> Payloa
         ("PUT", "/change-policy") => fx.change_policy.clone(),
         ("POST", "/change-blackouts") => blackout_body("Matrix freeze"),
         ("POST", "/service-designs") => json!({"title": "Matrix design"}),
+        ("POST", "/conformance/requirements/{id}/assessments") => {
+            json!({"judgement": "conforming", "comment": "Matrix"})
+        }
         ("PATCH", "/service-designs/{key}") => json!({"resources": "Matrix"}),
         // Never allowed from draft (and a draft is never accepted): a 409 past the permission
         // check, and the fixture stays.

@@ -11,6 +11,7 @@ mod changes;
 mod changes_ui;
 mod cmdb;
 mod cmdb_ui;
+mod conformance;
 mod designs;
 mod imports;
 mod incidents;
