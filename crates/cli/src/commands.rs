@@ -133,13 +133,17 @@ impl Ctx {
     }
 }
 
-async fn open(url: &str) -> anyhow::Result<Store> {
+pub(crate) async fn open(url: &str) -> anyhow::Result<Store> {
     Store::open(url)
         .await
         .map_err(|e| anyhow!("{}: {e}", steward_store::redact_url(url)))
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    // Offline: needs neither configuration nor a database.
+    if let Command::VerifyStatement(args) = cli.command {
+        return crate::verify::run(args);
+    }
     let file = FileConfig::load(&cli.config)?;
     let database = cli
         .database
@@ -176,6 +180,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::User(cmd) => user(&ctx.store().await?, cmd).await?,
         Command::Token(cmd) => token(&ctx.store().await?, cmd).await?,
         Command::Audit(AuditCommand::Verify) => return audit_verify(&ctx.store().await?).await,
+        Command::EvidencePack(args) => return crate::evidence::run(&ctx.database, args).await,
         Command::Audit(AuditCommand::Sample(args)) => {
             crate::audit::sample_records(&ctx.store().await?, args).await?
         }
@@ -186,6 +191,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Sla(cmd) => crate::sla::run(&ctx.store().await?, cmd).await?,
         Command::Backup(args) => backup(&ctx.store().await?, args).await?,
         Command::Restore(args) => restore(&ctx.store().await?, args).await?,
+        Command::VerifyStatement(args) => return crate::verify::run(args),
     }
     Ok(ExitCode::SUCCESS)
 }

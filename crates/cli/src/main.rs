@@ -5,9 +5,11 @@ mod bench;
 mod commands;
 mod config;
 mod demo;
+mod evidence;
 mod mail;
 mod sla;
 mod transfer;
+mod verify;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -55,6 +57,10 @@ enum Command {
     /// Check the audit journal, or sample a clause's evidence for an audit.
     #[command(subcommand)]
     Audit(commands::AuditCommand),
+    /// Write the signed evidence pack for an auditor (every clause's status, evidence and
+    /// samples, with a manifest of SHA-256 hashes signed with the organisation's key), or check
+    /// one offline with `evidence-pack verify DIR`.
+    EvidencePack(evidence::EvidencePackArgs),
     /// Generate benchmark data and time the service desk's queries (see BENCHMARKS.md).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -88,6 +94,9 @@ enum Command {
     Sla(sla::SlaCommand),
     /// Take one e-mail from standard input: a new message opens an incident, a reply adds to it.
     MailIn(mail::MailInArgs),
+    /// Check a signed statement from a certificate's public verification page offline,
+    /// against the published keys: says valid, or invalid and why (wrong key, altered).
+    VerifyStatement(verify::VerifyStatementArgs),
 }
 
 fn main() -> ExitCode {

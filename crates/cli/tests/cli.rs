@@ -560,6 +560,29 @@ fn demo_seeds_once_and_serves() {
         mail.contains("\"version\":\"2025.3\""),
         "the production deployment set the version: {mail}"
     );
+    let certificates = http_get_as(&addr, "/api/v1/certificates", Some(token));
+    assert_eq!(
+        field_of(&certificates, "number", "ITSM-20K-2026-0417", "status"),
+        "valid",
+        "{certificates}"
+    );
+    assert_eq!(
+        field_of(&certificates, "number", "ITSM-20K-2022-0112", "status"),
+        "expired",
+        "{certificates}"
+    );
+    let public = http_get(&addr, "/verify/ITSM-20K-2026-0417");
+    assert!(public.contains("<strong>Valid</strong>"), "{public}");
+    assert!(public.contains("Nordcert Audit GmbH"), "{public}");
+    let readiness = http_get_as(&addr, "/api/v1/conformance/clauses", Some(token));
+    assert!(
+        readiness.contains("\"judgement\":\"nonconforming\""),
+        "the review's gap: {readiness}"
+    );
+    assert!(
+        readiness.contains("\"machine\":\"met\""),
+        "rules the demo's records meet"
+    );
     let schedule = http_get_as(&addr, "/api/v1/changes/schedule", Some(token));
     assert!(
         schedule.contains("Kernel update on portal web servers"),
@@ -1330,6 +1353,96 @@ fn cmdb_benches_build_an_estate_and_time_impact_and_collisions() {
 }
 
 #[test]
+fn verify_statement_checks_offline_and_says_why() {
+    use steward_domain::signing::{ALGORITHM, KeyPair, KeySet, PublishedKey, Signed};
+    let s = Sandbox::new("verify-statement");
+    let ours = KeyPair::from_seed([7; 32]);
+    let theirs = KeyPair::from_seed([9; 32]);
+    let published = |tenant: &str, key: &KeyPair| PublishedKey {
+        tenant: tenant.into(),
+        key_id: key.key_id(),
+        algorithm: ALGORITHM.into(),
+        public_key: key.public_base64(),
+        created_at: "2026-01-01T00:00:00Z".into(),
+        retired_at: None,
+    };
+    let keys = KeySet {
+        keys: vec![published("acme", &ours), published("other", &theirs)],
+    };
+    let statement = serde_json::json!({
+        "certificate_number": "ITSM-1", "organisation": "Acme GmbH", "status": "valid",
+        "expiry_date": "2029-01-01", "issued_at": "2026-12-01T10:00:00Z",
+        "tenant": "acme", "key_id": ours.key_id(),
+    });
+    let write = |name: &str, value: serde_json::Value| {
+        let path = s.dir.join(name);
+        std::fs::write(&path, value.to_string()).expect("write");
+        path.display().to_string()
+    };
+    let keys_file = write("keys.json", serde_json::to_value(&keys).expect("json"));
+    let good = Signed::new(&statement, &ours).expect("signed");
+    let file = write("statement.json", serde_json::to_value(&good).expect("json"));
+    let out = s.ok(&["verify-statement", &file, "--keys", &keys_file]);
+    assert!(
+        out.starts_with("valid: certificate ITSM-1 (Acme GmbH) is valid"),
+        "{out}"
+    );
+    // A whole answer of the public endpoint, with its matches.
+    let answer = serde_json::json!({"matches": [{"signed_statement": good}]});
+    let file = write("answer.json", serde_json::to_value(&answer).expect("json"));
+    assert!(
+        s.ok(&["verify-statement", &file, "--keys", &keys_file])
+            .starts_with("valid")
+    );
+
+    let refused = |file: &str, keys: &str, why: &str| {
+        let out = s.run(&["verify-statement", file, "--keys", keys]);
+        assert!(!out.status.success(), "{why}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.starts_with("invalid:") && text.contains(why),
+            "{why}: {text}"
+        );
+    };
+    let mut altered = good.clone();
+    altered.statement["status"] = serde_json::json!("suspended");
+    refused(
+        &write(
+            "altered.json",
+            serde_json::to_value(&altered).expect("json"),
+        ),
+        &keys_file,
+        "altered",
+    );
+    let forged = Signed::new(&statement, &theirs).expect("signed");
+    refused(
+        &write("forged.json", serde_json::to_value(&forged).expect("json")),
+        &keys_file,
+        "wrong key",
+    );
+    let elsewhere = KeySet {
+        keys: vec![published("acme", &KeyPair::from_seed([1; 32]))],
+    };
+    let file = write("statement.json", serde_json::to_value(&good).expect("json"));
+    refused(
+        &file,
+        &write(
+            "other-keys.json",
+            serde_json::to_value(&elsewhere).expect("json"),
+        ),
+        "not in the keys file",
+    );
+    // A file that is not a statement is an error on one line.
+    let out = s.run(&["verify-statement", &keys_file, "--keys", &keys_file]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("not a signed statement"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
 fn audit_sample_draws_the_same_records_for_the_same_seed() {
     let s = Sandbox::new("sample");
     s.ok(&["init"]);
@@ -1396,4 +1509,62 @@ fn audit_sample_draws_the_same_records_for_the_same_seed() {
     ]);
     assert!(!backwards.status.success());
     assert!(stderr(&backwards).contains("ends before it begins"));
+}
+
+#[test]
+fn an_evidence_pack_is_signed_and_checked_offline() {
+    let s = Sandbox::new("pack");
+    s.ok(&["init"]);
+    s.ok(&["tenant", "create", "--name", "Acme IT"]);
+    let out = s.dir.join("pack");
+    let out_arg = out.to_string_lossy().into_owned();
+    let wrote = s.ok(&["evidence-pack", "--tenant", "acme-it", "--out", &out_arg]);
+    assert!(wrote.contains("wrote 5 files"), "{wrote}");
+    let report = std::fs::read_to_string(out.join("report.html")).expect("report");
+    assert!(report.contains("Evidence pack: Acme IT"));
+    assert!(report.contains("it is not a certification"));
+    assert!(report.contains("8.5.1.1"), "every clause is in the report");
+    let intact = s.ok(&["evidence-pack", "verify", &out_arg]);
+    assert!(
+        intact.contains("signature: good, signed by acme-it"),
+        "{intact}"
+    );
+    assert!(intact.contains("pack intact"));
+    // Against the keys the organisation publishes, kept apart from the pack.
+    let published = s.dir.join("published-keys.json");
+    std::fs::copy(out.join("keys.json"), &published).expect("copy keys");
+    let keys_arg = published.to_string_lossy().into_owned();
+    assert!(
+        s.ok(&["evidence-pack", "verify", &out_arg, "--keys", &keys_arg])
+            .contains("pack intact")
+    );
+
+    // A second pack into the same folder is refused.
+    let again = s.run(&["evidence-pack", "--tenant", "acme-it", "--out", &out_arg]);
+    assert!(!again.status.success());
+    assert!(
+        stderr(&again).contains("is not empty"),
+        "{}",
+        stderr(&again)
+    );
+
+    // Altered, missing and added files are each named, and the check fails.
+    std::fs::write(out.join("report.html"), "<h1>All conforming</h1>").expect("alter");
+    std::fs::remove_file(out.join("samples.json")).expect("remove");
+    std::fs::write(out.join("extra.txt"), "slipped in").expect("add");
+    let broken = s.run(&["evidence-pack", "verify", &out_arg, "--keys", &keys_arg]);
+    assert_eq!(broken.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&broken.stdout).into_owned();
+    for line in [
+        "altered: report.html",
+        "missing: samples.json",
+        "added: extra.txt",
+        "pack NOT intact",
+    ] {
+        assert!(said.contains(line), "{line}: {said}");
+    }
+    assert!(
+        said.contains("signature: good"),
+        "the manifest itself is genuine: {said}"
+    );
 }

@@ -70,6 +70,7 @@ impl Role {
                     | ReleasesRead
                     | ReleasesWrite
                     | DesignRead
+                    | CertificatesRead
             ),
             Role::Auditor => matches!(
                 permission,
@@ -85,6 +86,7 @@ impl Role {
                     | AssetsRead
                     | ReleasesRead
                     | DesignRead
+                    | CertificatesRead
                     | ConformanceRead
             ),
             Role::Requester => matches!(permission, ServicesRead | RecordsOwn),
@@ -170,6 +172,10 @@ pub enum Permission {
     /// Design new or changed services and accept them into live operation (which creates or
     /// updates the service, its catalogue entry, its SLA and its CIs).
     DesignWrite,
+    /// Read the certificate register and its status history.
+    CertificatesRead,
+    /// Record certificates, edit them and change their status.
+    CertificatesWrite,
     /// Read the conformance readiness view, its evidence and samples.
     ConformanceRead,
     /// Record an assessor's judgement of a conformance requirement.
@@ -177,7 +183,7 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 29] = [
+    pub const ALL: [Permission; 31] = [
         Permission::ServicesRead,
         Permission::ServicesWrite,
         Permission::CustomersRead,
@@ -205,6 +211,8 @@ impl Permission {
         Permission::ReleasesWrite,
         Permission::DesignRead,
         Permission::DesignWrite,
+        Permission::CertificatesRead,
+        Permission::CertificatesWrite,
         Permission::ConformanceRead,
         Permission::ConformanceAssess,
     ];
@@ -229,6 +237,7 @@ impl Permission {
                 | AssetsWrite
                 | ReleasesWrite
                 | DesignWrite
+                | CertificatesWrite
                 | ConformanceAssess
         )
     }

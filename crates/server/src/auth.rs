@@ -461,6 +461,8 @@ pub mod perm {
         ReleasesWrite,
         DesignRead,
         DesignWrite,
+        CertificatesRead,
+        CertificatesWrite,
         ConformanceRead,
         ConformanceAssess,
     );

@@ -59,6 +59,7 @@ impl Runner {
         crate::mail::sla_report::register(&mut runner);
         crate::sla::register(&mut runner);
         crate::asset_reminders::register(&mut runner);
+        crate::certificate_reminders::register(&mut runner);
         runner
     }
 
@@ -150,8 +151,12 @@ impl Runner {
             }
             // Each day's first run queues the day's warranty and licence reminders, once.
             let day = steward_store::asset::today_utc();
+            // ... and the day's certificate expiry and reminder run.
             if last_day != Some(day)
                 && crate::asset_reminders::enqueue_day(&self.store, day)
+                    .await
+                    .is_ok()
+                && crate::certificate_reminders::enqueue_day(&self.store, day)
                     .await
                     .is_ok()
             {

@@ -4,7 +4,9 @@
 pub mod api;
 pub mod asset_reminders;
 pub mod auth;
+pub mod certificate_reminders;
 pub mod error;
+pub mod evidence;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod jobs;
@@ -13,6 +15,7 @@ mod ops;
 pub mod sla;
 pub mod transfer;
 pub mod ui;
+pub mod verify;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
@@ -87,6 +90,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", api::router())
         .merge(ui::router())
         .merge(ops::router())
+        .merge(verify::router())
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn_with_state(state.clone(), auth::authenticate))
         .layer(middleware::from_fn(record_metrics))

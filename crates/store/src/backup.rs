@@ -100,6 +100,10 @@ pub const TABLES: &[&str] = &[
     "release_criteria",
     "release_deployments",
     "release_deployment_cis",
+    "tenant_keys",
+    "certificates",
+    "certificate_status_history",
+    "certificate_reminders",
 ];
 
 /// Columns that point into their own table (a category's parent may come after it): a restore

@@ -62,7 +62,7 @@ impl Cursor {
 }
 
 /// The sort columns whose cursor key is text; every other sort column's key is a number.
-const TEXT_SORT_COLUMNS: &[&str] = &["name", "email", "title", "priority", "tag"];
+const TEXT_SORT_COLUMNS: &[&str] = &["name", "email", "title", "priority", "tag", "expiry_date"];
 
 /// A sortable column of a list and its direction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

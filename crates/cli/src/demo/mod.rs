@@ -2,8 +2,10 @@
 //! Each process seeds its records in a module of its own, from what [`Org`] holds.
 
 mod assets;
+mod certificates;
 mod changes;
 mod cmdb;
+mod conformance;
 mod designs;
 mod releases;
 
@@ -254,6 +256,8 @@ async fn seed_processes(store: &Store, org: &Org) -> anyhow::Result<()> {
     let changes = changes::seed(store, org, &cis).await?;
     designs::seed(store, org).await?;
     releases::seed(store, org, &cis, &changes).await?;
+    certificates::seed(store, org).await?;
+    conformance::seed(store, org).await?;
     Ok(())
 }
 

@@ -4,6 +4,7 @@
 //! Nothing here calls itself a certification: it says what the records show.
 
 pub mod catalogue;
+pub mod pack;
 pub mod readiness;
 pub mod rules;
 pub mod sample;

@@ -247,3 +247,47 @@ pub async fn assessments(
     let history = state.store.assessment_history(who.tenant_id(), &id).await?;
     Ok(Json(history.into_iter().map(AssessmentOut::from).collect()))
 }
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PackFileOut {
+    /// The file's path in the pack's folder.
+    pub path: String,
+    /// Its content, base64.
+    pub content_base64: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EvidencePackOut {
+    /// Write each file to a folder; `steward evidence-pack verify DIR` checks them offline.
+    pub files: Vec<PackFileOut>,
+}
+
+#[utoipa::path(get, path = "/conformance/evidence-pack", tag = "conformance", params(PeriodQuery),
+    description = "The signed evidence pack for the period (as `steward evidence-pack` writes it): report.html, readiness.json, samples.json, keys.json and manifest.json, which lists every other file with its SHA-256 and is signed with the organisation's Ed25519 key.",
+    responses((status = 200, body = EvidencePackOut), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn evidence_pack(
+    State(state): State<AppState>,
+    who: Can<perm::ConformanceRead>,
+    ApiQuery(q): ApiQuery<PeriodQuery>,
+) -> ApiResult<Json<EvidencePackOut>> {
+    let period = period_of(q.from.as_deref(), q.to.as_deref())?;
+    let tenant = state.store.tenant(who.tenant_id()).await?;
+    let files = crate::evidence::build(&state.store, &tenant, period)
+        .await
+        .map_err(|e| match e {
+            crate::evidence::PackError::Store(s) => ApiError::from(s),
+            other => {
+                tracing::error!(error = %other, "evidence pack");
+                ApiError::internal()
+            }
+        })?;
+    Ok(Json(EvidencePackOut {
+        files: files
+            .into_iter()
+            .map(|f| PackFileOut {
+                path: f.path,
+                content_base64: steward_domain::signing::to_base64(&f.content),
+            })
+            .collect(),
+    }))
+}

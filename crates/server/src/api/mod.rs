@@ -6,6 +6,7 @@ pub mod attachments;
 pub mod bulk;
 pub mod calendars;
 pub mod categories;
+pub mod certificates;
 pub mod changes;
 pub mod cmdb;
 pub mod cmdb_baselines;
@@ -80,6 +81,7 @@ use utoipa_axum::routes;
         (name = "conformance", description = "Conformance with ISO/IEC 20000-1 clauses 4 to 10: each requirement's status from the organisation's records beside the assessor's judgement, reproducible record samples, judgements (readiness, not a certification)"),
         (name = "service-designs", description = "Design and transition of new or changed services: service design records and their acceptance into live operation (ISO/IEC 20000-1 8.5.2)"),
         (name = "releases", description = "Release and deployment management: releases grouping changes, acceptance criteria with sign-off, deployments per environment updating the CMDB (ISO/IEC 20000-1 8.5.3)"),
+        (name = "certificates", description = "The certificate register: ISO/IEC 20000-1 certificates the organisation holds, their status and its history; the public, signed verification is at /verify/{number}"),
         (name = "imports", description = "Incidents, requests and problems from other tools, as CSV"),
         (name = "knowledge", description = "Knowledge articles (ISO/IEC 20000-1 7.6)"),
         (name = "views", description = "Saved list views"),
@@ -237,6 +239,11 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(conformance::clause))
         .routes(routes!(conformance::clause_sample))
         .routes(routes!(conformance::assess, conformance::assessments))
+        .routes(routes!(conformance::evidence_pack))
+        .routes(routes!(certificates::list, certificates::create))
+        .routes(routes!(certificates::get_one, certificates::update))
+        .routes(routes!(certificates::change_status))
+        .routes(routes!(certificates::history))
         .routes(routes!(services::get_customers, services::set_customers))
         .routes(routes!(
             problems::get_known_error,

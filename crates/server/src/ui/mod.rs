@@ -10,6 +10,7 @@ mod assets;
 mod attachments;
 mod calendars;
 mod categories;
+mod certificates;
 mod change_admin;
 mod change_approvals;
 mod change_calendar;
@@ -24,6 +25,7 @@ mod cmdb_graph;
 mod cmdb_impact;
 mod cmdb_schema;
 mod cmdb_view;
+mod conformance;
 mod custom_fields;
 mod customers;
 mod design_form;
@@ -363,6 +365,26 @@ pub fn router() -> Router<AppState> {
         .route("/designs/{key}/edit", get(design_form::edit_form))
         .route("/designs/{key}/transitions", post(designs::transition))
         .route("/designs/{key}/accept", post(designs::accept))
+        .route(
+            "/certificates",
+            get(certificates::list).post(certificates::create),
+        )
+        .route("/certificates/new", get(certificates::new_form))
+        .route(
+            "/certificates/{id}",
+            get(certificates::view).post(certificates::update),
+        )
+        .route("/certificates/{id}/edit", get(certificates::edit_form))
+        .route(
+            "/certificates/{id}/status",
+            post(certificates::change_status),
+        )
+        .route("/conformance", get(conformance::dashboard))
+        .route("/conformance/{clause_id}", get(conformance::clause))
+        .route(
+            "/conformance/{clause_id}/requirements/{requirement_id}/assessments",
+            post(conformance::assess),
+        )
         .route("/static/{file}", get(assets::serve))
 }
 
@@ -384,7 +406,7 @@ pub struct NavItem {
 
 /// Pages and the permission that shows them; Knowledge is also shown to everyone who reads
 /// records (auditors hold RecordsRead but not RecordsOwn), see `Chrome::new`.
-const NAV: [(&str, &str, Option<Permission>); 24] = [
+const NAV: [(&str, &str, Option<Permission>); 26] = [
     ("Home", "/", None),
     ("Incidents", "/incidents", Some(Permission::RecordsRead)),
     ("Requests", "/requests", Some(Permission::RecordsRead)),
@@ -409,6 +431,16 @@ const NAV: [(&str, &str, Option<Permission>); 24] = [
         "Service design",
         designs::NAV_HREF,
         Some(Permission::DesignRead),
+    ),
+    (
+        "Certificates",
+        certificates::NAV_HREF,
+        Some(Permission::CertificatesRead),
+    ),
+    (
+        "Conformance",
+        conformance::NAV_HREF,
+        Some(Permission::ConformanceRead),
     ),
     ("Teams", "/teams", Some(Permission::TeamsRead)),
     ("Users", "/users", Some(Permission::UsersRead)),

@@ -354,6 +354,7 @@ async fn fixtures(app: &TestApp) -> Fixtures {
     fx.both("requirement", "8.2.1-a");
     release_fixtures(app, &mut fx).await;
     asset_fixtures(app, &mut fx).await;
+    certificate_fixtures(app, &mut fx).await;
     let view = app
         .post(
             "/api/v1/views",
@@ -699,6 +700,20 @@ async fn asset_fixtures(app: &TestApp, fx: &mut Fixtures) {
     fx.both("asset", id_of(&created(&asset, "asset")));
 }
 
+/// A valid certificate.
+async fn certificate_fixtures(app: &TestApp, fx: &mut Fixtures) {
+    let certificate = app
+        .post(
+            "/api/v1/certificates",
+            Role::Admin,
+            json!({"number": "CERT-FIXTURE", "scope": format!("{SECRET} hosting"),
+                   "organisation": format!("{SECRET} Ltd"), "certification_body": "Matrix CB",
+                   "original_date": "2026-01-10", "issue_date": "2026-01-10", "expiry_date": "2099-01-09"}),
+        )
+        .await;
+    fx.both("certificate", id_of(&created(&certificate, "certificate")));
+}
+
 /// A draft service design record for a new service.
 async fn design_fixtures(app: &TestApp, fx: &mut Fixtures) {
     let design = app
@@ -767,6 +782,7 @@ fn fixture_name(path: &str, before: &str) -> Option<&'static str> {
         "changes" => "change",
         "releases" => "release",
         "assets" => "asset",
+        "certificates" => "certificate",
         "criteria" => "criterion",
         "deployments" => "deployment",
         "change-blackouts" => "blackout",
@@ -946,6 +962,16 @@ fn payload(method: &Method, path: &str, fx: &Fixtures, caller: Caller) -> Payloa
             json!({"tag": "MATRIX-1", "name": "Matrix asset", "kind": "hardware"})
         }
         ("PATCH", "/assets/{id}") => json!({"notes": "Matrix"}),
+        ("POST", "/certificates") => json!({"number": "MATRIX-1", "scope": "Matrix",
+            "organisation": "Matrix", "certification_body": "Matrix CB",
+            "original_date": "2026-01-10", "issue_date": "2026-01-10", "expiry_date": "2099-01-09"}),
+        // An edit over a long-gone version: a 409 past the permission check, and the fixture
+        // stays as it was.
+        ("PATCH", "/certificates/{id}") => {
+            json!({"updated_at": "2000-01-01T00:00:00Z", "scope": "Matrix"})
+        }
+        // Valid to valid is no move: a 409 past the permission check.
+        ("POST", "/certificates/{id}/status") => json!({"to": "valid", "reason": "Matrix"}),
         // Never allowed from ordered: a 409 past the permission check.
         ("POST", "/assets/{id}/transitions") => json!({"to": "disposed"}),
         ("PUT", "/assets/{id}/cis") => {

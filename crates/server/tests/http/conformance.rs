@@ -164,3 +164,48 @@ both_backends!(samples_are_reproducible, |store: Store| async move {
         .await;
     assert!(no_seed.status.is_client_error());
 });
+
+both_backends!(the_evidence_pack_is_signed, |store: Store| async move {
+    use steward_domain::conformance::pack::{check, sha256_hex};
+    use steward_domain::signing::{KeySet, Signed, from_base64};
+    let app = app(store).await;
+    live_service(&app, "Mail").await;
+    let reply = app
+        .get("/api/v1/conformance/evidence-pack", Role::Auditor)
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    let files: std::collections::BTreeMap<String, Vec<u8>> = reply.body["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .map(|f| {
+            let content = f["content_base64"]
+                .as_str()
+                .and_then(from_base64)
+                .expect("base64");
+            (f["path"].as_str().expect("path").to_owned(), content)
+        })
+        .collect();
+    let manifest: Signed = serde_json::from_slice(&files["manifest.json"]).expect("manifest");
+    let published = app
+        .send(
+            axum::http::Request::get("/.well-known/steward/keys.json")
+                .body(axum::body::Body::empty())
+                .expect("request"),
+        )
+        .await;
+    let keys: KeySet = serde_json::from_str(&published.text).expect("keys");
+    let on_disk = files
+        .iter()
+        .filter(|(p, _)| p.as_str() != "manifest.json")
+        .map(|(p, c)| (p.clone(), sha256_hex(c)))
+        .collect();
+    let found = check(&manifest, &keys, &on_disk).expect("readable");
+    assert!(found.is_intact(), "{found:?}");
+    let report = String::from_utf8_lossy(&files["report.html"]).into_owned();
+    assert!(report.contains("Mail"), "the gap's record is in the report");
+    let refused = app
+        .get("/api/v1/conformance/evidence-pack", Role::Agent)
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+});
