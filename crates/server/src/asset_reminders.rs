@@ -11,59 +11,35 @@
 //!   so a later run (the next day's, or a retry) finds it taken. An end date that moves gets a
 //!   reminder of its own.
 
+use crate::daily;
 use crate::jobs::Runner;
 use crate::mail::outbound::record_link;
 use jiff::civil::Date;
-use serde::{Deserialize, Serialize};
 use steward_domain::asset::DEFAULT_REMINDER_DAYS;
 use steward_store::asset::Reminder;
-use steward_store::jobs::NewJob;
 use steward_store::{Store, StoreResult};
 
 /// The job that sends one tenant's reminders for one day.
 pub const REMINDER_KIND: &str = "asset.reminders";
 
-#[derive(Debug, Serialize, Deserialize)]
-struct Payload {
-    tenant_id: i64,
-    /// `YYYY-MM-DD` (UTC): the day the reminders are for.
-    day: String,
-}
-
-/// The dedupe key of a tenant's reminder job for `day`.
+/// The dedupe key of a tenant's run for `day`.
 pub fn job_key(tenant_id: i64, day: Date) -> String {
-    format!("{REMINDER_KIND}:{tenant_id}:{day}")
+    daily::job_key(REMINDER_KIND, tenant_id, day)
 }
 
-/// Enqueues the reminder job for `day` for every tenant; returns how many were new.
+/// Enqueues the run for `day` for every tenant; returns how many were new.
 pub async fn enqueue_day(store: &Store, day: Date) -> StoreResult<usize> {
-    let mut added = 0;
-    for tenant in store.tenants().await? {
-        let payload = Payload {
-            tenant_id: tenant.id,
-            day: day.to_string(),
-        };
-        let mut job =
-            NewJob::now(REMINDER_KIND, serde_json::json!(payload)).dedupe(job_key(tenant.id, day));
-        job.tenant_id = Some(tenant.id);
-        if store.enqueue(&job).await?.is_some() {
-            added += 1;
-        }
-    }
-    Ok(added)
+    daily::enqueue(store, REMINDER_KIND, day).await
 }
 
 pub fn register(runner: &mut Runner) {
     runner.handle(REMINDER_KIND, |store, job| async move {
-        let payload: Payload =
-            serde_json::from_str(&job.payload).map_err(|e| format!("bad payload: {e}"))?;
-        let day = Date::strptime("%Y-%m-%d", &payload.day)
-            .map_err(|e| format!("bad day `{}`: {e}", payload.day))?;
+        let (tenant_id, day) = daily::tenant_and_day(&job)?;
         let sent = store
-            .send_asset_reminders(payload.tenant_id, day, DEFAULT_REMINDER_DAYS, render)
+            .send_asset_reminders(tenant_id, day, DEFAULT_REMINDER_DAYS, render)
             .await
             .map_err(|e| e.to_string())?;
-        tracing::info!(tenant = payload.tenant_id, %day, sent = sent.len(), "asset reminders queued");
+        tracing::info!(tenant = tenant_id, %day, sent = sent.len(), "asset reminders queued");
         Ok(())
     });
 }

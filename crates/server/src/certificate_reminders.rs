@@ -10,63 +10,39 @@
 //! - the store claims each reminder (certificate, kind, date) in `certificate_reminders` in the
 //!   same transaction as its mail, so a later run finds it taken; a moved date gets its own.
 
+use crate::daily;
 use crate::jobs::Runner;
 use crate::mail::outbound::record_link;
 use jiff::civil::Date;
-use serde::{Deserialize, Serialize};
 use steward_domain::certificate::{REMINDER_DAYS, ReminderKind};
 use steward_store::certificate::CertificateReminder;
-use steward_store::jobs::NewJob;
 use steward_store::{Store, StoreResult};
 
 /// The job that runs one tenant's register for one day.
 pub const DAILY_KIND: &str = "certificate.daily";
 
-#[derive(Debug, Serialize, Deserialize)]
-struct Payload {
-    tenant_id: i64,
-    /// `YYYY-MM-DD` (UTC): the day the run is for.
-    day: String,
-}
-
 /// The dedupe key of a tenant's run for `day`.
 pub fn job_key(tenant_id: i64, day: Date) -> String {
-    format!("{DAILY_KIND}:{tenant_id}:{day}")
+    daily::job_key(DAILY_KIND, tenant_id, day)
 }
 
 /// Enqueues the run for `day` for every tenant; returns how many were new.
 pub async fn enqueue_day(store: &Store, day: Date) -> StoreResult<usize> {
-    let mut added = 0;
-    for tenant in store.tenants().await? {
-        let payload = Payload {
-            tenant_id: tenant.id,
-            day: day.to_string(),
-        };
-        let mut job =
-            NewJob::now(DAILY_KIND, serde_json::json!(payload)).dedupe(job_key(tenant.id, day));
-        job.tenant_id = Some(tenant.id);
-        if store.enqueue(&job).await?.is_some() {
-            added += 1;
-        }
-    }
-    Ok(added)
+    daily::enqueue(store, DAILY_KIND, day).await
 }
 
 pub fn register(runner: &mut Runner) {
     runner.handle(DAILY_KIND, |store, job| async move {
-        let payload: Payload =
-            serde_json::from_str(&job.payload).map_err(|e| format!("bad payload: {e}"))?;
-        let day = Date::strptime("%Y-%m-%d", &payload.day)
-            .map_err(|e| format!("bad day `{}`: {e}", payload.day))?;
+        let (tenant_id, day) = daily::tenant_and_day(&job)?;
         let expired = store
-            .expire_certificates(payload.tenant_id, day)
+            .expire_certificates(tenant_id, day)
             .await
             .map_err(|e| e.to_string())?;
         let sent = store
-            .send_certificate_reminders(payload.tenant_id, day, render)
+            .send_certificate_reminders(tenant_id, day, render)
             .await
             .map_err(|e| e.to_string())?;
-        tracing::info!(tenant = payload.tenant_id, %day, expired = expired.len(), reminders = sent.len(), "certificate register run");
+        tracing::info!(tenant = tenant_id, %day, expired = expired.len(), reminders = sent.len(), "certificate register run");
         Ok(())
     });
 }

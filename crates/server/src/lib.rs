@@ -5,6 +5,7 @@ pub mod api;
 pub mod asset_reminders;
 pub mod auth;
 pub mod certificate_reminders;
+mod daily;
 pub mod error;
 pub mod evidence;
 #[doc(hidden)]
