@@ -1270,12 +1270,7 @@ pub async fn update(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-        list.iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
-    }
+    use crate::ui::posted_pairs as pairs;
 
     #[test]
     fn business_time_reads_in_hours_and_minutes() {

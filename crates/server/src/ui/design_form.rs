@@ -820,12 +820,7 @@ pub async fn update(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-        list.iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
-    }
+    use crate::ui::posted_pairs as pairs;
 
     #[test]
     fn blank_rows_are_left_out_and_the_rest_numbered_afresh() {

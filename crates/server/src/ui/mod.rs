@@ -565,6 +565,14 @@ pub struct Opt {
     pub selected: bool,
 }
 
+/// A form as the browser posts it, for unit tests of form parsers.
+#[cfg(test)]
+pub fn posted_pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
 pub fn options(choices: impl IntoIterator<Item = (String, String)>, current: &str) -> Vec<Opt> {
     choices
         .into_iter()
