@@ -7,6 +7,38 @@
 use crate::{PoolConfig, Store, StoreResult};
 use rand::RngCore;
 
+/// A new tenant named `name`, created by the CLI actor; its id.
+pub async fn tenant_id(store: &Store, name: &str) -> i64 {
+    let draft = steward_domain::tenant::new_tenant(name).expect("a valid tenant name");
+    store
+        .create_tenant(&draft, &crate::Actor::cli())
+        .await
+        .expect("tenant")
+        .id
+}
+
+/// A new active user of tenant `t` with `role`, named after the e-mail's local part; its id.
+pub async fn user_id(
+    store: &Store,
+    t: i64,
+    email: &str,
+    role: steward_domain::access::Role,
+) -> i64 {
+    let draft = steward_domain::user::UserDraft {
+        email: email.into(),
+        name: email.split('@').next().unwrap_or("someone").into(),
+        role,
+        active: true,
+    }
+    .validate()
+    .expect("a valid user");
+    store
+        .create_user(t, &draft, None, &crate::Actor::cli())
+        .await
+        .expect("user")
+        .id
+}
+
 /// The environment variable that turns on the PostgreSQL half of the test suites.
 pub const POSTGRES_ENV: &str = "STEWARD_TEST_DATABASE_URL";
 

@@ -6,35 +6,10 @@ use jiff::civil::Date;
 use steward_domain::access::Role;
 use steward_domain::asset::{AssetDraft, AssetKind, AssetStatus, Compliance, Term};
 use steward_domain::cmdb::{CiClassDraft, CiDraft, CiStatus};
-use steward_domain::tenant::new_tenant;
-use steward_domain::user::UserDraft;
 use steward_store::asset::{AssetFilter, today_utc};
 use steward_store::journal::JournalFilter;
+use steward_store::testing::{tenant_id as tenant, user_id as user};
 use steward_store::{Actor, PageRequest, Store, StoreError, both_backends};
-
-async fn tenant(store: &Store, name: &str) -> i64 {
-    store
-        .create_tenant(&new_tenant(name).expect("name"), &Actor::cli())
-        .await
-        .expect("tenant")
-        .id
-}
-
-async fn user(store: &Store, t: i64, email: &str, role: Role) -> i64 {
-    let draft = UserDraft {
-        email: email.into(),
-        name: email.split('@').next().unwrap_or("someone").into(),
-        role,
-        active: true,
-    }
-    .validate()
-    .expect("valid user");
-    store
-        .create_user(t, &draft, None, &Actor::cli())
-        .await
-        .expect("user")
-        .id
-}
 
 fn in_days(days: i64) -> Date {
     today_utc()

@@ -8,20 +8,12 @@ use steward_domain::cmdb::{CiClassDraft, CiDraft, CiStatus, Dependency, Directio
 use steward_domain::customer::CustomerDraft;
 use steward_domain::request::{FieldKind, FormField};
 use steward_domain::service::{Criticality, ServiceDraft, ServiceStatus};
-use steward_domain::tenant::new_tenant;
 use steward_store::cmdb::bulk::NewRelationship;
 use steward_store::cmdb::{CiClass, ImpactReport, ImpactRequest};
 use steward_store::incident::IncidentFields;
 use steward_store::testing::TestDb;
+use steward_store::testing::tenant_id as tenant;
 use steward_store::{Actor, Store, StoreError, both_backends};
-
-async fn tenant(store: &Store, name: &str) -> i64 {
-    store
-        .create_tenant(&new_tenant(name).expect("name"), &Actor::cli())
-        .await
-        .expect("tenant")
-        .id
-}
 
 fn field(name: &str, kind: FieldKind, required: bool) -> FormField {
     FormField {

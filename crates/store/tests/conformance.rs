@@ -8,36 +8,11 @@ use steward_domain::asset::{AssetDraft, AssetKind, AssetStatus};
 use steward_domain::conformance::readiness::{AssessmentDraft, Judgement, Standing};
 use steward_domain::conformance::rules::{MachineStatus, RuleId};
 use steward_domain::service::{Criticality, ServiceDraft, ServiceStatus};
-use steward_domain::tenant::new_tenant;
-use steward_domain::user::UserDraft;
 use steward_store::conformance::Period;
+use steward_store::testing::{tenant_id as tenant, user_id};
 use steward_store::{Actor, Store, StoreError, both_backends, now_micros};
 
 const YEAR: i64 = 365 * 86_400_000_000;
-
-async fn tenant(store: &Store, name: &str) -> i64 {
-    store
-        .create_tenant(&new_tenant(name).expect("name"), &Actor::cli())
-        .await
-        .expect("tenant")
-        .id
-}
-
-async fn user(store: &Store, t: i64, email: &str) -> i64 {
-    let draft = UserDraft {
-        email: email.into(),
-        name: "Mia".into(),
-        role: Role::Manager,
-        active: true,
-    }
-    .validate()
-    .expect("valid user");
-    store
-        .create_user(t, &draft, None, &Actor::cli())
-        .await
-        .expect("user")
-        .id
-}
 
 fn last_year() -> Period {
     let now = now_micros();
@@ -92,7 +67,7 @@ both_backends!(
     rules_count_and_list_real_records,
     |store: Store| async move {
         let t = tenant(&store, "Acme").await;
-        let mia = user(&store, t, "mia@acme.test").await;
+        let mia = user_id(&store, t, "mia@acme.test", Role::Manager).await;
         service(&store, t, "Payroll", Some(mia)).await;
         let mail = service(&store, t, "Mail", None).await;
         for (tag, owner, in_use) in [("SW-1", Some(mia), 5), ("SW-2", None, 12)] {
@@ -175,7 +150,7 @@ both_backends!(
     assessments_are_kept_apart_and_appended,
     |store: Store| async move {
         let t = tenant(&store, "Acme").await;
-        let mia = user(&store, t, "mia@acme.test").await;
+        let mia = user_id(&store, t, "mia@acme.test", Role::Manager).await;
         let actor = Actor::user(mia, "mia@acme.test");
         let (req, clause) = {
             let c = steward_domain::conformance::catalogue::catalogue();
