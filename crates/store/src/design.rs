@@ -268,8 +268,13 @@ async fn design_of_change(
     tenant_id: i64,
     change_id: i64,
 ) -> StoreResult<Option<DesignRow>> {
-    tx.fetch_optional(select(tenant_id).push_bound(" AND change_id = {}", change_id))
-        .await
+    // The newest: an earlier record may have been rejected or cancelled and a new one opened.
+    tx.fetch_optional(
+        select(tenant_id)
+            .push_bound(" AND change_id = {}", change_id)
+            .push(" ORDER BY number DESC LIMIT 1"),
+    )
+    .await
 }
 
 /// Refuses a service id that is not a live service of the tenant.
@@ -337,7 +342,12 @@ impl Store {
         let (id,): (i64,) = tx
             .fetch_one(write)
             .await
-            .map_err(|e| e.unique_as("change_id", "This change already has a design record"))?;
+            .map_err(|e| {
+                e.unique_as(
+                    "change_id",
+                    "This change already has an open design record (a new one may be opened once it is rejected or cancelled)",
+                )
+            })?;
         let created = read_design(tx, tenant_id, id).await?;
         self.journal(
             tx,

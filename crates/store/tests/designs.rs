@@ -532,6 +532,31 @@ both_backends!(
                 .await
                 .expect("moved");
         }
+        // Rejected: the change stays unscheduled, and a new record may be opened for it.
+        store
+            .transition_design(o.t, design_id, DesignStatus::Rejected, &o.admin)
+            .await
+            .expect("rejected");
+        let still = store
+            .transition_change(o.t, c.id, ChangeStatus::Scheduled, &o.agent)
+            .await;
+        assert!(matches!(still, Err(StoreError::Invalid(_))), "{still:?}");
+        let again = store
+            .create_design(o.t, &d, Some(c.id), &o.admin)
+            .await
+            .expect("a new record for the same change");
+        assert_eq!(again.key(), "SDR-2");
+        let twice = store.create_design(o.t, &d, Some(c.id), &o.admin).await;
+        assert!(twice.is_err(), "one open record per change: {twice:?}");
+        let found = store.change_design(o.t, &c).await.expect("design");
+        assert_eq!(found.design.map(|(_, k, _)| k), Some("SDR-2".to_owned()));
+        let design_id = again.id;
+        for to in [DesignStatus::InDesign, DesignStatus::ReadyForAcceptance] {
+            store
+                .transition_design(o.t, design_id, to, &o.admin)
+                .await
+                .expect("moved");
+        }
         let (_, done) = store
             .accept_design(o.t, design_id, &o.admin)
             .await
