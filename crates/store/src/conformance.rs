@@ -13,7 +13,8 @@ use crate::{Actor, Store, StoreError, StoreResult, now_micros};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use steward_domain::conformance::catalogue::catalogue;
 use steward_domain::conformance::readiness::{
-    Assessment, AssessmentDraft, ClauseReadiness, Judgement, RuleResult, readiness,
+    Assessment, AssessmentDraft, ClauseReadiness, Judgement, RuleResult, clause_readiness,
+    readiness,
 };
 use steward_domain::conformance::rules::{Found, RecordRef, RuleId, decide, evaluate};
 use steward_domain::design::Criterion;
@@ -399,15 +400,26 @@ impl Store {
                 .bind(period.to),
             )
             .await?;
+        let links: Vec<(i64, i64)> = self
+            .db
+            .fetch_all(
+                sql(
+                    "SELECT cs.change_id, cs.service_id FROM change_services cs \
+                     JOIN changes c ON c.id = cs.change_id \
+                     WHERE c.tenant_id = $1 AND c.created_at >= $2 AND c.created_at < $3",
+                )
+                .bind(tenant_id)
+                .bind(period.from)
+                .bind(period.to),
+            )
+            .await?;
+        let mut services_of: HashMap<i64, Vec<i64>> = HashMap::new();
+        for (change_id, service_id) in links {
+            services_of.entry(change_id).or_default().push(service_id);
+        }
         let mut found = Found::default();
         for (id, number, risk, has_design) in rows {
-            let services: Vec<(i64,)> = self
-                .db
-                .fetch_all(
-                    sql("SELECT service_id FROM change_services WHERE change_id = $1").bind(id),
-                )
-                .await?;
-            let services: Vec<i64> = services.into_iter().map(|(s,)| s).collect();
+            let services = services_of.remove(&id).unwrap_or_default();
             let risk = risk
                 .as_deref()
                 .and_then(steward_domain::change::risk::RiskLevel::parse);
@@ -627,6 +639,24 @@ impl Store {
         let results = self.rule_results(tenant_id, period).await?;
         let assessments = self.current_assessments(tenant_id).await?;
         Ok(readiness(catalogue(), &results, &assessments))
+    }
+
+    /// One clause's readiness, evaluating only its own rules; `NotFound` for a clause the
+    /// catalogue does not have.
+    pub async fn clause_readiness(
+        &self,
+        tenant_id: i64,
+        clause_id: &str,
+        period: Period,
+    ) -> StoreResult<ClauseReadiness> {
+        let clause = catalogue().clause(clause_id).ok_or(StoreError::NotFound)?;
+        let rules: BTreeSet<RuleId> = clause.requirements.iter().filter_map(|r| r.rule).collect();
+        let mut results = HashMap::new();
+        for rule in rules {
+            results.insert(rule, self.rule_result(tenant_id, rule, period).await?);
+        }
+        let assessments = self.current_assessments(tenant_id).await?;
+        Ok(clause_readiness(clause, &results, &assessments))
     }
 
     /// The records that serve as evidence for `clause_id` in the period (the union of its

@@ -184,7 +184,8 @@ pub fn readiness(
         .collect()
 }
 
-fn clause_readiness(
+/// One clause's readiness (see [`readiness`]); `results` need hold only its rules.
+pub fn clause_readiness(
     clause: &Clause,
     results: &HashMap<RuleId, RuleResult>,
     assessments: &HashMap<String, Assessment>,

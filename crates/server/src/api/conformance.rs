@@ -116,14 +116,11 @@ pub async fn clause(
     ApiQuery(q): ApiQuery<PeriodQuery>,
 ) -> ApiResult<Json<ClauseReadiness>> {
     let period = period_of(q.from.as_deref(), q.to.as_deref())?;
-    state
+    let clause = state
         .store
-        .readiness(who.tenant_id(), period)
-        .await?
-        .into_iter()
-        .find(|c| c.id == id)
-        .map(Json)
-        .ok_or_else(ApiError::not_found)
+        .clause_readiness(who.tenant_id(), &id, period)
+        .await?;
+    Ok(Json(clause))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -554,11 +554,10 @@ async fn render(
     }
     let t = who.tenant_id();
     let chosen = choose_period(&q.from, &q.to);
-    let all = state.store.readiness(t, chosen.period).await?;
-    let clause = all
-        .into_iter()
-        .find(|c| c.id == clause_id)
-        .ok_or(UiError::NotFound)?;
+    let clause = state
+        .store
+        .clause_readiness(t, clause_id, chosen.period)
+        .await?;
     let mut retry = retry;
     let mut requirements = Vec::with_capacity(clause.requirements.len());
     for r in &clause.requirements {
