@@ -532,6 +532,10 @@ fn demo_seeds_once_and_serves() {
     }
     let changes = http_get_as(&addr, "/api/v1/changes?limit=100", Some(token));
     assert_eq!(changes.matches("\"key\":\"CHG-").count(), 8, "{changes}");
+    let ncs = http_get_as(&addr, "/api/v1/nonconformities", Some(token));
+    assert!(ncs.contains("\"reference\":\"NC-5\""), "{ncs}");
+    assert!(ncs.contains("\"status\":\"closed\""), "{ncs}");
+    assert!(ncs.contains("\"overdue_actions\":1"), "{ncs}");
     let designs = http_get_as(&addr, "/api/v1/service-designs", Some(token));
     assert!(designs.contains("\"status\":\"accepted\""), "{designs}");
     assert!(designs.contains("\"status\":\"in_design\""), "{designs}");
@@ -571,6 +575,13 @@ fn demo_seeds_once_and_serves() {
         "expired",
         "{certificates}"
     );
+    let documents = http_get_as(&addr, "/api/v1/documents?kind=scope", Some(token));
+    assert!(
+        documents.contains("\"reference\":\"SMS-SCOPE-01\"") && documents.contains("\"number\":2"),
+        "the scope is in force at v2: {documents}"
+    );
+    let overdue = http_get_as(&addr, "/api/v1/documents?overdue=true", Some(token));
+    assert!(overdue.contains("PRC-PRB-01"), "{overdue}");
     let public = http_get(&addr, "/verify/ITSM-20K-2026-0417");
     assert!(public.contains("<strong>Valid</strong>"), "{public}");
     assert!(public.contains("Nordcert Audit GmbH"), "{public}");

@@ -71,6 +71,7 @@ impl Role {
                     | ReleasesWrite
                     | DesignRead
                     | CertificatesRead
+                    | DocumentsRead
             ),
             Role::Auditor => matches!(
                 permission,
@@ -88,6 +89,8 @@ impl Role {
                     | DesignRead
                     | CertificatesRead
                     | ConformanceRead
+                    | DocumentsRead
+                    | SmsRead
             ),
             Role::Requester => matches!(permission, ServicesRead | RecordsOwn),
         }
@@ -180,10 +183,21 @@ pub enum Permission {
     ConformanceRead,
     /// Record an assessor's judgement of a conformance requirement.
     ConformanceAssess,
+    /// Read controlled documents (policy, scope, plans, procedures): their approved versions,
+    /// drafts and history.
+    DocumentsRead,
+    /// Write, review and approve controlled documents.
+    DocumentsWrite,
+    /// Read the management system's registers: objectives, risks, roles, competence, internal
+    /// audits, nonconformities, improvements and management reviews.
+    SmsRead,
+    /// Run the management system: keep those registers, plan and conduct internal audits,
+    /// handle nonconformities and hold management reviews.
+    SmsWrite,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 31] = [
+    pub const ALL: [Permission; 35] = [
         Permission::ServicesRead,
         Permission::ServicesWrite,
         Permission::CustomersRead,
@@ -215,6 +229,10 @@ impl Permission {
         Permission::CertificatesWrite,
         Permission::ConformanceRead,
         Permission::ConformanceAssess,
+        Permission::DocumentsRead,
+        Permission::DocumentsWrite,
+        Permission::SmsRead,
+        Permission::SmsWrite,
     ];
 
     /// Write permissions: the auditor must hold none of them.
@@ -239,6 +257,8 @@ impl Permission {
                 | DesignWrite
                 | CertificatesWrite
                 | ConformanceAssess
+                | DocumentsWrite
+                | SmsWrite
         )
     }
 }

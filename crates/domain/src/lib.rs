@@ -27,6 +27,7 @@ pub mod service;
 pub mod settings;
 pub mod signing;
 pub mod sla;
+pub mod sms;
 pub mod team;
 pub mod tenant;
 pub mod user;

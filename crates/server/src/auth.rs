@@ -465,6 +465,10 @@ pub mod perm {
         CertificatesWrite,
         ConformanceRead,
         ConformanceAssess,
+        DocumentsRead,
+        DocumentsWrite,
+        SmsRead,
+        SmsWrite,
     );
 }
 

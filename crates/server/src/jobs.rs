@@ -60,6 +60,9 @@ impl Runner {
         crate::sla::register(&mut runner);
         crate::asset_reminders::register(&mut runner);
         crate::certificate_reminders::register(&mut runner);
+        crate::document_reminders::register(&mut runner);
+        crate::nonconformity_reminders::register(&mut runner);
+        crate::readiness_snapshots::register(&mut runner);
         runner
     }
 
@@ -157,6 +160,15 @@ impl Runner {
                     .await
                     .is_ok()
                 && crate::certificate_reminders::enqueue_day(&self.store, day)
+                    .await
+                    .is_ok()
+                && crate::document_reminders::enqueue_day(&self.store, day)
+                    .await
+                    .is_ok()
+                && crate::nonconformity_reminders::enqueue_day(&self.store, day)
+                    .await
+                    .is_ok()
+                && crate::readiness_snapshots::enqueue_day(&self.store, day)
                     .await
                     .is_ok()
             {

@@ -6,13 +6,16 @@ pub mod asset_reminders;
 pub mod auth;
 pub mod certificate_reminders;
 mod daily;
+pub mod document_reminders;
 pub mod error;
 pub mod evidence;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod jobs;
 pub mod mail;
+pub mod nonconformity_reminders;
 mod ops;
+pub mod readiness_snapshots;
 pub mod sla;
 pub mod transfer;
 pub mod ui;

@@ -14,7 +14,7 @@
 //! rate-limit in front.
 
 use crate::AppState;
-use crate::api::certificates::date_out;
+use crate::api::date_out;
 use crate::api::time;
 use crate::error::ApiError;
 use askama::Template;

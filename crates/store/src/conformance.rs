@@ -240,11 +240,184 @@ fn rule_sql(rule: RuleId, period: Period) -> Option<RuleSql> {
             "COALESCE(a.seats_in_use, 0) > a.licence_seats",
             false,
         ),
+        RuleId::NonconformitiesHandled => r(
+            "nonconformity",
+            "FROM nonconformities n WHERE n.tenant_id = $1 AND n.raised_at >= $2 AND n.raised_at < $3",
+            "n.id",
+            "'NC-' || n.number",
+            "n.status <> 'closed' AND (trim(n.root_cause) = '' OR NOT EXISTS \
+             (SELECT 1 FROM corrective_actions a WHERE a.nonconformity_id = n.id))",
+            true,
+        ),
+        // Due dates are civil dates: the period's bounds are turned into dates here and
+        // written into the statement (computed, never typed by anyone).
+        RuleId::CorrectiveActionsOnTime => r(
+            "nonconformity",
+            &format!(
+                "FROM corrective_actions a JOIN nonconformities n ON n.id = a.nonconformity_id \
+                 WHERE a.tenant_id = $1 AND a.due >= '{}' AND a.due < '{}'",
+                utc_date(period.from),
+                utc_date(period.to)
+            ),
+            "n.id",
+            "'NC-' || n.number || ' action due ' || a.due",
+            "a.completed_on IS NULL OR a.completed_on > a.due",
+            false,
+        ),
+        RuleId::NonconformitiesVerified => r(
+            "nonconformity",
+            "FROM nonconformities n WHERE n.tenant_id = $1 AND n.status = 'closed' \
+             AND n.closed_at >= $2 AND n.closed_at < $3",
+            "n.id",
+            "'NC-' || n.number",
+            "NOT EXISTS (SELECT 1 FROM effectiveness_checks e WHERE e.nonconformity_id = n.id \
+             AND e.effective = TRUE)",
+            true,
+        ),
+        // An audit's actual end is a civil date, compared like the corrective actions' due dates.
+        RuleId::InternalAuditHeld => r(
+            "audit",
+            &format!(
+                "FROM audits a WHERE a.tenant_id = $1 AND a.status IN ('reported', 'closed') \
+                 AND a.actual_end >= '{}' AND a.actual_end <= '{}'",
+                utc_date(period.from),
+                utc_date(period.to - 1)
+            ),
+            "a.id",
+            "'AUD-' || a.id || ' ' || a.title",
+            "FALSE",
+            false,
+        ),
+        RuleId::ScopeApproved => approved_core_document("scope", period),
+        RuleId::PolicyApproved => approved_core_document("policy", period),
+        RuleId::SmsPlanApproved => approved_core_document("plan", period),
+        RuleId::CommunicationPlanApproved => approved_core_document("communication_plan", period),
+        // The review date is a civil date, compared with the period's last day (written into
+        // the statement, computed, never typed by anyone).
+        RuleId::DocumentsReviewedOnTime => r(
+            "document",
+            "FROM documents d WHERE d.tenant_id = $1 AND d.status = 'active' AND d.review_due IS NOT NULL",
+            "d.id",
+            "d.reference || ' ' || d.title",
+            &format!("d.review_due < '{}'", utc_date(period.to - 1)),
+            false,
+        ),
+        RuleId::RisksReviewedOnTime => r(
+            "risk",
+            &format!(
+                "FROM risks k WHERE k.tenant_id = $1 AND k.status = 'open' AND k.created_at < {}",
+                period.to
+            ),
+            "k.id",
+            "k.title",
+            &format!("k.review_date < '{}'", utc_date(period.to - 1)),
+            false,
+        ),
+        RuleId::HighRisksTreated => r(
+            "risk",
+            "FROM risks k WHERE k.tenant_id = $1 AND k.status = 'open' AND k.kind = 'risk' \
+             AND k.likelihood * k.impact >= 10",
+            "k.id",
+            "k.title",
+            "k.owner_id IS NULL OR k.treatment = 'accept'",
+            false,
+        ),
+        RuleId::ObjectivesSet => r(
+            "objective",
+            &format!(
+                "FROM objectives o WHERE o.tenant_id = $1 AND o.status = 'active' \
+                 AND o.owner_id IS NOT NULL AND o.created_at < {}",
+                period.to
+            ),
+            "o.id",
+            "o.title",
+            "FALSE",
+            false,
+        ),
+        // A proposal gets 30 days before its missing decision counts against the period.
+        RuleId::ImprovementsDecided => r(
+            "improvement",
+            &format!(
+                "FROM improvements m WHERE m.tenant_id = $1 AND m.created_at >= $2 \
+                 AND m.created_at < $3 - {}",
+                30 * DAY_MICROS
+            ),
+            "m.id",
+            "'IMP-' || m.id || ' ' || m.title",
+            "m.decided_at IS NULL OR m.decided_at >= $3",
+            true,
+        ),
+        RuleId::ImprovementsRealised => r(
+            "improvement",
+            "FROM improvements m WHERE m.tenant_id = $1 AND EXISTS (SELECT 1 FROM improvement_steps s \
+             WHERE s.improvement_id = m.id AND s.to_status = 'closed' AND s.at >= $2 AND s.at < $3)",
+            "m.id",
+            "'IMP-' || m.id || ' ' || m.title",
+            "FALSE",
+            true,
+        ),
+        // Reviews are held at planned intervals, at least yearly: a review held within the
+        // twelve months before the period's end counts, whatever the period's start.
+        RuleId::ManagementReviewHeld => r(
+            "management_review",
+            &format!(
+                "FROM management_reviews v WHERE v.tenant_id = $1 \
+                 AND v.status IN ('held', 'closed') AND v.inputs IS NOT NULL \
+                 AND v.held_at >= {} AND v.held_at < {}",
+                period.to - 365 * DAY_MICROS,
+                period.to
+            ),
+            "v.id",
+            "'MR-' || v.id || ' ' || v.title",
+            "FALSE",
+            false,
+        ),
+        RuleId::ReviewActionsClosed => r(
+            "management_review",
+            &format!(
+                "FROM review_actions a JOIN management_reviews v ON v.id = a.review_id \
+                 WHERE a.tenant_id = $1 AND a.due_on >= '{}' AND a.due_on < '{}'",
+                utc_date(period.from),
+                utc_date(period.to)
+            ),
+            "v.id",
+            "'MR-' || v.id || ' action due ' || a.due_on",
+            "a.done_on IS NULL OR a.done_on > a.due_on",
+            false,
+        ),
         RuleId::LiveServicesHaveSla
         | RuleId::MajorChangesHaveDesign
         | RuleId::DesignsAcceptedWithCriteriaMet
-        | RuleId::JournalChainIntact => None,
+        | RuleId::JournalChainIntact
+        | RuleId::AuditProgrammeCoversClauses => None,
     }
+}
+
+/// An exists rule: an active document of `kind` (a core kind, a literal here) with a version
+/// approved before the period's end.
+fn approved_core_document(kind: &str, period: Period) -> Option<RuleSql> {
+    Some(RuleSql {
+        kind: "document",
+        from: format!(
+            "FROM documents d WHERE d.tenant_id = $1 AND d.kind = '{kind}' AND d.status = 'active' \
+             AND EXISTS (SELECT 1 FROM document_versions v WHERE v.document_id = d.id \
+             AND v.state IN ('approved', 'superseded') AND v.approved_at < {})",
+            period.to
+        ),
+        id: "d.id",
+        label: "d.reference || ' ' || d.title",
+        failing: "FALSE".into(),
+        binds: Binds::Tenant,
+    })
+}
+
+/// The UTC civil date of a moment in microseconds, as `YYYY-MM-DD`.
+fn utc_date(micros: i64) -> String {
+    jiff::Timestamp::from_microsecond(micros)
+        .map(|t| t.to_zoned(jiff::tz::TimeZone::UTC).date())
+        .unwrap_or(jiff::civil::Date::ZERO)
+        .strftime("%Y-%m-%d")
+        .to_string()
 }
 
 fn refs(kind: &str, rows: Vec<(i64, String)>) -> Vec<RecordRef> {
@@ -351,6 +524,9 @@ impl Store {
                 self.accepted_designs(tenant_id, period).await
             }
             RuleId::JournalChainIntact => self.journal_in_period(tenant_id, period).await,
+            RuleId::AuditProgrammeCoversClauses => {
+                self.programme_coverage_at(tenant_id, period).await
+            }
             _ => Ok(Found::default()),
         }
     }
@@ -676,7 +852,7 @@ impl Store {
                 self.rule_population(tenant_id, rule, period)
                     .await?
                     .into_iter()
-                    .filter(|r| r.kind != "journal"),
+                    .filter(|r| r.kind != "journal" && r.kind != crate::audit::CLAUSE_KIND),
             );
         }
         Ok(out)

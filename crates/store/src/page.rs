@@ -62,7 +62,16 @@ impl Cursor {
 }
 
 /// The sort columns whose cursor key is text; every other sort column's key is a number.
-const TEXT_SORT_COLUMNS: &[&str] = &["name", "email", "title", "priority", "tag", "expiry_date"];
+const TEXT_SORT_COLUMNS: &[&str] = &[
+    "name",
+    "email",
+    "title",
+    "priority",
+    "tag",
+    "expiry_date",
+    "planned_start",
+    "cycle_start",
+];
 
 /// A sortable column of a list and its direction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

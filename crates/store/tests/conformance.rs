@@ -225,3 +225,51 @@ both_backends!(
         );
     }
 );
+
+both_backends!(
+    readiness_is_counted_once_a_day_for_the_trend,
+    |store: Store| async move {
+        let t = tenant(&store, "Acme").await;
+        let other = tenant(&store, "Beta").await;
+        let today = steward_store::asset::today_utc();
+        let yesterday = today.yesterday().expect("yesterday");
+        assert!(
+            store
+                .record_readiness_snapshot(t, yesterday)
+                .await
+                .expect("kept")
+        );
+        // A service without an owner is a gap from now on; today's count shows it, and a second
+        // count of the same day (another node, a retried job) changes nothing.
+        service(&store, t, "Payroll", None).await;
+        assert!(
+            store
+                .record_readiness_snapshot(t, today)
+                .await
+                .expect("kept")
+        );
+        assert!(
+            !store
+                .record_readiness_snapshot(t, today)
+                .await
+                .expect("second")
+        );
+        let trend = store.readiness_trend(t, yesterday).await.expect("trend");
+        assert_eq!(
+            trend.iter().map(|s| s.day).collect::<Vec<_>>(),
+            [yesterday, today]
+        );
+        assert!(trend[1].counts.gap > trend[0].counts.gap, "{trend:?}");
+        let total = |s: &steward_store::readiness_trend::Snapshot| {
+            s.counts.met + s.counts.open + s.counts.gap
+        };
+        assert_eq!(total(&trend[0]), total(&trend[1]));
+        assert!(
+            store
+                .readiness_trend(other, yesterday)
+                .await
+                .expect("theirs")
+                .is_empty()
+        );
+    }
+);

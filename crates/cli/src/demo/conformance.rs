@@ -50,3 +50,17 @@ pub(crate) async fn seed(store: &Store, org: &Org) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// Days of readiness counts the demo starts with, so the dashboard's trend has a line.
+const TREND_DAYS: i64 = 30;
+
+/// Counts the readiness for each of the last [`TREND_DAYS`] days, as the daily job does: each
+/// day's count looks at the twelve months up to that day.
+pub(crate) async fn seed_trend(store: &Store, org: &Org) -> anyhow::Result<()> {
+    let today = steward_store::asset::today_utc();
+    for back in (0..TREND_DAYS).rev() {
+        let day = today.checked_sub(jiff::Span::new().days(back))?;
+        store.record_readiness_snapshot(org.tenant_id, day).await?;
+    }
+    Ok(())
+}

@@ -2,12 +2,17 @@
 //! Each process seeds its records in a module of its own, from what [`Org`] holds.
 
 mod assets;
+mod audits;
 mod certificates;
 mod changes;
 mod cmdb;
 mod conformance;
 mod designs;
+mod documents;
+mod nonconformities;
+mod registers;
 mod releases;
+mod reviews;
 
 use anyhow::anyhow;
 use steward_domain::access::Role;
@@ -257,7 +262,16 @@ async fn seed_processes(store: &Store, org: &Org) -> anyhow::Result<()> {
     designs::seed(store, org).await?;
     releases::seed(store, org, &cis, &changes).await?;
     certificates::seed(store, org).await?;
+    registers::seed(store, org).await?;
+    nonconformities::seed(store, org).await?;
+    // After any nonconformity demo data: audit findings raise nonconformities of their own.
+    audits::seed(store, org).await?;
+    documents::seed(store, org).await?;
     conformance::seed(store, org).await?;
+    // After every register it compiles inputs from, before the trend that counts it.
+    reviews::seed(store, org).await?;
+    // Last: the trend counts what every process above recorded.
+    conformance::seed_trend(store, org).await?;
     Ok(())
 }
 

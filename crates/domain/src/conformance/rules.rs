@@ -32,6 +32,23 @@ pub enum RuleId {
     AssetsHaveOwner,
     LicencesWithinEntitlement,
     JournalChainIntact,
+    NonconformitiesHandled,
+    CorrectiveActionsOnTime,
+    NonconformitiesVerified,
+    InternalAuditHeld,
+    AuditProgrammeCoversClauses,
+    ScopeApproved,
+    PolicyApproved,
+    SmsPlanApproved,
+    CommunicationPlanApproved,
+    DocumentsReviewedOnTime,
+    RisksReviewedOnTime,
+    HighRisksTreated,
+    ObjectivesSet,
+    ImprovementsDecided,
+    ImprovementsRealised,
+    ManagementReviewHeld,
+    ReviewActionsClosed,
 }
 
 /// The two shapes of rule (see the module documentation).
@@ -62,11 +79,36 @@ impl RuleId {
         RuleId::AssetsHaveOwner,
         RuleId::LicencesWithinEntitlement,
         RuleId::JournalChainIntact,
+        RuleId::NonconformitiesHandled,
+        RuleId::CorrectiveActionsOnTime,
+        RuleId::NonconformitiesVerified,
+        RuleId::InternalAuditHeld,
+        RuleId::AuditProgrammeCoversClauses,
+        RuleId::ScopeApproved,
+        RuleId::PolicyApproved,
+        RuleId::SmsPlanApproved,
+        RuleId::CommunicationPlanApproved,
+        RuleId::DocumentsReviewedOnTime,
+        RuleId::RisksReviewedOnTime,
+        RuleId::HighRisksTreated,
+        RuleId::ObjectivesSet,
+        RuleId::ImprovementsDecided,
+        RuleId::ImprovementsRealised,
+        RuleId::ManagementReviewHeld,
+        RuleId::ReviewActionsClosed,
     ];
 
     pub fn shape(self) -> Shape {
         match self {
-            RuleId::ConfigurationBaselineTaken => Shape::Exists,
+            RuleId::ConfigurationBaselineTaken
+            | RuleId::InternalAuditHeld
+            | RuleId::ScopeApproved
+            | RuleId::PolicyApproved
+            | RuleId::SmsPlanApproved
+            | RuleId::CommunicationPlanApproved
+            | RuleId::ObjectivesSet
+            | RuleId::ImprovementsRealised
+            | RuleId::ManagementReviewHeld => Shape::Exists,
             _ => Shape::Every,
         }
     }
@@ -124,6 +166,60 @@ impl RuleId {
             RuleId::JournalChainIntact => {
                 "The audit journal's entries of the period are unaltered: each links to the one \
                  before it and matches its hash."
+            }
+            RuleId::NonconformitiesHandled => {
+                "Every nonconformity raised in the period has a root cause and at least one \
+                 corrective action, or is closed."
+            }
+            RuleId::CorrectiveActionsOnTime => {
+                "Every corrective action due within the period was completed by its due date."
+            }
+            RuleId::NonconformitiesVerified => {
+                "Every nonconformity closed in the period has an effective check recorded."
+            }
+            RuleId::InternalAuditHeld => {
+                "An internal audit was reported (or reported and closed) in the period."
+            }
+            RuleId::AuditProgrammeCoversClauses => {
+                "Every clause of the catalogue is in the scope of some audit of the audit \
+                 programme whose cycle contains the end of the period."
+            }
+            RuleId::ScopeApproved => "An active SMS scope document has an approved version.",
+            RuleId::PolicyApproved => {
+                "An active service management policy has an approved version."
+            }
+            RuleId::SmsPlanApproved => "An active service management plan has an approved version.",
+            RuleId::CommunicationPlanApproved => {
+                "An active communication plan has an approved version."
+            }
+            RuleId::DocumentsReviewedOnTime => {
+                "Every active document with an approved version is not past its review date at \
+                 the end of the period."
+            }
+            RuleId::RisksReviewedOnTime => {
+                "Every risk and opportunity open at the end of the period is not past its review \
+                 date."
+            }
+            RuleId::HighRisksTreated => {
+                "Every open risk rated high or very high (10 or more) has an owner and a \
+                 treatment other than acceptance."
+            }
+            RuleId::ObjectivesSet => {
+                "At least one service management objective is active, with an owner and a target."
+            }
+            RuleId::ImprovementsDecided => {
+                "Every opportunity for improvement raised in the period (and at least 30 days \
+                 before its end) was decided: approved, deferred or rejected, with a reason."
+            }
+            RuleId::ImprovementsRealised => {
+                "An improvement was closed in the period with the benefit it realised on record."
+            }
+            RuleId::ManagementReviewHeld => {
+                "A management review was held (or held and closed) within the twelve months \
+                 before the period's end, on inputs compiled for it."
+            }
+            RuleId::ReviewActionsClosed => {
+                "Every management review action due within the period was done by its due date."
             }
         }
     }

@@ -3,6 +3,7 @@
 //! Managers and admins keep the register; agents and auditors read it. What the public sees of
 //! it is served without login by `crate::verify`.
 
+use super::date_out;
 use super::{ApiJson, ApiPath, ApiQuery, ListOf, parse_time, time};
 use crate::AppState;
 use crate::auth::{Can, perm};
@@ -48,10 +49,6 @@ pub struct CertificateOut {
     pub created_at: String,
     /// Send it back as `updated_at` in a PATCH; an edit over someone else's is refused.
     pub updated_at: String,
-}
-
-pub fn date_out(date: jiff::civil::Date) -> String {
-    date.strftime("%Y-%m-%d").to_string()
 }
 
 impl From<Certificate> for CertificateOut {

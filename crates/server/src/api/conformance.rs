@@ -288,3 +288,48 @@ pub async fn evidence_pack(
             .collect(),
     }))
 }
+
+/// One day's readiness count.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SnapshotOut {
+    /// `YYYY-MM-DD` (UTC).
+    pub day: String,
+    pub met: usize,
+    pub open: usize,
+    pub gap: usize,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct TrendQuery {
+    /// How many days back, 1 to 730 (default 90).
+    pub days: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/conformance/trend", tag = "conformance", params(TrendQuery),
+    description = "The readiness counted once a day (requirements met, open and with a gap over the twelve months up to each day), oldest first: whether the management system is getting closer to certification.",
+    responses((status = 200, body = Vec<SnapshotOut>), (status = 400, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn trend(
+    State(state): State<AppState>,
+    who: Can<perm::ConformanceRead>,
+    ApiQuery(q): ApiQuery<TrendQuery>,
+) -> ApiResult<Json<Vec<SnapshotOut>>> {
+    let days = q.days.unwrap_or(90);
+    if !(1..=730).contains(&days) {
+        return Err(Invalid::one("days", "days must be from 1 to 730").into());
+    }
+    let since = steward_store::asset::today_utc()
+        .checked_sub(jiff::Span::new().days(days - 1))
+        .map_err(|_| Invalid::one("days", "days must be from 1 to 730"))?;
+    let snaps = state.store.readiness_trend(who.tenant_id(), since).await?;
+    Ok(Json(
+        snaps
+            .into_iter()
+            .map(|s| SnapshotOut {
+                day: s.day.to_string(),
+                met: s.counts.met,
+                open: s.counts.open,
+                gap: s.counts.gap,
+            })
+            .collect(),
+    ))
+}

@@ -3,6 +3,7 @@
 
 pub mod assets;
 pub mod attachments;
+pub mod audits;
 pub mod bulk;
 pub mod calendars;
 pub mod categories;
@@ -13,17 +14,23 @@ pub mod cmdb_baselines;
 pub mod conformance;
 mod customers;
 pub mod designs;
+pub mod documents;
 pub mod imports;
+pub mod improvements;
 pub mod incidents;
 mod journal;
 pub mod knowledge;
 pub mod major;
+pub mod management_reviews;
 mod me;
+pub mod nonconformities;
 pub mod notifications;
+pub mod objectives;
 pub mod problems;
 pub mod record_cis;
 pub mod releases;
 pub mod requests;
+pub mod risks;
 pub mod search;
 mod services;
 pub mod settings;
@@ -82,6 +89,13 @@ use utoipa_axum::routes;
         (name = "service-designs", description = "Design and transition of new or changed services: service design records and their acceptance into live operation (ISO/IEC 20000-1 8.5.2)"),
         (name = "releases", description = "Release and deployment management: releases grouping changes, acceptance criteria with sign-off, deployments per environment updating the CMDB (ISO/IEC 20000-1 8.5.3)"),
         (name = "certificates", description = "The certificate register: ISO/IEC 20000-1 certificates the organisation holds, their status and its history; the public, signed verification is at /verify/{number}"),
+        (name = "documents", description = "Controlled documents (ISO/IEC 20000-1 7.5) and the SMS's core documents (scope 4.3, policy 5.2, plan 6.3, communication plan 7.4): versions with review and approval, periodic reviews, acknowledgements by the distribution, files"),
+        (name = "internal-audit", description = "Internal audit (ISO/IEC 20000-1 9.2): the audit programme over a three-year certification cycle with its coverage of the clauses, audits with independent auditors, checklists from the clause catalogue, and findings; a nonconformity finding raises a nonconformity"),
+        (name = "risks", description = "Risks and opportunities (ISO/IEC 20000-1 6.1): likelihood and impact on a five-by-five grid, treatment, owner, residual rating, periodic reviews and the heat map"),
+        (name = "objectives", description = "Service management objectives (ISO/IEC 20000-1 6.2): measurable targets with an owner, measured monthly from Steward's own records (SLA attainment, change success, major incidents) or by hand"),
+        (name = "nonconformities", description = "Nonconformity and corrective action (ISO/IEC 20000-1 10.1): nonconformities from incidents, complaints, management reviews and audit findings, with containment, root cause, corrective actions and an independent effectiveness check before closure"),
+        (name = "improvements", description = "The improvement register (ISO/IEC 20000-1 10.2): opportunities, their evaluation criteria and priority, the decision on each with its reason, and the benefit realised"),
+        (name = "management-reviews", description = "Management review (ISO/IEC 20000-1 9.3): reviews at planned intervals on inputs Steward compiles from its own records for the period (frozen once held), minutes, decisions, and actions tracked to closure"),
         (name = "imports", description = "Incidents, requests and problems from other tools, as CSV"),
         (name = "knowledge", description = "Knowledge articles (ISO/IEC 20000-1 7.6)"),
         (name = "views", description = "Saved list views"),
@@ -236,6 +250,7 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(designs::transition))
         .routes(routes!(designs::accept))
         .routes(routes!(conformance::clauses))
+        .routes(routes!(conformance::trend))
         .routes(routes!(conformance::clause))
         .routes(routes!(conformance::clause_sample))
         .routes(routes!(conformance::assess, conformance::assessments))
@@ -244,6 +259,71 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(certificates::get_one, certificates::update))
         .routes(routes!(certificates::change_status))
         .routes(routes!(certificates::history))
+        .routes(routes!(risks::list, risks::create))
+        .routes(routes!(risks::heat))
+        .routes(routes!(risks::get_one, risks::update))
+        .routes(routes!(risks::reviews, risks::review))
+        .routes(routes!(risks::close))
+        .routes(routes!(objectives::list, objectives::create))
+        .routes(routes!(objectives::get_one, objectives::update))
+        .routes(routes!(objectives::readings))
+        .routes(routes!(objectives::measurements, objectives::measure))
+        .routes(routes!(improvements::list, improvements::create))
+        .routes(routes!(improvements::get_one, improvements::update))
+        .routes(routes!(improvements::steps, improvements::step))
+        .routes(routes!(
+            management_reviews::list,
+            management_reviews::create
+        ))
+        .routes(routes!(
+            management_reviews::get_one,
+            management_reviews::update
+        ))
+        .routes(routes!(
+            management_reviews::inputs,
+            management_reviews::compile
+        ))
+        .routes(routes!(management_reviews::hold))
+        .routes(routes!(management_reviews::close))
+        .routes(routes!(management_reviews::cancel))
+        .routes(routes!(
+            management_reviews::actions,
+            management_reviews::add_action
+        ))
+        .routes(routes!(management_reviews::complete_action))
+        .routes(routes!(audits::list_programmes, audits::create_programme))
+        .routes(routes!(audits::get_programme, audits::update_programme))
+        .routes(routes!(audits::coverage))
+        .routes(routes!(audits::list, audits::create))
+        .routes(routes!(audits::get_one, audits::update))
+        .routes(routes!(audits::start))
+        .routes(routes!(audits::report))
+        .routes(routes!(audits::close))
+        .routes(routes!(audits::cancel))
+        .routes(routes!(audits::checklist))
+        .routes(routes!(audits::record_result))
+        .routes(routes!(audits::findings, audits::record_finding))
+        .routes(routes!(nonconformities::list, nonconformities::create))
+        .routes(routes!(nonconformities::get_one, nonconformities::update))
+        .routes(routes!(
+            nonconformities::actions,
+            nonconformities::add_action
+        ))
+        .routes(routes!(nonconformities::complete_action))
+        .routes(routes!(nonconformities::checks, nonconformities::verify))
+        .routes(routes!(nonconformities::history))
+        .routes(routes!(documents::list, documents::create))
+        .routes(routes!(documents::get_one, documents::update))
+        .routes(routes!(documents::withdraw))
+        .routes(routes!(documents::versions, documents::create_version))
+        .routes(routes!(documents::get_version, documents::update_version))
+        .routes(routes!(documents::submit))
+        .routes(routes!(documents::approve))
+        .routes(routes!(documents::return_version))
+        .routes(routes!(documents::reviews, documents::record_review))
+        .routes(routes!(documents::awareness, documents::acknowledge))
+        .routes(routes!(documents::files, documents::upload))
+        .routes(routes!(documents::download))
         .routes(routes!(services::get_customers, services::set_customers))
         .routes(routes!(
             problems::get_known_error,
@@ -447,6 +527,11 @@ impl<T> ListOf<T> {
             next_cursor: page.next_cursor,
         }
     }
+}
+
+/// A civil date as the API and the pages write it: `YYYY-MM-DD`.
+pub fn date_out(date: jiff::civil::Date) -> String {
+    date.strftime("%Y-%m-%d").to_string()
 }
 
 /// An instant as RFC 3339 in UTC.

@@ -125,13 +125,17 @@ async fn show_refusal(
 }
 
 /// The file of an upload form, read within the upload limit.
-struct Upload {
-    filename: String,
-    content_type: Option<String>,
-    bytes: Vec<u8>,
+pub(super) struct Upload {
+    pub(super) filename: String,
+    pub(super) content_type: Option<String>,
+    pub(super) bytes: Vec<u8>,
 }
 
-async fn read_upload(multipart: &mut Multipart, max: usize) -> Result<Option<Upload>, ApiError> {
+/// The `file` field of a multipart upload form; the documents' pages read theirs with it too.
+pub(super) async fn read_upload(
+    multipart: &mut Multipart,
+    max: usize,
+) -> Result<Option<Upload>, ApiError> {
     let broken = |e: axum::extract::multipart::MultipartError| {
         let status = e.status();
         if status == StatusCode::PAYLOAD_TOO_LARGE {

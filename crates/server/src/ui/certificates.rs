@@ -11,7 +11,8 @@ use super::{
     when,
 };
 use crate::AppState;
-use crate::api::certificates::{Texts, date_out, draft_from};
+use crate::api::certificates::{Texts, draft_from};
+use crate::api::date_out;
 use crate::auth::{Can, Principal, perm};
 use crate::verify::path_segment;
 use askama::Template;

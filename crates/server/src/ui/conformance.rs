@@ -138,9 +138,16 @@ fn record_href(r: &RecordRef) -> Option<String> {
         "problem" => keyed("/problems", "PRB", &r.label),
         "release" => keyed("/releases", "REL", &r.label),
         "service_design" => keyed("/designs", "SDR", &r.label),
+        "nonconformity" => format!("/nonconformities/{}", r.id),
         // Known errors and journal entries have no page of their own, only their lists.
         "known_error" => "/known-errors".to_owned(),
         "journal" => "/journal".to_owned(),
+        "audit" => format!("/audits/{}", r.id),
+        // A clause no audit covers: its label starts with the clause id.
+        "clause" => format!(
+            "/conformance/{}",
+            r.label.split_whitespace().next().unwrap_or_default()
+        ),
         _ => return None,
     };
     Some(href)
@@ -200,6 +207,8 @@ struct DashboardPage {
     totals: Counts,
     clauses_with_gaps: usize,
     chart: String,
+    /// The daily counts of the last days, once there are two.
+    trend: Option<String>,
     groups: Vec<Group>,
 }
 
@@ -347,7 +356,12 @@ pub async fn dashboard(
     for c in &all {
         sum(&mut totals, &c.counts);
     }
+    let since = steward_store::asset::today_utc()
+        .checked_sub(jiff::Span::new().days(super::readiness_trend::DAYS - 1))
+        .unwrap_or(Date::ZERO);
+    let snapshots = state.store.readiness_trend(who.tenant_id(), since).await?;
     let page = DashboardPage {
+        trend: super::readiness_trend::chart(&snapshots),
         chrome: Chrome::new(&state, &who, NAV_HREF).await,
         clauses_with_gaps: all.iter().filter(|c| c.standing == Standing::Gap).count(),
         chart: chart(&groups),

@@ -837,6 +837,8 @@ struct ViewPage {
     reply_form: FormState,
     can_write: bool,
     can_comment: bool,
+    /// Whether the "Raise nonconformity" link shows (ISO/IEC 20000-1 10.1).
+    can_raise_nonconformity: bool,
     timeline: Vec<TimelineItem>,
     service: String,
     customer: String,
@@ -1030,6 +1032,7 @@ pub(super) async fn render_view(
         reply_form,
         can_write: who.can(Permission::RecordsWrite),
         can_comment: !incident.status.is_terminal(),
+        can_raise_nonconformity: who.can(Permission::SmsWrite),
         timeline: timeline(state, who, &incident).await?,
         service: Names::of(&names.services, incident.service_id),
         customer: Names::of(&names.customers, incident.customer_id),

@@ -8,6 +8,7 @@ mod agreements;
 mod asset_register;
 mod assets;
 mod attachments;
+mod audits;
 mod calendars;
 mod categories;
 mod certificates;
@@ -30,24 +31,34 @@ mod custom_fields;
 mod customers;
 mod design_form;
 mod designs;
+mod documents;
 mod home;
+mod improvements;
 mod incidents;
 mod journal;
 mod knowledge;
 mod list_filters;
 mod major;
+mod management_reviews;
+mod nonconformities;
 mod notifications;
+mod objectives;
+mod people;
 mod portal;
 mod problems;
+mod readiness_trend;
 mod record_cis;
+mod register_form;
 mod releases;
 mod requests;
+mod risks;
 mod search;
 mod services;
 mod session;
 mod settings;
 mod sla;
 mod sla_dashboard;
+mod sms;
 
 use crate::AppState;
 use crate::auth::Principal;
@@ -385,6 +396,147 @@ pub fn router() -> Router<AppState> {
             "/conformance/{clause_id}/requirements/{requirement_id}/assessments",
             post(conformance::assess),
         )
+        .route("/sms", get(sms::hub))
+        .route("/documents", get(documents::list).post(documents::create))
+        .route("/documents/new", get(documents::new_form))
+        .route(
+            "/documents/{id}",
+            get(documents::view).post(documents::update),
+        )
+        .route("/documents/{id}/edit", get(documents::edit_form))
+        .route("/documents/{id}/withdraw", post(documents::withdraw))
+        .route("/documents/{id}/reviews", post(documents::record_review))
+        .route(
+            "/documents/{id}/acknowledgements",
+            post(documents::acknowledge),
+        )
+        .route("/documents/{id}/versions", post(documents::create_version))
+        .route(
+            "/documents/{id}/versions/new",
+            get(documents::new_version_form),
+        )
+        .route(
+            "/documents/{id}/versions/{number}",
+            get(documents::version).post(documents::update_version),
+        )
+        .route(
+            "/documents/{id}/versions/{number}/edit",
+            get(documents::edit_version_form),
+        )
+        .route(
+            "/documents/{id}/versions/{number}/submit",
+            post(documents::submit),
+        )
+        .route(
+            "/documents/{id}/versions/{number}/approve",
+            post(documents::approve),
+        )
+        .route(
+            "/documents/{id}/versions/{number}/return",
+            post(documents::return_version),
+        )
+        .route(
+            "/documents/{id}/versions/{number}/files",
+            post(documents::upload).layer(DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/documents/{id}/versions/{number}/files/{file_id}",
+            get(documents::download),
+        )
+        .route(
+            "/improvements",
+            get(improvements::list).post(improvements::create),
+        )
+        .route("/improvements/new", get(improvements::new_form))
+        .route(
+            "/improvements/{id}",
+            get(improvements::view).post(improvements::update),
+        )
+        .route("/improvements/{id}/edit", get(improvements::edit_form))
+        .route("/improvements/{id}/steps", post(improvements::step))
+        .route(
+            "/management-reviews",
+            get(management_reviews::list).post(management_reviews::create),
+        )
+        .route("/management-reviews/new", get(management_reviews::new_form))
+        .route(
+            "/management-reviews/{id}",
+            get(management_reviews::view).post(management_reviews::update),
+        )
+        .route(
+            "/management-reviews/{id}/edit",
+            get(management_reviews::edit_form),
+        )
+        .route(
+            "/management-reviews/{id}/inputs",
+            post(management_reviews::compile),
+        )
+        .route(
+            "/management-reviews/{id}/steps",
+            post(management_reviews::step),
+        )
+        .route(
+            "/management-reviews/{id}/actions",
+            post(management_reviews::add_action),
+        )
+        .route(
+            "/management-reviews/{id}/actions/{action_id}/complete",
+            post(management_reviews::complete_action),
+        )
+        .route("/risks", get(risks::list).post(risks::create))
+        .route("/risks/new", get(risks::new_form))
+        .route("/risks/{id}", get(risks::view).post(risks::update))
+        .route("/risks/{id}/edit", get(risks::edit_form))
+        .route("/risks/{id}/review", post(risks::review))
+        .route("/risks/{id}/close", post(risks::close))
+        .route(
+            "/objectives",
+            get(objectives::list).post(objectives::create),
+        )
+        .route("/objectives/new", get(objectives::new_form))
+        .route(
+            "/objectives/{id}",
+            get(objectives::view).post(objectives::update),
+        )
+        .route("/objectives/{id}/edit", get(objectives::edit_form))
+        .route("/objectives/{id}/measurements", post(objectives::measure))
+        .route("/audits", get(audits::index))
+        .route("/audits/{id}", get(audits::view))
+        .route("/audits/{id}/start", post(audits::start))
+        .route("/audits/{id}/report", post(audits::report))
+        .route("/audits/{id}/close", post(audits::close))
+        .route("/audits/{id}/cancel", post(audits::cancel))
+        .route(
+            "/audits/{id}/checklist/{requirement_id}",
+            post(audits::record_result),
+        )
+        .route("/audits/{id}/findings", post(audits::record_finding))
+        .route("/audit-programmes", post(audits::create_programme))
+        .route("/audit-programmes/new", get(audits::new_programme))
+        .route("/audit-programmes/{id}", get(audits::programme))
+        .route("/audit-programmes/{id}/audits", post(audits::create_audit))
+        .route("/audit-programmes/{id}/audits/new", get(audits::new_audit))
+        .route(
+            "/nonconformities",
+            get(nonconformities::list).post(nonconformities::create),
+        )
+        .route("/nonconformities/new", get(nonconformities::new_form))
+        .route(
+            "/nonconformities/{id}",
+            get(nonconformities::view).post(nonconformities::update),
+        )
+        .route(
+            "/nonconformities/{id}/actions",
+            post(nonconformities::add_action),
+        )
+        .route(
+            "/nonconformities/{id}/actions/{action_id}/complete",
+            post(nonconformities::complete_action),
+        )
+        .route(
+            "/nonconformities/{id}/verification",
+            post(nonconformities::verify),
+        )
         .route("/static/{file}", get(assets::serve))
 }
 
@@ -406,7 +558,7 @@ pub struct NavItem {
 
 /// Pages and the permission that shows them; Knowledge is also shown to everyone who reads
 /// records (auditors hold RecordsRead but not RecordsOwn), see `Chrome::new`.
-const NAV: [(&str, &str, Option<Permission>); 26] = [
+const NAV: [(&str, &str, Option<Permission>); 28] = [
     ("Home", "/", None),
     ("Incidents", "/incidents", Some(Permission::RecordsRead)),
     ("Requests", "/requests", Some(Permission::RecordsRead)),
@@ -436,6 +588,16 @@ const NAV: [(&str, &str, Option<Permission>); 26] = [
         "Certificates",
         certificates::NAV_HREF,
         Some(Permission::CertificatesRead),
+    ),
+    (
+        "Management system",
+        sms::NAV_HREF,
+        Some(Permission::SmsRead),
+    ),
+    (
+        "Documents",
+        documents::NAV_HREF,
+        Some(Permission::DocumentsRead),
     ),
     (
         "Conformance",

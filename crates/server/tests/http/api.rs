@@ -92,6 +92,13 @@ pub async fn app_with(store: Store, config: ServerConfig) -> TestApp {
 }
 
 impl TestApp {
+    /// The id of the tenant A user who holds `role`.
+    pub async fn user_id(&self, role: Role) -> i64 {
+        self.get("/api/v1/me", role).await.body["id"]
+            .as_i64()
+            .expect("id")
+    }
+
     pub fn token(&self, role: Role) -> &str {
         &self.tokens[&role]
     }
@@ -150,6 +157,11 @@ impl TestApp {
 
     pub async fn post(&self, path: &str, role: Role, body: Value) -> Reply {
         self.call(Method::POST, path, Some(self.token(role)), Some(body))
+            .await
+    }
+
+    pub async fn put(&self, path: &str, role: Role, body: Value) -> Reply {
+        self.call(Method::PUT, path, Some(self.token(role)), Some(body))
             .await
     }
 
@@ -926,6 +938,68 @@ async fn openapi_covers_every_route() {
         ("/certificates/{id}", vec!["get", "patch"]),
         ("/certificates/{id}/status", vec!["post"]),
         ("/certificates/{id}/history", vec!["get"]),
+        ("/risks", vec!["get", "post"]),
+        ("/risks/heat-map", vec!["get"]),
+        ("/risks/{id}", vec!["get", "patch"]),
+        ("/risks/{id}/reviews", vec!["get", "post"]),
+        ("/risks/{id}/close", vec!["post"]),
+        ("/objectives", vec!["get", "post"]),
+        ("/objectives/{id}", vec!["get", "patch"]),
+        ("/objectives/{id}/readings", vec!["get"]),
+        ("/objectives/{id}/measurements", vec!["get", "post"]),
+        ("/improvements", vec!["get", "post"]),
+        ("/improvements/{id}", vec!["get", "patch"]),
+        ("/improvements/{id}/steps", vec!["get", "post"]),
+        ("/management-reviews", vec!["get", "post"]),
+        ("/management-reviews/{id}", vec!["get", "patch"]),
+        ("/management-reviews/{id}/inputs", vec!["get", "post"]),
+        ("/management-reviews/{id}/hold", vec!["post"]),
+        ("/management-reviews/{id}/close", vec!["post"]),
+        ("/management-reviews/{id}/cancel", vec!["post"]),
+        ("/management-reviews/{id}/actions", vec!["get", "post"]),
+        (
+            "/management-reviews/{id}/actions/{action_id}/complete",
+            vec!["post"],
+        ),
+        ("/documents", vec!["get", "post"]),
+        ("/documents/{id}", vec!["get", "put"]),
+        ("/documents/{id}/withdraw", vec!["post"]),
+        ("/documents/{id}/versions", vec!["get", "post"]),
+        ("/documents/{id}/versions/{number}", vec!["get", "put"]),
+        ("/documents/{id}/versions/{number}/submit", vec!["post"]),
+        ("/documents/{id}/versions/{number}/approve", vec!["post"]),
+        ("/documents/{id}/versions/{number}/return", vec!["post"]),
+        (
+            "/documents/{id}/versions/{number}/files",
+            vec!["get", "post"],
+        ),
+        (
+            "/documents/{id}/versions/{number}/files/{file_id}",
+            vec!["get"],
+        ),
+        ("/documents/{id}/reviews", vec!["get", "post"]),
+        ("/documents/{id}/acknowledgements", vec!["get", "post"]),
+        ("/audit-programmes", vec!["get", "post"]),
+        ("/audit-programmes/{id}", vec!["get", "put"]),
+        ("/audit-programmes/{id}/coverage", vec!["get"]),
+        ("/audits", vec!["get", "post"]),
+        ("/audits/{id}", vec!["get", "put"]),
+        ("/audits/{id}/start", vec!["post"]),
+        ("/audits/{id}/report", vec!["post"]),
+        ("/audits/{id}/close", vec!["post"]),
+        ("/audits/{id}/cancel", vec!["post"]),
+        ("/audits/{id}/checklist", vec!["get"]),
+        ("/audits/{id}/checklist/{requirement_id}", vec!["put"]),
+        ("/audits/{id}/findings", vec!["get", "post"]),
+        ("/nonconformities", vec!["get", "post"]),
+        ("/nonconformities/{id}", vec!["get", "put"]),
+        ("/nonconformities/{id}/actions", vec!["get", "post"]),
+        (
+            "/nonconformities/{id}/actions/{action_id}/complete",
+            vec!["post"],
+        ),
+        ("/nonconformities/{id}/verification", vec!["get", "post"]),
+        ("/nonconformities/{id}/history", vec!["get"]),
         ("/cis/{id}", vec!["get", "put"]),
         ("/cis/{id}/verify", vec!["post"]),
         ("/cis/{id}/relationships", vec!["get"]),
@@ -968,6 +1042,7 @@ async fn openapi_covers_every_route() {
         ("/service-designs/{key}", vec!["get", "patch"]),
         ("/service-designs/{key}/transitions", vec!["post"]),
         ("/service-designs/{key}/accept", vec!["post"]),
+        ("/conformance/trend", vec!["get"]),
         ("/conformance/clauses", vec!["get"]),
         ("/conformance/clauses/{id}", vec!["get"]),
         ("/conformance/clauses/{id}/sample", vec!["get"]),

@@ -355,6 +355,11 @@ async fn fixtures(app: &TestApp) -> Fixtures {
     release_fixtures(app, &mut fx).await;
     asset_fixtures(app, &mut fx).await;
     certificate_fixtures(app, &mut fx).await;
+    register_fixtures(app, &mut fx).await;
+    document_fixtures(app, &mut fx).await;
+    audit_fixtures(app, &mut fx).await;
+    nonconformity_fixtures(app, &mut fx).await;
+    review_fixtures(app, &mut fx).await;
     let view = app
         .post(
             "/api/v1/views",
@@ -700,6 +705,36 @@ async fn asset_fixtures(app: &TestApp, fx: &mut Fixtures) {
     fx.both("asset", id_of(&created(&asset, "asset")));
 }
 
+/// An open risk, a hand-measured objective and a proposed improvement.
+async fn register_fixtures(app: &TestApp, fx: &mut Fixtures) {
+    let risk = app
+        .post(
+            "/api/v1/risks",
+            Role::Admin,
+            json!({"kind": "risk", "title": format!("{SECRET} risk"), "likelihood": 3, "impact": 4,
+                   "treatment": "accept", "review_date": "2099-01-01"}),
+        )
+        .await;
+    fx.both("risk", id_of(&created(&risk, "risk")));
+    let objective = app
+        .post(
+            "/api/v1/objectives",
+            Role::Admin,
+            json!({"title": format!("{SECRET} objective"), "kpi": "manual", "direction": "at_least",
+                   "target": 4, "unit": "points", "owner_id": fx.manager_id}),
+        )
+        .await;
+    fx.both("objective", id_of(&created(&objective, "objective")));
+    let improvement = app
+        .post(
+            "/api/v1/improvements",
+            Role::Admin,
+            json!({"title": format!("{SECRET} improvement"), "source": "staff"}),
+        )
+        .await;
+    fx.both("improvement", id_of(&created(&improvement, "improvement")));
+}
+
 /// A valid certificate.
 async fn certificate_fixtures(app: &TestApp, fx: &mut Fixtures) {
     let certificate = app
@@ -712,6 +747,118 @@ async fn certificate_fixtures(app: &TestApp, fx: &mut Fixtures) {
         )
         .await;
     fx.both("certificate", id_of(&created(&certificate, "certificate")));
+}
+
+/// An open nonconformity raised by the admin, with one corrective action for the manager.
+async fn nonconformity_fixtures(app: &TestApp, fx: &mut Fixtures) {
+    let nc = app
+        .post(
+            "/api/v1/nonconformities",
+            Role::Admin,
+            json!({"title": format!("{SECRET} nonconformity"), "description": "Matrix",
+                   "severity": "minor", "source": "other"}),
+        )
+        .await;
+    let id = id_of(&created(&nc, "nonconformity"));
+    fx.both("nonconformity", id);
+    let action = app
+        .post(
+            &format!("/api/v1/nonconformities/{id}/actions"),
+            Role::Admin,
+            json!({"description": format!("{SECRET} action"), "owner_id": fx.manager_id,
+                   "due": "2099-01-01"}),
+        )
+        .await;
+    fx.both("nc_action", id_of(&created(&action, "corrective action")));
+}
+
+/// A planned management review with one action for the manager.
+async fn review_fixtures(app: &TestApp, fx: &mut Fixtures) {
+    let review = app
+        .post(
+            "/api/v1/management-reviews",
+            Role::Admin,
+            json!({"title": format!("{SECRET} review"), "planned_on": "2099-01-01"}),
+        )
+        .await;
+    let id = id_of(&created(&review, "management review"));
+    fx.both("management_review", id);
+    let action = app
+        .post(
+            &format!("/api/v1/management-reviews/{id}/actions"),
+            Role::Admin,
+            json!({"description": format!("{SECRET} action"), "owner_id": fx.manager_id,
+                   "due_on": "2099-02-01"}),
+        )
+        .await;
+    fx.both("review_action", id_of(&created(&action, "review action")));
+}
+
+/// A programme and a planned audit of clause 9.2, led by the manager, of the fixture user's
+/// process.
+async fn audit_fixtures(app: &TestApp, fx: &mut Fixtures) {
+    let programme = app
+        .post(
+            "/api/v1/audit-programmes",
+            Role::Admin,
+            json!({"name": format!("{SECRET} programme"), "cycle_start": "2026-01-01"}),
+        )
+        .await;
+    let programme = id_of(&created(&programme, "audit programme"));
+    fx.both("audit_programme", programme);
+    let audit = app
+        .post(
+            "/api/v1/audits",
+            Role::Admin,
+            json!({"programme_id": programme, "title": format!("{SECRET} audit"), "scope": ["9.2"],
+                   "planned_start": "2026-06-01", "planned_end": "2026-06-02",
+                   "lead_auditor_id": fx.manager_id,
+                   "auditee_ids": [fx.id["user"].parse::<i64>().unwrap_or_default()]}),
+        )
+        .await;
+    fx.both("audit", id_of(&created(&audit, "audit")));
+    fx.both("audit_requirement", "9.2-a");
+}
+
+/// A procedure owned by the manager, with one draft version by the admin carrying one file,
+/// and nobody on its distribution.
+async fn document_fixtures(app: &TestApp, fx: &mut Fixtures) {
+    let document = app
+        .post(
+            "/api/v1/documents",
+            Role::Admin,
+            json!({"reference": "DOC-FIXTURE", "title": format!("{SECRET} procedure"),
+                   "kind": "procedure", "owner_id": fx.manager_id}),
+        )
+        .await;
+    let id = id_of(&created(&document, "document"));
+    fx.both("document", id);
+    let version = app
+        .post(
+            &format!("/api/v1/documents/{id}/versions"),
+            Role::Admin,
+            json!({"body": format!("{SECRET} steps"), "change_summary": "First"}),
+        )
+        .await;
+    let number = created(&version, "document version")["number"].clone();
+    fx.both("document_version", number);
+    let upload = app
+        .send(
+            Request::builder()
+                .method(Method::POST)
+                .uri(format!(
+                    "/api/v1/documents/{id}/versions/1/files?filename=steps.txt"
+                ))
+                .header(
+                    header::AUTHORIZATION,
+                    format!("Bearer {}", app.token(Role::Admin)),
+                )
+                .header(header::CONTENT_TYPE, "text/plain")
+                .body(Body::from(format!("{SECRET} file")))
+                .expect("request"),
+        )
+        .await;
+    fx.both("document_file", id_of(&created(&upload, "document file")));
 }
 
 /// A draft service design record for a new service.
@@ -783,6 +930,19 @@ fn fixture_name(path: &str, before: &str) -> Option<&'static str> {
         "releases" => "release",
         "assets" => "asset",
         "certificates" => "certificate",
+        "risks" => "risk",
+        "objectives" => "objective",
+        "improvements" => "improvement",
+        "documents" => "document",
+        "versions" => "document_version",
+        "files" => "document_file",
+        "audit-programmes" => "audit_programme",
+        "audits" => "audit",
+        "nonconformities" => "nonconformity",
+        "actions" if path.starts_with("/nonconformities/") => "nc_action",
+        "management-reviews" => "management_review",
+        "actions" if path.starts_with("/management-reviews/") => "review_action",
+        "checklist" => "audit_requirement",
         "criteria" => "criterion",
         "deployments" => "deployment",
         "change-blackouts" => "blackout",
@@ -844,6 +1004,11 @@ fn payload(method: &Method, path: &str, fx: &Fixtures, caller: Caller) -> Payloa
         ("POST", "/incidents/{key}/attachments") => {
             return Payload::Raw("text/plain", "matrix log".into());
         }
+        ("POST", "/documents/{id}/versions/{number}/files") => {
+            return Payload::Raw("text/plain", "matrix notes".into());
+        }
+        ("POST", "/documents/{id}/versions/{number}/approve")
+        | ("POST", "/documents/{id}/acknowledgements") => return Payload::None,
         ("POST", "/imports/{kind}") => {
             return Payload::Raw(
                 "text/csv",
@@ -972,6 +1137,89 @@ fn payload(method: &Method, path: &str, fx: &Fixtures, caller: Caller) -> Payloa
         }
         // Valid to valid is no move: a 409 past the permission check.
         ("POST", "/certificates/{id}/status") => json!({"to": "valid", "reason": "Matrix"}),
+        ("POST", "/risks") => json!({"kind": "opportunity", "title": "Matrix", "likelihood": 2,
+            "impact": 2, "treatment": "accept", "review_date": "2099-01-01"}),
+        // Edits over a long-gone version: a 409 past the permission check.
+        ("PATCH", "/risks/{id}" | "/objectives/{id}" | "/improvements/{id}") => {
+            json!({"updated_at": "2000-01-01T00:00:00Z", "title": "Matrix"})
+        }
+        ("POST", "/risks/{id}/reviews") => json!({"note": "Matrix", "review_date": "2099-06-01"}),
+        // Closing comes last in the table, so the fixture stays open for the rows before.
+        ("POST", "/risks/{id}/close") => json!({"reason": "Matrix"}),
+        ("POST", "/objectives") => json!({"title": "Matrix", "kpi": "sla_attainment",
+            "direction": "at_least", "target": 90, "owner_id": fx.manager_id}),
+        ("POST", "/objectives/{id}/measurements") => json!({"month": "2026-01", "value": 4}),
+        ("POST", "/improvements") => json!({"title": "Matrix", "source": "staff"}),
+        ("POST", "/management-reviews") => json!({"title": "Matrix", "planned_on": "2099-03-01"}),
+        // An edit over a long-gone version: a 409 past the permission check.
+        ("PATCH", "/management-reviews/{id}") => {
+            json!({"updated_at": "2000-01-01T00:00:00Z", "title": "Matrix"})
+        }
+        // No minutes, no reason: a 422; closing a planned review: a 409. The fixture stays
+        // planned for the rows after.
+        ("POST", "/management-reviews/{id}/hold") => json!({"minutes": " "}),
+        ("POST", "/management-reviews/{id}/close") => json!({"decisions": "Matrix"}),
+        ("POST", "/management-reviews/{id}/cancel") => json!({"reason": " "}),
+        ("POST", "/management-reviews/{id}/actions") => json!({"description": "Matrix",
+            "due_on": "2099-02-01"}),
+        // Done by the first caller; a 409 for the next ones.
+        ("POST", "/management-reviews/{id}/actions/{action_id}/complete") => {
+            json!({"note": "Matrix"})
+        }
+        // Closing a proposed improvement is never allowed: a 409 past the permission check.
+        ("POST", "/improvements/{id}/steps") => json!({"step": "close", "note": "Matrix"}),
+        ("POST", "/documents") => json!({"reference": "MATRIX-DOC", "title": "Matrix",
+            "kind": "other", "owner_id": fx.manager_id}),
+        // An edit over a long-gone version: a 409 past the permission check.
+        ("PUT", "/documents/{id}") => json!({"reference": "DOC-FIXTURE", "title": "Matrix",
+            "kind": "procedure", "owner_id": fx.manager_id, "updated_at": "2000-01-01T00:00:00Z"}),
+        // No reason: a 422 past the permission check, and the fixture stays active.
+        ("POST", "/documents/{id}/withdraw")
+        | ("POST", "/documents/{id}/versions/{number}/return") => {
+            json!({"reason": " "})
+        }
+        // The draft is still open: a 409.
+        ("POST", "/documents/{id}/versions") => {
+            json!({"body": "Matrix", "change_summary": "Matrix"})
+        }
+        // Empty text: a 422.
+        ("PUT", "/documents/{id}/versions/{number}") => {
+            json!({"body": "", "change_summary": "Matrix"})
+        }
+        // Nobody: a 422 for the author, a 409 for anyone else.
+        ("POST", "/documents/{id}/versions/{number}/submit") => json!({"reviewer_id": 0}),
+        // Nothing approved to review yet: a 409.
+        ("POST", "/documents/{id}/reviews") => json!({"note": "Matrix"}),
+        ("POST", "/audit-programmes") => {
+            json!({"name": "Matrix programme", "cycle_start": "2026-01-01"})
+        }
+        // An edit over a long-gone version: a 409 past the permission check.
+        ("PUT", "/audit-programmes/{id}") => json!({"name": "Matrix", "cycle_start": "2026-01-01",
+            "updated_at": "2000-01-01T00:00:00Z"}),
+        // No such lead auditor: a 422 past the permission check.
+        ("POST", "/audits") | ("PUT", "/audits/{id}") => json!({
+            "programme_id": fx.id["audit_programme"].parse::<i64>().unwrap_or_default(),
+            "title": "Matrix audit", "scope": ["9.2"], "planned_start": "2026-02-01",
+            "planned_end": "2026-02-01", "lead_auditor_id": 0, "auditee_ids": [0],
+            "updated_at": "2000-01-01T00:00:00Z"}),
+        ("PUT", "/audits/{id}/checklist/{requirement_id}") => json!({"result": "conforming"}),
+        ("POST", "/audits/{id}/findings") => {
+            json!({"kind": "observation", "reference": "9.2", "statement": "Matrix"})
+        }
+        ("POST", "/audits/{id}/report") => json!({"summary": "Matrix"}),
+        ("POST", "/audits/{id}/cancel") => json!({"reason": "Matrix"}),
+        ("POST", "/nonconformities") => json!({"title": "Matrix", "description": "Matrix",
+            "severity": "minor", "source": "complaint"}),
+        // An edit over a long-gone version: a 409 past the permission check.
+        ("PUT", "/nonconformities/{id}") => json!({"updated_at": "2000-01-01T00:00:00Z"}),
+        ("POST", "/nonconformities/{id}/actions") => json!({"description": "Matrix",
+            "owner_id": fx.manager_id, "due": "2099-01-01"}),
+        // The first caller completes the fixture's action; for the later ones it is a 409.
+        ("POST", "/nonconformities/{id}/actions/{action_id}/complete") => json!({"note": "Matrix"}),
+        // Not every action is done: a 409 past the permission check.
+        ("POST", "/nonconformities/{id}/verification") => {
+            json!({"effective": true, "notes": "Matrix"})
+        }
         // Never allowed from ordered: a 409 past the permission check.
         ("POST", "/assets/{id}/transitions") => json!({"to": "disposed"}),
         ("PUT", "/assets/{id}/cis") => {
@@ -1002,6 +1250,7 @@ fn query(method: &Method, path: &str) -> &'static str {
     match (method.as_str(), path) {
         ("GET", "/search") => "?q=Kilimanjaro",
         ("POST", "/incidents/{key}/attachments") => "?filename=matrix.log",
+        ("POST", "/documents/{id}/versions/{number}/files") => "?filename=matrix.txt",
         _ => "",
     }
 }

@@ -31,11 +31,6 @@ async fn create_london(app: &TestApp) -> i64 {
     created.body["id"].as_i64().expect("id")
 }
 
-async fn put(app: &TestApp, path: &str, role: Role, body: Value) -> Reply {
-    app.call(Method::PUT, path, Some(app.token(role)), Some(body))
-        .await
-}
-
 async fn add(app: &TestApp, id: i64, start: &str, minutes: i64) -> Reply {
     app.post(
         &format!("/api/v1/calendars/{id}/add"),
@@ -118,26 +113,18 @@ both_backends!(calendars_round_trip, |store: Store| async move {
     changed["hours"] = json!([
         {"weekday": "mon", "start": "8:00", "end": "12:00"}
     ]);
-    let bad = put(
-        &app,
-        &format!("/api/v1/calendars/{id}"),
-        Role::Admin,
-        changed,
-    )
-    .await;
+    let bad = app
+        .put(&format!("/api/v1/calendars/{id}"), Role::Admin, changed)
+        .await;
     assert_invalid(&bad, "hours[0].start");
     let mut changed = london();
     changed["hours"] = json!([{"weekday": "sun", "start": "22:00", "end": "06:00"}]);
     changed["exceptions"] =
         json!([{"date": "2026-12-31", "start": "12:00", "end": "24:00", "working": false}]);
     changed["holidays"][0]["yearly"] = json!(true);
-    let replaced = put(
-        &app,
-        &format!("/api/v1/calendars/{id}"),
-        Role::Admin,
-        changed,
-    )
-    .await;
+    let replaced = app
+        .put(&format!("/api/v1/calendars/{id}"), Role::Admin, changed)
+        .await;
     assert_eq!(replaced.status, StatusCode::OK, "{}", replaced.text);
     assert_eq!(
         replaced.body["hours"],
@@ -419,7 +406,7 @@ both_backends!(
             StatusCode::FORBIDDEN
         );
         assert_eq!(
-            put(&app, &path, Role::Auditor, london()).await.status,
+            app.put(&path, Role::Auditor, london()).await.status,
             StatusCode::FORBIDDEN
         );
         assert_eq!(

@@ -17,17 +17,6 @@ async fn created(app: &TestApp, path: &str, role: Role, body: Value) -> Value {
     reply.body
 }
 
-async fn put(app: &TestApp, path: &str, role: Role, body: Value) -> Reply {
-    app.call(Method::PUT, path, Some(app.token(role)), Some(body))
-        .await
-}
-
-async fn user_id(app: &TestApp, role: Role) -> i64 {
-    app.get("/api/v1/me", role).await.body["id"]
-        .as_i64()
-        .expect("id")
-}
-
 /// A CI to change.
 async fn ci(app: &TestApp, name: &str) -> i64 {
     let class = app.get("/api/v1/ci-classes", Role::Admin).await;
@@ -101,9 +90,9 @@ both_backends!(
 
         // High risk goes to a CAB of three with a quorum of two.
         let (admin, manager, auditor) = (
-            user_id(&app, Role::Admin).await,
-            user_id(&app, Role::Manager).await,
-            user_id(&app, Role::Auditor).await,
+            app.user_id(Role::Admin).await,
+            app.user_id(Role::Manager).await,
+            app.user_id(Role::Auditor).await,
         );
         let mut policy = app.get("/api/v1/change-policy", Role::Agent).await.body;
         policy["approvals"]["rules"] = json!([
@@ -112,9 +101,11 @@ both_backends!(
              "stage": {"kind": "cab", "members": [admin, manager, auditor], "quorum": 2}},
             {"change_type": "emergency", "from_risk": "low", "stage": {"kind": "change_manager"}}
         ]);
-        let saved = put(&app, "/api/v1/change-policy", Role::Manager, policy.clone()).await;
+        let saved = app
+            .put("/api/v1/change-policy", Role::Manager, policy.clone())
+            .await;
         assert_eq!(saved.status, StatusCode::FORBIDDEN, "{}", saved.text);
-        let saved = put(&app, "/api/v1/change-policy", Role::Admin, policy).await;
+        let saved = app.put("/api/v1/change-policy", Role::Admin, policy).await;
         assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
 
         move_to(&app, "CHG-1", "assessment").await;
@@ -132,7 +123,9 @@ both_backends!(
             "{}",
             refused.text
         );
-        let risk = put(&app, "/api/v1/changes/CHG-1/risk", Role::Agent, high_risk()).await;
+        let risk = app
+            .put("/api/v1/changes/CHG-1/risk", Role::Agent, high_risk())
+            .await;
         assert_eq!(risk.status, StatusCode::OK, "{}", risk.text);
         assert_eq!(risk.body["level"], "high");
         move_to(&app, "CHG-1", "authorisation").await;
@@ -214,13 +207,13 @@ both_backends!(
             "{}",
             early.text
         );
-        let review = put(
-            &app,
-            "/api/v1/changes/CHG-1/review",
-            Role::Manager,
-            json!({"outcome": "successful", "notes": "Smooth"}),
-        )
-        .await;
+        let review = app
+            .put(
+                "/api/v1/changes/CHG-1/review",
+                Role::Manager,
+                json!({"outcome": "successful", "notes": "Smooth"}),
+            )
+            .await;
         assert_eq!(review.status, StatusCode::OK, "{}", review.text);
         let closed = move_to(&app, "CHG-1", "closed").await;
         assert_eq!(closed["status"], "closed");

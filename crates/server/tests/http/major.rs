@@ -1,22 +1,11 @@
 //! Major incidents through the real router: declaring, the communications log, and closure
 //! held back until the post-incident review is complete.
 
-use super::api::{TestApp, app, is_problem};
+use super::api::{app, is_problem};
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 use steward_domain::access::Role;
 use steward_store::{Store, both_backends};
-
-async fn user_id(app: &TestApp, role: Role) -> i64 {
-    app.get("/api/v1/me", role).await.body["id"]
-        .as_i64()
-        .expect("id")
-}
-
-async fn put(app: &TestApp, path: &str, role: Role, body: Value) -> super::api::Reply {
-    app.call(Method::PUT, path, Some(app.token(role)), Some(body))
-        .await
-}
 
 both_backends!(
     a_major_incident_closes_only_after_its_review,
@@ -31,8 +20,8 @@ both_backends!(
             .await;
         assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
         assert_eq!(created.body["major"], false);
-        let manager = user_id(&app, Role::Manager).await;
-        let requester = user_id(&app, Role::Requester).await;
+        let manager = app.user_id(Role::Manager).await;
+        let requester = app.user_id(Role::Requester).await;
 
         let bad = app
             .post(
@@ -154,25 +143,25 @@ both_backends!(
             .await;
         assert_eq!(none_yet.status, StatusCode::OK);
         assert_eq!(none_yet.body["updated_at"], Value::Null);
-        let partial = put(
-            &app,
-            "/api/v1/incidents/INC-1/review",
-            Role::Agent,
-            json!({"summary": "Mail was down for 2 h", "completed": true}),
-        )
-        .await;
+        let partial = app
+            .put(
+                "/api/v1/incidents/INC-1/review",
+                Role::Agent,
+                json!({"summary": "Mail was down for 2 h", "completed": true}),
+            )
+            .await;
         assert_eq!(partial.status, StatusCode::UNPROCESSABLE_ENTITY);
         let fields: Vec<&str> = partial.body["errors"].as_array().map_or(vec![], |a| {
             a.iter().filter_map(|e| e["field"].as_str()).collect()
         });
         assert_eq!(fields, ["root_cause", "improvements"]);
-        let draft = put(
-            &app,
-            "/api/v1/incidents/INC-1/review",
-            Role::Agent,
-            json!({"summary": "Mail was down for 2 h", "root_cause": "Disk full"}),
-        )
-        .await;
+        let draft = app
+            .put(
+                "/api/v1/incidents/INC-1/review",
+                Role::Agent,
+                json!({"summary": "Mail was down for 2 h", "root_cause": "Disk full"}),
+            )
+            .await;
         assert_eq!(draft.status, StatusCode::OK, "{}", draft.text);
         assert_eq!(draft.body["completed"], false);
         assert_eq!(
@@ -186,9 +175,7 @@ both_backends!(
             StatusCode::CONFLICT,
             "a draft review is not enough"
         );
-        let done = put(
-            &app,
-            "/api/v1/incidents/INC-1/review",
+        let done = app.put("/api/v1/incidents/INC-1/review",
             Role::Agent,
             json!({
                 "summary": "Mail was down for 2 h", "root_cause": "Disk full",
@@ -210,13 +197,13 @@ both_backends!(
         assert_eq!(closed.status, StatusCode::OK, "{}", closed.text);
         assert_eq!(closed.body["status"], "closed");
         assert_eq!(closed.body["major"], true);
-        let frozen = put(
-            &app,
-            "/api/v1/incidents/INC-1/review",
-            Role::Agent,
-            json!({"summary": "rewritten"}),
-        )
-        .await;
+        let frozen = app
+            .put(
+                "/api/v1/incidents/INC-1/review",
+                Role::Agent,
+                json!({"summary": "rewritten"}),
+            )
+            .await;
         assert_eq!(
             frozen.status,
             StatusCode::CONFLICT,
@@ -261,7 +248,7 @@ both_backends!(
             json!({"title": "VPN down"}),
         )
         .await;
-        let agent = user_id(&app, Role::Agent).await;
+        let agent = app.user_id(Role::Agent).await;
         assert_eq!(
             app.call(
                 Method::DELETE,
@@ -310,7 +297,7 @@ both_backends!(
             )
             .await;
         assert_eq!(own.status, StatusCode::CREATED, "{}", own.text);
-        let manager = user_id(&app, Role::Manager).await;
+        let manager = app.user_id(Role::Manager).await;
         app.post(
             "/api/v1/incidents/INC-1/major",
             Role::Manager,

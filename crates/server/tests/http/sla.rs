@@ -1,6 +1,6 @@
 //! `/api/v1/sla/agreements` and the clocks they run on incidents and requests.
 
-use super::api::{Reply, TestApp, app, is_problem};
+use super::api::{TestApp, app, is_problem};
 use super::categories::field_of;
 use axum::http::{Method, StatusCode};
 use jiff::Timestamp;
@@ -19,11 +19,6 @@ fn standard() -> Value {
             {"metric": "resolution", "minutes": 60}
         ]
     })
-}
-
-async fn put(app: &TestApp, path: &str, role: Role, body: Value) -> Reply {
-    app.call(Method::PUT, path, Some(app.token(role)), Some(body))
-        .await
 }
 
 async fn create_standard(app: &TestApp, escalate_to_team: Option<i64>) -> i64 {
@@ -69,23 +64,23 @@ both_backends!(agreements_round_trip, |store: Store| async move {
 
     let mut changed = standard();
     changed["warn_percent"] = json!(50);
-    let replaced = put(
-        &app,
-        &format!("/api/v1/sla/agreements/{id}"),
-        Role::Manager,
-        changed.clone(),
-    )
-    .await;
+    let replaced = app
+        .put(
+            &format!("/api/v1/sla/agreements/{id}"),
+            Role::Manager,
+            changed.clone(),
+        )
+        .await;
     assert_eq!(replaced.status, StatusCode::OK, "{}", replaced.text);
     assert_eq!(replaced.body["warn_percent"], 50);
 
-    let refused = put(
-        &app,
-        &format!("/api/v1/sla/agreements/{id}"),
-        Role::Agent,
-        changed,
-    )
-    .await;
+    let refused = app
+        .put(
+            &format!("/api/v1/sla/agreements/{id}"),
+            Role::Agent,
+            changed,
+        )
+        .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     let hidden = app.get("/api/v1/sla/agreements", Role::Requester).await;
     assert_eq!(hidden.status, StatusCode::FORBIDDEN);
@@ -263,33 +258,33 @@ both_backends!(
         assert!(clock(&after.body, "resolution")["breach_noted_at"].is_string());
 
         let path = format!("/api/v1/incidents/{key}/sla/{clock_id}/breach-reason");
-        let reasoned = put(
-            &app,
-            &path,
-            Role::Agent,
-            json!({"reason": "Bank interface down"}),
-        )
-        .await;
+        let reasoned = app
+            .put(&path, Role::Agent, json!({"reason": "Bank interface down"}))
+            .await;
         assert_eq!(reasoned.status, StatusCode::OK, "{}", reasoned.text);
         assert_eq!(reasoned.body["breach_reason"], "Bank interface down");
-        let by_requester = put(&app, &path, Role::Requester, json!({"reason": "x"})).await;
+        let by_requester = app
+            .put(&path, Role::Requester, json!({"reason": "x"}))
+            .await;
         assert_eq!(by_requester.status, StatusCode::FORBIDDEN);
 
         let exclusion = format!("/api/v1/incidents/{key}/sla/exclusion");
-        let blank = put(&app, &exclusion, Role::Agent, json!({"reason": " "})).await;
+        let blank = app
+            .put(&exclusion, Role::Agent, json!({"reason": " "}))
+            .await;
         assert_eq!(
             blank.status,
             StatusCode::UNPROCESSABLE_ENTITY,
             "{}",
             blank.text
         );
-        let excluded = put(
-            &app,
-            &exclusion,
-            Role::Agent,
-            json!({"reason": "Bank-wide outage"}),
-        )
-        .await;
+        let excluded = app
+            .put(
+                &exclusion,
+                Role::Agent,
+                json!({"reason": "Bank-wide outage"}),
+            )
+            .await;
         assert_eq!(excluded.body["excluded"], "Bank-wide outage");
         assert_eq!(
             clock(
@@ -303,13 +298,13 @@ both_backends!(
         let included = app.delete(&exclusion, Role::Agent).await;
         assert_eq!(included.status, StatusCode::OK, "{}", included.text);
         assert_eq!(included.body["excluded"], Value::Null);
-        let missing = put(
-            &app,
-            "/api/v1/incidents/INC-999/sla/exclusion",
-            Role::Agent,
-            json!({"reason": "x"}),
-        )
-        .await;
+        let missing = app
+            .put(
+                "/api/v1/incidents/INC-999/sla/exclusion",
+                Role::Agent,
+                json!({"reason": "x"}),
+            )
+            .await;
         assert_eq!(missing.status, StatusCode::NOT_FOUND);
     }
 );
