@@ -3,7 +3,9 @@
 //! with its reason, closure with the benefit realised) and every step it took.
 
 use super::people::People;
-use super::register_form::{Field, Frame, Input, Posted, chosen, joined, picked, render, saved};
+use super::register_form::{
+    Field, Input, Posted, Register, chosen, edit, form, joined, picked, save,
+};
 use super::session::DoneQuery;
 use super::{Chrome, FormState, Id, ListFrame, Opt, UiResult, filter_choices, options, when};
 use crate::AppState;
@@ -246,40 +248,68 @@ fn values_of(i: &Improvement) -> Vec<(&'static str, String)> {
     ]
 }
 
-async fn form_page(
-    state: &AppState,
-    who: &Principal,
-    editing: Option<&Improvement>,
-    form: FormState,
-    seen: Option<i64>,
-    status: StatusCode,
-) -> UiResult {
-    let people = People::of(state, who.tenant_id()).await?;
-    let frame = match editing {
-        None => Frame {
-            nav: super::sms::NAV_HREF,
-            heading: "Raise an opportunity for improvement".into(),
-            intro: "Anyone's idea counts: it is proposed now, and decided on with a reason.",
-            action: NAV_HREF.into(),
-            submit: "Raise",
-            cancel: NAV_HREF.into(),
-        },
-        Some(i) => Frame {
-            nav: super::sms::NAV_HREF,
-            heading: format!("Edit improvement {}", i.id),
-            intro: "",
-            action: format!("{NAV_HREF}/{}", i.id),
-            submit: "Save",
-            cancel: format!("{NAV_HREF}/{}", i.id),
-        },
-    };
-    let fields = fields(&form, &people);
-    render(state, who, frame, fields, form, seen, status).await
+/// The register as `register_form` drives its form.
+pub struct Improvements;
+
+impl Register for Improvements {
+    type Record = Improvement;
+    const HREF: &'static str = NAV_HREF;
+    const FIELDS: &'static [&'static str] = &FIELDS;
+    const NEW: (&'static str, &'static str, &'static str) = (
+        "Raise an opportunity for improvement",
+        "Anyone's idea counts: it is proposed now, and decided on with a reason.",
+        "Raise",
+    );
+
+    fn id(i: &Improvement) -> i64 {
+        i.id
+    }
+
+    fn updated_at(i: &Improvement) -> i64 {
+        i.updated_at
+    }
+
+    fn editing(i: &Improvement) -> (String, &'static str) {
+        (format!("Edit improvement {}", i.id), "")
+    }
+
+    fn values(i: &Improvement) -> Vec<(&'static str, String)> {
+        values_of(i)
+    }
+
+    fn fields(form: &FormState, people: &People) -> Vec<Field> {
+        fields(form, people)
+    }
+
+    async fn load(state: &AppState, tenant_id: i64, id: i64) -> Result<Improvement, StoreError> {
+        state.store.improvement(tenant_id, id).await
+    }
+
+    async fn store(
+        state: &AppState,
+        who: &Principal,
+        current: Option<&Improvement>,
+        posted: &Posted,
+    ) -> Result<i64, StoreError> {
+        let draft = draft_of(posted)?;
+        let (t, actor) = (who.tenant_id(), who.actor());
+        let saved = match current {
+            None => state.store.create_improvement(t, &draft, &actor).await,
+            Some(i) => {
+                let seen = posted.seen.unwrap_or(i.updated_at);
+                state
+                    .store
+                    .update_improvement(t, i.id, seen, &draft, &actor)
+                    .await
+            }
+        };
+        saved.map(|i| i.id)
+    }
 }
 
 pub async fn new_form(State(state): State<AppState>, who: Can<perm::SmsWrite>) -> UiResult {
     let blank = FormState::with(&[("priority", "medium"), ("source", "staff")]);
-    form_page(&state, &who, None, blank, None, StatusCode::OK).await
+    form::<Improvements>(&state, &who, None, blank, None, StatusCode::OK).await
 }
 
 pub async fn edit_form(
@@ -287,61 +317,7 @@ pub async fn edit_form(
     who: Can<perm::SmsWrite>,
     Id(id): Id<i64>,
 ) -> UiResult {
-    let i = state.store.improvement(who.tenant_id(), id).await?;
-    let posted = Posted::of(values_of(&i), Some(i.updated_at));
-    form_page(
-        &state,
-        &who,
-        Some(&i),
-        posted.state(),
-        posted.seen,
-        StatusCode::OK,
-    )
-    .await
-}
-
-async fn save(
-    state: &AppState,
-    who: &Principal,
-    current: Option<&Improvement>,
-    posted: Posted,
-) -> UiResult {
-    let t = who.tenant_id();
-    let result = async {
-        let draft = draft_of(&posted)?;
-        let saved = match current {
-            None => {
-                state
-                    .store
-                    .create_improvement(t, &draft, &who.actor())
-                    .await
-            }
-            Some(i) => {
-                let seen = posted.seen.unwrap_or(i.updated_at);
-                state
-                    .store
-                    .update_improvement(t, i.id, seen, &draft, &who.actor())
-                    .await
-            }
-        };
-        saved.map(|i| i.id)
-    }
-    .await;
-    match saved(result, NAV_HREF, current.is_none()) {
-        Ok(done) => Ok(done),
-        Err(Ok(refusal)) => {
-            form_page(
-                state,
-                who,
-                current,
-                posted.state().rejected(refusal),
-                posted.seen,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-        Err(Err(e)) => Err(e.into()),
-    }
+    edit::<Improvements>(&state, &who, id).await
 }
 
 pub async fn create(
@@ -349,7 +325,7 @@ pub async fn create(
     who: Can<perm::SmsWrite>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> UiResult {
-    save(&state, &who, None, Posted::parse(pairs, &FIELDS)).await
+    save::<Improvements>(&state, &who, None, pairs).await
 }
 
 pub async fn update(
@@ -358,8 +334,7 @@ pub async fn update(
     Id(id): Id<i64>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> UiResult {
-    let i = state.store.improvement(who.tenant_id(), id).await?;
-    save(&state, &who, Some(&i), Posted::parse(pairs, &FIELDS)).await
+    save::<Improvements>(&state, &who, Some(id), pairs).await
 }
 
 pub struct StepLine {

@@ -4,7 +4,7 @@
 //! reason) and the actions it decided, with add and complete forms and overdue flags.
 
 use super::people::People;
-use super::register_form::{Field, Frame, Input, Posted, joined, picked, render, saved};
+use super::register_form::{Field, Input, Posted, Register, edit, form, joined, picked, save};
 use super::session::DoneQuery;
 use super::{Chrome, FormState, Id, ListFrame, Opt, UiResult, filter_choices, when};
 use crate::AppState;
@@ -177,40 +177,76 @@ fn values_of(r: &ManagementReview) -> Vec<(&'static str, String)> {
     ]
 }
 
-async fn form_page(
-    state: &AppState,
-    who: &Principal,
-    editing: Option<&ManagementReview>,
-    form: FormState,
-    seen: Option<i64>,
-    status: StatusCode,
-) -> UiResult {
-    let people = People::of(state, who.tenant_id()).await?;
-    let frame = match editing {
-        None => Frame {
-            nav: super::sms::NAV_HREF,
-            heading: "Plan a management review".into(),
-            intro: "Steward compiles the review's inputs from its records for the period when you ask; \
-                    holding the review freezes them.",
-            action: NAV_HREF.into(),
-            submit: "Plan",
-            cancel: NAV_HREF.into(),
-        },
-        Some(r) => Frame {
-            nav: super::sms::NAV_HREF,
-            heading: format!("Edit review MR-{}", r.id),
-            intro: "",
-            action: format!("{NAV_HREF}/{}", r.id),
-            submit: "Save",
-            cancel: format!("{NAV_HREF}/{}", r.id),
-        },
-    };
-    let fields = fields(&form, &people);
-    render(state, who, frame, fields, form, seen, status).await
+/// The register as `register_form` drives its form.
+pub struct Reviews;
+
+impl Register for Reviews {
+    type Record = ManagementReview;
+    const HREF: &'static str = NAV_HREF;
+    const FIELDS: &'static [&'static str] = &FIELDS;
+    const NEW: (&'static str, &'static str, &'static str) = (
+        "Plan a management review",
+        "Steward compiles the review's inputs from its records for the period when you ask; holding the review freezes them.",
+        "Plan",
+    );
+
+    fn id(r: &ManagementReview) -> i64 {
+        r.id
+    }
+
+    fn updated_at(r: &ManagementReview) -> i64 {
+        r.updated_at
+    }
+
+    fn editing(r: &ManagementReview) -> (String, &'static str) {
+        (format!("Edit review MR-{}", r.id), "")
+    }
+
+    fn values(r: &ManagementReview) -> Vec<(&'static str, String)> {
+        values_of(r)
+    }
+
+    fn fields(form: &FormState, people: &People) -> Vec<Field> {
+        fields(form, people)
+    }
+
+    async fn load(
+        state: &AppState,
+        tenant_id: i64,
+        id: i64,
+    ) -> Result<ManagementReview, StoreError> {
+        state.store.management_review(tenant_id, id).await
+    }
+
+    async fn store(
+        state: &AppState,
+        who: &Principal,
+        current: Option<&ManagementReview>,
+        posted: &Posted,
+    ) -> Result<i64, StoreError> {
+        let draft = draft_of(posted)?;
+        let (t, actor) = (who.tenant_id(), who.actor());
+        let saved = match current {
+            None => {
+                state
+                    .store
+                    .create_management_review(t, &draft, &actor)
+                    .await
+            }
+            Some(r) => {
+                let seen = posted.seen.unwrap_or(r.updated_at);
+                state
+                    .store
+                    .update_management_review(t, r.id, seen, &draft, &actor)
+                    .await
+            }
+        };
+        saved.map(|r| r.id)
+    }
 }
 
 pub async fn new_form(State(state): State<AppState>, who: Can<perm::SmsWrite>) -> UiResult {
-    form_page(
+    form::<Reviews>(
         &state,
         &who,
         None,
@@ -226,61 +262,7 @@ pub async fn edit_form(
     who: Can<perm::SmsWrite>,
     Id(id): Id<i64>,
 ) -> UiResult {
-    let r = state.store.management_review(who.tenant_id(), id).await?;
-    let posted = Posted::of(values_of(&r), Some(r.updated_at));
-    form_page(
-        &state,
-        &who,
-        Some(&r),
-        posted.state(),
-        posted.seen,
-        StatusCode::OK,
-    )
-    .await
-}
-
-async fn save(
-    state: &AppState,
-    who: &Principal,
-    current: Option<&ManagementReview>,
-    posted: Posted,
-) -> UiResult {
-    let t = who.tenant_id();
-    let result = async {
-        let draft = draft_of(&posted)?;
-        let saved = match current {
-            None => {
-                state
-                    .store
-                    .create_management_review(t, &draft, &who.actor())
-                    .await
-            }
-            Some(r) => {
-                let seen = posted.seen.unwrap_or(r.updated_at);
-                state
-                    .store
-                    .update_management_review(t, r.id, seen, &draft, &who.actor())
-                    .await
-            }
-        };
-        saved.map(|r| r.id)
-    }
-    .await;
-    match saved(result, NAV_HREF, current.is_none()) {
-        Ok(done) => Ok(done),
-        Err(Ok(refusal)) => {
-            form_page(
-                state,
-                who,
-                current,
-                posted.state().rejected(refusal),
-                posted.seen,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-        Err(Err(e)) => Err(e.into()),
-    }
+    edit::<Reviews>(&state, &who, id).await
 }
 
 pub async fn create(
@@ -288,7 +270,7 @@ pub async fn create(
     who: Can<perm::SmsWrite>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> UiResult {
-    save(&state, &who, None, Posted::parse(pairs, &FIELDS)).await
+    save::<Reviews>(&state, &who, None, pairs).await
 }
 
 pub async fn update(
@@ -297,8 +279,7 @@ pub async fn update(
     Id(id): Id<i64>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> UiResult {
-    let r = state.store.management_review(who.tenant_id(), id).await?;
-    save(&state, &who, Some(&r), Posted::parse(pairs, &FIELDS)).await
+    save::<Reviews>(&state, &who, Some(id), pairs).await
 }
 
 /// One month's bar of SLA attainment, on a 0–100 % scale 150 units high.

@@ -4,7 +4,7 @@
 
 use super::people::People;
 use super::register_form::{
-    Field, Frame, Input, Posted, chosen, joined, number, picked, render, saved,
+    Field, Input, Posted, Register, chosen, edit, form, joined, number, picked, save,
 };
 use super::session::DoneQuery;
 use super::{Chrome, FormState, Id, ListFrame, Opt, UiResult, filter_choices, options, when};
@@ -265,35 +265,63 @@ fn values_of(o: &Objective) -> Vec<(&'static str, String)> {
     ]
 }
 
-async fn form_page(
-    state: &AppState,
-    who: &Principal,
-    editing: Option<&Objective>,
-    form: FormState,
-    seen: Option<i64>,
-    status: StatusCode,
-) -> UiResult {
-    let people = People::of(state, who.tenant_id()).await?;
-    let frame = match editing {
-        None => Frame {
-            nav: super::sms::NAV_HREF,
-            heading: "Set an objective".into(),
-            intro: "A measurable target with an owner: Steward reads it every month.",
-            action: NAV_HREF.into(),
-            submit: "Set objective",
-            cancel: NAV_HREF.into(),
-        },
-        Some(o) => Frame {
-            nav: super::sms::NAV_HREF,
-            heading: format!("Edit objective {}", o.title),
-            intro: "",
-            action: format!("{NAV_HREF}/{}", o.id),
-            submit: "Save",
-            cancel: format!("{NAV_HREF}/{}", o.id),
-        },
-    };
-    let fields = fields(&form, &people);
-    render(state, who, frame, fields, form, seen, status).await
+/// The register as `register_form` drives its form.
+pub struct Objectives;
+
+impl Register for Objectives {
+    type Record = Objective;
+    const HREF: &'static str = NAV_HREF;
+    const FIELDS: &'static [&'static str] = &FIELDS;
+    const NEW: (&'static str, &'static str, &'static str) = (
+        "Set an objective",
+        "A measurable target with an owner: Steward reads it every month.",
+        "Set objective",
+    );
+
+    fn id(o: &Objective) -> i64 {
+        o.id
+    }
+
+    fn updated_at(o: &Objective) -> i64 {
+        o.updated_at
+    }
+
+    fn editing(o: &Objective) -> (String, &'static str) {
+        (format!("Edit objective {}", o.title), "")
+    }
+
+    fn values(o: &Objective) -> Vec<(&'static str, String)> {
+        values_of(o)
+    }
+
+    fn fields(form: &FormState, people: &People) -> Vec<Field> {
+        fields(form, people)
+    }
+
+    async fn load(state: &AppState, tenant_id: i64, id: i64) -> Result<Objective, StoreError> {
+        state.store.objective(tenant_id, id).await
+    }
+
+    async fn store(
+        state: &AppState,
+        who: &Principal,
+        current: Option<&Objective>,
+        posted: &Posted,
+    ) -> Result<i64, StoreError> {
+        let draft = draft_of(posted)?;
+        let (t, actor) = (who.tenant_id(), who.actor());
+        let saved = match current {
+            None => state.store.create_objective(t, &draft, &actor).await,
+            Some(o) => {
+                let seen = posted.seen.unwrap_or(o.updated_at);
+                state
+                    .store
+                    .update_objective(t, o.id, seen, &draft, &actor)
+                    .await
+            }
+        };
+        saved.map(|o| o.id)
+    }
 }
 
 pub async fn new_form(State(state): State<AppState>, who: Can<perm::SmsWrite>) -> UiResult {
@@ -303,7 +331,7 @@ pub async fn new_form(State(state): State<AppState>, who: Can<perm::SmsWrite>) -
         ("target", "95"),
         ("status", "active"),
     ]);
-    form_page(&state, &who, None, blank, None, StatusCode::OK).await
+    form::<Objectives>(&state, &who, None, blank, None, StatusCode::OK).await
 }
 
 pub async fn edit_form(
@@ -311,56 +339,7 @@ pub async fn edit_form(
     who: Can<perm::SmsWrite>,
     Id(id): Id<i64>,
 ) -> UiResult {
-    let o = state.store.objective(who.tenant_id(), id).await?;
-    let posted = Posted::of(values_of(&o), Some(o.updated_at));
-    form_page(
-        &state,
-        &who,
-        Some(&o),
-        posted.state(),
-        posted.seen,
-        StatusCode::OK,
-    )
-    .await
-}
-
-async fn save(
-    state: &AppState,
-    who: &Principal,
-    current: Option<&Objective>,
-    posted: Posted,
-) -> UiResult {
-    let t = who.tenant_id();
-    let result = async {
-        let draft = draft_of(&posted)?;
-        let saved = match current {
-            None => state.store.create_objective(t, &draft, &who.actor()).await,
-            Some(o) => {
-                let seen = posted.seen.unwrap_or(o.updated_at);
-                state
-                    .store
-                    .update_objective(t, o.id, seen, &draft, &who.actor())
-                    .await
-            }
-        };
-        saved.map(|o| o.id)
-    }
-    .await;
-    match saved(result, NAV_HREF, current.is_none()) {
-        Ok(done) => Ok(done),
-        Err(Ok(refusal)) => {
-            form_page(
-                state,
-                who,
-                current,
-                posted.state().rejected(refusal),
-                posted.seen,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-        Err(Err(e)) => Err(e.into()),
-    }
+    edit::<Objectives>(&state, &who, id).await
 }
 
 pub async fn create(
@@ -368,7 +347,7 @@ pub async fn create(
     who: Can<perm::SmsWrite>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> UiResult {
-    save(&state, &who, None, Posted::parse(pairs, &FIELDS)).await
+    save::<Objectives>(&state, &who, None, pairs).await
 }
 
 pub async fn update(
@@ -377,8 +356,7 @@ pub async fn update(
     Id(id): Id<i64>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> UiResult {
-    let o = state.store.objective(who.tenant_id(), id).await?;
-    save(&state, &who, Some(&o), Posted::parse(pairs, &FIELDS)).await
+    save::<Objectives>(&state, &who, Some(id), pairs).await
 }
 
 /// One month's bar of the chart, in the SVG's units.

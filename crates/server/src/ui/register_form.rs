@@ -5,13 +5,14 @@
 //! Each register says which fields it has and how they become its domain draft; parsing,
 //! validation and the store stay its own, so the form refuses what the API refuses.
 
+use super::people::People;
 use super::{Chrome, FormState, Opt, UiResult};
 use crate::AppState;
 use crate::auth::Principal;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use std::collections::HashMap;
 use steward_domain::Invalid;
 use steward_store::StoreError;
@@ -187,53 +188,127 @@ pub struct FormPage {
     pub fields: Vec<Field>,
 }
 
-/// What a register's page needs to draw its form.
-pub struct Frame {
-    pub nav: &'static str,
-    pub heading: String,
-    pub intro: &'static str,
-    pub action: String,
-    pub submit: &'static str,
-    pub cancel: String,
+/// A register edited through the shared form: how a record is loaded, shown in the form,
+/// checked and stored. The page handlers of each register are then one line each.
+pub trait Register {
+    type Record: Send + Sync;
+    /// Where its list lives; a record's page is `{HREF}/{id}`.
+    const HREF: &'static str;
+    /// The names of the form's fields (anything else posted is dropped).
+    const FIELDS: &'static [&'static str];
+    /// The new form's heading, introduction and button.
+    const NEW: (&'static str, &'static str, &'static str);
+
+    fn id(record: &Self::Record) -> i64;
+    fn updated_at(record: &Self::Record) -> i64;
+    /// The edit form's heading and introduction.
+    fn editing(record: &Self::Record) -> (String, &'static str);
+    /// A record's fields as the edit form starts them.
+    fn values(record: &Self::Record) -> Vec<(&'static str, String)>;
+    /// The form's fields, with `form`'s values selected in its pickers.
+    fn fields(form: &FormState, people: &People) -> Vec<Field>;
+    fn load(
+        state: &AppState,
+        tenant_id: i64,
+        id: i64,
+    ) -> impl Future<Output = Result<Self::Record, StoreError>> + Send;
+    /// Checks what was posted and creates the record (no `current`) or updates it; its id.
+    fn store(
+        state: &AppState,
+        who: &Principal,
+        current: Option<&Self::Record>,
+        posted: &Posted,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
 }
 
-pub async fn render(
+/// The register's form: blank or as typed for a new record, or editing `editing`.
+pub async fn form<R: Register>(
     state: &AppState,
     who: &Principal,
-    frame: Frame,
-    fields: Vec<Field>,
+    editing: Option<&R::Record>,
     form: FormState,
     seen: Option<i64>,
     status: StatusCode,
 ) -> UiResult {
+    let people = People::of(state, who.tenant_id()).await?;
+    let (heading, intro, submit, action) = match editing {
+        None => {
+            let (heading, intro, submit) = R::NEW;
+            (heading.to_owned(), intro, submit, R::HREF.to_owned())
+        }
+        Some(record) => {
+            let (heading, intro) = R::editing(record);
+            (
+                heading,
+                intro,
+                "Save",
+                format!("{}/{}", R::HREF, R::id(record)),
+            )
+        }
+    };
     let page = FormPage {
-        chrome: Chrome::new(state, who, frame.nav).await,
-        heading: frame.heading,
-        intro: frame.intro,
-        action: frame.action,
-        submit: frame.submit,
-        cancel: frame.cancel,
+        chrome: Chrome::new(state, who, super::sms::NAV_HREF).await,
+        fields: R::fields(&form, &people),
+        heading,
+        intro,
+        cancel: action.clone(),
+        action,
+        submit,
         form,
         seen,
-        fields,
     };
     Ok((status, page).into_response())
 }
 
-/// Where a save ends: the record's page at `{base}/{id}` with a notice, or the refusal to show
-/// beside the fields (an edit over someone else's becomes a form-level message).
-pub fn saved(
-    result: Result<i64, StoreError>,
-    base: &str,
-    created: bool,
-) -> Result<Response, Result<Invalid, StoreError>> {
-    match result {
+/// The edit form of record `id`.
+pub async fn edit<R: Register>(state: &AppState, who: &Principal, id: i64) -> UiResult {
+    let record = R::load(state, who.tenant_id(), id).await?;
+    let posted = Posted::of(R::values(&record), Some(R::updated_at(&record)));
+    form::<R>(
+        state,
+        who,
+        Some(&record),
+        posted.state(),
+        posted.seen,
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// Saves a posted form as a new record (no `id`) or over record `id`: the record's page with a
+/// notice, or the form again with the refusal beside the fields and what was typed (an edit
+/// over someone else's becomes a form-level message).
+pub async fn save<R: Register>(
+    state: &AppState,
+    who: &Principal,
+    id: Option<i64>,
+    pairs: Vec<(String, String)>,
+) -> UiResult {
+    let current = match id {
+        Some(id) => Some(R::load(state, who.tenant_id(), id).await?),
+        None => None,
+    };
+    let posted = Posted::parse(pairs, R::FIELDS);
+    let refusal = match R::store(state, who, current.as_ref(), &posted).await {
         Ok(id) => {
-            let done = if created { "created" } else { "saved" };
-            Ok(Redirect::to(&format!("{base}/{id}?done={done}")).into_response())
+            let done = if current.is_some() {
+                "saved"
+            } else {
+                "created"
+            };
+            return Ok(Redirect::to(&format!("{}/{id}?done={done}", R::HREF)).into_response());
         }
-        Err(StoreError::Invalid(invalid)) => Err(Ok(invalid)),
-        Err(StoreError::Conflict(message)) => Err(Ok(Invalid::one("form", message))),
-        Err(e) => Err(Err(e)),
-    }
+        Err(StoreError::Invalid(invalid)) => invalid,
+        Err(StoreError::Conflict(message)) => Invalid::one("form", message),
+        Err(e) => return Err(e.into()),
+    };
+    form::<R>(
+        state,
+        who,
+        current.as_ref(),
+        posted.state().rejected(refusal),
+        posted.seen,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await
 }

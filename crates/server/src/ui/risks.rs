@@ -3,7 +3,9 @@
 //! assessment it had.
 
 use super::people::People;
-use super::register_form::{Field, Frame, Input, Posted, chosen, joined, picked, render, saved};
+use super::register_form::{
+    Field, Input, Posted, Register, chosen, edit, form, joined, picked, save,
+};
 use super::session::DoneQuery;
 use super::{Chrome, FormState, Id, ListFrame, Opt, UiResult, filter_choices, options, when};
 use crate::AppState;
@@ -360,35 +362,63 @@ fn values_of(r: &Risk) -> Vec<(&'static str, String)> {
     ]
 }
 
-async fn form_page(
-    state: &AppState,
-    who: &Principal,
-    editing: Option<&Risk>,
-    form: FormState,
-    seen: Option<i64>,
-    status: StatusCode,
-) -> UiResult {
-    let people = People::of(state, who.tenant_id()).await?;
-    let frame = match editing {
-        None => Frame {
-            nav: super::sms::NAV_HREF,
-            heading: "Record a risk or opportunity".into(),
-            intro: "Rate it on the five-by-five grid, say how it is treated, who owns it and when it is next reviewed.",
-            action: NAV_HREF.into(),
-            submit: "Record",
-            cancel: NAV_HREF.into(),
-        },
-        Some(r) => Frame {
-            nav: super::sms::NAV_HREF,
-            heading: format!("Edit {} {}", r.kind.label().to_lowercase(), r.title),
-            intro: "A new rating or review date is kept as an assessment in its history.",
-            action: format!("{NAV_HREF}/{}", r.id),
-            submit: "Save",
-            cancel: format!("{NAV_HREF}/{}", r.id),
-        },
-    };
-    let fields = fields(&form, &people);
-    render(state, who, frame, fields, form, seen, status).await
+/// The register as `register_form` drives its form.
+pub struct Risks;
+
+impl Register for Risks {
+    type Record = Risk;
+    const HREF: &'static str = NAV_HREF;
+    const FIELDS: &'static [&'static str] = &FIELDS;
+    const NEW: (&'static str, &'static str, &'static str) = (
+        "Record a risk or opportunity",
+        "Rate it on the five-by-five grid, say how it is treated, who owns it and when it is next reviewed.",
+        "Record",
+    );
+
+    fn id(r: &Risk) -> i64 {
+        r.id
+    }
+
+    fn updated_at(r: &Risk) -> i64 {
+        r.updated_at
+    }
+
+    fn editing(r: &Risk) -> (String, &'static str) {
+        (
+            format!("Edit {} {}", r.kind.label().to_lowercase(), r.title),
+            "A new rating or review date is kept as an assessment in its history.",
+        )
+    }
+
+    fn values(r: &Risk) -> Vec<(&'static str, String)> {
+        values_of(r)
+    }
+
+    fn fields(form: &FormState, people: &People) -> Vec<Field> {
+        fields(form, people)
+    }
+
+    async fn load(state: &AppState, tenant_id: i64, id: i64) -> Result<Risk, StoreError> {
+        state.store.risk(tenant_id, id).await
+    }
+
+    async fn store(
+        state: &AppState,
+        who: &Principal,
+        current: Option<&Risk>,
+        posted: &Posted,
+    ) -> Result<i64, StoreError> {
+        let draft = draft_of(posted)?;
+        let (t, actor) = (who.tenant_id(), who.actor());
+        let saved = match current {
+            None => state.store.create_risk(t, &draft, &actor).await,
+            Some(r) => {
+                let seen = posted.seen.unwrap_or(r.updated_at);
+                state.store.update_risk(t, r.id, seen, &draft, &actor).await
+            }
+        };
+        saved.map(|r| r.id)
+    }
 }
 
 pub async fn new_form(State(state): State<AppState>, who: Can<perm::SmsWrite>) -> UiResult {
@@ -400,7 +430,7 @@ pub async fn new_form(State(state): State<AppState>, who: Can<perm::SmsWrite>) -
         ("treatment", "mitigate"),
         ("review_date", review.as_str()),
     ]);
-    form_page(&state, &who, None, blank, None, StatusCode::OK).await
+    form::<Risks>(&state, &who, None, blank, None, StatusCode::OK).await
 }
 
 pub async fn edit_form(
@@ -408,56 +438,7 @@ pub async fn edit_form(
     who: Can<perm::SmsWrite>,
     Id(id): Id<i64>,
 ) -> UiResult {
-    let r = state.store.risk(who.tenant_id(), id).await?;
-    let posted = Posted::of(values_of(&r), Some(r.updated_at));
-    form_page(
-        &state,
-        &who,
-        Some(&r),
-        posted.state(),
-        posted.seen,
-        StatusCode::OK,
-    )
-    .await
-}
-
-async fn save(
-    state: &AppState,
-    who: &Principal,
-    current: Option<&Risk>,
-    posted: Posted,
-) -> UiResult {
-    let t = who.tenant_id();
-    let result = async {
-        let draft = draft_of(&posted)?;
-        let saved = match current {
-            None => state.store.create_risk(t, &draft, &who.actor()).await,
-            Some(r) => {
-                let seen = posted.seen.unwrap_or(r.updated_at);
-                state
-                    .store
-                    .update_risk(t, r.id, seen, &draft, &who.actor())
-                    .await
-            }
-        };
-        saved.map(|r| r.id)
-    }
-    .await;
-    match saved(result, NAV_HREF, current.is_none()) {
-        Ok(done) => Ok(done),
-        Err(Ok(refusal)) => {
-            form_page(
-                state,
-                who,
-                current,
-                posted.state().rejected(refusal),
-                posted.seen,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-        Err(Err(e)) => Err(e.into()),
-    }
+    edit::<Risks>(&state, &who, id).await
 }
 
 pub async fn create(
@@ -465,7 +446,7 @@ pub async fn create(
     who: Can<perm::SmsWrite>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> UiResult {
-    save(&state, &who, None, Posted::parse(pairs, &FIELDS)).await
+    save::<Risks>(&state, &who, None, pairs).await
 }
 
 pub async fn update(
@@ -474,8 +455,7 @@ pub async fn update(
     Id(id): Id<i64>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> UiResult {
-    let r = state.store.risk(who.tenant_id(), id).await?;
-    save(&state, &who, Some(&r), Posted::parse(pairs, &FIELDS)).await
+    save::<Risks>(&state, &who, Some(id), pairs).await
 }
 
 pub struct ReviewLine {
