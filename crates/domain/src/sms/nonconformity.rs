@@ -49,6 +49,7 @@ impl Severity {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", schema(as = NcSource))]
 pub enum Source {
     /// A finding of an internal audit; `source_ref` is the finding's id.
     Audit,

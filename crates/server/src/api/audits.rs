@@ -536,6 +536,7 @@ pub async fn close(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = AuditCancelIn)]
 pub struct CancelIn {
     pub reason: String,
 }

@@ -298,6 +298,7 @@ pub async fn withdraw(
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = DocumentVersionOut)]
 pub struct VersionOut {
     pub number: i64,
     pub state: VersionState,
@@ -491,6 +492,7 @@ pub async fn return_version(
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = DocumentReviewOut)]
 pub struct ReviewOut {
     pub id: i64,
     /// `YYYY-MM-DD`.
@@ -514,6 +516,7 @@ impl From<DocumentReview> for ReviewOut {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = DocumentReviewIn)]
 pub struct ReviewIn {
     /// `YYYY-MM-DD`, not in the future; today unless given.
     pub reviewed_on: Option<String>,

@@ -24,6 +24,7 @@ use steward_store::sms::review::{ManagementReview, ReviewAction, ReviewFilter};
 use utoipa::{IntoParams, ToSchema};
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ManagementReviewOut)]
 pub struct ReviewOut {
     pub id: i64,
     pub title: String,
@@ -143,6 +144,7 @@ pub fn action_draft(
 /// A review to plan.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ManagementReviewIn)]
 pub struct ReviewIn {
     pub title: String,
     /// `YYYY-MM-DD`.
@@ -309,12 +311,14 @@ pub struct HoldIn {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ReviewCloseIn)]
 pub struct CloseIn {
     pub decisions: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ReviewCancelIn)]
 pub struct CancelIn {
     pub reason: String,
 }
@@ -373,6 +377,7 @@ pub async fn cancel(
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ReviewActionOut)]
 pub struct ActionOut {
     pub id: i64,
     pub review_id: i64,
@@ -409,6 +414,7 @@ impl From<ReviewAction> for ActionOut {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ReviewActionIn)]
 pub struct ActionIn {
     pub description: String,
     pub owner_id: Option<i64>,
@@ -418,6 +424,7 @@ pub struct ActionIn {
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ReviewCompleteIn)]
 pub struct CompleteIn {
     #[serde(default)]
     pub note: String,

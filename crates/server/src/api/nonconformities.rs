@@ -271,6 +271,7 @@ pub async fn update(
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = NcActionOut)]
 pub struct ActionOut {
     pub id: i64,
     pub nonconformity_id: i64,
@@ -306,6 +307,7 @@ impl From<CorrectiveAction> for ActionOut {
 /// A corrective action to plan.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = NcActionIn)]
 pub struct ActionIn {
     pub description: String,
     /// Who carries it out: a user of the organisation.
@@ -383,6 +385,7 @@ pub async fn add_action(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = NcCompleteIn)]
 pub struct CompleteIn {
     /// What was done.
     pub note: String,
@@ -483,6 +486,7 @@ pub async fn verify(
 
 /// One status a nonconformity had.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = NcStatusChangeOut)]
 pub struct StatusChangeOut {
     /// Absent when it was raised.
     pub from: Option<String>,

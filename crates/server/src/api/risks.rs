@@ -23,6 +23,7 @@ use steward_store::sms::risk::{Risk, RiskFilter, RiskReview};
 use utoipa::{IntoParams, ToSchema};
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = RiskEntryOut)]
 pub struct RiskOut {
     pub id: i64,
     pub kind: RiskKind,
@@ -81,6 +82,7 @@ impl From<Risk> for RiskOut {
 /// A risk or opportunity to record.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = RiskEntryIn)]
 pub struct RiskIn {
     pub kind: RiskKind,
     pub title: String,
@@ -318,6 +320,7 @@ pub async fn update(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = RiskReviewIn)]
 pub struct ReviewIn {
     /// What the review found.
     pub note: String,
@@ -364,6 +367,7 @@ pub async fn review(
 
 /// One assessment of an entry.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = RiskReviewOut)]
 pub struct ReviewOut {
     pub inherent: Rating,
     pub level: Level,
@@ -402,6 +406,7 @@ pub async fn reviews(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = RiskCloseIn)]
 pub struct CloseIn {
     /// Why it no longer needs managing.
     pub reason: String,
