@@ -3,9 +3,7 @@
 //! with its reason, closure with the benefit realised) and every step it took.
 
 use super::people::People;
-use super::register_form::{
-    Field, Input, Posted, Register, chosen, edit, form, joined, picked, save,
-};
+use super::register_form::{Field, Input, Posted, Register, chosen, form, joined, picked};
 use super::session::DoneQuery;
 use super::{Chrome, FormState, Id, ListFrame, Opt, UiResult, filter_choices, options, when};
 use crate::AppState;
@@ -310,31 +308,6 @@ impl Register for Improvements {
 pub async fn new_form(State(state): State<AppState>, who: Can<perm::SmsWrite>) -> UiResult {
     let blank = FormState::with(&[("priority", "medium"), ("source", "staff")]);
     form::<Improvements>(&state, &who, None, blank, None, StatusCode::OK).await
-}
-
-pub async fn edit_form(
-    State(state): State<AppState>,
-    who: Can<perm::SmsWrite>,
-    Id(id): Id<i64>,
-) -> UiResult {
-    edit::<Improvements>(&state, &who, id).await
-}
-
-pub async fn create(
-    State(state): State<AppState>,
-    who: Can<perm::SmsWrite>,
-    Form(pairs): Form<Vec<(String, String)>>,
-) -> UiResult {
-    save::<Improvements>(&state, &who, None, pairs).await
-}
-
-pub async fn update(
-    State(state): State<AppState>,
-    who: Can<perm::SmsWrite>,
-    Id(id): Id<i64>,
-    Form(pairs): Form<Vec<(String, String)>>,
-) -> UiResult {
-    save::<Improvements>(&state, &who, Some(id), pairs).await
 }
 
 pub struct StepLine {

@@ -4,7 +4,7 @@
 //! reason) and the actions it decided, with add and complete forms and overdue flags.
 
 use super::people::People;
-use super::register_form::{Field, Input, Posted, Register, edit, form, joined, picked, save};
+use super::register_form::{Field, Input, Posted, Register, form, joined, picked};
 use super::session::DoneQuery;
 use super::{Chrome, FormState, Id, ListFrame, Opt, UiResult, filter_choices, when};
 use crate::AppState;
@@ -255,31 +255,6 @@ pub async fn new_form(State(state): State<AppState>, who: Can<perm::SmsWrite>) -
         StatusCode::OK,
     )
     .await
-}
-
-pub async fn edit_form(
-    State(state): State<AppState>,
-    who: Can<perm::SmsWrite>,
-    Id(id): Id<i64>,
-) -> UiResult {
-    edit::<Reviews>(&state, &who, id).await
-}
-
-pub async fn create(
-    State(state): State<AppState>,
-    who: Can<perm::SmsWrite>,
-    Form(pairs): Form<Vec<(String, String)>>,
-) -> UiResult {
-    save::<Reviews>(&state, &who, None, pairs).await
-}
-
-pub async fn update(
-    State(state): State<AppState>,
-    who: Can<perm::SmsWrite>,
-    Id(id): Id<i64>,
-    Form(pairs): Form<Vec<(String, String)>>,
-) -> UiResult {
-    save::<Reviews>(&state, &who, Some(id), pairs).await
 }
 
 /// One month's bar of SLA attainment, on a 0–100 % scale 150 units high.

@@ -445,27 +445,32 @@ pub fn router() -> Router<AppState> {
         )
         .route(
             "/improvements",
-            get(improvements::list).post(improvements::create),
+            get(improvements::list).post(register_form::create::<improvements::Improvements>),
         )
         .route("/improvements/new", get(improvements::new_form))
         .route(
             "/improvements/{id}",
-            get(improvements::view).post(improvements::update),
+            get(improvements::view).post(register_form::update::<improvements::Improvements>),
         )
-        .route("/improvements/{id}/edit", get(improvements::edit_form))
+        .route(
+            "/improvements/{id}/edit",
+            get(register_form::edit_form::<improvements::Improvements>),
+        )
         .route("/improvements/{id}/steps", post(improvements::step))
         .route(
             "/management-reviews",
-            get(management_reviews::list).post(management_reviews::create),
+            get(management_reviews::list)
+                .post(register_form::create::<management_reviews::Reviews>),
         )
         .route("/management-reviews/new", get(management_reviews::new_form))
         .route(
             "/management-reviews/{id}",
-            get(management_reviews::view).post(management_reviews::update),
+            get(management_reviews::view)
+                .post(register_form::update::<management_reviews::Reviews>),
         )
         .route(
             "/management-reviews/{id}/edit",
-            get(management_reviews::edit_form),
+            get(register_form::edit_form::<management_reviews::Reviews>),
         )
         .route(
             "/management-reviews/{id}/inputs",
@@ -483,22 +488,34 @@ pub fn router() -> Router<AppState> {
             "/management-reviews/{id}/actions/{action_id}/complete",
             post(management_reviews::complete_action),
         )
-        .route("/risks", get(risks::list).post(risks::create))
+        .route(
+            "/risks",
+            get(risks::list).post(register_form::create::<risks::Risks>),
+        )
         .route("/risks/new", get(risks::new_form))
-        .route("/risks/{id}", get(risks::view).post(risks::update))
-        .route("/risks/{id}/edit", get(risks::edit_form))
+        .route(
+            "/risks/{id}",
+            get(risks::view).post(register_form::update::<risks::Risks>),
+        )
+        .route(
+            "/risks/{id}/edit",
+            get(register_form::edit_form::<risks::Risks>),
+        )
         .route("/risks/{id}/review", post(risks::review))
         .route("/risks/{id}/close", post(risks::close))
         .route(
             "/objectives",
-            get(objectives::list).post(objectives::create),
+            get(objectives::list).post(register_form::create::<objectives::Objectives>),
         )
         .route("/objectives/new", get(objectives::new_form))
         .route(
             "/objectives/{id}",
-            get(objectives::view).post(objectives::update),
+            get(objectives::view).post(register_form::update::<objectives::Objectives>),
         )
-        .route("/objectives/{id}/edit", get(objectives::edit_form))
+        .route(
+            "/objectives/{id}/edit",
+            get(register_form::edit_form::<objectives::Objectives>),
+        )
         .route("/objectives/{id}/measurements", post(objectives::measure))
         .route("/audits", get(audits::index))
         .route("/audits/{id}", get(audits::view))

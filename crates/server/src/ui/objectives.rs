@@ -3,9 +3,7 @@
 //! for an objective measured by hand, the form that records a month's value.
 
 use super::people::People;
-use super::register_form::{
-    Field, Input, Posted, Register, chosen, edit, form, joined, number, picked, save,
-};
+use super::register_form::{Field, Input, Posted, Register, chosen, form, joined, number, picked};
 use super::session::DoneQuery;
 use super::{Chrome, FormState, Id, ListFrame, Opt, UiResult, filter_choices, options, when};
 use crate::AppState;
@@ -332,31 +330,6 @@ pub async fn new_form(State(state): State<AppState>, who: Can<perm::SmsWrite>) -
         ("status", "active"),
     ]);
     form::<Objectives>(&state, &who, None, blank, None, StatusCode::OK).await
-}
-
-pub async fn edit_form(
-    State(state): State<AppState>,
-    who: Can<perm::SmsWrite>,
-    Id(id): Id<i64>,
-) -> UiResult {
-    edit::<Objectives>(&state, &who, id).await
-}
-
-pub async fn create(
-    State(state): State<AppState>,
-    who: Can<perm::SmsWrite>,
-    Form(pairs): Form<Vec<(String, String)>>,
-) -> UiResult {
-    save::<Objectives>(&state, &who, None, pairs).await
-}
-
-pub async fn update(
-    State(state): State<AppState>,
-    who: Can<perm::SmsWrite>,
-    Id(id): Id<i64>,
-    Form(pairs): Form<Vec<(String, String)>>,
-) -> UiResult {
-    save::<Objectives>(&state, &who, Some(id), pairs).await
 }
 
 /// One month's bar of the chart, in the SVG's units.

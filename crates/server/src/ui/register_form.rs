@@ -312,3 +312,29 @@ pub async fn save<R: Register>(
     )
     .await
 }
+
+/// The page handlers every register shares; its module keeps only the blank new form.
+pub async fn edit_form<R: Register>(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    who: crate::auth::Can<crate::auth::perm::SmsWrite>,
+    super::Id(id): super::Id<i64>,
+) -> UiResult {
+    edit::<R>(&state, &who, id).await
+}
+
+pub async fn create<R: Register>(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    who: crate::auth::Can<crate::auth::perm::SmsWrite>,
+    axum::Form(pairs): axum::Form<Vec<(String, String)>>,
+) -> UiResult {
+    save::<R>(&state, &who, None, pairs).await
+}
+
+pub async fn update<R: Register>(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    who: crate::auth::Can<crate::auth::perm::SmsWrite>,
+    super::Id(id): super::Id<i64>,
+    axum::Form(pairs): axum::Form<Vec<(String, String)>>,
+) -> UiResult {
+    save::<R>(&state, &who, Some(id), pairs).await
+}

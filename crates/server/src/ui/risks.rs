@@ -3,9 +3,7 @@
 //! assessment it had.
 
 use super::people::People;
-use super::register_form::{
-    Field, Input, Posted, Register, chosen, edit, form, joined, picked, save,
-};
+use super::register_form::{Field, Input, Posted, Register, chosen, form, joined, picked};
 use super::session::DoneQuery;
 use super::{Chrome, FormState, Id, ListFrame, Opt, UiResult, filter_choices, options, when};
 use crate::AppState;
@@ -431,31 +429,6 @@ pub async fn new_form(State(state): State<AppState>, who: Can<perm::SmsWrite>) -
         ("review_date", review.as_str()),
     ]);
     form::<Risks>(&state, &who, None, blank, None, StatusCode::OK).await
-}
-
-pub async fn edit_form(
-    State(state): State<AppState>,
-    who: Can<perm::SmsWrite>,
-    Id(id): Id<i64>,
-) -> UiResult {
-    edit::<Risks>(&state, &who, id).await
-}
-
-pub async fn create(
-    State(state): State<AppState>,
-    who: Can<perm::SmsWrite>,
-    Form(pairs): Form<Vec<(String, String)>>,
-) -> UiResult {
-    save::<Risks>(&state, &who, None, pairs).await
-}
-
-pub async fn update(
-    State(state): State<AppState>,
-    who: Can<perm::SmsWrite>,
-    Id(id): Id<i64>,
-    Form(pairs): Form<Vec<(String, String)>>,
-) -> UiResult {
-    save::<Risks>(&state, &who, Some(id), pairs).await
 }
 
 pub struct ReviewLine {
