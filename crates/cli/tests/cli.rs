@@ -536,6 +536,13 @@ fn demo_seeds_once_and_serves() {
     assert!(ncs.contains("\"reference\":\"NC-5\""), "{ncs}");
     assert!(ncs.contains("\"status\":\"closed\""), "{ncs}");
     assert!(ncs.contains("\"overdue_actions\":1"), "{ncs}");
+    let gaps = http_get_as(&addr, "/api/v1/competence/gaps", Some(token));
+    for standing in ["competent", "expiring", "gap_actioned"] {
+        assert!(
+            gaps.contains(&format!("\"standing\":\"{standing}\"")),
+            "the demo's competence lacks {standing}: {gaps}"
+        );
+    }
     let designs = http_get_as(&addr, "/api/v1/service-designs", Some(token));
     assert!(designs.contains("\"status\":\"accepted\""), "{designs}");
     assert!(designs.contains("\"status\":\"in_design\""), "{designs}");
@@ -585,6 +592,11 @@ fn demo_seeds_once_and_serves() {
     let public = http_get(&addr, "/verify/ITSM-20K-2026-0417");
     assert!(public.contains("<strong>Valid</strong>"), "{public}");
     assert!(public.contains("Nordcert Audit GmbH"), "{public}");
+    let raci = http_get_as(&addr, "/api/v1/raci", Some(token));
+    assert!(
+        raci.contains("\"accountable_role_id\":") && !raci.contains("\"accountable_role_id\":null"),
+        "every process of the demo has an owner: {raci}"
+    );
     let readiness = http_get_as(&addr, "/api/v1/conformance/clauses", Some(token));
     assert!(
         readiness.contains("\"judgement\":\"nonconforming\""),

@@ -62,6 +62,7 @@ impl Runner {
         crate::certificate_reminders::register(&mut runner);
         crate::document_reminders::register(&mut runner);
         crate::nonconformity_reminders::register(&mut runner);
+        crate::competence_reminders::register(&mut runner);
         crate::readiness_snapshots::register(&mut runner);
         runner
     }
@@ -166,6 +167,9 @@ impl Runner {
                     .await
                     .is_ok()
                 && crate::nonconformity_reminders::enqueue_day(&self.store, day)
+                    .await
+                    .is_ok()
+                && crate::competence_reminders::enqueue_day(&self.store, day)
                     .await
                     .is_ok()
                 && crate::readiness_snapshots::enqueue_day(&self.store, day)

@@ -5,6 +5,7 @@ pub mod api;
 pub mod asset_reminders;
 pub mod auth;
 pub mod certificate_reminders;
+pub mod competence_reminders;
 mod daily;
 pub mod document_reminders;
 pub mod error;

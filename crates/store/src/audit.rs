@@ -6,8 +6,9 @@
 //! (`audit_findings`). A major or minor nonconformity finding raises a nonconformity in the
 //! finding's own transaction and keeps its id. Every write is journaled in its transaction.
 
+use crate::asset::today_utc;
 use crate::db::{Sql, Tx, sql};
-use crate::journal::{Change, Record};
+use crate::journal::Record;
 use crate::page::{CursorKey, Page, PageRequest, Sort, finish, paginate};
 use crate::{Actor, Store, StoreError, StoreResult, next_updated_at, now_micros};
 use jiff::civil::Date;
@@ -15,12 +16,12 @@ use serde::{Deserialize, Serialize};
 use steward_domain::Invalid;
 use steward_domain::conformance::catalogue::catalogue;
 use steward_domain::conformance::rules::{Found, RecordRef};
-use steward_domain::journal::Action;
 use steward_domain::sms::audit::{
     AuditDraft, AuditStatus, CheckedFinding, ChecklistResult, ClauseCoverage, Coverage,
-    FindingDraft, FindingKind, Person, PlannedAudit, ProgrammeDraft, check_independence,
-    check_report, checklist, coverage, cycle_end,
+    FindingDraft, FindingKind, Person, PlannedAudit, ProcessOwner, ProgrammeDraft,
+    check_independence, check_report, checklist, coverage, cycle_end, scope_processes,
 };
+use steward_domain::sms::role::RaciLetter;
 use steward_domain::validation::{optional_text, required_text};
 
 /// Longest notes or evidence of one checklist row.
@@ -490,13 +491,7 @@ async fn raise_nonconformity_for(
     let draft = NonconformityDraft {
         title: format!("Audit finding against {about}: {statement}"),
         // The finding keeps the whole text; the nonconformity takes what fits its description.
-        description: format!(
-            "Found by the internal audit “{}” (AUD-{}).\n\n{}\n\nEvidence: {}",
-            audit.title, audit.id, f.statement, f.evidence
-        )
-        .chars()
-        .take(MAX_TEXT)
-        .collect(),
+        description: audit_origin(audit, f).chars().take(MAX_TEXT).collect(),
         clause_id: Some(f.clause_id.clone()),
         severity,
         source: Source::Audit,
@@ -507,6 +502,51 @@ async fn raise_nonconformity_for(
     store
         .raise_nonconformity_in(tx, tenant_id, &draft, actor)
         .await
+}
+
+/// An opportunity for improvement goes to the improvement register (10.2) as a proposal, owned
+/// by the owner of the process audited; its source is the finding (`source_ref`).
+async fn raise_improvement_for(
+    store: &Store,
+    tx: &mut Tx,
+    tenant_id: i64,
+    audit: &Audit,
+    finding_id: i64,
+    f: &CheckedFinding,
+    actor: &Actor,
+) -> StoreResult<i64> {
+    use steward_domain::sms::improvement::{
+        ImprovementDraft, ImprovementSource, MAX_TEXT, MAX_TITLE, Priority,
+    };
+    let about = f.requirement_id.as_deref().unwrap_or(&f.clause_id);
+    let draft = ImprovementDraft {
+        title: format!("Audit opportunity at {about}: {}", f.statement)
+            .chars()
+            .take(MAX_TITLE)
+            .collect(),
+        description: audit_origin(audit, f).chars().take(MAX_TEXT).collect(),
+        source: ImprovementSource::Audit,
+        source_ref: Some(finding_id),
+        evaluation_criteria: String::new(),
+        expected_benefit: String::new(),
+        priority: Priority::Medium,
+        owner_id: audit.auditee_ids.first().copied(),
+        target_date: None,
+    }
+    .validate()?;
+    let created = store
+        .create_improvement_in(tx, tenant_id, &draft, actor)
+        .await?;
+    Ok(created.id)
+}
+
+/// Where a record raised by a finding came from, in its description: the audit, the finding's
+/// whole statement and its evidence.
+fn audit_origin(audit: &Audit, f: &CheckedFinding) -> String {
+    format!(
+        "Found by the internal audit “{}” (AUD-{}).\n\n{}\n\nEvidence: {}",
+        audit.title, audit.id, f.statement, f.evidence
+    )
 }
 
 impl Store {
@@ -712,12 +752,50 @@ impl Store {
         for id in &d.auditee_ids {
             person("auditee_ids", *id, self.user(tenant_id, *id).await)?;
         }
+        let owners = self.scope_owners(tenant_id, &d.scope).await?;
         if let Some(lead) = lead
-            && let Err(conflicts) = check_independence(&lead, &others, &d.auditee_ids)
+            && let Err(conflicts) = check_independence(&lead, &others, &d.auditee_ids, &owners)
         {
             errors.errors.extend(conflicts.errors);
         }
         Ok(errors.into_result(())?)
+    }
+
+    /// Who holds, today, a role the RACI matrix makes accountable or responsible for a process
+    /// of `scope`: the people whose own work an audit of it would judge.
+    pub async fn scope_owners(
+        &self,
+        tenant_id: i64,
+        scope: &[String],
+    ) -> StoreResult<Vec<ProcessOwner>> {
+        let processes = scope_processes(scope);
+        if processes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = self.raci(tenant_id).await?;
+        let holders = self.current_role_holders(tenant_id, today_utc()).await?;
+        let mut owners = Vec::new();
+        for p in processes {
+            let Some(row) = rows.iter().find(|r| r.process == p.id) else {
+                continue;
+            };
+            let doers = row
+                .cells
+                .iter()
+                .filter(|c| matches!(c.letter, RaciLetter::Accountable | RaciLetter::Responsible));
+            for cell in doers {
+                owners.extend(
+                    holders
+                        .iter()
+                        .filter(|h| h.role_id == cell.role_id)
+                        .map(|h| ProcessOwner {
+                            person_id: h.user_id,
+                            process: format!("{} ({})", p.name, p.id),
+                        }),
+                );
+            }
+        }
+        Ok(owners)
     }
 
     /// Plans an audit in a programme: the plan is validated against the programme's cycle, the
@@ -1094,6 +1172,9 @@ impl Store {
             )
             .await?;
         }
+        if f.kind == FindingKind::OpportunityForImprovement {
+            raise_improvement_for(self, &mut tx, tenant_id, &audit, id, &f, actor).await?;
+        }
         let created: Finding = tx
             .fetch_one(
                 sql(format!(
@@ -1103,13 +1184,7 @@ impl Store {
                 .bind(id),
             )
             .await?;
-        self.journal(
-            &mut tx,
-            Change::of(tenant_id, actor, Action::Create, None, Some(&created)),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(created)
+        self.commit_created(tx, tenant_id, actor, created).await
     }
 
     /// One finding, wherever it was recorded: what a nonconformity raised by it links back to.

@@ -129,6 +129,13 @@ pub const TABLES: &[&str] = &[
     "audit_members",
     "audit_checklist",
     "audit_findings",
+    "sms_roles",
+    "role_assignments",
+    "raci_entries",
+    "competence_requirements",
+    "competence_records",
+    "competence_actions",
+    "competence_reminders",
 ];
 
 /// Columns that point into their own table (a category's parent may come after it): a restore

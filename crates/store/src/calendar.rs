@@ -148,13 +148,7 @@ impl Store {
             .await
             .map_err(|e| e.unique_as(NAME_TAKEN.0, NAME_TAKEN.1))?
             .try_into()?;
-        self.journal(
-            &mut tx,
-            Change::of(tenant_id, actor, Action::Create, None, Some(&after)),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(after)
+        self.commit_created(tx, tenant_id, actor, after).await
     }
 
     pub async fn calendar(&self, tenant_id: i64, id: i64) -> StoreResult<StoredCalendar> {

@@ -385,7 +385,69 @@ fn rule_sql(rule: RuleId, period: Period) -> Option<RuleSql> {
             "a.done_on IS NULL OR a.done_on > a.due_on",
             false,
         ),
+        // Roles (5.3) are judged as they stand on the period's last day (a civil date, written
+        // into the statements, computed, never typed by anyone).
+        RuleId::RolesHeld => r(
+            "sms_role",
+            "FROM sms_roles k WHERE k.tenant_id = $1 AND k.retired = FALSE \
+             AND EXISTS (SELECT 1 FROM raci_entries e WHERE e.role_id = k.id)",
+            "k.id",
+            "k.name",
+            &format!(
+                "NOT EXISTS (SELECT 1 FROM role_assignments a WHERE a.role_id = k.id AND {})",
+                held_on(period)
+            ),
+            false,
+        ),
+        RuleId::ConformityLeadAssigned => role_held_by_active("k.conformity_lead", period),
+        RuleId::PerformanceReporterAssigned => role_held_by_active("k.reports_performance", period),
+        RuleId::NoDepartedRoleHolders => r(
+            "sms_role",
+            &format!(
+                "FROM role_assignments a JOIN sms_roles k ON k.id = a.role_id \
+                 JOIN users u ON u.id = a.user_id WHERE a.tenant_id = $1 AND {}",
+                held_on(period)
+            ),
+            "k.id",
+            "k.name || ': ' || u.name",
+            "u.active = FALSE",
+            false,
+        ),
+        // 7.2-a: a profile is owed by every role someone actually holds; an unheld role is
+        // 5.3's concern, not competence's.
+        RuleId::CompetenceProfilesSet => r(
+            "sms_role",
+            &format!(
+                "FROM sms_roles k WHERE k.tenant_id = $1 AND k.retired = FALSE \
+                 AND EXISTS (SELECT 1 FROM role_assignments a JOIN users u ON u.id = a.user_id \
+                 WHERE a.role_id = k.id AND u.active = TRUE AND {})",
+                held_on(period)
+            ),
+            "k.id",
+            "k.name",
+            "NOT EXISTS (SELECT 1 FROM competence_requirements q WHERE q.role_id = k.id)",
+            false,
+        ),
+        // 7.2-d: whether training worked shows some weeks later, so an action completed in
+        // the period's last 30 days is not yet owed its evaluation.
+        RuleId::CompetenceActionsEvaluated => r(
+            "competence_action",
+            &format!(
+                "FROM competence_actions c JOIN users u ON u.id = c.user_id \
+                 WHERE c.tenant_id = $1 AND c.status IN ('completed', 'evaluated') \
+                 AND c.completed_on >= '{}' AND c.completed_on < '{}'",
+                utc_date(period.from),
+                utc_date(period.to - 30 * DAY_MICROS)
+            ),
+            "c.id",
+            "u.name || ': ' || c.description",
+            "c.status <> 'evaluated'",
+            false,
+        ),
         RuleId::LiveServicesHaveSla
+        | RuleId::RoleHoldersCompetent
+        | RuleId::CompetenceGapsActioned
+        | RuleId::ProcessesHaveOwner
         | RuleId::MajorChangesHaveDesign
         | RuleId::DesignsAcceptedWithCriteriaMet
         | RuleId::JournalChainIntact
@@ -406,6 +468,31 @@ fn approved_core_document(kind: &str, period: Period) -> Option<RuleSql> {
         ),
         id: "d.id",
         label: "d.reference || ' ' || d.title",
+        failing: "FALSE".into(),
+        binds: Binds::Tenant,
+    })
+}
+
+/// Whether the role assignment `a` runs on the period's last day (its end date is the first
+/// day it is no longer held).
+fn held_on(period: Period) -> String {
+    let day = utc_date(period.to - 1);
+    format!("a.from_date <= '{day}' AND (a.to_date IS NULL OR a.to_date > '{day}')")
+}
+
+/// An exists rule: a role in use with `flag` set, held by an active person on the period's
+/// last day.
+fn role_held_by_active(flag: &str, period: Period) -> Option<RuleSql> {
+    Some(RuleSql {
+        kind: "sms_role",
+        from: format!(
+            "FROM role_assignments a JOIN sms_roles k ON k.id = a.role_id \
+             JOIN users u ON u.id = a.user_id WHERE a.tenant_id = $1 AND {flag} = TRUE \
+             AND k.retired = FALSE AND u.active = TRUE AND {}",
+            held_on(period)
+        ),
+        id: "k.id",
+        label: "k.name || ': ' || u.name",
         failing: "FALSE".into(),
         binds: Binds::Tenant,
     })
@@ -524,6 +611,11 @@ impl Store {
                 self.accepted_designs(tenant_id, period).await
             }
             RuleId::JournalChainIntact => self.journal_in_period(tenant_id, period).await,
+            RuleId::ProcessesHaveOwner => self.processes_owned(tenant_id).await,
+            RuleId::RoleHoldersCompetent | RuleId::CompetenceGapsActioned => {
+                self.competence_found(tenant_id, rule, &utc_date(period.to - 1))
+                    .await
+            }
             RuleId::AuditProgrammeCoversClauses => {
                 self.programme_coverage_at(tenant_id, period).await
             }

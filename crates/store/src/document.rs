@@ -569,13 +569,7 @@ impl Store {
         self.write_document_distribution(&mut tx, tenant_id, id, draft)
             .await?;
         let created = read_document(&mut tx, tenant_id, id).await?;
-        self.journal(
-            &mut tx,
-            Change::of(tenant_id, actor, Action::Create, None, Some(&created)),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(created)
+        self.commit_created(tx, tenant_id, actor, created).await
     }
 
     /// Replaces a document's fields if it has not changed since `seen_updated_at`. A new review
@@ -870,13 +864,7 @@ impl Store {
                 .bind(id),
             )
             .await?;
-        self.journal(
-            &mut tx,
-            Change::of(tenant_id, actor, Action::Create, None, Some(&created)),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(created)
+        self.commit_created(tx, tenant_id, actor, created).await
     }
 
     /// The version to act on, with the document, once the domain allows `action` by `actor`.
@@ -1307,13 +1295,7 @@ impl Store {
                 .bind(now_micros()),
             )
             .await?;
-        self.journal(
-            &mut tx,
-            Change::of(tenant_id, actor, Action::Create, None, Some(&created)),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(created)
+        self.commit_created(tx, tenant_id, actor, created).await
     }
 
     /// Every acknowledgement of a document, of any version, newest first.

@@ -94,6 +94,23 @@ impl Store {
 
     /// Journals the update of `before` to `after` in `tx`, commits, and hands `after` back:
     /// how every plain update of one record ends.
+    /// Journals a record's creation and commits: the end of most creating writes.
+    pub(crate) async fn commit_created<T: Record>(
+        &self,
+        mut tx: Tx,
+        tenant_id: i64,
+        actor: &Actor,
+        record: T,
+    ) -> StoreResult<T> {
+        self.journal(
+            &mut tx,
+            Change::of(tenant_id, actor, Action::Create, None, Some(&record)),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(record)
+    }
+
     pub(crate) async fn commit_update<T: Record>(
         &self,
         mut tx: Tx,

@@ -251,13 +251,7 @@ impl Store {
                 .bind(now_micros()),
             )
             .await?;
-        self.journal(
-            &mut tx,
-            Change::of(tenant_id, actor, Action::Create, None, Some(&saved)),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(saved)
+        self.commit_created(tx, tenant_id, actor, saved).await
     }
 
     /// The communications log, oldest first.

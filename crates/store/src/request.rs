@@ -431,13 +431,7 @@ impl Store {
             .await?;
         let request = ServiceRequest::try_from(row)?;
         open_work(&mut tx, tenant_id, &request, item).await?;
-        self.journal(
-            &mut tx,
-            Change::of(tenant_id, actor, Action::Create, None, Some(&request)),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(request)
+        self.commit_created(tx, tenant_id, actor, request).await
     }
 
     /// Creates the request imported under `external_id`, or rewrites it if an earlier import

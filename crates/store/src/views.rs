@@ -60,13 +60,7 @@ impl Store {
                 .bind(now_micros()),
             )
             .await?;
-        self.journal(
-            &mut tx,
-            Change::of(tenant_id, actor, Action::Create, None, Some(&view)),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(view)
+        self.commit_created(tx, tenant_id, actor, view).await
     }
 
     /// The views a user sees for a list: the shared ones and their own, by name.

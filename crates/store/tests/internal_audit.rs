@@ -11,7 +11,9 @@ use steward_domain::conformance::rules::{MachineStatus, RuleId};
 use steward_domain::sms::audit::{
     AuditDraft, AuditStatus, ChecklistResult, FindingDraft, FindingKind, ProgrammeDraft,
 };
+use steward_domain::sms::improvement::{ImprovementSource, ImprovementStatus};
 use steward_domain::sms::nonconformity::{Severity, Source};
+use steward_domain::sms::role::{RaciLetter, RoleDraft};
 use steward_store::asset::today_utc;
 use steward_store::audit::{Audit, AuditFilter, ChecklistEntry, Programme};
 use steward_store::conformance::Period;
@@ -208,6 +210,48 @@ both_backends!(no_one_audits_their_own_process, |store: Store| async move {
         e.message_for("auditor_ids"),
         Some("other is an auditee of this audit and cannot audit it")
     );
+    // The RACI matrix makes incident management the lead's own work: he may not audit it,
+    // even when not named as an auditee, but may audit internal audit's neighbour, 9.3.
+    let role = RoleDraft {
+        name: "Incident manager".into(),
+        responsibilities: "Runs incident management".into(),
+        authorities: "Assigns incidents".into(),
+        conformity_lead: false,
+        reports_performance: false,
+    }
+    .validate()
+    .expect("valid role");
+    let role = store
+        .create_sms_role(t, &role, &Actor::cli())
+        .await
+        .expect("role");
+    store
+        .assign_role(t, role.id, p.lead, in_days(-10), "", &Actor::cli())
+        .await
+        .expect("assigned");
+    store
+        .set_raci_row(
+            t,
+            "8.6.1",
+            &[(role.id, RaciLetter::Accountable)],
+            &Actor::cli(),
+        )
+        .await
+        .expect("raci");
+    let own = store
+        .plan_audit(t, prog.id, &plan(&p, &["8.6.1"], in_days(5)), &Actor::cli())
+        .await
+        .expect_err("refused");
+    assert!(
+        matches!(own, StoreError::Invalid(ref i) if i.message_for("lead_auditor_id")
+            == Some("lead holds a role responsible for Incident management (8.6.1), which this \
+                     audit covers, and cannot audit it")),
+        "{own:?}"
+    );
+    store
+        .plan_audit(t, prog.id, &plan(&p, &["9.3"], in_days(5)), &Actor::cli())
+        .await
+        .expect("another process is not his own");
     // Someone from another organisation cannot be named.
     let elsewhere = tenant(&store, "Other").await;
     let stranger = user(&store, elsewhere, "x@other.example", Role::Manager).await;
@@ -218,11 +262,11 @@ both_backends!(no_one_audits_their_own_process, |store: Store| async move {
         .await
         .expect_err("refused");
     assert!(matches!(e, StoreError::Invalid(ref i) if i.message_for("lead_auditor_id").is_some()));
-    let none = store
+    let planned = store
         .audits(t, &AuditFilter::default(), &PageRequest::default())
         .await
         .expect("list");
-    assert!(none.items.is_empty());
+    assert_eq!(planned.items.len(), 1, "only the audit of 9.3");
 });
 
 both_backends!(
@@ -393,6 +437,26 @@ both_backends!(
             .await
             .expect("finding");
         assert_eq!(ofi.nonconformity_id, None);
+        // An opportunity for improvement is proposed to the improvement register (10.2), owned
+        // by the process owner, and found again from its finding.
+        let proposed = store
+            .improvement_of_finding(t, ofi.id)
+            .await
+            .expect("read")
+            .expect("an improvement was proposed");
+        assert_eq!(proposed.source, ImprovementSource::Audit);
+        assert_eq!(proposed.source_ref, Some(ofi.id));
+        assert_eq!(proposed.status, ImprovementStatus::Proposed);
+        assert_eq!(proposed.owner_id, Some(p.owner));
+        assert!(proposed.title.starts_with("Audit opportunity at 8.6.1"));
+        assert_eq!(
+            store
+                .improvement_of_finding(t, minor.id)
+                .await
+                .expect("read"),
+            None,
+            "a nonconformity raises no improvement"
+        );
         // Outside the scope, or a nonconformity without evidence: refused, nothing raised.
         let outside = store
             .record_finding(

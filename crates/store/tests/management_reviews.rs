@@ -7,6 +7,7 @@ use jiff::civil::Date;
 use steward_domain::access::Role;
 use steward_domain::conformance::rules::{MachineStatus, RuleId};
 use steward_domain::sms::improvement::{ImprovementDraft, ImprovementSource, Priority};
+use steward_domain::sms::objective::{Direction, Kpi, ObjectiveDraft, ObjectiveStatus};
 use steward_domain::sms::review::{ActionDraft, ReviewDraft, ReviewStatus, ReviewStep};
 use steward_domain::sms::risk::{Rating, RiskDraft, RiskKind, Treatment};
 use steward_store::asset::today_utc;
@@ -159,6 +160,30 @@ both_backends!(
         assert_eq!(proposed.count, 1);
         assert!(inputs.not_recorded.iter().any(|n| n.contains("complaints")));
         assert!(inputs.conformance.met + inputs.conformance.gap + inputs.conformance.open > 0);
+        assert_eq!(inputs.sla.target, None, "no SLA attainment objective yet");
+        // The SLA bars are held against the SLA attainment objective's target once there is one.
+        let objective = ObjectiveDraft {
+            title: "SLA attainment".into(),
+            description: String::new(),
+            kpi: Kpi::SlaAttainment,
+            direction: Direction::AtLeast,
+            target: 97.5,
+            unit: String::new(),
+            owner_id: Some(chair),
+            due_date: None,
+            status: ObjectiveStatus::Active,
+        }
+        .validate()
+        .expect("valid objective");
+        store
+            .create_objective(t, &objective, &Actor::cli())
+            .await
+            .expect("objective");
+        let recompiled = store
+            .compile_review_inputs(t, r.id, &Actor::cli())
+            .await
+            .expect("compiled");
+        assert_eq!(recompiled.inputs.map(|i| i.sla.target), Some(Some(97.5)));
 
         // Compiled again as often as wanted until held; then frozen.
         store
@@ -169,16 +194,29 @@ both_backends!(
             )
             .await
             .expect("incident");
+        // A meeting written up afterwards is held on its day, never on a day still to come.
+        match store
+            .hold_management_review(t, r.id, "Met", Some(in_days(1)), &Actor::cli())
+            .await
+        {
+            Err(StoreError::Invalid(e)) => assert!(e.message_for("held_on").is_some()),
+            other => panic!("expected invalid, got {other:?}"),
+        }
         let held = store
-            .step_management_review(
+            .hold_management_review(
                 t,
                 r.id,
-                ReviewStep::Hold,
                 " Met for two hours ",
+                Some(in_days(-3)),
                 &Actor::cli(),
             )
             .await
             .expect("held");
+        let held_day = held
+            .held_at
+            .and_then(|at| jiff::Timestamp::from_microsecond(at).ok())
+            .map(|at| at.to_zoned(jiff::tz::TimeZone::UTC).date());
+        assert_eq!(held_day, Some(in_days(-3)));
         assert_eq!(held.status, ReviewStatus::Held);
         assert_eq!(held.minutes, "Met for two hours");
         assert_eq!(held.inputs.as_ref().map(|i| i.incidents.raised), Some(1));
@@ -221,8 +259,8 @@ both_backends!(
                 .await,
             Err(StoreError::Conflict(_))
         ));
-        // Planned, compiled, held, closed.
-        assert_eq!(journaled(&store, t, "management_review", r.id).await, 4);
+        // Planned, compiled twice, held, closed.
+        assert_eq!(journaled(&store, t, "management_review", r.id).await, 5);
 
         let listed = store
             .management_reviews(

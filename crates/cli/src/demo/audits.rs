@@ -5,6 +5,7 @@
 //! for the next two years so that the cycle covers every clause of the standard.
 
 use super::Org;
+use anyhow::Context;
 use jiff::civil::Date;
 use std::collections::BTreeSet;
 use steward_domain::conformance::catalogue::catalogue;
@@ -21,6 +22,7 @@ const MANAGER: usize = 1;
 const SAM: usize = 2;
 const PRIYA: usize = 3;
 const OMAR: usize = 4;
+const ANN: usize = 5;
 
 fn day(offset: i64) -> anyhow::Result<Date> {
     Ok(today_utc().checked_add(jiff::Span::new().days(offset))?)
@@ -43,17 +45,37 @@ fn ids(list: &[&str]) -> Vec<String> {
 }
 
 impl Plan {
-    fn draft(&self, org: &Org) -> anyhow::Result<AuditDraft> {
-        Ok(AuditDraft {
+    /// The plan with its auditors: the lead and others it names where the RACI matrix leaves
+    /// them independent of the scope, else the first who is (Ann, the internal auditor, last:
+    /// her login only reads).
+    async fn draft(&self, store: &Store, org: &Org) -> anyhow::Result<(AuditDraft, usize)> {
+        let owners: BTreeSet<i64> = store
+            .scope_owners(org.tenant_id, &self.scope)
+            .await?
+            .iter()
+            .map(|o| o.person_id)
+            .collect();
+        let free = |i: &usize| !owners.contains(&org.users[*i].id) && !self.auditees.contains(i);
+        let lead = [self.lead, PRIYA, SAM, OMAR, MANAGER, ADMIN, ANN]
+            .into_iter()
+            .find(free)
+            .with_context(|| format!("nobody is independent of “{}”", self.title))?;
+        let draft = AuditDraft {
             title: self.title.into(),
             scope: self.scope.clone(),
             criteria: String::new(),
             planned_start: day(self.start)?,
             planned_end: day(self.start + self.days)?,
-            lead_auditor_id: org.users[self.lead].id,
-            auditor_ids: self.others.iter().map(|&i| org.users[i].id).collect(),
+            lead_auditor_id: org.users[lead].id,
+            auditor_ids: self
+                .others
+                .iter()
+                .filter(|i| **i != lead && free(i))
+                .map(|&i| org.users[i].id)
+                .collect(),
             auditee_ids: self.auditees.iter().map(|&i| org.users[i].id).collect(),
-        })
+        };
+        Ok((draft, lead))
     }
 }
 
@@ -71,9 +93,10 @@ async fn hold(
     report: Option<&str>,
 ) -> anyhow::Result<Audit> {
     let t = org.tenant_id;
-    let lead = org.actor(plan.lead);
+    let (draft, lead) = plan.draft(store, org).await?;
+    let lead = org.actor(lead);
     let audit = store
-        .plan_audit(t, programme, &plan.draft(org)?, &org.actor(MANAGER))
+        .plan_audit(t, programme, &draft, &org.actor(MANAGER))
         .await?;
     store
         .start_audit(t, audit.id, audit.planned_start, &lead)
@@ -259,9 +282,8 @@ pub async fn seed(store: &Store, org: &Org) -> anyhow::Result<()> {
     for (plan, findings, summary, close) in &past {
         let audit = hold(store, org, programme.id, plan, findings, *summary).await?;
         if *close {
-            store
-                .close_audit(t, audit.id, &org.actor(plan.lead))
-                .await?;
+            // The programme's owner closes an audit once its follow-up is agreed.
+            store.close_audit(t, audit.id, &manager).await?;
         }
         planned.extend(plan.scope.iter().cloned());
     }
@@ -308,9 +330,8 @@ pub async fn seed(store: &Store, org: &Org) -> anyhow::Result<()> {
                 _ => &[MANAGER],
             },
         };
-        store
-            .plan_audit(t, programme.id, &plan.draft(org)?, &manager)
-            .await?;
+        let (draft, _) = plan.draft(store, org).await?;
+        store.plan_audit(t, programme.id, &draft, &manager).await?;
     }
     Ok(())
 }

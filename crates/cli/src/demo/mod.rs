@@ -6,6 +6,7 @@ mod audits;
 mod certificates;
 mod changes;
 mod cmdb;
+mod competence;
 mod conformance;
 mod designs;
 mod documents;
@@ -13,6 +14,7 @@ mod nonconformities;
 mod registers;
 mod releases;
 mod reviews;
+mod roles;
 
 use anyhow::anyhow;
 use steward_domain::access::Role;
@@ -263,6 +265,9 @@ async fn seed_processes(store: &Store, org: &Org) -> anyhow::Result<()> {
     releases::seed(store, org, &cis, &changes).await?;
     certificates::seed(store, org).await?;
     registers::seed(store, org).await?;
+    roles::seed(store, org).await?;
+    // After the roles: the requirements are each role's, the records their holders'.
+    competence::seed(store, org).await?;
     nonconformities::seed(store, org).await?;
     // After any nonconformity demo data: audit findings raise nonconformities of their own.
     audits::seed(store, org).await?;

@@ -51,13 +51,13 @@ pub async fn seed(store: &Store, org: &Org) -> anyhow::Result<()> {
     let review = store.create_management_review(t, &held, &manager).await?;
     store.compile_review_inputs(t, review.id, &manager).await?;
     store
-        .step_management_review(
+        .hold_management_review(
             t,
             review.id,
-            ReviewStep::Hold,
             "Worked through every input. SLA attainment held above target except in the month \
              of the power outage; the outage showed the single power feed as the largest risk. \
              Supplier reviews lack figures (audit finding).",
+            Some(in_days(-180)?),
             &manager,
         )
         .await?;

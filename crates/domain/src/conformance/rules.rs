@@ -49,6 +49,15 @@ pub enum RuleId {
     ImprovementsRealised,
     ManagementReviewHeld,
     ReviewActionsClosed,
+    ProcessesHaveOwner,
+    RolesHeld,
+    ConformityLeadAssigned,
+    PerformanceReporterAssigned,
+    NoDepartedRoleHolders,
+    CompetenceProfilesSet,
+    RoleHoldersCompetent,
+    CompetenceGapsActioned,
+    CompetenceActionsEvaluated,
 }
 
 /// The two shapes of rule (see the module documentation).
@@ -96,6 +105,15 @@ impl RuleId {
         RuleId::ImprovementsRealised,
         RuleId::ManagementReviewHeld,
         RuleId::ReviewActionsClosed,
+        RuleId::ProcessesHaveOwner,
+        RuleId::RolesHeld,
+        RuleId::ConformityLeadAssigned,
+        RuleId::PerformanceReporterAssigned,
+        RuleId::NoDepartedRoleHolders,
+        RuleId::CompetenceProfilesSet,
+        RuleId::RoleHoldersCompetent,
+        RuleId::CompetenceGapsActioned,
+        RuleId::CompetenceActionsEvaluated,
     ];
 
     pub fn shape(self) -> Shape {
@@ -108,7 +126,9 @@ impl RuleId {
             | RuleId::CommunicationPlanApproved
             | RuleId::ObjectivesSet
             | RuleId::ImprovementsRealised
-            | RuleId::ManagementReviewHeld => Shape::Exists,
+            | RuleId::ManagementReviewHeld
+            | RuleId::ConformityLeadAssigned
+            | RuleId::PerformanceReporterAssigned => Shape::Exists,
             _ => Shape::Every,
         }
     }
@@ -220,6 +240,42 @@ impl RuleId {
             }
             RuleId::ReviewActionsClosed => {
                 "Every management review action due within the period was done by its due date."
+            }
+            RuleId::ProcessesHaveOwner => {
+                "Every process of the SMS has exactly one accountable role in the RACI matrix, \
+                 a role in use with its responsibilities and authorities written down."
+            }
+            RuleId::RolesHeld => {
+                "Every role in use that has a part in the RACI matrix is held by someone at the \
+                 end of the period."
+            }
+            RuleId::ConformityLeadAssigned => {
+                "At the end of the period an active person holds a role that answers for the \
+                 SMS conforming to the standard."
+            }
+            RuleId::PerformanceReporterAssigned => {
+                "At the end of the period an active person holds a role that reports the SMS's \
+                 and the services' performance to top management."
+            }
+            RuleId::NoDepartedRoleHolders => {
+                "No role assignment running at the end of the period is held by a deactivated \
+                 person."
+            }
+            RuleId::CompetenceProfilesSet => {
+                "Every role in use that someone holds at the end of the period has at least one \
+                 competence requirement."
+            }
+            RuleId::RoleHoldersCompetent => {
+                "At the end of the period every holder of a role has a valid competence record \
+                 (education, training, qualification or experience) for each requirement of it."
+            }
+            RuleId::CompetenceGapsActioned => {
+                "Every competence gap at the end of the period has an action under way: open \
+                 with a due date, or completed and awaiting evaluation."
+            }
+            RuleId::CompetenceActionsEvaluated => {
+                "Every competence action completed in the period (and at least 30 days before \
+                 its end) was evaluated for whether it closed the gap."
             }
         }
     }

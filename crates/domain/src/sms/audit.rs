@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
+use super::role::{PROCESSES, Process};
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
@@ -257,22 +258,62 @@ pub struct Person {
     pub name: String,
 }
 
+/// Someone whose role in the RACI matrix makes a process of the audit's scope their own work:
+/// they hold a role accountable or responsible for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcessOwner {
+    pub person_id: i64,
+    /// The process's name, as the refusal names it.
+    pub process: String,
+}
+
+/// The processes of the SMS an audit's scope touches: for each clause, the most specific
+/// process it belongs to (clause 8.2.4 is catalogue management, 8.2.1 the wider portfolio).
+pub fn scope_processes(scope: &[String]) -> Vec<&'static Process> {
+    let mut found: Vec<&'static Process> = Vec::new();
+    for clause in scope {
+        let owner = PROCESSES
+            .iter()
+            .filter(|p| clause == p.id || clause.starts_with(&format!("{}.", p.id)))
+            .max_by_key(|p| p.id.len());
+        if let Some(p) = owner
+            && !found.contains(&p)
+        {
+            found.push(p);
+        }
+    }
+    found
+}
+
 /// Auditor independence (9.2): no one audits their own process. Every auditor (the lead under
-/// `lead_auditor_id`, the others under `auditor_ids`) who is also an auditee is refused by name.
+/// `lead_auditor_id`, the others under `auditor_ids`) who is also an auditee, or who holds a role
+/// accountable or responsible for a process in the scope, is refused by name.
 pub fn check_independence(
     lead: &Person,
     others: &[Person],
     auditees: &[i64],
+    owners: &[ProcessOwner],
 ) -> Result<(), Invalid> {
     let mut errors = Invalid::new();
-    let conflicted = |p: &Person| auditees.contains(&p.id);
-    let refusal =
-        |p: &Person| format!("{} is an auditee of this audit and cannot audit it", p.name);
-    if conflicted(lead) {
-        errors.add("lead_auditor_id", refusal(lead));
+    let refusal = |p: &Person| {
+        if auditees.contains(&p.id) {
+            return Some(format!(
+                "{} is an auditee of this audit and cannot audit it",
+                p.name
+            ));
+        }
+        owners.iter().find(|o| o.person_id == p.id).map(|o| {
+            format!(
+                "{} holds a role responsible for {}, which this audit covers, and cannot audit it",
+                p.name, o.process
+            )
+        })
+    };
+    if let Some(message) = refusal(lead) {
+        errors.add("lead_auditor_id", message);
     }
-    for p in others.iter().filter(|p| conflicted(p)) {
-        errors.add("auditor_ids", refusal(p));
+    for message in others.iter().filter_map(refusal) {
+        errors.add("auditor_ids", message);
     }
     errors.into_result(())
 }
@@ -637,17 +678,50 @@ mod tests {
             id: 2,
             name: "Bob Ray".into(),
         };
-        assert!(check_independence(&bob, &[], &[3]).is_ok());
-        let e = check_independence(&ann, std::slice::from_ref(&bob), &[3]).expect_err("refused");
+        assert!(check_independence(&bob, &[], &[3], &[]).is_ok());
+        let e =
+            check_independence(&ann, std::slice::from_ref(&bob), &[3], &[]).expect_err("refused");
         assert_eq!(
             e.message_for("lead_auditor_id"),
             Some("Ann Lee is an auditee of this audit and cannot audit it")
         );
-        let e = check_independence(&bob, &[ann], &[3]).expect_err("refused");
+        let e =
+            check_independence(&bob, std::slice::from_ref(&ann), &[3], &[]).expect_err("refused");
         assert_eq!(
             e.message_for("auditor_ids"),
             Some("Ann Lee is an auditee of this audit and cannot audit it")
         );
+        // Bob is not named as an auditee, but the RACI makes incident management his work.
+        let owners = [ProcessOwner {
+            person_id: 2,
+            process: "Incident management".into(),
+        }];
+        let e = check_independence(&bob, &[], &[3], &owners).expect_err("refused");
+        assert_eq!(
+            e.message_for("lead_auditor_id"),
+            Some(
+                "Bob Ray holds a role responsible for Incident management, which this audit \
+                 covers, and cannot audit it"
+            )
+        );
+        let e = check_independence(&ann, std::slice::from_ref(&bob), &[4], &owners)
+            .expect_err("refused");
+        assert!(
+            e.message_for("auditor_ids")
+                .is_some_and(|m| m.starts_with("Bob Ray holds"))
+        );
+        assert!(check_independence(&ann, &[], &[4], &owners).is_ok());
+    }
+
+    #[test]
+    fn a_scope_touches_the_most_specific_processes() {
+        let scope: Vec<String> = [
+            "8.2.1", "8.2.4", "8.6.1", "8.5.1.3", "7.5.2", "5.3", "8.6.1",
+        ]
+        .map(String::from)
+        .to_vec();
+        let ids: Vec<&str> = scope_processes(&scope).iter().map(|p| p.id).collect();
+        assert_eq!(ids, ["8.2", "8.2.4", "8.6.1", "8.5.1", "7.5"]);
     }
 
     #[test]

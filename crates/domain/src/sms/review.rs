@@ -130,6 +130,18 @@ pub fn step_text(step: ReviewStep, text: &str, inputs_compiled: bool) -> Result<
     errors.into_result(text)
 }
 
+/// The day a review was held when its minutes are written up afterwards: never after
+/// `today`, since a meeting still to come is not held.
+pub fn check_held_on(held_on: Date, today: Date) -> Result<Date, Invalid> {
+    if held_on > today {
+        return Err(Invalid::one(
+            "held_on",
+            format!("A review cannot be recorded as held on {held_on}, after today"),
+        ));
+    }
+    Ok(held_on)
+}
+
 /// The editable fields of a review.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ReviewDraft {
@@ -268,6 +280,10 @@ pub struct SlaInputs {
     pub total: i64,
     pub percent: Option<f64>,
     pub months: Vec<MonthAttainment>,
+    /// The target of the active SLA-attainment objective, in %, when one is set (inputs
+    /// compiled before targets were kept have none).
+    #[serde(default)]
+    pub target: Option<f64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -385,6 +401,20 @@ pub fn not_recorded_inputs() -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_review_is_held_today_or_before() {
+        let today = jiff::civil::date(2026, 6, 10);
+        assert_eq!(check_held_on(today, today), Ok(today));
+        let before = jiff::civil::date(2025, 12, 1);
+        assert_eq!(check_held_on(before, today), Ok(before));
+        let refused = check_held_on(jiff::civil::date(2026, 6, 11), today).expect_err("future");
+        assert!(
+            refused
+                .message_for("held_on")
+                .is_some_and(|m| m.contains("after today"))
+        );
+    }
     use ReviewStatus::*;
     use jiff::civil::date;
     use proptest::prelude::*;

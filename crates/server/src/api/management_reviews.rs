@@ -307,6 +307,10 @@ pub async fn inputs(
 #[serde(deny_unknown_fields)]
 pub struct HoldIn {
     pub minutes: String,
+    /// `YYYY-MM-DD`: the day the meeting was held, when written up afterwards (default today;
+    /// never after today).
+    #[serde(default)]
+    pub held_on: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -338,7 +342,7 @@ async fn step(
 }
 
 #[utoipa::path(post, path = "/management-reviews/{id}/hold", tag = "management-reviews", params(("id" = i64, Path)), request_body = HoldIn,
-    description = "Records a planned review as held, with its minutes; its inputs must have been compiled, and are frozen from now on.",
+    description = "Records a planned review as held, with its minutes and, when written up afterwards, the day it was held; its inputs must have been compiled, and are frozen from now on.",
     responses((status = 200, body = ReviewOut), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn hold(
@@ -347,7 +351,19 @@ pub async fn hold(
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<HoldIn>,
 ) -> ApiResult<Json<ReviewOut>> {
-    step(&state, &who, id, ReviewStep::Hold, &body.minutes).await
+    let mut errors = Invalid::new();
+    let held_on = parse_date(
+        &mut errors,
+        "held_on",
+        "Held on",
+        body.held_on.as_deref().unwrap_or(""),
+    );
+    errors.into_result(())?;
+    let held = state
+        .store
+        .hold_management_review(who.tenant_id(), id, &body.minutes, held_on, &who.actor())
+        .await?;
+    Ok(Json(held.into()))
 }
 
 #[utoipa::path(post, path = "/management-reviews/{id}/close", tag = "management-reviews", params(("id" = i64, Path)), request_body = CloseIn,

@@ -11,6 +11,7 @@ pub mod certificates;
 pub mod changes;
 pub mod cmdb;
 pub mod cmdb_baselines;
+pub mod competence;
 pub mod conformance;
 mod customers;
 pub mod designs;
@@ -31,6 +32,7 @@ pub mod record_cis;
 pub mod releases;
 pub mod requests;
 pub mod risks;
+pub mod roles;
 pub mod search;
 mod services;
 pub mod settings;
@@ -92,6 +94,8 @@ use utoipa_axum::routes;
         (name = "documents", description = "Controlled documents (ISO/IEC 20000-1 7.5) and the SMS's core documents (scope 4.3, policy 5.2, plan 6.3, communication plan 7.4): versions with review and approval, periodic reviews, acknowledgements by the distribution, files"),
         (name = "internal-audit", description = "Internal audit (ISO/IEC 20000-1 9.2): the audit programme over a three-year certification cycle with its coverage of the clauses, audits with independent auditors, checklists from the clause catalogue, and findings; a nonconformity finding raises a nonconformity"),
         (name = "risks", description = "Risks and opportunities (ISO/IEC 20000-1 6.1): likelihood and impact on a five-by-five grid, treatment, owner, residual rating, periodic reviews and the heat map"),
+        (name = "roles", description = "Roles, responsibilities and authorities (ISO/IEC 20000-1 5.3): roles with their duties and powers, the people who hold them over time (each told of it), and the RACI matrix of the SMS's processes"),
+        (name = "competence", description = "Competence (ISO/IEC 20000-1 7.2): each role's competence requirements, people's education, training, qualification and experience records, actions that close gaps with their evaluation, and the gap analysis of current role holders"),
         (name = "objectives", description = "Service management objectives (ISO/IEC 20000-1 6.2): measurable targets with an owner, measured monthly from Steward's own records (SLA attainment, change success, major incidents) or by hand"),
         (name = "nonconformities", description = "Nonconformity and corrective action (ISO/IEC 20000-1 10.1): nonconformities from incidents, complaints, management reviews and audit findings, with containment, root cause, corrective actions and an independent effectiveness check before closure"),
         (name = "improvements", description = "The improvement register (ISO/IEC 20000-1 10.2): opportunities, their evaluation criteria and priority, the decision on each with its reason, and the benefit realised"),
@@ -264,6 +268,23 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(risks::get_one, risks::update))
         .routes(routes!(risks::reviews, risks::review))
         .routes(routes!(risks::close))
+        .routes(routes!(
+            competence::list_requirements,
+            competence::create_requirement
+        ))
+        .routes(routes!(competence::update_requirement))
+        .routes(routes!(competence::list_records, competence::create_record))
+        .routes(routes!(competence::update_record))
+        .routes(routes!(competence::list_actions, competence::create_action))
+        .routes(routes!(competence::complete_action))
+        .routes(routes!(competence::evaluate_action))
+        .routes(routes!(competence::gaps))
+        .routes(routes!(roles::list, roles::create))
+        .routes(routes!(roles::get_one, roles::update))
+        .routes(routes!(roles::assign))
+        .routes(routes!(roles::end))
+        .routes(routes!(roles::raci))
+        .routes(routes!(roles::set_raci))
         .routes(routes!(objectives::list, objectives::create))
         .routes(routes!(objectives::get_one, objectives::update))
         .routes(routes!(objectives::readings))

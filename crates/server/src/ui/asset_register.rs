@@ -547,18 +547,8 @@ async fn save(
     }
     .await;
     let refusal = match saved {
-        Ok(asset) => {
-            let done = if current.is_some() {
-                "saved"
-            } else {
-                "created"
-            };
-            return Ok(Redirect::to(&format!("/assets/{}?done={done}", asset.id)).into_response());
-        }
-        Err(StoreError::Invalid(invalid)) => invalid,
-        // Someone saved it meanwhile: say so, keep what was typed.
-        Err(StoreError::Conflict(message)) => Invalid::one("form", message),
-        Err(e) => return Err(e.into()),
+        Ok(asset) => return Ok(super::saved_page("/assets", asset.id, current.is_some())),
+        Err(e) => super::refusal(e, "form")?,
     };
     let seen = form.seen;
     render_form(

@@ -8,6 +8,7 @@
 //! what the API refuses, with the same messages beside the fields, and keeps what was typed.
 
 use super::people::People;
+use super::register_form::{self, Field, Input, Posted, Register, joined, picked};
 use super::session::DoneQuery;
 use super::{Chrome, FormState, HistoryRow, Id, Opt, PICKER, UiResult, history, options, when};
 use crate::AppState;
@@ -27,10 +28,11 @@ use steward_domain::Invalid;
 use steward_domain::access::Permission;
 use steward_domain::conformance::catalogue::catalogue;
 use steward_domain::sms::audit::{
-    AuditStatus, ChecklistResult, DEFAULT_CRITERIA, FindingDraft, FindingKind,
+    AuditStatus, ChecklistResult, DEFAULT_CRITERIA, FindingDraft, FindingKind, ProgrammeDraft,
 };
+use steward_store::Actor;
 use steward_store::asset::today_utc;
-use steward_store::audit::{Audit, AuditFilter, ChecklistEntry, Programme, coverage_of};
+use steward_store::audit::{Audit, AuditFilter, ChecklistEntry, Finding, Programme, coverage_of};
 use steward_store::{PageRequest, StoreError};
 
 /// Where the navigation points; every internal audit page marks the management system.
@@ -148,89 +150,123 @@ pub async fn index(
     .into_response())
 }
 
-#[derive(Template, WebTemplate)]
-#[template(path = "audits/programme_form.html")]
-struct ProgrammeFormPage {
-    chrome: Chrome,
-    form: FormState,
-    owners: Vec<Opt>,
-}
+/// The programme edited through the registers' shared form.
+pub struct Programmes;
 
-async fn render_programme_form(
-    state: &AppState,
-    who: &Principal,
-    form: FormState,
-    status: StatusCode,
-) -> UiResult {
-    let people = People::of(state, who.tenant_id()).await?;
-    let owners = super::options_after_blank(
-        "— no one yet —",
-        people
-            .all()
-            .iter()
-            .map(|(id, n)| (id.to_string(), n.clone())),
-        form.value("owner_id"),
+const PROGRAMME_FIELDS: [&str; 4] = ["name", "cycle_start", "owner_id", "notes"];
+
+impl Register for Programmes {
+    type Record = Programme;
+    type Draft = ProgrammeDraft;
+    const HREF: &'static str = "/audit-programmes";
+    const FIELDS: &'static [&'static str] = &PROGRAMME_FIELDS;
+    const NEW: (&'static str, &'static str, &'static str) = (
+        "New audit programme",
+        "The plan of internal audits over a three-year certification cycle.",
+        "Create programme",
     );
-    let page = ProgrammeFormPage {
-        chrome: Chrome::new(state, who, NAV_HREF).await,
-        form,
-        owners,
-    };
-    Ok((status, page).into_response())
+
+    fn id(p: &Programme) -> i64 {
+        p.id
+    }
+
+    fn updated_at(p: &Programme) -> i64 {
+        p.updated_at
+    }
+
+    fn editing(p: &Programme) -> (String, &'static str) {
+        (
+            format!("Edit {}", p.name),
+            "A new cycle start must still hold every audit planned in the programme.",
+        )
+    }
+
+    fn values(p: &Programme) -> Vec<(&'static str, String)> {
+        vec![
+            ("name", p.name.clone()),
+            ("cycle_start", date_out(p.cycle_start)),
+            (
+                "owner_id",
+                p.owner_id.map(|o| o.to_string()).unwrap_or_default(),
+            ),
+            ("notes", p.notes.clone()),
+        ]
+    }
+
+    fn fields(form: &FormState, people: &People) -> Vec<Field> {
+        vec![
+            Field::new("name", "Name", Input::Text).required(),
+            Field::new("cycle_start", "Cycle start", Input::Date)
+                .required()
+                .hint("The programme covers three years from this day (a certification cycle)."),
+            Field::new(
+                "owner_id",
+                "Owner",
+                Input::Select(people.options("— no one yet —", form.value("owner_id"))),
+            ),
+            Field::new(
+                "notes",
+                "Notes (methods, frequency, areas audited more often)",
+                Input::Area,
+            ),
+        ]
+    }
+
+    async fn load(state: &AppState, tenant_id: i64, id: i64) -> Result<Programme, StoreError> {
+        state.store.programme(tenant_id, id).await
+    }
+
+    fn draft(posted: &Posted) -> Result<ProgrammeDraft, Invalid> {
+        let mut errors = Invalid::new();
+        let owner = picked(&mut errors, "owner_id", posted.get("owner_id"));
+        joined(
+            errors,
+            programme_draft(
+                posted.get("name").to_owned(),
+                posted.get("cycle_start"),
+                owner,
+                posted.get("notes").to_owned(),
+            ),
+        )
+    }
+
+    async fn create(
+        state: &AppState,
+        tenant_id: i64,
+        draft: &ProgrammeDraft,
+        actor: &Actor,
+    ) -> Result<Programme, StoreError> {
+        state.store.create_programme(tenant_id, draft, actor).await
+    }
+
+    async fn update(
+        state: &AppState,
+        tenant_id: i64,
+        id: i64,
+        seen: i64,
+        draft: &ProgrammeDraft,
+        actor: &Actor,
+    ) -> Result<Programme, StoreError> {
+        state
+            .store
+            .update_programme(tenant_id, id, seen, draft, actor)
+            .await
+    }
+
+    async fn page(state: &AppState, who: &Principal, id: i64, done: Option<&str>) -> UiResult {
+        programme_page(state, who, id, done).await
+    }
 }
 
-/// `GET /audit-programmes/new`.
+/// `GET /audit-programmes`: programmes are listed with the audits.
+pub async fn programmes(_who: Can<perm::SmsRead>) -> Redirect {
+    Redirect::to(HOME)
+}
+
+/// `GET /audit-programmes/new`: the blank form, its cycle starting today.
 pub async fn new_programme(State(state): State<AppState>, who: Can<perm::SmsWrite>) -> UiResult {
     let blank = FormState::with(&[("cycle_start", &date_out(today_utc()))]);
-    render_programme_form(&state, &who, blank, StatusCode::OK).await
-}
-
-#[derive(Debug, Deserialize, Default)]
-#[serde(default)]
-pub struct ProgrammeForm {
-    name: String,
-    cycle_start: String,
-    owner_id: String,
-    notes: String,
-}
-
-/// `POST /audit-programmes`: the programme page on success, the form with its errors otherwise.
-pub async fn create_programme(
-    State(state): State<AppState>,
-    who: Can<perm::SmsWrite>,
-    Form(f): Form<ProgrammeForm>,
-) -> UiResult {
-    let typed = FormState::with(&[
-        ("name", &f.name),
-        ("cycle_start", &f.cycle_start),
-        ("owner_id", &f.owner_id),
-        ("notes", &f.notes),
-    ]);
-    let owner = f.owner_id.trim().parse::<i64>().ok();
-    let saved = match programme_draft(f.name, &f.cycle_start, owner, f.notes) {
-        Ok(draft) => {
-            state
-                .store
-                .create_programme(who.tenant_id(), &draft, &who.actor())
-                .await
-        }
-        Err(invalid) => Err(invalid.into()),
-    };
-    match saved {
-        Ok(p) => {
-            Ok(Redirect::to(&format!("/audit-programmes/{}?done=created", p.id)).into_response())
-        }
-        Err(StoreError::Invalid(invalid)) => {
-            render_programme_form(
-                &state,
-                &who,
-                typed.rejected(invalid),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-        Err(e) => Err(e.into()),
-    }
+    register_form::form::<Programmes>(&state, &who, None, blank, None, StatusCode::OK).await
 }
 
 /// One month of the calendar and the audits planned to start in it.
@@ -304,11 +340,11 @@ struct ProgrammePage {
 }
 
 /// `GET /audit-programmes/{id}`: the calendar, the coverage matrix and the uncovered clauses.
-pub async fn programme(
-    State(state): State<AppState>,
-    who: Can<perm::SmsRead>,
-    Id(id): Id<i64>,
-    Query(q): Query<DoneQuery>,
+async fn programme_page(
+    state: &AppState,
+    who: &Principal,
+    id: i64,
+    done: Option<&str>,
 ) -> UiResult {
     let t = who.tenant_id();
     let p = state.store.programme(t, id).await?;
@@ -334,12 +370,10 @@ pub async fn programme(
             covered: false,
         })
         .collect();
-    let people = People::of(&state, who.tenant_id()).await?;
+    let people = People::of(state, who.tenant_id()).await?;
     let today = today_utc();
     let page = ProgrammePage {
-        chrome: Chrome::new(&state, &who, NAV_HREF)
-            .await
-            .with_notice(q.done.as_deref()),
+        chrome: Chrome::new(state, who, NAV_HREF).await.with_notice(done),
         owner: p
             .owner_id
             .map_or_else(|| "—".to_owned(), |o| people.name(Some(o))),
@@ -349,7 +383,7 @@ pub async fn programme(
         audits: audits.iter().map(AuditLine::from).collect(),
         today: date_out(today),
         can_write: who.can(Permission::SmsWrite),
-        history: history(&state, &who, "audit_programme", id).await,
+        history: history(state, who, "audit_programme", id).await,
         p,
     };
     Ok(page.into_response())
@@ -471,11 +505,47 @@ impl PlanForm {
     }
 }
 
+/// Where the plan form posts: a new audit in the programme, or an edit of audit `editing`.
+struct PlanTarget {
+    heading: String,
+    action: String,
+    submit: &'static str,
+    cancel: String,
+    seen: Option<i64>,
+    /// The checklist is made from the scope, so the scope is fixed once the audit starts.
+    scope_fixed: bool,
+}
+
+impl PlanTarget {
+    fn new_in(p: &Programme) -> PlanTarget {
+        PlanTarget {
+            heading: format!("Plan an audit in {}", p.name),
+            action: format!("/audit-programmes/{}/audits", p.id),
+            submit: "Plan audit",
+            cancel: format!("/audit-programmes/{}", p.id),
+            seen: None,
+            scope_fixed: false,
+        }
+    }
+
+    fn editing(a: &Audit, seen: Option<i64>) -> PlanTarget {
+        PlanTarget {
+            heading: format!("Edit AUD-{} {}", a.id, a.title),
+            action: format!("/audits/{}", a.id),
+            submit: "Save",
+            cancel: format!("/audits/{}", a.id),
+            seen,
+            scope_fixed: a.status != AuditStatus::Planned,
+        }
+    }
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "audits/plan_form.html")]
 struct PlanPage {
     chrome: Chrome,
     p: Programme,
+    target: PlanTarget,
     form: FormState,
     groups: Vec<ScopeGroup>,
     leads: Vec<Opt>,
@@ -487,6 +557,7 @@ async fn render_plan(
     state: &AppState,
     who: &Principal,
     p: Programme,
+    target: PlanTarget,
     form: &PlanForm,
     invalid: Option<Invalid>,
     status: StatusCode,
@@ -511,6 +582,7 @@ async fn render_plan(
         auditees: super::ticked_options(people.all(), typed.value("auditee_ids")),
         form: typed,
         p,
+        target,
     };
     Ok((status, page).into_response())
 }
@@ -531,7 +603,8 @@ pub async fn new_audit(
     form.fields.insert("planned_end".into(), date_out(start));
     form.fields
         .insert("criteria".into(), DEFAULT_CRITERIA.into());
-    render_plan(&state, &who, p, &form, None, StatusCode::OK).await
+    let target = PlanTarget::new_in(&p);
+    render_plan(&state, &who, p, target, &form, None, StatusCode::OK).await
 }
 
 /// `POST /audit-programmes/{id}/audits`: the audit page on success, the form with its errors
@@ -556,10 +629,12 @@ pub async fn create_audit(
     match saved {
         Ok(a) => Ok(Redirect::to(&format!("/audits/{}?done=created", a.id)).into_response()),
         Err(StoreError::Invalid(invalid)) => {
+            let target = PlanTarget::new_in(&p);
             render_plan(
                 &state,
                 &who,
                 p,
+                target,
                 &form,
                 Some(invalid),
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -568,6 +643,88 @@ pub async fn create_audit(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// An audit's plan as the form starts it.
+fn plan_of(a: &Audit) -> PlanForm {
+    let mut form = PlanForm {
+        scope: a.scope.clone(),
+        auditors: a.auditor_ids.iter().map(i64::to_string).collect(),
+        auditees: a.auditee_ids.iter().map(i64::to_string).collect(),
+        ..PlanForm::default()
+    };
+    for (k, v) in [
+        ("title", a.title.clone()),
+        ("criteria", a.criteria.clone()),
+        ("planned_start", date_out(a.planned_start)),
+        ("planned_end", date_out(a.planned_end)),
+        ("lead_auditor_id", a.lead_auditor_id.to_string()),
+    ] {
+        form.fields.insert(k.to_owned(), v);
+    }
+    form
+}
+
+/// `GET /audits/{id}/edit`: the plan form over the audit as planned.
+pub async fn edit_audit(
+    State(state): State<AppState>,
+    who: Can<perm::SmsWrite>,
+    Id(id): Id<i64>,
+) -> UiResult {
+    let a = state.store.audit(who.tenant_id(), id).await?;
+    let p = state
+        .store
+        .programme(who.tenant_id(), a.programme_id)
+        .await?;
+    let target = PlanTarget::editing(&a, Some(a.updated_at));
+    render_plan(&state, &who, p, target, &plan_of(&a), None, StatusCode::OK).await
+}
+
+/// `POST /audits/{id}`: the audit page on success; the form with its errors (an edit over
+/// someone else's among them) otherwise. Once the audit has started its scope stays as it
+/// was, whatever was posted.
+pub async fn update_audit(
+    State(state): State<AppState>,
+    who: Can<perm::SmsWrite>,
+    Id(id): Id<i64>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> UiResult {
+    let t = who.tenant_id();
+    let a = state.store.audit(t, id).await?;
+    let seen = pairs
+        .iter()
+        .find(|(k, _)| k == "updated_at")
+        .and_then(|(_, v)| v.trim().parse().ok());
+    let mut form = PlanForm::posted(pairs);
+    let target = PlanTarget::editing(&a, seen);
+    if target.scope_fixed {
+        form.scope = a.scope.clone();
+    }
+    let saved = match form.draft() {
+        Ok(draft) => {
+            let seen = seen.unwrap_or(a.updated_at);
+            state
+                .store
+                .update_audit(t, id, seen, &draft, &who.actor())
+                .await
+        }
+        Err(invalid) => Err(invalid.into()),
+    };
+    let refusal = match saved {
+        Ok(a) => return Ok(super::saved_page(HOME, a.id, true)),
+        Err(e) => super::refusal(e, "form")?,
+    };
+    let p = state.store.programme(t, a.programme_id).await?;
+    render_plan(
+        &state,
+        &who,
+        p,
+        target,
+        &form,
+        Some(refusal),
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await
 }
 
 /// One checklist row as the audit page shows it.
@@ -589,8 +746,8 @@ pub struct FindingLine {
     pub reference: String,
     pub statement: String,
     pub evidence: String,
-    /// `(href, label)` of the nonconformity it raised.
-    pub nonconformity: Option<(String, String)>,
+    /// `(href, label)` of the nonconformity or improvement it raised.
+    pub raised: Option<(String, String)>,
     pub by: String,
     pub at: String,
 }
@@ -633,6 +790,38 @@ impl Refused {
             form: FormState::default(),
         }
     }
+}
+
+/// Where a record raised by audit finding `id` points back to: the audit's findings, named.
+pub async fn finding_link(state: &AppState, tenant_id: i64, id: i64) -> Option<(String, String)> {
+    let f = state.store.audit_finding(tenant_id, id).await.ok()?;
+    Some((
+        format!("/audits/{}#findings", f.audit_id),
+        format!("Finding #{id} of audit AUD-{}", f.audit_id),
+    ))
+}
+
+/// What a finding raised: its nonconformity, or for an opportunity for improvement the
+/// improvement it proposed, as `(href, label)`.
+async fn raised_by(state: &AppState, tenant_id: i64, f: &Finding) -> Option<(String, String)> {
+    if let Some(nc) = f.nonconformity_id {
+        return Some((
+            format!("/nonconformities/{nc}"),
+            nonconformity_label(state, tenant_id, nc).await,
+        ));
+    }
+    if f.kind != FindingKind::OpportunityForImprovement {
+        return None;
+    }
+    let improvement = state
+        .store
+        .improvement_of_finding(tenant_id, f.id)
+        .await
+        .ok()??;
+    Some((
+        format!("/improvements/{}", improvement.id),
+        format!("IMP-{}", improvement.id),
+    ))
 }
 
 /// `NC-<number>` of a nonconformity, or its id when it cannot be read.
@@ -681,20 +870,14 @@ async fn render_view(
         .await?;
     let mut findings = Vec::with_capacity(found.items.len());
     for f in found.items {
-        let nonconformity = match f.nonconformity_id {
-            Some(nc) => Some((
-                format!("/nonconformities/{nc}"),
-                nonconformity_label(state, t, nc).await,
-            )),
-            None => None,
-        };
+        let raised = raised_by(state, t, &f).await;
         findings.push(FindingLine {
+            raised,
             kind: f.kind.label(),
             kind_code: f.kind.as_str(),
             reference: f.requirement_id.unwrap_or(f.clause_id),
             statement: f.statement,
             evidence: f.evidence,
-            nonconformity,
             by: f.recorded_by_label,
             at: when(f.created_at),
         });

@@ -369,18 +369,8 @@ async fn save(
     }
     .await;
     let refusal = match saved {
-        Ok(c) => {
-            let done = if current.is_some() {
-                "saved"
-            } else {
-                "created"
-            };
-            return Ok(Redirect::to(&format!("/certificates/{}?done={done}", c.id)).into_response());
-        }
-        Err(StoreError::Invalid(invalid)) => invalid,
-        // Someone saved it meanwhile: say so, keep what was typed.
-        Err(StoreError::Conflict(message)) => Invalid::one("form", message),
-        Err(e) => return Err(e.into()),
+        Ok(c) => return Ok(super::saved_page("/certificates", c.id, current.is_some())),
+        Err(e) => super::refusal(e, "form")?,
     };
     let seen = form.seen;
     render_form(

@@ -143,6 +143,11 @@ fn record_href(r: &RecordRef) -> Option<String> {
         "known_error" => "/known-errors".to_owned(),
         "journal" => "/journal".to_owned(),
         "audit" => format!("/audits/{}", r.id),
+        "person" => format!("/competence/people/{}", r.id),
+        "competence_action" => "/competence".to_owned(),
+        "sms_role" => format!("/roles/{}", r.id),
+        // A process is a row of the RACI matrix.
+        "process" => "/raci".to_owned(),
         // A clause no audit covers: its label starts with the clause id.
         "clause" => format!(
             "/conformance/{}",

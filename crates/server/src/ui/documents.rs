@@ -464,17 +464,8 @@ async fn save(
     }
     .await;
     let refusal = match saved {
-        Ok(d) => {
-            let done = if current.is_some() {
-                "saved"
-            } else {
-                "created"
-            };
-            return Ok(Redirect::to(&format!("/documents/{}?done={done}", d.id)).into_response());
-        }
-        Err(StoreError::Invalid(invalid)) => invalid,
-        Err(StoreError::Conflict(message)) => Invalid::one("form", message),
-        Err(e) => return Err(e.into()),
+        Ok(d) => return Ok(super::saved_page("/documents", d.id, current.is_some())),
+        Err(e) => super::refusal(e, "form")?,
     };
     render_form(state, who, current, &form, Some(refusal)).await
 }

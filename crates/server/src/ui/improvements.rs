@@ -4,7 +4,6 @@
 
 use super::people::People;
 use super::register_form::{Field, Input, Posted, Register, chosen, form, joined, picked};
-use super::session::DoneQuery;
 use super::{Chrome, FormState, Id, ListFrame, Opt, UiResult, filter_choices, options, when};
 use crate::AppState;
 use crate::api::date_out;
@@ -22,6 +21,7 @@ use steward_domain::access::Permission;
 use steward_domain::sms::improvement::{
     ImprovementDraft, ImprovementSource, ImprovementStatus, ImprovementStep, Priority,
 };
+use steward_store::Actor;
 use steward_store::sms::improvement::{Improvement, ImprovementFilter};
 use steward_store::{PageRequest, StoreError};
 
@@ -251,6 +251,7 @@ pub struct Improvements;
 
 impl Register for Improvements {
     type Record = Improvement;
+    type Draft = ImprovementDraft;
     const HREF: &'static str = NAV_HREF;
     const FIELDS: &'static [&'static str] = &FIELDS;
     const NEW: (&'static str, &'static str, &'static str) = (
@@ -283,25 +284,38 @@ impl Register for Improvements {
         state.store.improvement(tenant_id, id).await
     }
 
-    async fn store(
+    fn draft(posted: &Posted) -> Result<ImprovementDraft, Invalid> {
+        draft_of(posted)
+    }
+
+    async fn create(
         state: &AppState,
-        who: &Principal,
-        current: Option<&Improvement>,
-        posted: &Posted,
-    ) -> Result<i64, StoreError> {
-        let draft = draft_of(posted)?;
-        let (t, actor) = (who.tenant_id(), who.actor());
-        let saved = match current {
-            None => state.store.create_improvement(t, &draft, &actor).await,
-            Some(i) => {
-                let seen = posted.seen.unwrap_or(i.updated_at);
-                state
-                    .store
-                    .update_improvement(t, i.id, seen, &draft, &actor)
-                    .await
-            }
-        };
-        saved.map(|i| i.id)
+        tenant_id: i64,
+        draft: &ImprovementDraft,
+        actor: &Actor,
+    ) -> Result<Improvement, StoreError> {
+        state
+            .store
+            .create_improvement(tenant_id, draft, actor)
+            .await
+    }
+
+    async fn update(
+        state: &AppState,
+        tenant_id: i64,
+        id: i64,
+        seen: i64,
+        draft: &ImprovementDraft,
+        actor: &Actor,
+    ) -> Result<Improvement, StoreError> {
+        state
+            .store
+            .update_improvement(tenant_id, id, seen, draft, actor)
+            .await
+    }
+
+    async fn page(state: &AppState, who: &Principal, id: i64, done: Option<&str>) -> UiResult {
+        view_page(state, who, id, done, FormState::default(), StatusCode::OK).await
     }
 }
 
@@ -358,10 +372,14 @@ struct ViewPage {
 }
 
 /// Where the record an opportunity came from lives, when Steward holds it.
-fn source_link(i: &Improvement) -> Option<String> {
+async fn source_link(state: &AppState, tenant_id: i64, i: &Improvement) -> Option<String> {
     let id = i.source_ref?;
     match i.source {
         ImprovementSource::Nonconformity => Some(format!("/nonconformities/{id}")),
+        ImprovementSource::ManagementReview => Some(format!("/management-reviews/{id}")),
+        ImprovementSource::Audit => super::audits::finding_link(state, tenant_id, id)
+            .await
+            .map(|(href, _)| href),
         _ => None,
     }
 }
@@ -399,7 +417,7 @@ async fn view_page(
         status: i.status.label(),
         status_code: i.status.as_str(),
         source: i.source.label(),
-        source_link: source_link(&i),
+        source_link: source_link(state, t, &i).await,
         priority: i.priority.label(),
         owner: people.name(i.owner_id),
         decided_by: people.name(i.decided_by),
@@ -415,23 +433,6 @@ async fn view_page(
         i,
     };
     Ok((status, page).into_response())
-}
-
-pub async fn view(
-    State(state): State<AppState>,
-    who: Can<perm::SmsRead>,
-    Id(id): Id<i64>,
-    Query(q): Query<DoneQuery>,
-) -> UiResult {
-    view_page(
-        &state,
-        &who,
-        id,
-        q.done.as_deref(),
-        FormState::default(),
-        StatusCode::OK,
-    )
-    .await
 }
 
 #[derive(Debug, Deserialize)]

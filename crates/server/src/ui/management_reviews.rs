@@ -5,8 +5,7 @@
 
 use super::people::People;
 use super::register_form::{Field, Input, Posted, Register, form, joined, picked};
-use super::session::DoneQuery;
-use super::{Chrome, FormState, Id, ListFrame, Opt, UiResult, filter_choices, when};
+use super::{Chrome, FormState, Id, ListFrame, Opt, UiResult, filter_choices, refusal, when};
 use crate::AppState;
 use crate::api::date_out;
 use crate::api::management_reviews::{action_draft, review_draft};
@@ -20,7 +19,9 @@ use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 use steward_domain::Invalid;
 use steward_domain::access::Permission;
+use steward_domain::asset::parse_date;
 use steward_domain::sms::review::{ReviewInputs, ReviewStatus, ReviewStep, ValidReview};
+use steward_store::Actor;
 use steward_store::asset::today_utc;
 use steward_store::sms::review::{ManagementReview, ReviewFilter};
 use steward_store::{PageRequest, StoreError};
@@ -182,6 +183,7 @@ pub struct Reviews;
 
 impl Register for Reviews {
     type Record = ManagementReview;
+    type Draft = ValidReview;
     const HREF: &'static str = NAV_HREF;
     const FIELDS: &'static [&'static str] = &FIELDS;
     const NEW: (&'static str, &'static str, &'static str) = (
@@ -218,30 +220,39 @@ impl Register for Reviews {
         state.store.management_review(tenant_id, id).await
     }
 
-    async fn store(
+    fn draft(posted: &Posted) -> Result<ValidReview, Invalid> {
+        draft_of(posted)
+    }
+
+    async fn create(
         state: &AppState,
-        who: &Principal,
-        current: Option<&ManagementReview>,
-        posted: &Posted,
-    ) -> Result<i64, StoreError> {
-        let draft = draft_of(posted)?;
-        let (t, actor) = (who.tenant_id(), who.actor());
-        let saved = match current {
-            None => {
-                state
-                    .store
-                    .create_management_review(t, &draft, &actor)
-                    .await
-            }
-            Some(r) => {
-                let seen = posted.seen.unwrap_or(r.updated_at);
-                state
-                    .store
-                    .update_management_review(t, r.id, seen, &draft, &actor)
-                    .await
-            }
-        };
-        saved.map(|r| r.id)
+        tenant_id: i64,
+        draft: &ValidReview,
+        actor: &Actor,
+    ) -> Result<ManagementReview, StoreError> {
+        state
+            .store
+            .create_management_review(tenant_id, draft, actor)
+            .await
+    }
+
+    async fn update(
+        state: &AppState,
+        tenant_id: i64,
+        id: i64,
+        seen: i64,
+        draft: &ValidReview,
+        actor: &Actor,
+    ) -> Result<ManagementReview, StoreError> {
+        state
+            .store
+            .update_management_review(tenant_id, id, seen, draft, actor)
+            .await
+    }
+
+    async fn page(state: &AppState, who: &Principal, id: i64, done: Option<&str>) -> UiResult {
+        let blank = FormState::default;
+        view_page(state, who, id, done, blank(), blank(), StatusCode::OK).await
     }
 }
 
@@ -267,27 +278,39 @@ pub struct Bar {
     pub good: bool,
 }
 
-/// Months at or above this attainment are drawn as met.
+/// Months at or above this attainment are drawn as met when no SLA-attainment objective
+/// sets the target.
 const GOOD_ATTAINMENT: f64 = 95.0;
 
+/// The attainment the bars are held against: the objective's target, or the usual 95 %.
+fn sla_target(inputs: &ReviewInputs) -> f64 {
+    inputs.sla.target.unwrap_or(GOOD_ATTAINMENT)
+}
+
+/// Where a percentage sits on the chart's 150-unit scale.
+fn chart_y(percent: f64) -> i64 {
+    155 - (percent.clamp(0.0, 100.0) * 1.5).round() as i64
+}
+
 fn bars(inputs: &ReviewInputs) -> Vec<Bar> {
+    let target = sla_target(inputs);
     inputs
         .sla
         .months
         .iter()
         .zip(0i64..)
         .map(|(m, i)| {
-            let percent = m.percent.unwrap_or(0.0).clamp(0.0, 100.0);
-            let height = (percent * 1.5).round() as i64;
+            let percent = m.percent.unwrap_or(0.0);
+            let y = chart_y(percent);
             Bar {
                 month: m.month.clone(),
                 x: i * 36 + 4,
-                y: 155 - height,
-                height,
+                y,
+                height: 155 - y,
                 label: m
                     .percent
                     .map_or_else(|| "—".to_owned(), |p| format!("{p:.1} %")),
-                good: percent >= GOOD_ATTAINMENT,
+                good: percent >= target,
             }
         })
         .collect()
@@ -342,6 +365,9 @@ struct ViewPage {
     inputs: Option<ReviewInputs>,
     compiled_at: String,
     bars: Vec<Bar>,
+    /// Where the target line is drawn, and what it is.
+    target_y: i64,
+    target_label: String,
     chart_width: i64,
     actions: Vec<ActionLine>,
     choices: Vec<StepChoice>,
@@ -381,6 +407,7 @@ async fn view_page(
         .collect();
     let inputs = r.inputs.clone();
     let bars = inputs.as_ref().map(bars).unwrap_or_default();
+    let target = inputs.as_ref().map_or(GOOD_ATTAINMENT, sla_target);
     let page = ViewPage {
         chrome: Chrome::new(state, who, super::sms::NAV_HREF)
             .await
@@ -397,6 +424,11 @@ async fn view_page(
             .map(|i| when(i.compiled_at))
             .unwrap_or_default(),
         chart_width: (bars.len() as i64 * 36).max(36) + 8,
+        target_y: chart_y(target),
+        target_label: match inputs.as_ref().and_then(|i| i.sla.target) {
+            Some(t) => format!("{t:.1} %, the SLA attainment objective's target"),
+            None => format!("{GOOD_ATTAINMENT:.0} % (no SLA attainment objective is set)"),
+        },
         bars,
         inputs,
         actions,
@@ -413,37 +445,11 @@ async fn view_page(
     Ok((status, page).into_response())
 }
 
-pub async fn view(
-    State(state): State<AppState>,
-    who: Can<perm::SmsRead>,
-    Id(id): Id<i64>,
-    Query(q): Query<DoneQuery>,
-) -> UiResult {
-    view_page(
-        &state,
-        &who,
-        id,
-        q.done.as_deref(),
-        FormState::default(),
-        FormState::default(),
-        StatusCode::OK,
-    )
-    .await
-}
-
 fn back_to(id: i64) -> UiResult {
     Ok(Redirect::to(&format!("{NAV_HREF}/{id}?done=saved")).into_response())
 }
 
 /// A refusal from the store as field errors of `field`'s form.
-fn refusal(e: StoreError, field: &str) -> Result<Invalid, StoreError> {
-    match e {
-        StoreError::Invalid(invalid) => Ok(invalid),
-        StoreError::Conflict(message) => Ok(Invalid::one(field, message)),
-        other => Err(other),
-    }
-}
-
 pub async fn compile(
     State(state): State<AppState>,
     who: Can<perm::SmsWrite>,
@@ -468,6 +474,32 @@ pub struct StepForm {
     step: String,
     #[serde(default)]
     text: String,
+    /// Holding only: the day of the meeting, when written up afterwards.
+    #[serde(default)]
+    held_on: String,
+}
+
+async fn take_step(
+    state: &AppState,
+    who: &Principal,
+    id: i64,
+    step: ReviewStep,
+    f: &StepForm,
+) -> Result<ManagementReview, StoreError> {
+    let (t, actor) = (who.tenant_id(), who.actor());
+    if step != ReviewStep::Hold {
+        return state
+            .store
+            .step_management_review(t, id, step, &f.text, &actor)
+            .await;
+    }
+    let mut errors = Invalid::new();
+    let held_on = parse_date(&mut errors, "held_on", "Held on", &f.held_on);
+    errors.into_result(())?;
+    state
+        .store
+        .hold_management_review(t, id, &f.text, held_on, &actor)
+        .await
 }
 
 pub async fn step(
@@ -478,17 +510,17 @@ pub async fn step(
 ) -> UiResult {
     let invalid = match ReviewStep::parse(f.step.trim()) {
         None => Invalid::one("step", "Choose one of the listed steps"),
-        Some(step) => match state
-            .store
-            .step_management_review(who.tenant_id(), id, step, &f.text, &who.actor())
-            .await
-        {
+        Some(step) => match take_step(&state, &who, id, step, &f).await {
             Ok(_) => return back_to(id),
             Err(e) => refusal(e, "step")?,
         },
     };
-    let form =
-        FormState::with(&[("step", f.step.as_str()), ("text", f.text.as_str())]).rejected(invalid);
+    let form = FormState::with(&[
+        ("step", f.step.as_str()),
+        ("text", f.text.as_str()),
+        ("held_on", f.held_on.as_str()),
+    ])
+    .rejected(invalid);
     let empty = FormState::default();
     view_page(
         &state,

@@ -26,6 +26,7 @@ mod cmdb_graph;
 mod cmdb_impact;
 mod cmdb_schema;
 mod cmdb_view;
+mod competence;
 mod conformance;
 mod custom_fields;
 mod customers;
@@ -52,6 +53,7 @@ mod register_form;
 mod releases;
 mod requests;
 mod risks;
+mod roles;
 mod search;
 mod services;
 mod session;
@@ -450,7 +452,8 @@ pub fn router() -> Router<AppState> {
         .route("/improvements/new", get(improvements::new_form))
         .route(
             "/improvements/{id}",
-            get(improvements::view).post(register_form::update::<improvements::Improvements>),
+            get(register_form::view::<improvements::Improvements>)
+                .post(register_form::update::<improvements::Improvements>),
         )
         .route(
             "/improvements/{id}/edit",
@@ -465,7 +468,7 @@ pub fn router() -> Router<AppState> {
         .route("/management-reviews/new", get(management_reviews::new_form))
         .route(
             "/management-reviews/{id}",
-            get(management_reviews::view)
+            get(register_form::view::<management_reviews::Reviews>)
                 .post(register_form::update::<management_reviews::Reviews>),
         )
         .route(
@@ -495,7 +498,7 @@ pub fn router() -> Router<AppState> {
         .route("/risks/new", get(risks::new_form))
         .route(
             "/risks/{id}",
-            get(risks::view).post(register_form::update::<risks::Risks>),
+            get(register_form::view::<risks::Risks>).post(register_form::update::<risks::Risks>),
         )
         .route(
             "/risks/{id}/edit",
@@ -503,6 +506,52 @@ pub fn router() -> Router<AppState> {
         )
         .route("/risks/{id}/review", post(risks::review))
         .route("/risks/{id}/close", post(risks::close))
+        .route("/competence", get(competence::matrix))
+        .route(
+            "/competence/requirements",
+            post(competence::add_requirement),
+        )
+        .route("/competence/people/{id}", get(competence::person))
+        .route(
+            "/competence/people/{id}/records",
+            post(competence::add_record),
+        )
+        .route(
+            "/competence/people/{id}/actions",
+            post(competence::add_action),
+        )
+        .route(
+            "/competence/actions/{id}/complete",
+            post(competence::complete),
+        )
+        .route(
+            "/competence/actions/{id}/evaluate",
+            post(competence::evaluate),
+        )
+        .route(
+            "/roles",
+            get(roles::list).post(register_form::create::<roles::Roles>),
+        )
+        .route("/roles/new", get(roles::new_form))
+        .route(
+            "/roles/{id}",
+            get(register_form::view::<roles::Roles>).post(register_form::update::<roles::Roles>),
+        )
+        .route(
+            "/roles/{id}/edit",
+            get(register_form::edit_form::<roles::Roles>),
+        )
+        .route("/roles/{id}/assignments", post(roles::assign))
+        .route(
+            "/roles/{id}/assignments/{assignment_id}/end",
+            post(roles::end),
+        )
+        .route("/roles/{id}/retire", post(roles::retire))
+        .route("/raci", get(roles::raci))
+        .route(
+            "/raci/{process}",
+            get(roles::row_form).post(roles::save_row),
+        )
         .route(
             "/objectives",
             get(objectives::list).post(register_form::create::<objectives::Objectives>),
@@ -510,7 +559,8 @@ pub fn router() -> Router<AppState> {
         .route("/objectives/new", get(objectives::new_form))
         .route(
             "/objectives/{id}",
-            get(objectives::view).post(register_form::update::<objectives::Objectives>),
+            get(register_form::view::<objectives::Objectives>)
+                .post(register_form::update::<objectives::Objectives>),
         )
         .route(
             "/objectives/{id}/edit",
@@ -518,7 +568,8 @@ pub fn router() -> Router<AppState> {
         )
         .route("/objectives/{id}/measurements", post(objectives::measure))
         .route("/audits", get(audits::index))
-        .route("/audits/{id}", get(audits::view))
+        .route("/audits/{id}", get(audits::view).post(audits::update_audit))
+        .route("/audits/{id}/edit", get(audits::edit_audit))
         .route("/audits/{id}/start", post(audits::start))
         .route("/audits/{id}/report", post(audits::report))
         .route("/audits/{id}/close", post(audits::close))
@@ -528,9 +579,20 @@ pub fn router() -> Router<AppState> {
             post(audits::record_result),
         )
         .route("/audits/{id}/findings", post(audits::record_finding))
-        .route("/audit-programmes", post(audits::create_programme))
+        .route(
+            "/audit-programmes",
+            get(audits::programmes).post(register_form::create::<audits::Programmes>),
+        )
         .route("/audit-programmes/new", get(audits::new_programme))
-        .route("/audit-programmes/{id}", get(audits::programme))
+        .route(
+            "/audit-programmes/{id}",
+            get(register_form::view::<audits::Programmes>)
+                .post(register_form::update::<audits::Programmes>),
+        )
+        .route(
+            "/audit-programmes/{id}/edit",
+            get(register_form::edit_form::<audits::Programmes>),
+        )
         .route("/audit-programmes/{id}/audits", post(audits::create_audit))
         .route("/audit-programmes/{id}/audits/new", get(audits::new_audit))
         .route(
@@ -997,6 +1059,22 @@ pub fn next_link(path: &str, params: &[(&str, &str)], cursor: Option<String>) ->
         "{path}?{}",
         serde_urlencoded::to_string(&pairs).unwrap_or_default()
     ))
+}
+
+/// A refused write as the form shows it: the field errors, or an edit over someone else's
+/// (a conflict) as a message under `field`. Any other failure is the page's error.
+pub fn refusal(e: StoreError, field: &str) -> Result<Invalid, StoreError> {
+    match e {
+        StoreError::Invalid(invalid) => Ok(invalid),
+        StoreError::Conflict(message) => Ok(Invalid::one(field, message)),
+        other => Err(other),
+    }
+}
+
+/// Where a saved form goes: the record's page `{base}/{id}`, with the notice of what was done.
+pub fn saved_page(base: &str, id: i64, editing: bool) -> Response {
+    let done = if editing { "saved" } else { "created" };
+    axum::response::Redirect::to(&format!("{base}/{id}?done={done}")).into_response()
 }
 
 /// What a filtered list page shows around its rows.

@@ -433,10 +433,18 @@ async fn source_view(state: &AppState, who: &Principal, nc: &Nonconformity) -> S
                 href: None,
             },
         },
-        (Source::Audit, Some(id)) => SourceView {
-            text: format!("Audit finding #{id}"),
-            href: Some("/audits".to_owned()),
-        },
+        (Source::Audit, Some(id)) => {
+            match super::audits::finding_link(state, who.tenant_id(), id).await {
+                Some((href, text)) => SourceView {
+                    text,
+                    href: Some(href),
+                },
+                None => SourceView {
+                    text: format!("Audit finding #{id}"),
+                    href: None,
+                },
+            }
+        }
         (source, _) => SourceView {
             text: source.label().to_owned(),
             href: None,
@@ -630,12 +638,8 @@ async fn after_write<T>(
     forms: impl FnOnce(Invalid) -> Forms,
 ) -> UiResult {
     let refusal = match written {
-        Ok(_) => {
-            return Ok(Redirect::to(&format!("/nonconformities/{id}?done=saved")).into_response());
-        }
-        Err(StoreError::Invalid(invalid)) => invalid,
-        Err(StoreError::Conflict(message)) => Invalid::one("form", message),
-        Err(e) => return Err(e.into()),
+        Ok(_) => return Ok(super::saved_page("/nonconformities", id, true)),
+        Err(e) => super::refusal(e, "form")?,
     };
     render_view(
         state,

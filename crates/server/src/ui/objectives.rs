@@ -4,7 +4,6 @@
 
 use super::people::People;
 use super::register_form::{Field, Input, Posted, Register, chosen, form, joined, number, picked};
-use super::session::DoneQuery;
 use super::{Chrome, FormState, Id, ListFrame, Opt, UiResult, filter_choices, options, when};
 use crate::AppState;
 use crate::api::date_out;
@@ -22,6 +21,7 @@ use steward_domain::access::Permission;
 use steward_domain::sms::objective::{
     Direction, Kpi, ObjectiveDraft, ObjectiveStatus, Reading, Standing,
 };
+use steward_store::Actor;
 use steward_store::asset::today_utc;
 use steward_store::sms::objective::{Objective, ObjectiveFilter};
 use steward_store::{PageRequest, StoreError};
@@ -268,6 +268,7 @@ pub struct Objectives;
 
 impl Register for Objectives {
     type Record = Objective;
+    type Draft = ObjectiveDraft;
     const HREF: &'static str = NAV_HREF;
     const FIELDS: &'static [&'static str] = &FIELDS;
     const NEW: (&'static str, &'static str, &'static str) = (
@@ -300,25 +301,35 @@ impl Register for Objectives {
         state.store.objective(tenant_id, id).await
     }
 
-    async fn store(
+    fn draft(posted: &Posted) -> Result<ObjectiveDraft, Invalid> {
+        draft_of(posted)
+    }
+
+    async fn create(
         state: &AppState,
-        who: &Principal,
-        current: Option<&Objective>,
-        posted: &Posted,
-    ) -> Result<i64, StoreError> {
-        let draft = draft_of(posted)?;
-        let (t, actor) = (who.tenant_id(), who.actor());
-        let saved = match current {
-            None => state.store.create_objective(t, &draft, &actor).await,
-            Some(o) => {
-                let seen = posted.seen.unwrap_or(o.updated_at);
-                state
-                    .store
-                    .update_objective(t, o.id, seen, &draft, &actor)
-                    .await
-            }
-        };
-        saved.map(|o| o.id)
+        tenant_id: i64,
+        draft: &ObjectiveDraft,
+        actor: &Actor,
+    ) -> Result<Objective, StoreError> {
+        state.store.create_objective(tenant_id, draft, actor).await
+    }
+
+    async fn update(
+        state: &AppState,
+        tenant_id: i64,
+        id: i64,
+        seen: i64,
+        draft: &ObjectiveDraft,
+        actor: &Actor,
+    ) -> Result<Objective, StoreError> {
+        state
+            .store
+            .update_objective(tenant_id, id, seen, draft, actor)
+            .await
+    }
+
+    async fn page(state: &AppState, who: &Principal, id: i64, done: Option<&str>) -> UiResult {
+        view_page(state, who, id, done, FormState::default(), StatusCode::OK).await
     }
 }
 
@@ -457,23 +468,6 @@ async fn view_page(
         o,
     };
     Ok((status, page).into_response())
-}
-
-pub async fn view(
-    State(state): State<AppState>,
-    who: Can<perm::SmsRead>,
-    Id(id): Id<i64>,
-    Query(q): Query<DoneQuery>,
-) -> UiResult {
-    view_page(
-        &state,
-        &who,
-        id,
-        q.done.as_deref(),
-        FormState::default(),
-        StatusCode::OK,
-    )
-    .await
 }
 
 #[derive(Debug, Deserialize)]

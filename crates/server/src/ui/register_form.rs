@@ -12,9 +12,10 @@ use crate::auth::Principal;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect};
+use axum::response::IntoResponse;
 use std::collections::HashMap;
 use steward_domain::Invalid;
+use steward_store::Actor;
 use steward_store::StoreError;
 
 /// How a field is typed in.
@@ -192,6 +193,8 @@ pub struct FormPage {
 /// checked and stored. The page handlers of each register are then one line each.
 pub trait Register {
     type Record: Send + Sync;
+    /// What the form is read into and the store checks and keeps.
+    type Draft: Send + Sync;
     /// Where its list lives; a record's page is `{HREF}/{id}`.
     const HREF: &'static str;
     /// The names of the form's fields (anything else posted is dropped).
@@ -212,13 +215,49 @@ pub trait Register {
         tenant_id: i64,
         id: i64,
     ) -> impl Future<Output = Result<Self::Record, StoreError>> + Send;
-    /// Checks what was posted and creates the record (no `current`) or updates it; its id.
-    fn store(
+    /// Reads what was posted into the register's draft: what the API would refuse is refused.
+    fn draft(posted: &Posted) -> Result<Self::Draft, Invalid>;
+    fn create(
+        state: &AppState,
+        tenant_id: i64,
+        draft: &Self::Draft,
+        actor: &Actor,
+    ) -> impl Future<Output = Result<Self::Record, StoreError>> + Send;
+    /// Replaces the record's fields if it has not changed since `seen` (its `updated_at`).
+    fn update(
+        state: &AppState,
+        tenant_id: i64,
+        id: i64,
+        seen: i64,
+        draft: &Self::Draft,
+        actor: &Actor,
+    ) -> impl Future<Output = Result<Self::Record, StoreError>> + Send;
+    /// The record's page, with `done`'s notice.
+    fn page(
         state: &AppState,
         who: &Principal,
-        current: Option<&Self::Record>,
-        posted: &Posted,
-    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+        id: i64,
+        done: Option<&str>,
+    ) -> impl Future<Output = UiResult> + Send;
+}
+
+/// Checks what was posted and creates the record (no `current`) or updates it; its id.
+async fn store<R: Register>(
+    state: &AppState,
+    who: &Principal,
+    current: Option<&R::Record>,
+    posted: &Posted,
+) -> Result<i64, StoreError> {
+    let draft = R::draft(posted)?;
+    let (t, actor) = (who.tenant_id(), who.actor());
+    let saved = match current {
+        None => R::create(state, t, &draft, &actor).await?,
+        Some(record) => {
+            let seen = posted.seen.unwrap_or(R::updated_at(record));
+            R::update(state, t, R::id(record), seen, &draft, &actor).await?
+        }
+    };
+    Ok(R::id(&saved))
 }
 
 /// The register's form: blank or as typed for a new record, or editing `editing`.
@@ -289,18 +328,9 @@ pub async fn save<R: Register>(
         None => None,
     };
     let posted = Posted::parse(pairs, R::FIELDS);
-    let refusal = match R::store(state, who, current.as_ref(), &posted).await {
-        Ok(id) => {
-            let done = if current.is_some() {
-                "saved"
-            } else {
-                "created"
-            };
-            return Ok(Redirect::to(&format!("{}/{id}?done={done}", R::HREF)).into_response());
-        }
-        Err(StoreError::Invalid(invalid)) => invalid,
-        Err(StoreError::Conflict(message)) => Invalid::one("form", message),
-        Err(e) => return Err(e.into()),
+    let refusal = match store::<R>(state, who, current.as_ref(), &posted).await {
+        Ok(id) => return Ok(super::saved_page(R::HREF, id, current.is_some())),
+        Err(e) => super::refusal(e, "form")?,
     };
     form::<R>(
         state,
@@ -328,6 +358,16 @@ pub async fn create<R: Register>(
     axum::Form(pairs): axum::Form<Vec<(String, String)>>,
 ) -> UiResult {
     save::<R>(&state, &who, None, pairs).await
+}
+
+/// A record's page.
+pub async fn view<R: Register>(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    who: crate::auth::Can<crate::auth::perm::SmsRead>,
+    super::Id(id): super::Id<i64>,
+    axum::extract::Query(q): axum::extract::Query<super::session::DoneQuery>,
+) -> UiResult {
+    R::page(&state, &who, id, q.done.as_deref()).await
 }
 
 pub async fn update<R: Register>(

@@ -4,7 +4,6 @@
 
 use super::people::People;
 use super::register_form::{Field, Input, Posted, Register, chosen, form, joined, picked};
-use super::session::DoneQuery;
 use super::{Chrome, FormState, Id, ListFrame, Opt, UiResult, filter_choices, options, when};
 use crate::AppState;
 use crate::api::date_out;
@@ -22,6 +21,7 @@ use steward_domain::access::Permission;
 use steward_domain::sms::risk::{
     Rating, RiskDraft, RiskKind, RiskStatus, SCALE, Treatment, heat_map,
 };
+use steward_store::Actor;
 use steward_store::asset::today_utc;
 use steward_store::sms::risk::{Risk, RiskFilter};
 use steward_store::{PageRequest, StoreError};
@@ -365,6 +365,7 @@ pub struct Risks;
 
 impl Register for Risks {
     type Record = Risk;
+    type Draft = RiskDraft;
     const HREF: &'static str = NAV_HREF;
     const FIELDS: &'static [&'static str] = &FIELDS;
     const NEW: (&'static str, &'static str, &'static str) = (
@@ -400,22 +401,35 @@ impl Register for Risks {
         state.store.risk(tenant_id, id).await
     }
 
-    async fn store(
+    fn draft(posted: &Posted) -> Result<RiskDraft, Invalid> {
+        draft_of(posted)
+    }
+
+    async fn create(
         state: &AppState,
-        who: &Principal,
-        current: Option<&Risk>,
-        posted: &Posted,
-    ) -> Result<i64, StoreError> {
-        let draft = draft_of(posted)?;
-        let (t, actor) = (who.tenant_id(), who.actor());
-        let saved = match current {
-            None => state.store.create_risk(t, &draft, &actor).await,
-            Some(r) => {
-                let seen = posted.seen.unwrap_or(r.updated_at);
-                state.store.update_risk(t, r.id, seen, &draft, &actor).await
-            }
-        };
-        saved.map(|r| r.id)
+        tenant_id: i64,
+        draft: &RiskDraft,
+        actor: &Actor,
+    ) -> Result<Risk, StoreError> {
+        state.store.create_risk(tenant_id, draft, actor).await
+    }
+
+    async fn update(
+        state: &AppState,
+        tenant_id: i64,
+        id: i64,
+        seen: i64,
+        draft: &RiskDraft,
+        actor: &Actor,
+    ) -> Result<Risk, StoreError> {
+        state
+            .store
+            .update_risk(tenant_id, id, seen, draft, actor)
+            .await
+    }
+
+    async fn page(state: &AppState, who: &Principal, id: i64, done: Option<&str>) -> UiResult {
+        view_page(state, who, id, done, FormState::default(), StatusCode::OK).await
     }
 }
 
@@ -522,23 +536,6 @@ async fn view_page(
         r,
     };
     Ok((status, page).into_response())
-}
-
-pub async fn view(
-    State(state): State<AppState>,
-    who: Can<perm::SmsRead>,
-    Id(id): Id<i64>,
-    Query(q): Query<DoneQuery>,
-) -> UiResult {
-    view_page(
-        &state,
-        &who,
-        id,
-        q.done.as_deref(),
-        FormState::default(),
-        StatusCode::OK,
-    )
-    .await
 }
 
 #[derive(Debug, Deserialize)]

@@ -32,6 +32,13 @@ const REGISTERS: &[Register] = &[
         needs: Permission::ConformanceRead,
     },
     Register {
+        label: "Roles and responsibilities",
+        href: "/roles",
+        about: "The SMS's roles with their duties and powers, who holds each over time, and the RACI matrix of its processes.",
+        clause: "5.3",
+        needs: Permission::SmsRead,
+    },
+    Register {
         label: "Risks and opportunities",
         href: "/risks",
         about: "What could stop or help the services and the SMS, rated, treated, owned and reviewed, with a heat map.",
@@ -71,6 +78,13 @@ const REGISTERS: &[Register] = &[
         href: "/audits",
         about: "The audit programme over the certification cycle as a calendar, which clauses it covers, and each audit's checklist and findings.",
         clause: "9.2",
+        needs: Permission::SmsRead,
+    },
+    Register {
+        label: "Competence and training",
+        href: "/competence",
+        about: "What each role demands, each person's education, training, qualification and experience records against it, and the actions that close the gaps, evaluated.",
+        clause: "7.2",
         needs: Permission::SmsRead,
     },
     Register {

@@ -356,6 +356,8 @@ async fn fixtures(app: &TestApp) -> Fixtures {
     asset_fixtures(app, &mut fx).await;
     certificate_fixtures(app, &mut fx).await;
     register_fixtures(app, &mut fx).await;
+    role_fixtures(app, &mut fx).await;
+    competence_fixtures(app, &mut fx).await;
     document_fixtures(app, &mut fx).await;
     audit_fixtures(app, &mut fx).await;
     nonconformity_fixtures(app, &mut fx).await;
@@ -735,6 +737,76 @@ async fn register_fixtures(app: &TestApp, fx: &mut Fixtures) {
     fx.both("improvement", id_of(&created(&improvement, "improvement")));
 }
 
+/// A requirement of the role, the manager's record of it and an open action.
+async fn competence_fixtures(app: &TestApp, fx: &mut Fixtures) {
+    let requirement = app
+        .post(
+            "/api/v1/competence/requirements",
+            Role::Admin,
+            json!({"role_id": fx.id["sms_role"].parse::<i64>().unwrap_or_default(),
+                   "name": format!("{SECRET} requirement")}),
+        )
+        .await;
+    let requirement_id = id_of(&created(&requirement, "competence requirement"));
+    fx.both("competence_requirement", requirement_id);
+    let record = app
+        .post(
+            "/api/v1/competence/records",
+            Role::Admin,
+            json!({"user_id": fx.manager_id, "requirement_id": requirement_id,
+                   "basis": "training", "title": format!("{SECRET} course"),
+                   "achieved_on": "2026-01-01", "evidence": "Matrix"}),
+        )
+        .await;
+    fx.both(
+        "competence_record",
+        id_of(&created(&record, "competence record")),
+    );
+    let action = app
+        .post(
+            "/api/v1/competence/actions",
+            Role::Admin,
+            json!({"user_id": fx.manager_id, "requirement_id": requirement_id,
+                   "kind": "mentoring", "description": format!("{SECRET} mentoring"),
+                   "due_date": "2099-01-01"}),
+        )
+        .await;
+    fx.both(
+        "competence_action",
+        id_of(&created(&action, "competence action")),
+    );
+}
+
+fn competence_requirement_id(fx: &Fixtures) -> i64 {
+    fx.id["competence_requirement"].parse().unwrap_or_default()
+}
+
+/// A role held by the manager; the process is the same in every tenant.
+async fn role_fixtures(app: &TestApp, fx: &mut Fixtures) {
+    let role = app
+        .post(
+            "/api/v1/roles",
+            Role::Admin,
+            json!({"name": format!("{SECRET} role"), "responsibilities": "Matrix",
+                   "authorities": "Matrix"}),
+        )
+        .await;
+    let role_id = id_of(&created(&role, "role"));
+    fx.both("sms_role", role_id);
+    let assignment = app
+        .post(
+            &format!("/api/v1/roles/{role_id}/assignments"),
+            Role::Admin,
+            json!({"user_id": fx.manager_id, "from_date": "2026-01-01"}),
+        )
+        .await;
+    fx.both(
+        "role_assignment",
+        id_of(&created(&assignment, "role assignment")),
+    );
+    fx.both("process", "8.6.1");
+}
+
 /// A valid certificate.
 async fn certificate_fixtures(app: &TestApp, fx: &mut Fixtures) {
     let certificate = app
@@ -931,6 +1003,9 @@ fn fixture_name(path: &str, before: &str) -> Option<&'static str> {
         "assets" => "asset",
         "certificates" => "certificate",
         "risks" => "risk",
+        "roles" => "sms_role",
+        "assignments" if path.starts_with("/roles/") => "role_assignment",
+        "raci" => "process",
         "objectives" => "objective",
         "improvements" => "improvement",
         "documents" => "document",
@@ -950,6 +1025,9 @@ fn fixture_name(path: &str, before: &str) -> Option<&'static str> {
         "change-templates" => "template",
         "service-designs" => "design",
         "clauses" => "clause",
+        "requirements" if path.starts_with("/competence/") => "competence_requirement",
+        "records" if path.starts_with("/competence/") => "competence_record",
+        "actions" if path.starts_with("/competence/") => "competence_action",
         "requirements" => "requirement",
         "categories" => "category",
         "views" => "view",
@@ -1144,8 +1222,41 @@ fn payload(method: &Method, path: &str, fx: &Fixtures, caller: Caller) -> Payloa
             json!({"updated_at": "2000-01-01T00:00:00Z", "title": "Matrix"})
         }
         ("POST", "/risks/{id}/reviews") => json!({"note": "Matrix", "review_date": "2099-06-01"}),
+        ("POST", "/competence/requirements") => json!({"name": "Matrix",
+            "role_id": fx.id["sms_role"].parse::<i64>().unwrap_or_default()}),
+        // Edits over a long-gone version: a 409 past the permission check.
+        ("PUT", "/competence/requirements/{id}") => json!({"updated_at": "2000-01-01T00:00:00Z",
+            "name": "Matrix", "role_id": fx.id["sms_role"].parse::<i64>().unwrap_or_default()}),
+        ("POST", "/competence/records") => json!({"user_id": fx.manager_id,
+            "requirement_id": competence_requirement_id(fx), "basis": "experience",
+            "title": "Matrix", "achieved_on": "2026-01-01", "evidence": "Matrix"}),
+        ("PUT", "/competence/records/{id}") => json!({"updated_at": "2000-01-01T00:00:00Z",
+            "user_id": fx.manager_id, "requirement_id": competence_requirement_id(fx),
+            "basis": "experience", "title": "Matrix", "achieved_on": "2026-01-01",
+            "evidence": "Matrix"}),
+        ("POST", "/competence/actions") => json!({"user_id": fx.manager_id,
+            "requirement_id": competence_requirement_id(fx), "kind": "training",
+            "description": "Matrix", "due_date": "2099-01-01"}),
+        // The first caller completes and evaluates the fixture; after that, a 409.
+        ("POST", "/competence/actions/{id}/evaluate") => {
+            json!({"effective": true, "evaluation": "Matrix"})
+        }
         // Closing comes last in the table, so the fixture stays open for the rows before.
         ("POST", "/risks/{id}/close") => json!({"reason": "Matrix"}),
+        // The manager's second role of the name is refused (422) past the permission check.
+        ("POST", "/roles") => json!({"name": "Matrix role",
+            "responsibilities": "Matrix", "authorities": "Matrix"}),
+        // An edit over a long-gone version: a 409 past the permission check.
+        ("PUT", "/roles/{id}") => json!({"updated_at": "2000-01-01T00:00:00Z", "name": "Matrix",
+            "responsibilities": "Matrix", "authorities": "Matrix"}),
+        // The manager already holds the role: a 422 past the permission check.
+        ("POST", "/roles/{id}/assignments") => {
+            json!({"user_id": fx.manager_id, "from_date": "2026-02-01"})
+        }
+        // Ended by the first caller; an end after that is a 422.
+        ("POST", "/roles/{id}/assignments/{assignment_id}/end") => json!({"to_date": "2099-01-01"}),
+        ("PUT", "/raci/{process}") => json!({"cells": [{"role_id":
+            fx.id["sms_role"].parse::<i64>().unwrap_or_default(), "letter": "A"}]}),
         ("POST", "/objectives") => json!({"title": "Matrix", "kpi": "sla_attainment",
             "direction": "at_least", "target": 90, "owner_id": fx.manager_id}),
         ("POST", "/objectives/{id}/measurements") => json!({"month": "2026-01", "value": 4}),

@@ -2,7 +2,7 @@
 //! refusals as problem documents, acknowledgements by the distribution, files on versions, the
 //! daily review reminders, and the pages with their forms.
 
-use super::api::{Reply, TestApp, app, is_problem};
+use super::api::{app, is_problem};
 use super::sla_ui::sign_in;
 use super::support::{assert_refused, assert_unprocessable, submit, tenant_with_people};
 use super::ui::{get, send};
@@ -16,17 +16,6 @@ use steward_server::{AppState, ServerConfig, router};
 use steward_store::asset::today_utc;
 use steward_store::{Actor, Store, both_backends, now_micros};
 
-async fn user_id(app: &TestApp, role: Role) -> i64 {
-    app.get("/api/v1/me", role).await.body["id"]
-        .as_i64()
-        .expect("id")
-}
-
-async fn put(app: &TestApp, path: &str, role: Role, body: Value) -> Reply {
-    app.call(Method::PUT, path, Some(app.token(role)), Some(body))
-        .await
-}
-
 fn document(reference: &str, kind: &str, owner: i64, readers: &[i64]) -> Value {
     json!({"reference": reference, "title": format!("The {kind}"), "kind": kind,
            "owner_id": owner, "distribution_users": readers})
@@ -36,9 +25,9 @@ both_backends!(
     versions_are_reviewed_approved_and_read,
     |store: Store| async move {
         let app = app(store.clone()).await;
-        let manager = user_id(&app, Role::Manager).await;
-        let admin = user_id(&app, Role::Admin).await;
-        let agent = user_id(&app, Role::Agent).await;
+        let manager = app.user_id(Role::Manager).await;
+        let admin = app.user_id(Role::Admin).await;
+        let agent = app.user_id(Role::Agent).await;
         let created = app
             .post(
                 "/api/v1/documents",
@@ -89,13 +78,13 @@ both_backends!(
         assert_eq!(v1.status, StatusCode::CREATED, "{}", v1.text);
         assert_eq!(v1.body["state"], "draft");
         let v = format!("{base}/versions/1");
-        let empty = put(
-            &app,
-            &v,
-            Role::Manager,
-            json!({"body": " ", "change_summary": "x"}),
-        )
-        .await;
+        let empty = app
+            .put(
+                &v,
+                Role::Manager,
+                json!({"body": " ", "change_summary": "x"}),
+            )
+            .await;
         assert_unprocessable(&empty, "body");
         let own_review = app
             .post(
@@ -144,13 +133,13 @@ both_backends!(
         assert_eq!(outbox[0].to_address, "agent@acme.test");
         assert!(outbox[0].subject.contains("version 1 approved"));
         // The approved text never changes.
-        let frozen = put(
-            &app,
-            &v,
-            Role::Manager,
-            json!({"body": "Changed", "change_summary": "x"}),
-        )
-        .await;
+        let frozen = app
+            .put(
+                &v,
+                Role::Manager,
+                json!({"body": "Changed", "change_summary": "x"}),
+            )
+            .await;
         assert_eq!(frozen.status, StatusCode::CONFLICT);
         let now = app.get(&base, Role::Agent).await;
         assert_eq!(now.body["current"]["number"], 1);
@@ -283,17 +272,17 @@ both_backends!(
         assert_eq!(elsewhere.status, StatusCode::NOT_FOUND);
         assert!(is_problem(&elsewhere));
         // Stale edits and withdrawal.
-        let stale = put(
-            &app,
-            &base,
-            Role::Manager,
-            json!({"reference": "SMS-POL-01", "title": "Policy",
+        let stale = app
+            .put(
+                &base,
+                Role::Manager,
+                json!({"reference": "SMS-POL-01", "title": "Policy",
             "kind": "policy", "owner_id": manager, "updated_at": "2000-01-01T00:00:00Z"}),
-        )
-        .await;
+            )
+            .await;
         assert_eq!(stale.status, StatusCode::CONFLICT);
         let current = app.get(&base, Role::Manager).await;
-        let edited = put(&app, &base, Role::Manager, json!({"reference": "SMS-POL-01", "title": "Policy",
+        let edited = app.put(&base, Role::Manager, json!({"reference": "SMS-POL-01", "title": "Policy",
             "kind": "policy", "owner_id": manager, "review_months": 6, "updated_at": current.body["updated_at"]})).await;
         assert_eq!(edited.status, StatusCode::OK, "{}", edited.text);
         assert_eq!(edited.body["review_months"], 6);
@@ -313,7 +302,7 @@ both_backends!(
     the_daily_job_reminds_owners_once,
     |store: Store| async move {
         let app = app(store.clone()).await;
-        let manager = user_id(&app, Role::Manager).await;
+        let manager = app.user_id(Role::Manager).await;
         let created = app
             .post(
                 "/api/v1/documents",

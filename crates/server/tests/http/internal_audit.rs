@@ -2,18 +2,17 @@
 //! its refusals (independence, open checklist rows, unknown clauses, moves the lifecycle does
 //! not allow), a finding that raises a nonconformity, and the pages with their forms.
 
-use super::api::{TestApp, app};
+use super::api::app;
 use super::cmdb_ui::page;
 use super::sla_ui::sign_in;
 use super::support::{assert_refused, assert_unprocessable, submit, tenant_with_people};
-use super::ui::{get, send};
+use super::ui::{get, hidden, send};
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 use steward_domain::access::Role;
 use steward_server::{AppState, ServerConfig, router};
 use steward_store::asset::today_utc;
-use steward_store::identity::UserFilter;
-use steward_store::{PageRequest, Store, both_backends};
+use steward_store::{Store, both_backends};
 
 fn in_days(days: i64) -> String {
     today_utc()
@@ -22,35 +21,12 @@ fn in_days(days: i64) -> String {
         .to_string()
 }
 
-async fn user_of(app: &TestApp, role: Role) -> i64 {
-    let users = app
-        .store
-        .users(
-            app.tenant_id,
-            &UserFilter::default(),
-            &PageRequest::default(),
-        )
-        .await
-        .expect("users");
-    users
-        .items
-        .iter()
-        .find(|u| u.role == role)
-        .map(|u| u.id)
-        .expect("user of the role")
-}
-
-async fn put(app: &TestApp, path: &str, role: Role, body: Value) -> super::api::Reply {
-    app.call(Method::PUT, path, Some(app.token(role)), Some(body))
-        .await
-}
-
 both_backends!(
     the_api_runs_an_audit_from_plan_to_report,
     |store: Store| async move {
         let app = app(store).await;
-        let manager = user_of(&app, Role::Manager).await;
-        let agent = user_of(&app, Role::Agent).await;
+        let manager = app.user_id(Role::Manager).await;
+        let agent = app.user_id(Role::Agent).await;
         let programme = app
             .post(
                 "/api/v1/audit-programmes",
@@ -167,22 +143,22 @@ both_backends!(
 
         for row in &rows {
             let requirement = row["requirement_id"].as_str().expect("id");
-            let recorded = put(
-                &app,
-                &format!("/api/v1/audits/{id}/checklist/{requirement}"),
-                Role::Manager,
-                json!({"result": "conforming", "evidence": "Sampled"}),
-            )
-            .await;
+            let recorded = app
+                .put(
+                    &format!("/api/v1/audits/{id}/checklist/{requirement}"),
+                    Role::Manager,
+                    json!({"result": "conforming", "evidence": "Sampled"}),
+                )
+                .await;
             assert_eq!(recorded.status, StatusCode::OK, "{}", recorded.text);
         }
-        let missing = put(
-            &app,
-            &format!("/api/v1/audits/{id}/checklist/9.9-z"),
-            Role::Manager,
-            json!({"result": "conforming"}),
-        )
-        .await;
+        let missing = app
+            .put(
+                &format!("/api/v1/audits/{id}/checklist/9.9-z"),
+                Role::Manager,
+                json!({"result": "conforming"}),
+            )
+            .await;
         assert_eq!(missing.status, StatusCode::NOT_FOUND);
         let reported = app
             .post(
@@ -256,6 +232,13 @@ both_backends!(
     }
 );
 
+fn refs(pairs: &[(String, String)]) -> Vec<(&str, &str)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect()
+}
+
 both_backends!(the_pages_plan_and_run_an_audit, |store: Store| async move {
     let (_, ids) = tenant_with_people(
         &store,
@@ -305,6 +288,44 @@ both_backends!(the_pages_plan_and_run_an_audit, |store: Store| async move {
     assert!(programme.html.contains("Calendar") && programme.html.contains("cal-month today"));
     assert!(programme.html.contains("Clauses no audit covers yet"));
     assert!(programme.html.contains("href=\"/conformance/9.2\""));
+
+    // The programme is edited on the registers' form; a cycle start left out is refused.
+    let edit = page(&app, &format!("{programme_path}/edit"), &max).await;
+    assert!(edit.html.contains("value=\"Cycle\""), "{}", edit.html);
+    let seen = hidden(&edit.html, "updated_at");
+    let blank = submit(
+        &app,
+        &programme_path,
+        &max,
+        &[
+            ("_csrf", &csrf),
+            ("updated_at", &seen),
+            ("name", "Cycle 2026"),
+            ("cycle_start", ""),
+        ],
+    )
+    .await;
+    assert_refused(&blank, "Cycle start is required");
+    let renamed = submit(
+        &app,
+        &programme_path,
+        &max,
+        &[
+            ("_csrf", &csrf),
+            ("updated_at", &seen),
+            ("name", "Cycle 2026"),
+            ("cycle_start", &start),
+            ("owner_id", &max_id),
+        ],
+    )
+    .await;
+    assert_eq!(renamed.status, StatusCode::SEE_OTHER, "{}", renamed.html);
+    assert!(
+        page(&app, &renamed.location, &max)
+            .await
+            .html
+            .contains("<h1>Cycle 2026</h1>")
+    );
 
     let plan_path = format!("{programme_path}/audits");
     let new_plan = page(&app, &format!("{plan_path}/new"), &max).await;
@@ -356,6 +377,48 @@ both_backends!(the_pages_plan_and_run_an_audit, |store: Store| async move {
     let audit_path = planned.location.split('?').next().expect("path").to_owned();
     let view = page(&app, &planned.location, &max).await;
     assert!(view.html.contains("Start audit") && view.html.contains("8.6.1-a"));
+    assert!(view.html.contains(&format!("href=\"{audit_path}/edit\"")));
+
+    // The plan is edited on the same form: the scope grows while the audit is planned, and an
+    // edit over someone else's is refused with what was typed kept.
+    let edit = page(&app, &format!("{audit_path}/edit"), &max).await;
+    assert!(
+        edit.html.contains("value=\"8.6.1\" checked"),
+        "{}",
+        edit.html
+    );
+    let seen = hidden(&edit.html, "updated_at");
+    let plan = |title: &'static str, seen: String| {
+        let mut fields = vec![
+            ("_csrf".to_owned(), csrf.clone()),
+            ("updated_at".to_owned(), seen),
+            ("title".to_owned(), title.to_owned()),
+            ("planned_start".to_owned(), day.clone()),
+            ("planned_end".to_owned(), day.clone()),
+            ("lead_auditor_id".to_owned(), max_id.clone()),
+            ("auditee_ids".to_owned(), ann_id.clone()),
+        ];
+        fields.push(("scope".to_owned(), "8.6.1".to_owned()));
+        fields.push(("scope".to_owned(), "8.6.2".to_owned()));
+        fields
+    };
+    let stale = submit(&app, &audit_path, &max, &refs(&plan("Stale", "1".into()))).await;
+    assert_refused(&stale, "changed");
+    assert!(stale.html.contains("value=\"Stale\""), "keeps input");
+    let saved = submit(
+        &app,
+        &audit_path,
+        &max,
+        &refs(&plan("Incident and request management", seen)),
+    )
+    .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.html);
+    let view = page(&app, &saved.location, &max).await;
+    assert!(view.html.contains("Incident and request management"));
+    assert!(
+        view.html.contains("8.6.2-a"),
+        "the checklist follows the scope"
+    );
     let started = submit(
         &app,
         &format!("{audit_path}/start"),
@@ -364,6 +427,8 @@ both_backends!(the_pages_plan_and_run_an_audit, |store: Store| async move {
     )
     .await;
     assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.html);
+    let started_edit = page(&app, &format!("{audit_path}/edit"), &max).await;
+    assert!(started_edit.html.contains("stays as planned"));
 
     let row = submit(
         &app,
@@ -424,6 +489,41 @@ both_backends!(the_pages_plan_and_run_an_audit, |store: Store| async move {
         "links the nonconformity"
     );
     assert!(view.html.contains("NC-1"));
+    // An opportunity for improvement proposes an improvement, which links back to the audit.
+    let ofi = submit(
+        &app,
+        &format!("{audit_path}/findings"),
+        &max,
+        &[
+            ("_csrf", &csrf),
+            ("kind", "opportunity_for_improvement"),
+            ("reference", "8.6.1-a"),
+            (
+                "statement",
+                "Categories could be suggested from the subject",
+            ),
+            ("evidence", "INC-4"),
+        ],
+    )
+    .await;
+    assert_eq!(ofi.status, StatusCode::SEE_OTHER, "{}", ofi.html);
+    let view = page(&app, &audit_path, &max).await;
+    let improvement = view
+        .html
+        .split("href=\"/improvements/")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("links the improvement")
+        .to_owned();
+    let proposed = page(&app, &format!("/improvements/{improvement}"), &max).await;
+    assert!(proposed.html.contains("Categories could be suggested"));
+    assert!(
+        proposed
+            .html
+            .contains(&format!("href=\"{audit_path}#findings\"")),
+        "links back to the audit: {}",
+        proposed.html
+    );
 
     // The auditor reads without the forms; the requester does not get in.
     let (ada, ada_csrf) = sign_in(&app, "ada@acme.test").await;

@@ -81,14 +81,24 @@ both_backends!(
         assert_eq!(inputs.body["incidents"]["raised"], 1, "{}", inputs.text);
         assert!(inputs.text.contains("not recorded in Steward yet"));
 
+        let not_yet = app
+            .post(
+                &format!("{base}/hold"),
+                Role::Manager,
+                json!({"minutes": "Met for an hour", "held_on": in_days(2)}),
+            )
+            .await;
+        assert_unprocessable(&not_yet, "held_on");
         let held = app
             .post(
                 &format!("{base}/hold"),
                 Role::Manager,
-                json!({"minutes": "Met for an hour"}),
+                json!({"minutes": "Met for an hour", "held_on": in_days(-1)}),
             )
             .await;
         assert_eq!(held.body["status"], "held", "{}", held.text);
+        let held_on = held.body["held_at"].as_str().unwrap_or_default();
+        assert!(held_on.starts_with(&in_days(-1)), "{}", held.text);
         let again = app
             .post(&format!("{base}/inputs"), Role::Manager, json!({}))
             .await;
@@ -222,6 +232,23 @@ both_backends!(the_review_pages_work, |store: Store| async move {
     )
     .await;
     assert_refused(&no_minutes, "The minutes is required");
+    let not_a_date = submit(
+        &app,
+        &hold,
+        &max,
+        &[
+            ("_csrf", &csrf),
+            ("step", "hold"),
+            ("text", "Reviewed every input"),
+            ("held_on", "last Tuesday"),
+        ],
+    )
+    .await;
+    assert_refused(&not_a_date, "Held on must be a date");
+    assert!(
+        not_a_date.html.contains("value=\"last Tuesday\""),
+        "keeps input"
+    );
     let held = submit(
         &app,
         &hold,

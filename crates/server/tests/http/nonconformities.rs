@@ -3,14 +3,14 @@
 //! access, the daily reminder job, and the pages with their forms, from the incident page's
 //! "Raise nonconformity" link to the closing check.
 
-use super::api::{Reply, TestApp, app, is_problem};
+use super::api::{Reply, app, is_problem};
 use super::cmdb_ui::page;
 use super::sla_ui::sign_in;
 use super::support::{assert_refused, assert_unprocessable, submit, tenant_with_people};
 use super::ui::{get, send};
 use axum::Router;
 use axum::http::{Method, StatusCode};
-use serde_json::{Value, json};
+use serde_json::json;
 use steward_domain::access::Role;
 use steward_server::{AppState, ServerConfig, router};
 use steward_store::asset::today_utc;
@@ -24,17 +24,6 @@ fn in_days(days: i64) -> String {
         .to_string()
 }
 
-async fn me(app: &TestApp, role: Role) -> i64 {
-    app.get("/api/v1/me", role).await.body["id"]
-        .as_i64()
-        .expect("id")
-}
-
-async fn put(app: &TestApp, path: &str, role: Role, body: Value) -> Reply {
-    app.call(Method::PUT, path, Some(app.token(role)), Some(body))
-        .await
-}
-
 fn assert_conflict(reply: &Reply, says: &str) {
     assert_eq!(reply.status, StatusCode::CONFLICT, "{}", reply.text);
     assert!(is_problem(reply), "{}", reply.text);
@@ -45,8 +34,8 @@ both_backends!(
     the_api_runs_the_lifecycle_and_refuses_clearly,
     |store: Store| async move {
         let app = app(store).await;
-        let manager = me(&app, Role::Manager).await;
-        let agent = me(&app, Role::Agent).await;
+        let manager = app.user_id(Role::Manager).await;
+        let agent = app.user_id(Role::Agent).await;
 
         // Audit findings raise their own; an incident must exist; an unknown clause is refused.
         let audit = app
@@ -99,13 +88,13 @@ both_backends!(
 
         // The auditor reads but writes nothing.
         assert_eq!(app.get(&base, Role::Auditor).await.status, StatusCode::OK);
-        let denied = put(
-            &app,
-            &base,
-            Role::Auditor,
-            json!({"updated_at": raised.body["updated_at"]}),
-        )
-        .await;
+        let denied = app
+            .put(
+                &base,
+                Role::Auditor,
+                json!({"updated_at": raised.body["updated_at"]}),
+            )
+            .await;
         assert_eq!(denied.status, StatusCode::FORBIDDEN);
         assert!(is_problem(&denied));
         assert_eq!(
@@ -124,20 +113,20 @@ both_backends!(
         );
 
         // Analysis, then an action: actions planned.
-        let no_method = put(&app, &base, Role::Manager, json!({"updated_at": raised.body["updated_at"],
+        let no_method = app.put(&base, Role::Manager, json!({"updated_at": raised.body["updated_at"],
             "containment": "Payroll run moved to the standby cluster", "root_cause": "No failover runbook"})).await;
         assert_unprocessable(&no_method, "root_cause_method");
-        let analysed = put(&app, &base, Role::Manager, json!({"updated_at": raised.body["updated_at"],
+        let analysed = app.put(&base, Role::Manager, json!({"updated_at": raised.body["updated_at"],
             "containment": "Payroll run moved to the standby cluster", "root_cause": "No failover runbook",
             "root_cause_method": "five_whys"})).await;
         assert_eq!(analysed.status, StatusCode::OK, "{}", analysed.text);
-        let stale = put(
-            &app,
-            &base,
-            Role::Manager,
-            json!({"updated_at": raised.body["updated_at"], "title": "Again"}),
-        )
-        .await;
+        let stale = app
+            .put(
+                &base,
+                Role::Manager,
+                json!({"updated_at": raised.body["updated_at"], "title": "Again"}),
+            )
+            .await;
         assert_eq!(stale.status, StatusCode::CONFLICT);
         let past = app
             .post(
@@ -281,7 +270,7 @@ both_backends!(
 
 both_backends!(the_daily_job_reminds_once, |store: Store| async move {
     let app = app(store).await;
-    let agent = me(&app, Role::Agent).await;
+    let agent = app.user_id(Role::Agent).await;
     let raised = app
         .post(
             "/api/v1/nonconformities",

@@ -541,23 +541,6 @@ impl Store {
             .await
     }
 
-    /// Journals the creation of `record` in `tx`, commits, and hands the record back.
-    pub(crate) async fn commit_created<T: Record>(
-        &self,
-        mut tx: Tx,
-        tenant_id: i64,
-        actor: &Actor,
-        record: T,
-    ) -> StoreResult<T> {
-        self.journal(
-            &mut tx,
-            Entry::of(tenant_id, actor, Action::Create, None, Some(&record)),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(record)
-    }
-
     /// Journals the creation of a change in `tx` and hands the transaction back, for what
     /// follows in it (the design record of a major change).
     async fn with_created_journaled(

@@ -10,7 +10,7 @@ use super::ci::Ci;
 use super::{CHUNK, with_ids};
 use crate::bulk::insert_keyed_rows;
 use crate::db::{Sql, Tx, sql};
-use crate::journal::{Change, Record};
+use crate::journal::Record;
 use crate::page::{CursorKey, Page, PageRequest, Sort, finish, paginate};
 use crate::{Actor, Store, StoreError, StoreResult, now_micros};
 use serde::Serialize;
@@ -20,7 +20,6 @@ use steward_domain::cmdb::CiStatus;
 use steward_domain::cmdb::baseline::{
     Baseline, BaselineDiff, BaselineDraft, CiSnapshot, RelationshipRef, diff, service_scope,
 };
-use steward_domain::journal::Action;
 
 /// A baseline's header: what was recorded, when and by whom.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
@@ -214,13 +213,7 @@ impl Store {
             },
         )
         .await?;
-        self.journal(
-            &mut tx,
-            Change::of(tenant_id, actor, Action::Create, None, Some(&header)),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(header)
+        self.commit_created(tx, tenant_id, actor, header).await
     }
 
     /// The CIs linked to a live service of the tenant and everything upstream of them.

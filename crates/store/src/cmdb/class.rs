@@ -1,11 +1,10 @@
 //! CI classes: a name and a typed attribute schema (`domain::cmdb::class`), stored as JSON.
 
 use crate::db::{Sql, sql};
-use crate::journal::{Change, Record};
+use crate::journal::Record;
 use crate::{Actor, Store, StoreError, StoreResult, now_micros};
 use serde::Serialize;
 use steward_domain::cmdb::CiClassDraft;
-use steward_domain::journal::Action;
 use steward_domain::request::FormField;
 
 /// A CI class as stored.
@@ -89,13 +88,7 @@ impl Store {
             .await
             .map_err(|e| e.unique_as(NAME_TAKEN.0, NAME_TAKEN.1))?
             .try_into()?;
-        self.journal(
-            &mut tx,
-            Change::of(tenant_id, actor, Action::Create, None, Some(&class)),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(class)
+        self.commit_created(tx, tenant_id, actor, class).await
     }
 
     /// Replaces a class's name, description and schema. CIs keep their values: one that lacks

@@ -148,13 +148,7 @@ impl Store {
             .await
             .map_err(|e| e.unique_as("name", "A relationship type with this name already exists"))?
             .try_into()?;
-        self.journal(
-            &mut tx,
-            Change::of(tenant_id, actor, Action::Create, None, Some(&created)),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(created)
+        self.commit_created(tx, tenant_id, actor, created).await
     }
 
     async fn relationship_type(&self, tenant_id: i64, name: &str) -> StoreResult<RelationshipType> {
@@ -209,13 +203,7 @@ impl Store {
             &[GraphOp::AddRelationship(created.edge())],
         )
         .await?;
-        self.journal(
-            &mut tx,
-            Change::of(tenant_id, actor, Action::Create, None, Some(&created)),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(created)
+        self.commit_created(tx, tenant_id, actor, created).await
     }
 
     /// Removes a relationship; the journal keeps what it was.

@@ -4,11 +4,12 @@
 
 use super::{NEWEST_FIRST, date_text, stored_optional_date};
 use crate::db::{Sql, Tx, sql};
-use crate::journal::Record;
+use crate::journal::{Change, Record};
 use crate::page::{CursorKey, Page, PageRequest, finish, paginate};
 use crate::{Actor, Store, StoreError, StoreResult, next_updated_at, now_micros};
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
+use steward_domain::journal::Action;
 use steward_domain::sms::improvement::{
     ImprovementDraft, ImprovementSource, ImprovementStatus, ImprovementStep, Priority, step_note,
 };
@@ -171,6 +172,22 @@ impl Store {
     ) -> StoreResult<Improvement> {
         self.check_owner(tenant_id, draft.owner_id).await?;
         let mut tx = self.db.begin().await?;
+        let created = self
+            .create_improvement_in(&mut tx, tenant_id, draft, actor)
+            .await?;
+        tx.commit().await?;
+        Ok(created)
+    }
+
+    /// Raises an opportunity in `tx`, journaled there. The internal audit calls it in the
+    /// transaction that records an opportunity-for-improvement finding, vouching for the owner.
+    pub(crate) async fn create_improvement_in(
+        &self,
+        tx: &mut Tx,
+        tenant_id: i64,
+        draft: &ImprovementDraft,
+        actor: &Actor,
+    ) -> StoreResult<Improvement> {
         let write = sql(
             "INSERT INTO improvements (tenant_id, title, description, source, source_ref, \
              evaluation_criteria, expected_benefit, priority, owner_id, target_date, status, \
@@ -183,8 +200,33 @@ impl Store {
             .bind(actor.user_id)
             .bind(now_micros());
         let (id,): (i64,) = tx.fetch_one(write).await?;
-        let created = read(&mut tx, tenant_id, id).await?;
-        self.commit_created(tx, tenant_id, actor, created).await
+        let created = read(tx, tenant_id, id).await?;
+        self.journal(
+            tx,
+            Change::of(tenant_id, actor, Action::Create, None, Some(&created)),
+        )
+        .await?;
+        Ok(created)
+    }
+
+    /// The opportunity an audit finding raised, if it raised one.
+    pub async fn improvement_of_finding(
+        &self,
+        tenant_id: i64,
+        finding_id: i64,
+    ) -> StoreResult<Option<Improvement>> {
+        let row: Option<ImprovementRow> = self
+            .db
+            .fetch_optional(
+                sql(format!(
+                    "SELECT {COLUMNS} FROM improvements WHERE tenant_id = $1 \
+                     AND source = 'audit' AND source_ref = $2 ORDER BY id LIMIT 1"
+                ))
+                .bind(tenant_id)
+                .bind(finding_id),
+            )
+            .await?;
+        row.map(ImprovementRow::into_improvement).transpose()
     }
 
     /// Replaces an opportunity's fields if it has not changed since `seen_updated_at`. A

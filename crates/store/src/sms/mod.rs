@@ -3,10 +3,12 @@
 //! written; every write here is journaled in its transaction, and every register keeps the
 //! history an auditor asks for (reviews, measurements, steps).
 
+pub mod competence;
 pub mod improvement;
 pub mod objective;
 pub mod review;
 pub mod risk;
+pub mod role;
 
 use crate::page::Sort;
 use crate::{StoreError, StoreResult};

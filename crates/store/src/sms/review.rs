@@ -20,7 +20,7 @@ use steward_domain::sms::review::{
     ActionDraft, AuditInputs, ChangeInputs, ConformanceInputs, EarlierActions, ImprovementInputs,
     IncidentInputs, MonthAttainment, NonconformityInputs, ObjectiveInput, OpenAction,
     ProblemInputs, RealisedImprovement, ReviewInputs, ReviewStatus, ReviewStep, RiskInputs,
-    SlaInputs, Tally, ValidReview, action_overdue, not_recorded_inputs, step_text,
+    SlaInputs, Tally, ValidReview, action_overdue, check_held_on, not_recorded_inputs, step_text,
 };
 use steward_domain::sms::risk::{Level, Rating};
 
@@ -381,13 +381,44 @@ impl Store {
         text: &str,
         actor: &Actor,
     ) -> StoreResult<ManagementReview> {
+        self.step_review_at(tenant_id, id, step, text, now_micros(), actor)
+            .await
+    }
+
+    /// Records a review as held with its minutes, on `held_on` when the meeting is written up
+    /// afterwards (its time is then noon UTC that day), or now.
+    pub async fn hold_management_review(
+        &self,
+        tenant_id: i64,
+        id: i64,
+        minutes: &str,
+        held_on: Option<Date>,
+        actor: &Actor,
+    ) -> StoreResult<ManagementReview> {
+        let today = today_utc();
+        let at = match held_on.map(|day| check_held_on(day, today)).transpose()? {
+            Some(day) if day < today => noon_micros(day)?,
+            _ => now_micros(),
+        };
+        self.step_review_at(tenant_id, id, ReviewStep::Hold, minutes, at, actor)
+            .await
+    }
+
+    async fn step_review_at(
+        &self,
+        tenant_id: i64,
+        id: i64,
+        step: ReviewStep,
+        text: &str,
+        now: i64,
+        actor: &Actor,
+    ) -> StoreResult<ManagementReview> {
         let mut tx = self.db.begin().await?;
         let before = read(&mut tx, tenant_id, id).await?;
         let to = step
             .apply(before.status)
             .map_err(|refused| conflict(capitalised(&refused.to_string())))?;
         let text = step_text(step, text, before.inputs.is_some())?;
-        let now = now_micros();
         let column = match step {
             ReviewStep::Hold => "minutes = {}, held_at = ",
             ReviewStep::Close => "decisions = {}, closed_at = ",
@@ -638,6 +669,15 @@ impl Store {
             });
         }
         out.percent = percent(out.met, out.total);
+        let target: Option<(i64,)> = self
+            .db
+            .fetch_optional(
+                sql("SELECT target_milli FROM objectives WHERE tenant_id = $1 \
+                     AND kpi = 'sla_attainment' AND status = 'active' ORDER BY id LIMIT 1")
+                .bind(tenant_id),
+            )
+            .await?;
+        out.target = target.map(|(milli,)| milli as f64 / 1000.0);
         Ok(out)
     }
 
@@ -934,4 +974,12 @@ fn finding_label(kind: &str) -> &str {
         "opportunity_for_improvement" => "Opportunity for improvement",
         other => other,
     }
+}
+
+/// Noon UTC of `day`: the time given to a meeting known only by its date.
+fn noon_micros(day: Date) -> StoreResult<i64> {
+    day.at(12, 0, 0, 0)
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .map(|z| z.timestamp().as_microsecond())
+        .map_err(|e| StoreError::Corrupt(format!("date {day}: {e}")))
 }
