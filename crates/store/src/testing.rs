@@ -7,6 +7,28 @@
 use crate::{PoolConfig, Store, StoreResult};
 use rand::RngCore;
 
+/// Today (UTC) moved by `days`: what dated test records are planned and due on.
+pub fn in_days(days: i64) -> jiff::civil::Date {
+    crate::asset::today_utc()
+        .checked_add(jiff::Span::new().days(days))
+        .expect("a date in range")
+}
+
+/// How many journal entries record `id` of `kind` has.
+pub async fn journaled(store: &Store, t: i64, kind: &str, id: i64) -> usize {
+    let filter = crate::journal::JournalFilter {
+        record_type: Some(kind.into()),
+        record_id: Some(id),
+        ..Default::default()
+    };
+    store
+        .journal_entries(t, &filter, &crate::PageRequest::default())
+        .await
+        .expect("journal")
+        .items
+        .len()
+}
+
 /// A new tenant named `name`, created by the CLI actor; its id.
 pub async fn tenant_id(store: &Store, name: &str) -> i64 {
     let draft = steward_domain::tenant::new_tenant(name).expect("a valid tenant name");

@@ -2,20 +2,14 @@
 //! its filters, optimistic concurrency, the lifecycle, links to CIs, tenant isolation, the
 //! expiring query and reminders that go out once.
 
-use jiff::civil::Date;
 use steward_domain::access::Role;
 use steward_domain::asset::{AssetDraft, AssetKind, AssetStatus, Compliance, Term};
 use steward_domain::cmdb::{CiClassDraft, CiDraft, CiStatus};
 use steward_store::asset::{AssetFilter, today_utc};
 use steward_store::journal::JournalFilter;
+use steward_store::testing::in_days;
 use steward_store::testing::{tenant_id as tenant, user_id as user};
 use steward_store::{Actor, PageRequest, Store, StoreError, both_backends};
-
-fn in_days(days: i64) -> Date {
-    today_utc()
-        .checked_add(jiff::Span::new().days(days))
-        .expect("date")
-}
 
 fn laptop(tag: &str) -> AssetDraft {
     AssetDraft {

@@ -3,21 +3,15 @@
 //! status lifecycle with its history, the public lookup across tenants, expiry, reminders that
 //! go out once, and one current key per tenant however many ask at once.
 
-use jiff::civil::Date;
 use steward_domain::access::Role;
 use steward_domain::certificate::{CertificateDraft, CertificateStatus, ReminderKind};
 use steward_domain::signing::{KeySet, Signed, verify_statement};
 use steward_store::asset::today_utc;
 use steward_store::certificate::{Certificate, CertificateFilter};
 use steward_store::journal::JournalFilter;
+use steward_store::testing::in_days;
 use steward_store::testing::{tenant_id as tenant, user_id as user};
 use steward_store::{Actor, PageRequest, Store, StoreError, both_backends};
-
-fn in_days(days: i64) -> Date {
-    today_utc()
-        .checked_add(jiff::Span::new().days(days))
-        .expect("date")
-}
 
 fn draft(number: &str) -> CertificateDraft {
     CertificateDraft {

@@ -13,32 +13,9 @@ use steward_domain::sms::competence::{
 use steward_domain::sms::role::RoleDraft;
 use steward_store::asset::today_utc;
 use steward_store::conformance::Period;
-use steward_store::journal::JournalFilter;
+use steward_store::testing::{in_days, journaled};
 use steward_store::testing::{tenant_id as tenant, user_id as user};
-use steward_store::{Actor, PageRequest, Store, StoreError, both_backends};
-
-fn in_days(days: i64) -> Date {
-    today_utc()
-        .checked_add(jiff::Span::new().days(days))
-        .expect("date")
-}
-
-async fn journaled(store: &Store, t: i64, kind: &str, id: i64) -> usize {
-    store
-        .journal_entries(
-            t,
-            &JournalFilter {
-                record_type: Some(kind.into()),
-                record_id: Some(id),
-                ..Default::default()
-            },
-            &PageRequest::default(),
-        )
-        .await
-        .expect("journal")
-        .items
-        .len()
-}
+use steward_store::{Actor, Store, StoreError, both_backends};
 
 /// A role held by `holder` since a hundred days ago; its id.
 async fn held_role(store: &Store, t: i64, name: &str, holder: i64) -> i64 {

@@ -18,14 +18,9 @@ use steward_store::asset::today_utc;
 use steward_store::audit::{Audit, AuditFilter, ChecklistEntry, Programme};
 use steward_store::conformance::Period;
 use steward_store::journal::JournalFilter;
+use steward_store::testing::in_days;
 use steward_store::testing::{tenant_id as tenant, user_id as user};
 use steward_store::{Actor, PageRequest, Store, StoreError, both_backends, now_micros};
-
-fn in_days(days: i64) -> Date {
-    today_utc()
-        .checked_add(jiff::Span::new().days(days))
-        .expect("date")
-}
 
 fn last_year() -> Period {
     let now = now_micros();

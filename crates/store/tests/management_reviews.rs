@@ -13,16 +13,10 @@ use steward_domain::sms::risk::{Rating, RiskDraft, RiskKind, Treatment};
 use steward_store::asset::today_utc;
 use steward_store::conformance::Period;
 use steward_store::incident::IncidentFields;
-use steward_store::journal::JournalFilter;
 use steward_store::sms::review::ReviewFilter;
+use steward_store::testing::{in_days, journaled};
 use steward_store::testing::{tenant_id as tenant, user_id as user};
 use steward_store::{Actor, PageRequest, Store, StoreError, both_backends};
-
-fn in_days(days: i64) -> Date {
-    today_utc()
-        .checked_add(jiff::Span::new().days(days))
-        .expect("date")
-}
 
 fn review(chair: i64, planned_in_days: i64) -> steward_domain::sms::review::ValidReview {
     ReviewDraft {
@@ -43,23 +37,6 @@ fn action(owner: i64, due: Date) -> ActionDraft {
         owner_id: Some(owner),
         due_on: due,
     }
-}
-
-async fn journaled(store: &Store, t: i64, kind: &str, id: i64) -> usize {
-    store
-        .journal_entries(
-            t,
-            &JournalFilter {
-                record_type: Some(kind.into()),
-                record_id: Some(id),
-                ..Default::default()
-            },
-            &PageRequest::default(),
-        )
-        .await
-        .expect("journal")
-        .items
-        .len()
 }
 
 both_backends!(

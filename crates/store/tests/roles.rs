@@ -2,23 +2,15 @@
 //! PostgreSQL: roles named once per tenant, assignments announced by mail and kept as history
 //! when they end, the RACI matrix replaced a row at a time, and the evidence rules of 5.3.
 
-use jiff::civil::Date;
 use steward_domain::access::Role;
 use steward_domain::conformance::readiness::RuleResult;
 use steward_domain::conformance::rules::{MachineStatus, RuleId};
 use steward_domain::sms::role::{PROCESSES, RaciLetter, RoleDraft};
 use steward_domain::user::UserDraft;
-use steward_store::asset::today_utc;
 use steward_store::conformance::Period;
-use steward_store::journal::JournalFilter;
+use steward_store::testing::{in_days, journaled};
 use steward_store::testing::{tenant_id as tenant, user_id as user};
-use steward_store::{Actor, PageRequest, Store, StoreError, both_backends};
-
-fn in_days(days: i64) -> Date {
-    today_utc()
-        .checked_add(jiff::Span::new().days(days))
-        .expect("date")
-}
+use steward_store::{Actor, Store, StoreError, both_backends};
 
 fn role(name: &str) -> RoleDraft {
     RoleDraft {
@@ -30,23 +22,6 @@ fn role(name: &str) -> RoleDraft {
     }
     .validate()
     .expect("valid role")
-}
-
-async fn journaled(store: &Store, t: i64, kind: &str, id: i64) -> usize {
-    store
-        .journal_entries(
-            t,
-            &JournalFilter {
-                record_type: Some(kind.into()),
-                record_id: Some(id),
-                ..Default::default()
-            },
-            &PageRequest::default(),
-        )
-        .await
-        .expect("journal")
-        .items
-        .len()
 }
 
 fn refused(e: StoreError, field: &str) -> String {

@@ -3,7 +3,6 @@
 //! computed readings, and the improvement register's lifecycle. Every write is journaled and no
 //! tenant sees another's entries.
 
-use jiff::civil::Date;
 use steward_domain::access::Role;
 use steward_domain::sms::improvement::{
     ImprovementDraft, ImprovementSource, ImprovementStatus, ImprovementStep, Priority,
@@ -12,35 +11,12 @@ use steward_domain::sms::objective::{Direction, Kpi, ObjectiveDraft, ObjectiveSt
 use steward_domain::sms::risk::{Rating, RiskDraft, RiskKind, RiskStatus, Treatment};
 use steward_store::asset::today_utc;
 use steward_store::incident::IncidentFields;
-use steward_store::journal::JournalFilter;
 use steward_store::sms::improvement::ImprovementFilter;
 use steward_store::sms::objective::last_months;
 use steward_store::sms::risk::RiskFilter;
+use steward_store::testing::{in_days, journaled};
 use steward_store::testing::{tenant_id as tenant, user_id as user};
 use steward_store::{Actor, PageRequest, Store, StoreError, both_backends};
-
-fn in_days(days: i64) -> Date {
-    today_utc()
-        .checked_add(jiff::Span::new().days(days))
-        .expect("date")
-}
-
-async fn journaled(store: &Store, t: i64, kind: &str, id: i64) -> usize {
-    store
-        .journal_entries(
-            t,
-            &JournalFilter {
-                record_type: Some(kind.into()),
-                record_id: Some(id),
-                ..Default::default()
-            },
-            &PageRequest::default(),
-        )
-        .await
-        .expect("journal")
-        .items
-        .len()
-}
 
 fn risk(owner: i64) -> RiskDraft {
     RiskDraft {

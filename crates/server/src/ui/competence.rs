@@ -21,11 +21,12 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use steward_domain::Invalid;
 use steward_domain::access::Permission;
 use steward_domain::sms::competence::{
-    ActionDraft, ActionKind, ActionStage, Basis, CompetenceStanding, GapCell, RequirementDraft,
+    ActionDraft, ActionKind, ActionStage, Basis, CompetenceStanding, GapCell, RecordDraft,
+    RequirementDraft,
 };
 use steward_store::StoreError;
 use steward_store::asset::today_utc;
-use steward_store::sms::competence::{CompetenceRequirement, CompetenceRole};
+use steward_store::sms::competence::{CompetenceRecord, CompetenceRequirement, CompetenceRole};
 
 pub const NAV_HREF: &str = "/competence";
 
@@ -289,6 +290,7 @@ pub struct StandingLine {
 }
 
 pub struct RecordLine {
+    pub id: i64,
     pub requirement: String,
     pub basis: &'static str,
     pub title: String,
@@ -335,6 +337,8 @@ struct PersonPage {
     owners: Vec<Opt>,
     can_write: bool,
     record_form: FormState,
+    /// The record the record form edits, with the `updated_at` it was read at.
+    editing_record: Option<(i64, i64)>,
     action_form: FormState,
     step_form: FormState,
 }
@@ -343,6 +347,7 @@ struct PersonPage {
 #[derive(Default)]
 struct Refused {
     record: FormState,
+    editing_record: Option<(i64, i64)>,
     action: FormState,
     step: FormState,
     step_action: Option<i64>,
@@ -354,6 +359,8 @@ pub struct PersonQuery {
     done: Option<String>,
     /// The gap an action is raised for (the matrix's link).
     requirement_id: String,
+    /// A record to correct in the record form.
+    edit_record: Option<i64>,
 }
 
 pub async fn person(
@@ -362,10 +369,26 @@ pub async fn person(
     Id(user_id): Id<i64>,
     Query(q): Query<PersonQuery>,
 ) -> UiResult {
-    let refused = Refused {
+    let mut refused = Refused {
         action: FormState::with(&[("requirement_id", q.requirement_id.as_str())]),
         ..Refused::default()
     };
+    if let Some(id) = q.edit_record {
+        let r = owned_record(&state, &who, user_id, id).await?;
+        refused.record = FormState::with(&[
+            ("requirement_id", &r.requirement_id.to_string()),
+            ("basis", r.basis.as_str()),
+            ("title", &r.title),
+            ("provider", &r.provider),
+            ("achieved_on", &date_out(r.achieved_on)),
+            (
+                "expires_on",
+                &r.expires_on.map(date_out).unwrap_or_default(),
+            ),
+            ("evidence", &r.evidence),
+        ]);
+        refused.editing_record = Some((r.id, r.updated_at));
+    }
     person_page(
         &state,
         &who,
@@ -446,6 +469,7 @@ async fn person_page(
         .await?
         .into_iter()
         .map(|r| RecordLine {
+            id: r.id,
             valid: r.valid_on(today),
             requirement: requirement_name(r.requirement_id),
             basis: r.basis.label(),
@@ -526,6 +550,7 @@ async fn person_page(
         owners: people.options("— nobody yet —", action_form.value("owner_id")),
         can_write: who.can(Permission::SmsWrite),
         record_form: refused.record,
+        editing_record: refused.editing_record,
         action_form,
         step_form: refused.step,
     };
@@ -544,6 +569,8 @@ fn required_pick(errors: &mut Invalid, field: &str, text: &str, what: &str) -> i
 #[derive(Debug, Deserialize, Default)]
 #[serde(default)]
 pub struct RecordForm {
+    /// When editing: the record's `updated_at` as read.
+    updated_at: String,
     requirement_id: String,
     basis: String,
     title: String,
@@ -553,55 +580,106 @@ pub struct RecordForm {
     evidence: String,
 }
 
+impl RecordForm {
+    /// The record typed for `user_id`, refused as the API refuses it.
+    fn draft(&self, user_id: i64) -> Result<RecordDraft, Invalid> {
+        let mut errors = Invalid::new();
+        let requirement_id = required_pick(
+            &mut errors,
+            "requirement_id",
+            &self.requirement_id,
+            "requirement",
+        );
+        let Some(basis) = chosen(&mut errors, "basis", &self.basis, Basis::parse) else {
+            return Err(errors);
+        };
+        let draft = record_draft(RecordFields {
+            user_id,
+            requirement_id,
+            basis,
+            title: self.title.clone(),
+            provider: self.provider.clone(),
+            achieved_on: &self.achieved_on,
+            expires_on: &self.expires_on,
+            evidence: self.evidence.clone(),
+        });
+        super::register_form::joined(errors, draft)
+    }
+
+    fn typed(&self) -> FormState {
+        FormState::with(&[
+            ("requirement_id", self.requirement_id.as_str()),
+            ("basis", self.basis.as_str()),
+            ("title", self.title.as_str()),
+            ("provider", self.provider.as_str()),
+            ("achieved_on", self.achieved_on.as_str()),
+            ("expires_on", self.expires_on.as_str()),
+            ("evidence", self.evidence.as_str()),
+        ])
+    }
+}
+
 pub async fn add_record(
     State(state): State<AppState>,
     who: Can<perm::SmsWrite>,
     Id(user_id): Id<i64>,
     Form(f): Form<RecordForm>,
 ) -> UiResult {
-    let mut errors = Invalid::new();
-    let requirement_id = required_pick(
-        &mut errors,
-        "requirement_id",
-        &f.requirement_id,
-        "requirement",
-    );
-    let basis = chosen(&mut errors, "basis", &f.basis, Basis::parse);
-    let draft = basis.map(|basis| {
-        record_draft(RecordFields {
-            user_id,
-            requirement_id,
-            basis,
-            title: f.title.clone(),
-            provider: f.provider.clone(),
-            achieved_on: &f.achieved_on,
-            expires_on: &f.expires_on,
-            evidence: f.evidence.clone(),
-        })
-    });
-    let result = match draft.map(|d| super::register_form::joined(errors.clone(), d)) {
-        Some(Ok(draft)) => state
+    let result = match f.draft(user_id) {
+        Ok(draft) => state
             .store
             .create_competence_record(who.tenant_id(), &draft, &who.actor())
             .await
             .map(|_| ()),
-        Some(Err(invalid)) => Err(StoreError::Invalid(invalid)),
-        None => Err(StoreError::Invalid(errors)),
+        Err(invalid) => Err(StoreError::Invalid(invalid)),
     };
-    let typed = [
-        ("requirement_id", f.requirement_id.as_str()),
-        ("basis", f.basis.as_str()),
-        ("title", f.title.as_str()),
-        ("provider", f.provider.as_str()),
-        ("achieved_on", f.achieved_on.as_str()),
-        ("expires_on", f.expires_on.as_str()),
-        ("evidence", f.evidence.as_str()),
-    ];
     let back = |refusal: Invalid| Refused {
-        record: FormState::with(&typed).rejected(refusal),
+        record: f.typed().rejected(refusal),
         ..Refused::default()
     };
     after(&state, &who, user_id, result, back).await
+}
+
+/// Record `id`, which must be `user_id`'s: a record reached under someone else is not found.
+async fn owned_record(
+    state: &AppState,
+    who: &Principal,
+    user_id: i64,
+    id: i64,
+) -> Result<CompetenceRecord, StoreError> {
+    let r = state.store.competence_record(who.tenant_id(), id).await?;
+    if r.user_id == user_id {
+        Ok(r)
+    } else {
+        Err(StoreError::NotFound)
+    }
+}
+
+/// `POST /competence/records/{id}`: corrects a record on file; an edit over someone else's is
+/// refused with what was typed kept.
+pub async fn update_record(
+    State(state): State<AppState>,
+    who: Can<perm::SmsWrite>,
+    Id(id): Id<i64>,
+    Form(f): Form<RecordForm>,
+) -> UiResult {
+    let t = who.tenant_id();
+    let current = state.store.competence_record(t, id).await?;
+    let seen = f.updated_at.trim().parse().unwrap_or(current.updated_at);
+    let result = match f.draft(current.user_id) {
+        Ok(draft) => state
+            .store
+            .update_competence_record(t, id, seen, &draft, &who.actor())
+            .await
+            .map(|_| ()),
+        Err(invalid) => Err(StoreError::Invalid(invalid)),
+    };
+    let back = |refusal: Invalid| Refused {
+        record: f.typed().rejected(refusal),
+        editing_record: Some((id, seen)),
+        ..Refused::default()
+    };
+    after(&state, &who, current.user_id, result, back).await
 }
 
 /// Back to the person's page: with a notice when the write went through, or again with the
@@ -615,13 +693,10 @@ async fn after(
 ) -> UiResult {
     let refusal = match result {
         Ok(()) => {
-            return Ok(
-                Redirect::to(&format!("{NAV_HREF}/people/{user_id}?done=saved")).into_response(),
-            );
+            let people = format!("{NAV_HREF}/people");
+            return Ok(super::saved_page(&people, user_id, true));
         }
-        Err(StoreError::Invalid(invalid)) => invalid,
-        Err(StoreError::Conflict(message)) => Invalid::one("step", message),
-        Err(e) => return Err(e.into()),
+        Err(e) => super::refusal(e, "step")?,
     };
     person_page(
         state,

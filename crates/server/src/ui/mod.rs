@@ -520,6 +520,7 @@ pub fn router() -> Router<AppState> {
             "/competence/people/{id}/actions",
             post(competence::add_action),
         )
+        .route("/competence/records/{id}", post(competence::update_record))
         .route(
             "/competence/actions/{id}/complete",
             post(competence::complete),

@@ -242,16 +242,12 @@ fn id_of(body: &Value) -> i64 {
     body["id"].as_i64().expect("id")
 }
 
-async fn user_id(app: &TestApp, role: Role) -> i64 {
-    id_of(&app.get("/api/v1/me", role).await.body)
-}
-
 async fn fixtures(app: &TestApp) -> Fixtures {
     let admin = Role::Admin;
     let mut fx = Fixtures {
         key: HashMap::new(),
         id: HashMap::new(),
-        manager_id: user_id(app, Role::Manager).await,
+        manager_id: app.user_id(Role::Manager).await,
         incident2_key: String::new(),
         incident2_id: 0,
         request2_key: String::new(),
@@ -1688,7 +1684,7 @@ async fn approvers_by_role(app: &TestApp, failures: &mut Vec<String>, checked: &
         (Role::Agent, true),
         (Role::Auditor, false),
     ] {
-        let approver = user_id(app, role).await;
+        let approver = app.user_id(role).await;
         let item = app
             .post(
                 "/api/v1/catalogue-items",

@@ -6,7 +6,7 @@ use super::api::app;
 use super::cmdb_ui::page;
 use super::sla_ui::sign_in;
 use super::support::{assert_refused, assert_unprocessable, submit, tenant_with_people};
-use super::ui::{get, send};
+use super::ui::{get, hidden, send};
 use axum::http::{Method, StatusCode};
 use serde_json::json;
 use steward_domain::access::Role;
@@ -410,6 +410,54 @@ both_backends!(the_competence_pages_work, |store: Store| async move {
     }
     let matrix = page(&app, "/competence", &max).await;
     assert!(matrix.html.contains("<strong>1</strong> competent"));
+
+    // A record on file is corrected in the same form; a stale edit is refused, keeping input.
+    let edit_link = person
+        .html
+        .split("?edit_record=")
+        .nth(1)
+        .and_then(|rest| rest.split('#').next())
+        .expect("an edit link")
+        .to_owned();
+    let editing = page(
+        &app,
+        &format!("/competence/people/{gus}?edit_record={edit_link}"),
+        &max,
+    )
+    .await;
+    assert!(editing.html.contains("Correct competence record"));
+    assert!(editing.html.contains("value=\"PeopleCert\""));
+    let seen = hidden(&editing.html, "updated_at");
+    let target = format!("/competence/records/{edit_link}");
+    record[4] = ("provider", "PeopleCert Ltd");
+    let mut stale = record.clone();
+    stale.push(("updated_at", "1"));
+    let refused = submit(&app, &target, &max, &stale).await;
+    assert_refused(&refused, "changed by someone else");
+    assert!(refused.html.contains("value=\"PeopleCert Ltd\""));
+    record.push(("updated_at", seen.as_str()));
+    let corrected = submit(&app, &target, &max, &record).await;
+    assert_eq!(
+        corrected.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        corrected.html
+    );
+    let person = page(&app, &corrected.location, &max).await;
+    assert!(person.html.contains("PeopleCert Ltd"));
+    let elsewhere = send(
+        &app,
+        get(
+            &format!("/competence/people/{}?edit_record={edit_link}", people[0]),
+            &max,
+        ),
+    )
+    .await;
+    assert_eq!(
+        elsewhere.status,
+        StatusCode::NOT_FOUND,
+        "another person's record"
+    );
 
     // The auditor reads without forms; an agent is kept out; another tenant's person is 404.
     let (ada, _) = sign_in(&app, "ada@acme.test").await;

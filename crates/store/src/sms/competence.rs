@@ -235,6 +235,22 @@ const ACTION_COLUMNS: &str = "id, user_id, requirement_id, kind, description, ow
                               status, completed_on, effective, evaluation, evaluated_by, \
                               created_at, updated_at";
 
+/// The most rows a competence list returns: a person has a handful, an organisation a few
+/// thousand.
+const MAX_LISTED: i64 = 5_000;
+
+/// A tenant's rows of `table`, or one person's, in `order`.
+fn listed(columns: &str, table: &str, tenant_id: i64, user_id: Option<i64>, order: &str) -> Sql {
+    let mut q = sql(format!(
+        "SELECT {columns} FROM {table} WHERE tenant_id = $1"
+    ))
+    .bind(tenant_id);
+    if let Some(user_id) = user_id {
+        q = q.push_bound(" AND user_id = {}", user_id);
+    }
+    q.push(&format!(" ORDER BY {order} LIMIT {MAX_LISTED}"))
+}
+
 fn select(columns: &str, table: &str, tenant_id: i64, id: i64) -> Sql {
     sql(format!(
         "SELECT {columns} FROM {table} WHERE tenant_id = $1 AND id = $2"
@@ -506,17 +522,14 @@ impl Store {
         tenant_id: i64,
         user_id: Option<i64>,
     ) -> StoreResult<Vec<CompetenceRecord>> {
-        let mut q = sql(format!(
-            "SELECT {RECORD_COLUMNS} FROM competence_records WHERE tenant_id = $1"
-        ))
-        .bind(tenant_id);
-        if let Some(user_id) = user_id {
-            q = q.push_bound(" AND user_id = {}", user_id);
-        }
-        let rows: Vec<RecordRow> = self
-            .db
-            .fetch_all(q.push(" ORDER BY achieved_on DESC, id DESC"))
-            .await?;
+        let q = listed(
+            RECORD_COLUMNS,
+            "competence_records",
+            tenant_id,
+            user_id,
+            "achieved_on DESC, id DESC",
+        );
+        let rows: Vec<RecordRow> = self.db.fetch_all(q).await?;
         rows.into_iter().map(RecordRow::into_record).collect()
     }
 
@@ -635,14 +648,14 @@ impl Store {
         tenant_id: i64,
         user_id: Option<i64>,
     ) -> StoreResult<Vec<CompetenceAction>> {
-        let mut q = sql(format!(
-            "SELECT {ACTION_COLUMNS} FROM competence_actions WHERE tenant_id = $1"
-        ))
-        .bind(tenant_id);
-        if let Some(user_id) = user_id {
-            q = q.push_bound(" AND user_id = {}", user_id);
-        }
-        let rows: Vec<ActionRow> = self.db.fetch_all(q.push(" ORDER BY due_date, id")).await?;
+        let q = listed(
+            ACTION_COLUMNS,
+            "competence_actions",
+            tenant_id,
+            user_id,
+            "due_date, id",
+        );
+        let rows: Vec<ActionRow> = self.db.fetch_all(q).await?;
         rows.into_iter().map(ActionRow::into_action).collect()
     }
 
