@@ -6,12 +6,14 @@
 use jiff::civil::Date;
 use steward_domain::access::Role;
 use steward_domain::conformance::rules::{MachineStatus, RuleId};
+use steward_domain::sms::document::{Classification, DocumentDraft, DocumentKind, VersionDraft};
 use steward_domain::sms::improvement::{ImprovementDraft, ImprovementSource, Priority};
 use steward_domain::sms::objective::{Direction, Kpi, ObjectiveDraft, ObjectiveStatus};
 use steward_domain::sms::review::{ActionDraft, ReviewDraft, ReviewStatus, ReviewStep};
 use steward_domain::sms::risk::{Rating, RiskDraft, RiskKind, Treatment};
 use steward_store::asset::today_utc;
 use steward_store::conformance::Period;
+use steward_store::document::{Document, DocumentVersion};
 use steward_store::incident::IncidentFields;
 use steward_store::sms::review::ReviewFilter;
 use steward_store::testing::{in_days, journaled};
@@ -115,12 +117,73 @@ both_backends!(
             .create_improvement(t, &improvement, &Actor::cli())
             .await
             .expect("improvement");
+        // A new policy version is a change in the SMS's context.
+        let approver = user(&store, t, "ada@acme.test", Role::Admin).await;
+        let policy = DocumentDraft {
+            reference: "SMS-POL-01".into(),
+            title: "Service management policy".into(),
+            kind: DocumentKind::Policy,
+            owner_id: chair,
+            review_months: 12,
+            retention_years: 6,
+            classification: Classification::Internal,
+            distribution_users: vec![],
+            distribution_teams: vec![],
+        }
+        .validate()
+        .expect("valid document");
+        let policy = store
+            .create_document(t, &policy, &Actor::cli())
+            .await
+            .expect("document");
+        let text = VersionDraft {
+            body: "We run our services to ISO/IEC 20000-1.".into(),
+            change_summary: "Now covers the hosting services".into(),
+        }
+        .validate()
+        .expect("valid version");
+        let now = steward_store::now_micros();
+        let chair_actor = Actor::user(chair, "mia@acme.test");
+        let v = store
+            .create_document_version(t, policy.id, &text, now, &chair_actor)
+            .await
+            .expect("version");
+        store
+            .submit_document_version(t, policy.id, v.number, approver, now, &chair_actor)
+            .await
+            .expect("submitted");
+        let no_notice = |_: &Document, _: &DocumentVersion, name: &str| {
+            ("Approved".to_owned(), format!("Hello {name}"))
+        };
+        store
+            .approve_document_version(
+                t,
+                policy.id,
+                v.number,
+                now,
+                &Actor::user(approver, "ada@acme.test"),
+                &no_notice,
+            )
+            .await
+            .expect("approved");
         let compiled = store
             .compile_review_inputs(t, r.id, &Actor::cli())
             .await
             .expect("compiled");
         let inputs = compiled.inputs.clone().expect("inputs");
         assert_eq!(inputs.incidents.raised, 1);
+        assert_eq!(inputs.context.risks_recorded, 1);
+        assert_eq!(inputs.context.opportunities_recorded, 0);
+        let changed: Vec<(&str, i64, &str)> = inputs
+            .context
+            .documents
+            .iter()
+            .map(|d| (d.reference.as_str(), d.version, d.change_summary.as_str()))
+            .collect();
+        assert_eq!(
+            changed,
+            [("SMS-POL-01", v.number, "Now covers the hosting services")]
+        );
         let very_high = inputs
             .risks
             .open_by_level

@@ -343,6 +343,27 @@ pub struct RiskInputs {
     pub reviews_overdue: i64,
 }
 
+/// A version of a core SMS document (scope, policy, plan, communication plan) approved in the
+/// period: how the SMS's context and intent moved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContextDocument {
+    pub document_id: i64,
+    pub reference: String,
+    pub title: String,
+    pub version: i64,
+    pub change_summary: String,
+    pub approved_on: Date,
+}
+
+/// Changes in the context of the SMS and the services in the period (9.3): the core documents
+/// re-approved and the risks and opportunities newly recorded.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContextInputs {
+    pub documents: Vec<ContextDocument>,
+    pub risks_recorded: i64,
+    pub opportunities_recorded: i64,
+}
+
 /// An improvement closed in the period and the benefit it brought.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RealisedImprovement {
@@ -373,6 +394,9 @@ pub struct ReviewInputs {
     pub period_from: Date,
     pub period_to: Date,
     pub earlier_actions: EarlierActions,
+    /// Inputs compiled before the context was kept have none.
+    #[serde(default)]
+    pub context: ContextInputs,
     pub sla: SlaInputs,
     pub incidents: IncidentInputs,
     pub problems: ProblemInputs,
@@ -499,6 +523,18 @@ mod tests {
             period_from: date(2025, 1, 1),
             period_to: date(2025, 12, 31),
             earlier_actions: EarlierActions::default(),
+            context: ContextInputs {
+                documents: vec![ContextDocument {
+                    document_id: 4,
+                    reference: "SMS-POL-01".into(),
+                    title: "Policy".into(),
+                    version: 2,
+                    change_summary: "Hosting in scope".into(),
+                    approved_on: date(2025, 3, 1),
+                }],
+                risks_recorded: 2,
+                opportunities_recorded: 1,
+            },
             sla: SlaInputs::default(),
             incidents: IncidentInputs {
                 raised: 3,
@@ -518,6 +554,16 @@ mod tests {
         let text = serde_json::to_string(&inputs).expect("serialises");
         let back: ReviewInputs = serde_json::from_str(&text).expect("reads back");
         assert_eq!(back, inputs);
+        // Inputs frozen before the context and the SLA target were compiled still read.
+        let mut older: serde_json::Value = serde_json::from_str(&text).expect("json");
+        if let Some(fields) = older.as_object_mut() {
+            fields.remove("context");
+        }
+        if let Some(sla) = older["sla"].as_object_mut() {
+            sla.remove("target");
+        }
+        let old: ReviewInputs = serde_json::from_value(older).expect("older inputs read");
+        assert_eq!(old.context, ContextInputs::default());
     }
 
     proptest! {

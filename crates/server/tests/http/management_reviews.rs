@@ -218,6 +218,7 @@ both_backends!(the_review_pages_work, |store: Store| async move {
     let view = page(&app, &path, &max).await;
     for needle in [
         "Actions from earlier reviews",
+        "Changes in context",
         "Service levels",
         "Conformance readiness",
         "not recorded in Steward yet",

@@ -17,10 +17,11 @@ use serde::{Deserialize, Serialize};
 use steward_domain::sms::improvement::ImprovementStatus;
 use steward_domain::sms::objective::{Kpi, ObjectiveStatus, Standing};
 use steward_domain::sms::review::{
-    ActionDraft, AuditInputs, ChangeInputs, ConformanceInputs, EarlierActions, ImprovementInputs,
-    IncidentInputs, MonthAttainment, NonconformityInputs, ObjectiveInput, OpenAction,
-    ProblemInputs, RealisedImprovement, ReviewInputs, ReviewStatus, ReviewStep, RiskInputs,
-    SlaInputs, Tally, ValidReview, action_overdue, check_held_on, not_recorded_inputs, step_text,
+    ActionDraft, AuditInputs, ChangeInputs, ConformanceInputs, ContextDocument, ContextInputs,
+    EarlierActions, ImprovementInputs, IncidentInputs, MonthAttainment, NonconformityInputs,
+    ObjectiveInput, OpenAction, ProblemInputs, RealisedImprovement, ReviewInputs, ReviewStatus,
+    ReviewStep, RiskInputs, SlaInputs, Tally, ValidReview, action_overdue, check_held_on,
+    not_recorded_inputs, step_text,
 };
 use steward_domain::sms::risk::{Level, Rating};
 
@@ -583,6 +584,7 @@ impl Store {
             period_from: review.period_from,
             period_to: review.period_to,
             earlier_actions: self.earlier_actions(tenant_id, review, today).await?,
+            context: self.context_inputs(tenant_id, period).await?,
             sla: self.sla_inputs(tenant_id, period).await?,
             incidents: self.incident_inputs(tenant_id, period).await?,
             problems: self.problem_inputs(tenant_id, period).await?,
@@ -648,6 +650,65 @@ impl Store {
             });
         }
         Ok(out)
+    }
+
+    async fn context_inputs(&self, tenant_id: i64, p: Period) -> StoreResult<ContextInputs> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            document_id: i64,
+            reference: String,
+            title: String,
+            number: i64,
+            change_summary: String,
+            approved_at: i64,
+        }
+        let rows: Vec<Row> = self
+            .db
+            .fetch_all(
+                sql(
+                    "SELECT d.id AS document_id, d.reference, d.title, v.number, \
+                     v.change_summary, v.approved_at FROM document_versions v \
+                     JOIN documents d ON d.id = v.document_id \
+                     WHERE v.tenant_id = $1 AND v.approved_at >= $2 AND v.approved_at < $3 \
+                     AND d.kind IN ('scope', 'policy', 'plan', 'communication_plan') \
+                     ORDER BY v.approved_at, v.id LIMIT 1000",
+                )
+                .bind(tenant_id)
+                .bind(p.from)
+                .bind(p.to),
+            )
+            .await?;
+        let documents = rows
+            .into_iter()
+            .map(|r| {
+                let approved_on = jiff::Timestamp::from_microsecond(r.approved_at)
+                    .map(|t| t.to_zoned(jiff::tz::TimeZone::UTC).date())
+                    .map_err(|e| StoreError::Corrupt(format!("approval time: {e}")))?;
+                Ok(ContextDocument {
+                    document_id: r.document_id,
+                    reference: r.reference,
+                    title: r.title,
+                    version: r.number,
+                    change_summary: r.change_summary,
+                    approved_on,
+                })
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        let recorded = |kind: &str| {
+            sql(
+                "SELECT COUNT(*) FROM risks WHERE tenant_id = $1 AND kind = $2 \
+                 AND created_at >= $3 AND created_at < $4",
+            )
+            .bind(tenant_id)
+            .bind(kind.to_owned())
+            .bind(p.from)
+            .bind(p.to)
+        };
+        Ok(ContextInputs {
+            documents,
+            risks_recorded: count(self, recorded("risk")).await?,
+            opportunities_recorded: count(self, recorded("opportunity")).await?,
+        })
     }
 
     async fn sla_inputs(&self, tenant_id: i64, period: Period) -> StoreResult<SlaInputs> {
