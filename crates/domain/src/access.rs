@@ -72,6 +72,7 @@ impl Role {
                     | DesignRead
                     | CertificatesRead
                     | DocumentsRead
+                    | SuppliersRead
             ),
             Role::Auditor => matches!(
                 permission,
@@ -91,6 +92,7 @@ impl Role {
                     | ConformanceRead
                     | DocumentsRead
                     | SmsRead
+                    | SuppliersRead
             ),
             Role::Requester => matches!(permission, ServicesRead | RecordsOwn),
         }
@@ -194,10 +196,15 @@ pub enum Permission {
     /// Run the management system: keep those registers, plan and conduct internal audits,
     /// handle nonconformities and hold management reviews.
     SmsWrite,
+    /// Read the supplier register: suppliers, contracts, performance reviews and disputes.
+    SuppliersRead,
+    /// Keep the supplier register: evaluate and contract suppliers, review their performance
+    /// and record disputes.
+    SuppliersWrite,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 35] = [
+    pub const ALL: [Permission; 37] = [
         Permission::ServicesRead,
         Permission::ServicesWrite,
         Permission::CustomersRead,
@@ -233,6 +240,8 @@ impl Permission {
         Permission::DocumentsWrite,
         Permission::SmsRead,
         Permission::SmsWrite,
+        Permission::SuppliersRead,
+        Permission::SuppliersWrite,
     ];
 
     /// Write permissions: the auditor must hold none of them.
@@ -259,6 +268,7 @@ impl Permission {
                 | ConformanceAssess
                 | DocumentsWrite
                 | SmsWrite
+                | SuppliersWrite
         )
     }
 }

@@ -158,6 +158,21 @@ pub fn parse_date(errors: &mut Invalid, field: &str, label: &str, text: &str) ->
     }
 }
 
+/// A required date field: blank or malformed adds a field error to `errors`.
+pub fn required_date(errors: &mut Invalid, field: &str, label: &str, text: &str) -> Option<Date> {
+    if text.trim().is_empty() {
+        errors.add(field, format!("{label} is required"));
+        return None;
+    }
+    parse_date(errors, field, label, text)
+}
+
+/// A form's only date, required: its error on its own.
+pub fn required_date_alone(field: &str, label: &str, text: &str) -> Result<Date, Invalid> {
+    let mut errors = Invalid::new();
+    required_date(&mut errors, field, label, text).ok_or(errors)
+}
+
 /// Whether `code` looks like an ISO 4217 currency code: three letters A–Z.
 pub fn is_currency_code(code: &str) -> bool {
     code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase())

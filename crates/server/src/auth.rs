@@ -469,6 +469,8 @@ pub mod perm {
         DocumentsWrite,
         SmsRead,
         SmsWrite,
+        SuppliersRead,
+        SuppliersWrite,
     );
 }
 

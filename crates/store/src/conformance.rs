@@ -447,6 +447,7 @@ fn rule_sql(rule: RuleId, period: Period) -> Option<RuleSql> {
         RuleId::LiveServicesHaveSla
         | RuleId::RoleHoldersCompetent
         | RuleId::CompetenceGapsActioned
+        | RuleId::NewRoleHoldersChecked
         | RuleId::ProcessesHaveOwner
         | RuleId::MajorChangesHaveDesign
         | RuleId::DesignsAcceptedWithCriteriaMet
@@ -614,6 +615,10 @@ impl Store {
             RuleId::ProcessesHaveOwner => self.processes_owned(tenant_id).await,
             RuleId::RoleHoldersCompetent | RuleId::CompetenceGapsActioned => {
                 self.competence_found(tenant_id, rule, &utc_date(period.to - 1))
+                    .await
+            }
+            RuleId::NewRoleHoldersChecked => {
+                self.new_holders_found(tenant_id, &utc_date(period.from), &utc_date(period.to - 1))
                     .await
             }
             RuleId::AuditProgrammeCoversClauses => {

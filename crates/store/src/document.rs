@@ -720,23 +720,12 @@ impl Store {
         tenant_id: i64,
         id: i64,
     ) -> StoreResult<()> {
-        let (months,): (i64,) = tx
+        let (months, approved, reviewed): (i64, Option<i64>, Option<String>) = tx
             .fetch_one(
-                sql("SELECT review_months FROM documents WHERE tenant_id = $1 AND id = $2")
-                    .bind(tenant_id)
-                    .bind(id),
-            )
-            .await?;
-        let (approved,): (Option<i64>,) = tx
-            .fetch_one(
-                sql("SELECT MAX(approved_at) FROM document_versions WHERE tenant_id = $1 AND document_id = $2")
-                    .bind(tenant_id)
-                    .bind(id),
-            )
-            .await?;
-        let (reviewed,): (Option<String>,) = tx
-            .fetch_one(
-                sql("SELECT MAX(reviewed_on) FROM document_reviews WHERE tenant_id = $1 AND document_id = $2")
+                sql("SELECT d.review_months, \
+                     (SELECT MAX(v.approved_at) FROM document_versions v WHERE v.tenant_id = d.tenant_id AND v.document_id = d.id), \
+                     (SELECT MAX(r.reviewed_on) FROM document_reviews r WHERE r.tenant_id = d.tenant_id AND r.document_id = d.id) \
+                     FROM documents d WHERE d.tenant_id = $1 AND d.id = $2")
                     .bind(tenant_id)
                     .bind(id),
             )

@@ -8,6 +8,7 @@ use crate::journal::Change;
 use crate::{Actor, Store, StoreResult, now_micros};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 use steward_domain::journal::Action;
 
 /// The job kind that delivers one outbox message; its payload is `{"outbox_id": n}`.
@@ -59,6 +60,17 @@ pub struct OutMail {
     pub in_reply_to: Option<String>,
     /// Space-separated Message-IDs (without brackets), oldest first.
     pub references: Option<String>,
+}
+
+/// Where a queued mail stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    /// Waiting to go out; the last attempt's error when one failed and it will be retried.
+    Queued { last_error: Option<String> },
+    /// Handed to the mail server at `at` (micros).
+    Sent { at: i64 },
+    /// Given up on after the last attempt failed.
+    Failed { error: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -266,6 +278,36 @@ impl Store {
                 .bind(tenant_id),
             )
             .await
+    }
+
+    /// How the latest mail queued for each record of `record_type` went, by record id.
+    pub async fn mail_deliveries(
+        &self,
+        tenant_id: i64,
+        record_type: &str,
+    ) -> StoreResult<HashMap<i64, Delivery>> {
+        let rows: Vec<(i64, String, Option<i64>, Option<String>)> = self
+            .db
+            .fetch_all(
+                sql("SELECT record_id, state, sent_at, last_error FROM outbox \
+                     WHERE tenant_id = $1 AND record_type = $2 ORDER BY id")
+                .bind(tenant_id)
+                .bind(record_type),
+            )
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, state, sent_at, error)| {
+                let delivery = match (state.as_str(), sent_at) {
+                    ("sent", Some(at)) => Delivery::Sent { at },
+                    ("dead", _) => Delivery::Failed {
+                        error: error.unwrap_or_default(),
+                    },
+                    _ => Delivery::Queued { last_error: error },
+                };
+                (id, delivery)
+            })
+            .collect())
     }
 
     /// Records one delivery attempt: sent, failed (to be retried), or failed for good (`dead`).

@@ -457,6 +457,50 @@ both_backends!(
 );
 
 both_backends!(
+    a_new_holder_is_checked_against_the_role_within_thirty_days,
+    |store: Store| async move {
+        let t = tenant(&store, "Acme").await;
+        let ann = user(&store, t, "ann@acme.test", Role::Agent).await;
+        let bob = user(&store, t, "bob@acme.test", Role::Agent).await;
+        let boss = user(&store, t, "rita@acme.test", Role::Manager).await;
+        let now = Period::days(in_days(-60), in_days(0)).expect("period");
+        // Rita's assignment began before the period: not a new holder in it.
+        let change = held_role(&store, t, "Change manager", boss).await;
+        let results = store.rule_results(t, now).await.expect("rules");
+        assert_eq!(
+            status(&results, RuleId::NewRoleHoldersChecked),
+            MachineStatus::NotYetEvaluable
+        );
+        let itil = requirement(&store, t, change, "ITIL 4 Foundation").await;
+        for (who, began) in [(bob, -45), (ann, -10)] {
+            store
+                .assign_role(t, change, who, in_days(began), "", &Actor::cli())
+                .await
+                .expect("assigned");
+        }
+        // Bob has had 45 days and nothing is being done; Ann is still within her 30.
+        let results = store.rule_results(t, now).await.expect("rules");
+        let result = &results[&RuleId::NewRoleHoldersChecked];
+        assert_eq!(result.status, MachineStatus::Gap);
+        assert_eq!(result.population, 2);
+        let failing: Vec<&str> = result.failing.iter().map(|r| r.label.as_str()).collect();
+        assert_eq!(
+            failing,
+            [format!("bob as Change manager, from {}", in_days(-45))]
+        );
+        store
+            .create_competence_action(t, &action(bob, itil, boss), &Actor::cli())
+            .await
+            .expect("action");
+        let results = store.rule_results(t, now).await.expect("rules");
+        assert_eq!(
+            status(&results, RuleId::NewRoleHoldersChecked),
+            MachineStatus::Met
+        );
+    }
+);
+
+both_backends!(
     reminders_go_out_once_to_each_recipient,
     |store: Store| async move {
         let t = tenant(&store, "Acme").await;

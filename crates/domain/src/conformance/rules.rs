@@ -58,6 +58,7 @@ pub enum RuleId {
     RoleHoldersCompetent,
     CompetenceGapsActioned,
     CompetenceActionsEvaluated,
+    NewRoleHoldersChecked,
 }
 
 /// The two shapes of rule (see the module documentation).
@@ -114,6 +115,7 @@ impl RuleId {
         RuleId::RoleHoldersCompetent,
         RuleId::CompetenceGapsActioned,
         RuleId::CompetenceActionsEvaluated,
+        RuleId::NewRoleHoldersChecked,
     ];
 
     pub fn shape(self) -> Shape {
@@ -276,6 +278,11 @@ impl RuleId {
             RuleId::CompetenceActionsEvaluated => {
                 "Every competence action completed in the period (and at least 30 days before \
                  its end) was evaluated for whether it closed the gap."
+            }
+            RuleId::NewRoleHoldersChecked => {
+                "Every role assignment that began in the period was checked against the role's \
+                 competence requirements: 30 days after it began, the holder meets each one or \
+                 has an action under way for it."
             }
         }
     }

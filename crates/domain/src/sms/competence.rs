@@ -486,6 +486,29 @@ fn standing(
     }
 }
 
+/// Days a new holder has to meet their role's requirements or have an action for each gap
+/// before the missing gap check counts against 7.2 f.
+pub const NEW_HOLDER_GRACE_DAYS: i64 = 30;
+
+/// Whether the person who took up `role_id` on `from_date` still shows, on `day`, a gap in that
+/// role with nothing being done, past the grace period: the gap check a new assignment should
+/// trigger did not happen. `cells` is the gap analysis on `day`.
+pub fn new_holder_unchecked(
+    user_id: i64,
+    role_id: i64,
+    from_date: Date,
+    cells: &[GapCell],
+    day: Date,
+) -> bool {
+    let grace_over = from_date
+        .checked_add(jiff::Span::new().days(NEW_HOLDER_GRACE_DAYS))
+        .is_ok_and(|end| end <= day);
+    grace_over
+        && cells.iter().any(|c| {
+            c.user_id == user_id && c.role_id == role_id && c.standing == CompetenceStanding::Gap
+        })
+}
+
 fn expiring_within(day: Date, expires_on: Date) -> bool {
     day.checked_add(jiff::Span::new().days(EXPIRY_WARNING_DAYS))
         .is_ok_and(|horizon| expires_on <= horizon)
@@ -711,6 +734,40 @@ mod tests {
                 date_in(today),
             )
         }
+    }
+
+    #[test]
+    fn a_new_holder_is_checked_once_the_grace_period_is_over() {
+        let cell = |standing| GapCell {
+            user_id: 7,
+            role_id: 3,
+            requirement_id: 11,
+            standing,
+        };
+        let from = day("2026-05-01");
+        let gap = [cell(CompetenceStanding::Gap)];
+        assert!(!new_holder_unchecked(7, 3, from, &gap, day("2026-05-30")));
+        assert!(new_holder_unchecked(7, 3, from, &gap, day("2026-05-31")));
+        let actioned = [cell(CompetenceStanding::GapActioned {
+            action_id: 1,
+            due_date: day("2026-07-01"),
+            overdue: false,
+        })];
+        assert!(!new_holder_unchecked(
+            7,
+            3,
+            from,
+            &actioned,
+            day("2026-06-30")
+        ));
+        assert!(
+            !new_holder_unchecked(7, 4, from, &gap, day("2026-06-30")),
+            "another role"
+        );
+        assert!(
+            !new_holder_unchecked(8, 3, from, &gap, day("2026-06-30")),
+            "another person"
+        );
     }
 
     proptest! {

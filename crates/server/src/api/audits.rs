@@ -14,7 +14,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use steward_domain::Invalid;
-use steward_domain::asset::parse_date;
+use steward_domain::asset::{parse_date, required_date};
 use steward_domain::conformance::catalogue::catalogue;
 use steward_domain::sms::audit::{
     AuditDraft, AuditStatus, ChecklistResult, FindingDraft, FindingKind, ProgrammeDraft, cycle_end,
@@ -25,20 +25,6 @@ use steward_store::audit::{
     Audit, AuditFilter, ChecklistEntry, ChecklistRow, Finding, Programme, coverage_of,
 };
 use utoipa::{IntoParams, ToSchema};
-
-/// A required date, read with its own field error.
-pub fn required_date(
-    errors: &mut Invalid,
-    field: &str,
-    label: &str,
-    text: &str,
-) -> Option<jiff::civil::Date> {
-    if text.trim().is_empty() {
-        errors.add(field, format!("{label} is required"));
-        return None;
-    }
-    parse_date(errors, field, label, text)
-}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ProgrammeOut {

@@ -5,7 +5,6 @@
 //!
 //! Managers and admins keep them; auditors read them.
 
-use super::risks::required_date;
 use super::{ApiJson, ApiPath, ApiQuery, date_out, parse_time, time};
 use crate::AppState;
 use crate::auth::{Can, perm};
@@ -17,6 +16,7 @@ use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 use steward_domain::Invalid;
 use steward_domain::asset::parse_date;
+use steward_domain::asset::required_date_alone;
 use steward_domain::sms::competence::{
     ActionDraft, ActionKind, ActionStatus, Basis, CompetenceStanding, GapCell, RecordDraft,
     RequirementDraft,
@@ -416,7 +416,7 @@ pub struct ActionIn {
 pub fn action_draft(mut draft: ActionDraft, due_date: &str) -> Result<ActionDraft, Invalid> {
     let today = today_utc();
     let mut errors = Invalid::new();
-    draft.due_date = match required_date("due_date", "Due date", due_date) {
+    draft.due_date = match required_date_alone("due_date", "Due date", due_date) {
         Ok(date) => date,
         Err(e) => {
             errors.errors.extend(e.errors);
@@ -480,7 +480,7 @@ pub fn completion_date(text: &str) -> Result<Date, Invalid> {
     if text.trim().is_empty() {
         return Ok(today_utc());
     }
-    required_date("completed_on", "Completion date", text)
+    required_date_alone("completed_on", "Completion date", text)
 }
 
 #[utoipa::path(post, path = "/competence/actions/{id}/complete", tag = "competence", params(("id" = i64, Path)), request_body = CompleteIn,

@@ -14,7 +14,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use steward_domain::Invalid;
-use steward_domain::asset::parse_date;
+use steward_domain::asset::{parse_date, required_date};
 use steward_domain::sms::nonconformity::{
     ActionDraft, NcStatus, NonconformityDraft, RootCauseMethod, Severity, Source,
 };
@@ -314,20 +314,6 @@ pub struct ActionIn {
     pub owner_id: Option<i64>,
     /// `YYYY-MM-DD`, today or later.
     pub due: String,
-}
-
-/// Reads a required date field.
-fn required_date(
-    errors: &mut Invalid,
-    field: &str,
-    label: &str,
-    text: &str,
-) -> Option<jiff::civil::Date> {
-    if text.trim().is_empty() {
-        errors.add(field, format!("{label} is required"));
-        return None;
-    }
-    parse_date(errors, field, label, text)
 }
 
 /// An action draft from typed fields (the form and the API share it).

@@ -13,7 +13,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use steward_domain::Invalid;
-use steward_domain::asset::parse_date;
+use steward_domain::asset::{parse_date, required_date_alone};
 use steward_domain::sms::risk::{
     Level, Rating, RiskDraft, RiskKind, RiskStatus, Treatment, heat_map,
 };
@@ -328,18 +328,6 @@ pub struct ReviewIn {
     pub review_date: String,
 }
 
-/// Reads a required date under `field`.
-pub fn required_date(field: &str, label: &str, text: &str) -> Result<jiff::civil::Date, Invalid> {
-    let mut errors = Invalid::new();
-    match parse_date(&mut errors, field, label, text) {
-        Some(date) => Ok(date),
-        None if errors.errors.is_empty() => {
-            Err(Invalid::one(field, format!("{label} is required")))
-        }
-        None => Err(errors),
-    }
-}
-
 #[utoipa::path(post, path = "/risks/{id}/reviews", tag = "risks", params(("id" = i64, Path)), request_body = ReviewIn,
     description = "Records a periodic review of an open entry: what was found and the next review date.",
     responses((status = 200, body = RiskOut), (status = 403, body = Problem), (status = 404, body = Problem),
@@ -350,7 +338,7 @@ pub async fn review(
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<ReviewIn>,
 ) -> ApiResult<Json<RiskOut>> {
-    let next = required_date("review_date", "Next review date", &body.review_date)?;
+    let next = required_date_alone("review_date", "Next review date", &body.review_date)?;
     let reviewed = state
         .store
         .review_risk(

@@ -3,7 +3,6 @@
 //!
 //! Managers and admins keep them; auditors read them.
 
-use super::risks::required_date;
 use super::{ApiJson, ApiPath, date_out, parse_time, time};
 use crate::AppState;
 use crate::auth::{Can, perm};
@@ -13,6 +12,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use steward_domain::Invalid;
+use steward_domain::asset::required_date_alone;
 use steward_domain::sms::role::{RaciLetter, RoleDraft};
 use steward_store::asset::today_utc;
 use steward_store::sms::role::{RaciRow, RoleAssignment, SmsRole};
@@ -240,7 +240,7 @@ pub async fn assign(
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<AssignIn>,
 ) -> ApiResult<(StatusCode, Json<AssignmentOut>)> {
-    let from = required_date("from_date", "The start date", &body.from_date)?;
+    let from = required_date_alone("from_date", "The start date", &body.from_date)?;
     let created = state
         .store
         .assign_role(
@@ -277,7 +277,7 @@ pub async fn end(
     ApiJson(body): ApiJson<EndIn>,
 ) -> ApiResult<Json<AssignmentOut>> {
     let to = match body.to_date.as_deref() {
-        Some(text) => required_date("to_date", "The end date", text)?,
+        Some(text) => required_date_alone("to_date", "The end date", text)?,
         None => today_utc(),
     };
     let of_role = state.store.role_assignments(who.tenant_id(), id).await?;

@@ -67,6 +67,7 @@ fn raise_href(cell: &GapCell) -> Option<String> {
 }
 
 pub struct Column {
+    pub id: i64,
     pub name: String,
     pub description: String,
 }
@@ -110,24 +111,43 @@ struct MatrixPage {
     roles: Vec<Opt>,
     can_write: bool,
     form: FormState,
+    /// The requirement the form edits, with the `updated_at` it was read at; none to add one.
+    editing: Option<(i64, i64)>,
 }
 
 #[derive(Debug, Deserialize, Default)]
 #[serde(default)]
-pub struct DoneQuery {
+pub struct MatrixQuery {
     done: Option<String>,
+    /// A requirement to edit in the form below the matrix.
+    edit: Option<i64>,
 }
 
 pub async fn matrix(
     State(state): State<AppState>,
     who: Can<perm::SmsRead>,
-    Query(q): Query<DoneQuery>,
+    Query(q): Query<MatrixQuery>,
 ) -> UiResult {
+    if let Some(id) = q.edit.filter(|_| who.can(Permission::SmsWrite)) {
+        let r = state
+            .store
+            .competence_requirement(who.tenant_id(), id)
+            .await?;
+        let role_id = r.role_id.to_string();
+        let form = FormState::with(&[
+            ("role_id", role_id.as_str()),
+            ("name", r.name.as_str()),
+            ("description", r.description.as_str()),
+        ]);
+        let editing = Some((r.id, r.updated_at));
+        return matrix_page(&state, &who, None, form, editing, StatusCode::OK).await;
+    }
     matrix_page(
         &state,
         &who,
         q.done.as_deref(),
         FormState::default(),
+        None,
         StatusCode::OK,
     )
     .await
@@ -138,6 +158,7 @@ async fn matrix_page(
     who: &Principal,
     done: Option<&str>,
     form: FormState,
+    editing: Option<(i64, i64)>,
     status: StatusCode,
 ) -> UiResult {
     let t = who.tenant_id();
@@ -168,6 +189,7 @@ async fn matrix_page(
                 .iter()
                 .filter(|r| r.role_id == role.id)
                 .map(|r| Column {
+                    id: r.id,
                     name: r.name.clone(),
                     description: r.description.clone(),
                 })
@@ -227,6 +249,7 @@ async fn matrix_page(
         roles: role_options(&roles, form.value("role_id")),
         can_write: who.can(Permission::SmsWrite),
         form,
+        editing,
     };
     Ok((status, page).into_response())
 }
@@ -242,9 +265,24 @@ fn role_options(roles: &[CompetenceRole], current: &str) -> Vec<Opt> {
 #[derive(Debug, Deserialize, Default)]
 #[serde(default)]
 pub struct RequirementForm {
+    /// When editing: the requirement's `updated_at` as read.
+    updated_at: String,
     role_id: String,
     name: String,
     description: String,
+}
+
+impl RequirementForm {
+    fn draft(&self) -> Result<RequirementDraft, Invalid> {
+        let mut errors = Invalid::new();
+        let role_id = required_pick(&mut errors, "role_id", &self.role_id, "role it belongs to");
+        let draft = RequirementDraft {
+            role_id,
+            name: self.name.clone(),
+            description: self.description.clone(),
+        };
+        super::register_form::joined(errors, draft.validate())
+    }
 }
 
 pub async fn add_requirement(
@@ -252,14 +290,7 @@ pub async fn add_requirement(
     who: Can<perm::SmsWrite>,
     Form(f): Form<RequirementForm>,
 ) -> UiResult {
-    let mut errors = Invalid::new();
-    let role_id = required_pick(&mut errors, "role_id", &f.role_id, "role it belongs to");
-    let draft = RequirementDraft {
-        role_id,
-        name: f.name.clone(),
-        description: f.description.clone(),
-    };
-    let result = match super::register_form::joined(errors, draft.validate()) {
+    let result = match f.draft() {
         Ok(draft) => state
             .store
             .create_competence_requirement(who.tenant_id(), &draft, &who.actor())
@@ -267,10 +298,49 @@ pub async fn add_requirement(
             .map(|_| ()),
         Err(invalid) => Err(StoreError::Invalid(invalid)),
     };
+    requirement_saved(&state, &who, &f, result, None).await
+}
+
+/// `POST /competence/requirements/{id}`: edits a role's requirement; an edit over someone
+/// else's is refused with what was typed kept.
+pub async fn update_requirement(
+    State(state): State<AppState>,
+    who: Can<perm::SmsWrite>,
+    Id(id): Id<i64>,
+    Form(f): Form<RequirementForm>,
+) -> UiResult {
+    let t = who.tenant_id();
+    let current = state.store.competence_requirement(t, id).await?;
+    let seen = f.updated_at.trim().parse().unwrap_or(current.updated_at);
+    let result = match f.draft() {
+        Ok(draft) => state
+            .store
+            .update_competence_requirement(t, id, seen, &draft, &who.actor())
+            .await
+            .map(|_| ()),
+        Err(invalid) => Err(StoreError::Invalid(invalid)),
+    };
+    requirement_saved(&state, &who, &f, result, Some((id, seen))).await
+}
+
+/// Back to the matrix with a notice, or with the refused form kept as typed.
+async fn requirement_saved(
+    state: &AppState,
+    who: &Principal,
+    f: &RequirementForm,
+    result: Result<(), StoreError>,
+    editing: Option<(i64, i64)>,
+) -> UiResult {
     let refusal = match result {
-        Ok(()) => return Ok(Redirect::to(&format!("{NAV_HREF}?done=created")).into_response()),
-        Err(StoreError::Invalid(invalid)) => invalid,
-        Err(e) => return Err(e.into()),
+        Ok(()) => {
+            let done = if editing.is_some() {
+                "saved"
+            } else {
+                "created"
+            };
+            return Ok(Redirect::to(&format!("{NAV_HREF}?done={done}")).into_response());
+        }
+        Err(e) => super::refusal(e, "name")?,
     };
     let typed = [
         ("role_id", f.role_id.as_str()),
@@ -278,7 +348,8 @@ pub async fn add_requirement(
         ("description", f.description.as_str()),
     ];
     let form = FormState::with(&typed).rejected(refusal);
-    matrix_page(&state, &who, None, form, StatusCode::UNPROCESSABLE_ENTITY).await
+    let status = StatusCode::UNPROCESSABLE_ENTITY;
+    matrix_page(state, who, None, form, editing, status).await
 }
 
 pub struct StandingLine {

@@ -511,6 +511,10 @@ pub fn router() -> Router<AppState> {
             "/competence/requirements",
             post(competence::add_requirement),
         )
+        .route(
+            "/competence/requirements/{id}",
+            post(competence::update_requirement),
+        )
         .route("/competence/people/{id}", get(competence::person))
         .route(
             "/competence/people/{id}/records",
@@ -638,7 +642,7 @@ pub struct NavItem {
 
 /// Pages and the permission that shows them; Knowledge is also shown to everyone who reads
 /// records (auditors hold RecordsRead but not RecordsOwn), see `Chrome::new`.
-const NAV: [(&str, &str, Option<Permission>); 28] = [
+const NAV: [(&str, &str, Option<Permission>); 30] = [
     ("Home", "/", None),
     ("Incidents", "/incidents", Some(Permission::RecordsRead)),
     ("Requests", "/requests", Some(Permission::RecordsRead)),
@@ -647,6 +651,8 @@ const NAV: [(&str, &str, Option<Permission>); 28] = [
     ("Knowledge", "/knowledge", Some(Permission::RecordsOwn)),
     ("Services", "/services", Some(Permission::ServicesRead)),
     ("Customers", "/customers", Some(Permission::CustomersRead)),
+    ("Complaints", "/complaints", Some(Permission::CustomersRead)),
+    ("Suppliers", "/suppliers", Some(Permission::SuppliersRead)),
     ("CMDB", cmdb::NAV_HREF, Some(Permission::CmdbRead)),
     (
         "Releases",

@@ -7,7 +7,7 @@ use super::register_form::{Field, Input, Posted, Register, chosen, form, joined,
 use super::{Chrome, FormState, Id, ListFrame, Opt, UiResult, filter_choices, options, when};
 use crate::AppState;
 use crate::api::date_out;
-use crate::api::risks::{draft_from, required_date};
+use crate::api::risks::draft_from;
 use crate::auth::{Can, Principal, perm};
 use askama::Template;
 use askama_web::WebTemplate;
@@ -18,6 +18,7 @@ use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 use steward_domain::Invalid;
 use steward_domain::access::Permission;
+use steward_domain::asset::required_date_alone;
 use steward_domain::sms::risk::{
     Rating, RiskDraft, RiskKind, RiskStatus, SCALE, Treatment, heat_map,
 };
@@ -571,7 +572,7 @@ pub async fn review(
     Id(id): Id<i64>,
     Form(f): Form<ReviewForm>,
 ) -> UiResult {
-    let result = match required_date("review_date", "Next review date", &f.review_date) {
+    let result = match required_date_alone("review_date", "Next review date", &f.review_date) {
         Ok(next) => {
             state
                 .store

@@ -8,7 +8,6 @@ use super::register_form::{Field, Input, Posted, Register, chosen, form};
 use super::{Chrome, FormState, Id, Opt, UiResult, options};
 use crate::AppState;
 use crate::api::date_out;
-use crate::api::risks::required_date;
 use crate::auth::{Can, Principal, perm};
 use askama::Template;
 use askama_web::WebTemplate;
@@ -17,10 +16,13 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
+use std::collections::HashMap;
 use steward_domain::Invalid;
 use steward_domain::access::Permission;
+use steward_domain::asset::required_date_alone;
 use steward_domain::sms::role::{PROCESSES, RaciLetter, RoleDraft};
 use steward_store::asset::today_utc;
+use steward_store::mail::Delivery;
 use steward_store::sms::role::{RaciRow, RoleAssignment, SmsRole};
 use steward_store::{Actor, StoreError};
 
@@ -276,10 +278,26 @@ pub struct HolderLine {
     /// Not ended: it can be ended (it may start later).
     pub running: bool,
     pub current: bool,
+    /// What became of the mail that told them, and its badge class.
+    pub notice: (String, &'static str),
 }
 
-fn holder_line(a: RoleAssignment, people: &People) -> HolderLine {
+/// The assignment notice's fate as the holders' table shows it.
+fn notice_shown(delivery: Option<&Delivery>) -> (String, &'static str) {
+    match delivery {
+        Some(Delivery::Sent { at }) => (format!("sent {}", super::when(*at)), "status-active"),
+        Some(Delivery::Queued { last_error: None }) => ("waiting to go out".into(), ""),
+        Some(Delivery::Queued {
+            last_error: Some(e),
+        }) => (format!("retrying: {e}"), "status-pending"),
+        Some(Delivery::Failed { error }) => (format!("not delivered: {error}"), "status-failed"),
+        None => ("none".into(), ""),
+    }
+}
+
+fn holder_line(a: RoleAssignment, people: &People, notices: &HashMap<i64, Delivery>) -> HolderLine {
     HolderLine {
+        notice: notice_shown(notices.get(&a.id)),
         current: a.holds_on(today_utc()),
         running: a.to_date.is_none(),
         id: a.id,
@@ -321,12 +339,13 @@ async fn view_page(
     let t = who.tenant_id();
     let r = state.store.sms_role(t, id).await?;
     let people = People::of(state, t).await?;
+    let notices = state.store.assignment_notices(t).await?;
     let holders = state
         .store
         .role_assignments(t, id)
         .await?
         .into_iter()
-        .map(|a| holder_line(a, &people))
+        .map(|a| holder_line(a, &people, &notices))
         .collect();
     let parts = state
         .store
@@ -398,7 +417,7 @@ pub async fn assign(
     let person = super::register_form::picked(&mut Invalid::new(), "user_id", &f.user_id);
     let result = match (
         person,
-        required_date("from_date", "The start date", &f.from_date),
+        required_date_alone("from_date", "The start date", &f.from_date),
     ) {
         (None, _) => Err(StoreError::Invalid(Invalid::one(
             "user_id",
@@ -442,7 +461,7 @@ pub async fn end(
     {
         return Err(StoreError::NotFound.into());
     }
-    let result = match required_date("to_date", "The end date", &f.to_date) {
+    let result = match required_date_alone("to_date", "The end date", &f.to_date) {
         Ok(to) => {
             state
                 .store

@@ -6,18 +6,12 @@ use super::cmdb_ui::{page, site};
 use super::sla_ui::sign_in;
 use super::support::{assert_refused, submit};
 use super::ui::{get, send};
+use crate::support::in_days;
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 use steward_domain::access::Role;
 use steward_store::asset::today_utc;
 use steward_store::{Store, both_backends};
-
-fn in_days(days: i64) -> String {
-    today_utc()
-        .checked_add(jiff::Span::new().days(days))
-        .expect("date")
-        .to_string()
-}
 
 fn laptop(tag: &str) -> Value {
     json!({

@@ -8,6 +8,7 @@ use super::cmdb_ui::page;
 use super::sla_ui::sign_in;
 use super::support::{assert_refused, submit, tenant_with_people};
 use super::ui::{Page, get, send};
+use crate::support::in_days;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
@@ -18,13 +19,6 @@ use steward_server::jobs::Runner;
 use steward_server::{AppState, ServerConfig, router};
 use steward_store::asset::today_utc;
 use steward_store::{Store, both_backends};
-
-fn in_days(days: i64) -> String {
-    today_utc()
-        .checked_add(jiff::Span::new().days(days))
-        .expect("date")
-        .to_string()
-}
 
 fn certificate(number: &str) -> Value {
     json!({

@@ -7,6 +7,7 @@ use super::cmdb_ui::page;
 use super::sla_ui::sign_in;
 use super::support::{assert_refused, assert_unprocessable, submit, tenant_with_people};
 use super::ui::{get, hidden, send};
+use crate::support::in_days;
 use axum::http::{Method, StatusCode};
 use serde_json::json;
 use steward_domain::access::Role;
@@ -14,13 +15,6 @@ use steward_domain::sms::role::RoleDraft;
 use steward_server::{AppState, ServerConfig, router};
 use steward_store::asset::today_utc;
 use steward_store::{Actor, Store, both_backends};
-
-fn in_days(days: i64) -> String {
-    today_utc()
-        .checked_add(jiff::Span::new().days(days))
-        .expect("date")
-        .to_string()
-}
 
 /// A role of tenant `t` held by `holder` since a month ago; its id.
 async fn held_role(store: &Store, t: i64, holder: i64) -> i64 {
@@ -316,6 +310,46 @@ both_backends!(the_competence_pages_work, |store: Store| async move {
         "{}",
         person.html
     );
+
+    // The requirement is edited in the same form, opened from the role profiles; an edit over
+    // someone else's is refused with what was typed kept.
+    let edit = page(&app, &format!("/competence?edit={requirement}"), &max).await;
+    let action_url = format!("/competence/requirements/{requirement}");
+    assert!(
+        edit.html.contains(&format!("action=\"{action_url}\"")),
+        "{}",
+        edit.html
+    );
+    assert!(edit.html.contains("Edit requirement"));
+    assert!(edit.html.contains("value=\"ITIL 4 Foundation\""));
+    let seen = store
+        .competence_requirement(t, requirement)
+        .await
+        .expect("requirement")
+        .updated_at
+        .to_string();
+    let mut edited = vec![
+        ("_csrf", csrf.as_str()),
+        ("updated_at", "1"),
+        ("role_id", role_text.as_str()),
+        ("name", "ITIL 4 Foundation certificate"),
+        ("description", "Foundation-level service management"),
+    ];
+    let stale = submit(&app, &action_url, &max, &edited).await;
+    assert_refused(&stale, "changed by someone else");
+    assert!(stale.html.contains("ITIL 4 Foundation certificate"));
+    edited[1] = ("updated_at", seen.as_str());
+    let saved = submit(&app, &action_url, &max, &edited).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.html);
+    let renamed = store
+        .competence_requirement(t, requirement)
+        .await
+        .expect("requirement");
+    assert_eq!(renamed.name, "ITIL 4 Foundation certificate");
+    let (ada, _) = sign_in(&app, "ada@acme.test").await;
+    let read_only = page(&app, &format!("/competence?edit={requirement}"), &ada).await;
+    assert!(read_only.html.contains("ITIL 4 Foundation certificate"));
+    assert!(!read_only.html.contains("Edit requirement"));
 
     // An action for it: refused with a past due date, keeping the description; then raised.
     let requirement_text = requirement.to_string();

@@ -7,19 +7,12 @@ use super::cmdb_ui::page;
 use super::sla_ui::sign_in;
 use super::support::{assert_refused, assert_unprocessable, submit, tenant_with_people};
 use super::ui::{get, hidden, send};
+use crate::support::in_days;
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 use steward_domain::access::Role;
 use steward_server::{AppState, ServerConfig, router};
-use steward_store::asset::today_utc;
 use steward_store::{Store, both_backends};
-
-fn in_days(days: i64) -> String {
-    today_utc()
-        .checked_add(jiff::Span::new().days(days))
-        .expect("date")
-        .to_string()
-}
 
 both_backends!(
     the_api_runs_an_audit_from_plan_to_report,

@@ -8,6 +8,7 @@ use super::cmdb_ui::page;
 use super::sla_ui::sign_in;
 use super::support::{assert_refused, assert_unprocessable, submit, tenant_with_people};
 use super::ui::{get, send};
+use crate::support::in_days;
 use axum::Router;
 use axum::http::{Method, StatusCode};
 use serde_json::json;
@@ -16,13 +17,6 @@ use steward_server::{AppState, ServerConfig, router};
 use steward_store::asset::today_utc;
 use steward_store::incident::IncidentFields;
 use steward_store::{Actor, Store, both_backends, now_micros};
-
-fn in_days(days: i64) -> String {
-    today_utc()
-        .checked_add(jiff::Span::new().days(days))
-        .expect("date")
-        .to_string()
-}
 
 fn assert_conflict(reply: &Reply, says: &str) {
     assert_eq!(reply.status, StatusCode::CONFLICT, "{}", reply.text);

@@ -266,7 +266,7 @@ both_backends!(
 );
 
 both_backends!(the_role_pages_work, |store: Store| async move {
-    let (_, people) = tenant_with_people(
+    let (t, people) = tenant_with_people(
         &store,
         "Acme",
         &[
@@ -343,6 +343,15 @@ both_backends!(the_role_pages_work, |store: Store| async move {
     assert!(list.html.contains("Gus"), "{}", list.html);
     let view = page(&app, &role_path, &max).await;
     assert!(view.html.contains("current"));
+    // The notice mailed to Gus: waiting, then what became of it.
+    assert!(view.html.contains("waiting to go out"), "{}", view.html);
+    let notice = store.outbox(t).await.expect("outbox")[0].id;
+    store
+        .outbox_attempted(notice, Some("550 mailbox unavailable"), true)
+        .await
+        .expect("failed");
+    let view = page(&app, &role_path, &max).await;
+    assert!(view.html.contains("not delivered: 550 mailbox unavailable"));
     let retire = submit(
         &app,
         &format!("{role_path}/retire"),

@@ -8,6 +8,7 @@ use super::cmdb_ui::page;
 use super::sla_ui::sign_in;
 use super::support::{assert_refused, assert_unprocessable, submit, tenant_with_people};
 use super::ui::{get, send};
+use crate::support::in_days;
 use axum::Router;
 use axum::http::StatusCode;
 use serde_json::json;
@@ -15,13 +16,6 @@ use steward_domain::access::Role;
 use steward_server::{AppState, ServerConfig, router};
 use steward_store::asset::today_utc;
 use steward_store::{Store, both_backends};
-
-fn in_days(days: i64) -> String {
-    today_utc()
-        .checked_add(jiff::Span::new().days(days))
-        .expect("date")
-        .to_string()
-}
 
 both_backends!(
     the_registers_api_records_and_refuses,

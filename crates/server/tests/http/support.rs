@@ -10,6 +10,11 @@ use steward_domain::tenant::new_tenant;
 use steward_domain::user::UserDraft;
 use steward_store::{Actor, Store};
 
+/// The date `days` from today, as a form or the API takes it.
+pub fn in_days(days: i64) -> String {
+    steward_store::testing::in_days(days).to_string()
+}
+
 /// Creates the tenant `name` with `people` (email, name, role), who all sign in with
 /// [`PASSWORD`]; returns the tenant's id and the people's ids in the order given.
 pub async fn tenant_with_people(

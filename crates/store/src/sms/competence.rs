@@ -17,7 +17,7 @@ use steward_domain::conformance::rules::{Found, RecordRef, RuleId};
 use steward_domain::sms::competence::{
     ActionDraft, ActionKind, ActionStage, ActionStatus, Basis, CompetenceStanding, GapCell, Holder,
     Proof, RecordDraft, Remedy, ReminderKind, Requirement, RequirementDraft, StepError,
-    gap_analysis,
+    gap_analysis, new_holder_unchecked,
 };
 
 const STALE: &str = "It was changed by someone else; reload it and try again";
@@ -778,6 +778,46 @@ impl Store {
             if counts {
                 found.population.push(reference(cell));
             }
+        }
+        Ok(found)
+    }
+
+    /// 7.2 f: the role assignments that began between `first_day` and `last_day`; failing are
+    /// those whose holder, on `last_day` and past the grace period, still has a gap in the role
+    /// with nothing being done.
+    pub(crate) async fn new_holders_found(
+        &self,
+        tenant_id: i64,
+        first_day: &str,
+        last_day: &str,
+    ) -> StoreResult<Found> {
+        let day = stored_date("period end", 0, last_day)?;
+        let cells = self.competence_gaps(tenant_id, day).await?;
+        let started: Vec<(i64, i64, String, String, String)> = self
+            .db
+            .fetch_all(
+                sql("SELECT a.user_id, a.role_id, a.from_date, u.name, r.name \
+                     FROM role_assignments a JOIN users u ON u.id = a.user_id \
+                     JOIN sms_roles r ON r.id = a.role_id \
+                     WHERE a.tenant_id = $1 AND a.from_date >= $2 AND a.from_date <= $3 \
+                     ORDER BY a.from_date, a.id")
+                .bind(tenant_id)
+                .bind(first_day)
+                .bind(last_day),
+            )
+            .await?;
+        let mut found = Found::default();
+        for (user_id, role_id, from, person, role) in started {
+            let from = stored_date("role_assignments.from_date", user_id, &from)?;
+            let reference = RecordRef {
+                kind: "person".into(),
+                id: user_id,
+                label: format!("{person} as {role}, from {from}"),
+            };
+            if new_holder_unchecked(user_id, role_id, from, &cells, day) {
+                found.failing.push(reference.clone());
+            }
+            found.population.push(reference);
         }
         Ok(found)
     }

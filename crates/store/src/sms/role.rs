@@ -480,6 +480,14 @@ impl Store {
         self.commit_created(tx, tenant_id, actor, created).await
     }
 
+    /// How the notice mailed to each new holder went, by assignment id.
+    pub async fn assignment_notices(
+        &self,
+        tenant_id: i64,
+    ) -> StoreResult<std::collections::HashMap<i64, crate::mail::Delivery>> {
+        self.mail_deliveries(tenant_id, RoleAssignment::KIND).await
+    }
+
     /// Ends a running assignment on `to` (the first day it is no longer held); it stays as
     /// history.
     pub async fn end_role_assignment(
