@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  ADMIN_PASSWORD, TENANT_SLUG, startServer, launchBrowser, login, runCli, shot,
+  ADMIN_PASSWORD, startServer, launchBrowser, login, shot, isoDay, addPeople,
   field, button, link, heading, navTo,
 } from './helpers.mjs';
 
@@ -14,17 +14,9 @@ const MANAGER = 'quality@acme.test';
 let server;
 let browser;
 
-function isoDay(offsetDays) {
-  return new Date(Date.now() + offsetDays * 86_400_000).toISOString().slice(0, 10);
-}
-
 before(async () => {
   server = await startServer();
-  await runCli(
-    ['user', 'create', '--tenant', TENANT_SLUG, '--email', MANAGER, '--role', 'manager',
-      '--name', 'Quinn Quality', '--password-stdin'],
-    { env: server.env, input: `${ADMIN_PASSWORD}\n` },
-  );
+  await addPeople(server, [[MANAGER, 'manager', 'Quinn Quality']]);
   browser = await launchBrowser();
 });
 

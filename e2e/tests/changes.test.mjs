@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  ADMIN_EMAIL, ADMIN_PASSWORD, TENANT_SLUG, startServer, launchBrowser, login, runCli, shot,
+  ADMIN_EMAIL, ADMIN_PASSWORD, TENANT_SLUG, startServer, launchBrowser, login, runCli, shot, addPeople,
   field, button, link, heading, mainNav,
 } from './helpers.mjs';
 
@@ -41,13 +41,7 @@ async function signedIn(email) {
 
 before(async () => {
   server = await startServer();
-  for (const m of MEMBERS) {
-    await runCli(
-      ['user', 'create', '--tenant', TENANT_SLUG, '--email', m.email, '--role', 'manager',
-        '--name', m.name, '--password-stdin'],
-      { env: server.env, input: `${ADMIN_PASSWORD}\n` },
-    );
-  }
+  await addPeople(server, MEMBERS.map((m) => [m.email, 'manager', m.name]));
   const created = await runCli(
     ['token', 'create', '--tenant', TENANT_SLUG, '--email', ADMIN_EMAIL, '--name', 'e2e'],
     { env: server.env },

@@ -166,3 +166,19 @@ export async function shot(page, name) {
   await mkdir(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
 }
+
+/** The day `offsetDays` from today, as a date field takes it (YYYY-MM-DD). */
+export function isoDay(offsetDays) {
+  return new Date(Date.now() + offsetDays * 86_400_000).toISOString().slice(0, 10);
+}
+
+/** Creates `people` ([email, role, name]) in the test tenant; they sign in with ADMIN_PASSWORD. */
+export async function addPeople(server, people) {
+  for (const [email, role, name] of people) {
+    await runCli(
+      ['user', 'create', '--tenant', TENANT_SLUG, '--email', email, '--role', role,
+        '--name', name, '--password-stdin'],
+      { env: server.env, input: `${ADMIN_PASSWORD}\n` },
+    );
+  }
+}

@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  ADMIN_PASSWORD, TENANT_SLUG, startServer, launchBrowser, login, runCli, shot,
+  ADMIN_PASSWORD, startServer, launchBrowser, login, shot, isoDay, addPeople,
   field, button, link, heading, navTo, pathOf,
 } from './helpers.mjs';
 
@@ -16,22 +16,12 @@ const OWNER = 'owner@acme.test';
 let server;
 let browser;
 
-function isoDay(offsetDays) {
-  return new Date(Date.now() + offsetDays * 86_400_000).toISOString().slice(0, 10);
-}
-
 before(async () => {
   server = await startServer();
-  for (const [email, role, name] of [
+  await addPeople(server, [
     [MANAGER, 'manager', 'Quinn Quality'],
     [OWNER, 'agent', 'Olga Owner'],
-  ]) {
-    await runCli(
-      ['user', 'create', '--tenant', TENANT_SLUG, '--email', email, '--role', role,
-        '--name', name, '--password-stdin'],
-      { env: server.env, input: `${ADMIN_PASSWORD}\n` },
-    );
-  }
+  ]);
   browser = await launchBrowser();
 });
 
