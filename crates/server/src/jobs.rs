@@ -63,6 +63,8 @@ impl Runner {
         crate::document_reminders::register(&mut runner);
         crate::nonconformity_reminders::register(&mut runner);
         crate::competence_reminders::register(&mut runner);
+        crate::complaint_reminders::register(&mut runner);
+        crate::supplier_reminders::register(&mut runner);
         crate::readiness_snapshots::register(&mut runner);
         runner
     }
@@ -170,6 +172,12 @@ impl Runner {
                     .await
                     .is_ok()
                 && crate::competence_reminders::enqueue_day(&self.store, day)
+                    .await
+                    .is_ok()
+                && crate::complaint_reminders::enqueue_day(&self.store, day)
+                    .await
+                    .is_ok()
+                && crate::supplier_reminders::enqueue_day(&self.store, day)
                     .await
                     .is_ok()
                 && crate::readiness_snapshots::enqueue_day(&self.store, day)

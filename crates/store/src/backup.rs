@@ -136,6 +136,22 @@ pub const TABLES: &[&str] = &[
     "competence_records",
     "competence_actions",
     "competence_reminders",
+    "customer_reviews",
+    "satisfaction_surveys",
+    "ticket_ratings",
+    "complaints",
+    "complaint_history",
+    "complaint_escalations",
+    "complaint_reminders",
+    "suppliers",
+    "supplier_services",
+    "supplier_uc_links",
+    "supplier_contracts",
+    "supplier_contract_reviews",
+    "supplier_reviews",
+    "supplier_disputes",
+    "supplier_dispute_steps",
+    "supplier_reminders",
 ];
 
 /// Columns that point into their own table (a category's parent may come after it): a restore

@@ -444,15 +444,205 @@ fn rule_sql(rule: RuleId, period: Period) -> Option<RuleSql> {
             "c.status <> 'evaluated'",
             false,
         ),
+        // Business relationship management (8.3.2). Customers are judged as they stand;
+        // dates are civil dates compared with the period's last day (computed, never typed).
+        RuleId::CustomersHaveRelationshipOwner => r(
+            "customer",
+            "FROM customers c LEFT JOIN users u ON u.id = c.relationship_owner_id \
+             WHERE c.tenant_id = $1 AND c.deleted_at IS NULL",
+            "c.id",
+            "c.name",
+            "u.id IS NULL OR u.active = FALSE",
+            false,
+        ),
+        RuleId::CustomersHaveContacts => r(
+            "customer",
+            &format!(
+                "FROM customers c WHERE c.tenant_id = $1 AND c.deleted_at IS NULL AND {LIVE_CUSTOMER}"
+            ),
+            "c.id",
+            "c.name",
+            "NOT EXISTS (SELECT 1 FROM contacts k WHERE k.customer_id = c.id AND k.deleted_at IS NULL) \
+             OR c.review_frequency_months IS NULL",
+            false,
+        ),
+        RuleId::CustomerServicesReviewed => r(
+            "customer",
+            &format!(
+                "FROM customers c WHERE c.tenant_id = $1 AND c.deleted_at IS NULL AND {LIVE_CUSTOMER}"
+            ),
+            "c.id",
+            "c.name",
+            &format!(
+                "NOT EXISTS (SELECT 1 FROM customer_reviews r WHERE r.customer_id = c.id \
+                 AND r.held_on <= '{}' AND r.held_on >= {})",
+                utc_date(period.to - 1),
+                review_window_start(period)
+            ),
+            false,
+        ),
+        RuleId::SatisfactionSurveyed => r(
+            "satisfaction_survey",
+            &format!(
+                "FROM satisfaction_surveys v WHERE v.tenant_id = $1 AND v.responses > 0 \
+                 AND trim(v.analysis) <> '' AND v.conducted_on > '{}' AND v.conducted_on <= '{}'",
+                utc_date(period.to - 1 - 365 * DAY_MICROS),
+                utc_date(period.to - 1)
+            ),
+            "v.id",
+            "'Survey of ' || v.conducted_on",
+            "FALSE",
+            false,
+        ),
+        RuleId::ComplaintsHandled => r(
+            "complaint",
+            &format!(
+                "FROM complaints k WHERE k.tenant_id = $1 AND k.received_on >= '{}' \
+                 AND k.received_on <= '{}'",
+                utc_date(period.from),
+                utc_date(period.to - 1)
+            ),
+            "k.id",
+            "'CMP-' || k.id || ' ' || k.summary",
+            &format!(
+                "k.status <> 'closed' AND k.target_date < '{}'",
+                utc_date(period.to - 1)
+            ),
+            false,
+        ),
+        RuleId::OverdueComplaintsEscalated => r(
+            "complaint",
+            &format!(
+                "FROM complaints k WHERE k.tenant_id = $1 AND k.status <> 'closed' \
+                 AND k.target_date < '{}'",
+                utc_date(period.to - 1)
+            ),
+            "k.id",
+            "'CMP-' || k.id || ' ' || k.summary",
+            "NOT EXISTS (SELECT 1 FROM complaint_escalations e WHERE e.complaint_id = k.id)",
+            false,
+        ),
+        RuleId::ImprovementsFromCustomerFeedback => r(
+            "improvement",
+            &format!(
+                "FROM improvements m WHERE m.tenant_id = $1 AND m.created_at >= {} \
+                 AND m.created_at < {} AND (EXISTS (SELECT 1 FROM complaints k WHERE k.improvement_id = m.id) \
+                 OR EXISTS (SELECT 1 FROM satisfaction_surveys v WHERE v.improvement_id = m.id))",
+                period.to - 365 * DAY_MICROS,
+                period.to
+            ),
+            "m.id",
+            "'IMP-' || m.id || ' ' || m.title",
+            "FALSE",
+            false,
+        ),
+        RuleId::SuppliersHaveOwner
+        | RuleId::InternalSuppliersHaveOwner
+        | RuleId::SuppliersEvaluatedBeforeContract
+        | RuleId::SupplierContractsCurrent
+        | RuleId::InternalSupplierAgreementsCurrent
+        | RuleId::SupplierInterfacesDefined
+        | RuleId::SupplierContractChangesAssessed
+        | RuleId::SupplierDisputesEscalated => supplier_rule_sql(rule, period),
+        RuleId::SupplierPerformanceReviewed
+        | RuleId::InternalSupplierPerformanceReviewed
+        | RuleId::SupplierContractsReviewed => None,
         RuleId::LiveServicesHaveSla
         | RuleId::RoleHoldersCompetent
         | RuleId::CompetenceGapsActioned
         | RuleId::NewRoleHoldersChecked
         | RuleId::ProcessesHaveOwner
+        | RuleId::RelationshipsHaveOwner
         | RuleId::MajorChangesHaveDesign
         | RuleId::DesignsAcceptedWithCriteriaMet
         | RuleId::JournalChainIntact
         | RuleId::AuditProgrammeCoversClauses => None,
+    }
+}
+
+/// Supplier management (8.3.4): suppliers as they stand, judged on the period's last day
+/// (dates are civil dates compared as text; the day is computed, never typed). The current
+/// contract is the latest approved version in effect on that day. Reviews due at an interval
+/// of months are the store's `supplier_found`.
+fn supplier_rule_sql(rule: RuleId, period: Period) -> Option<RuleSql> {
+    let last = utc_date(period.to - 1);
+    let active = |kinds: &str| {
+        format!(
+            "FROM suppliers s WHERE s.tenant_id = $1 AND s.status = 'active' AND s.kind {kinds}"
+        )
+    };
+    let (external, others) = ("= 'external'", "<> 'external'");
+    let in_effect = |c: &str| {
+        format!(
+            "{c}.supplier_id = s.id AND {c}.status = 'approved' AND {c}.starts_on <= '{last}' \
+             AND ({c}.ends_on IS NULL OR {c}.ends_on >= '{last}')"
+        )
+    };
+    let current_incomplete = format!(
+        "NOT EXISTS (SELECT 1 FROM supplier_contracts c WHERE {} AND trim(c.scope) <> '' \
+         AND trim(c.requirements) <> '' AND trim(c.obligations) <> '' \
+         AND trim(c.responsibilities) <> '' \
+         AND NOT EXISTS (SELECT 1 FROM supplier_contracts n WHERE {} AND n.version > c.version))",
+        in_effect("c"),
+        in_effect("n")
+    );
+    let no_owner = "NOT EXISTS (SELECT 1 FROM users u WHERE u.id = s.owner_id AND u.active = TRUE)";
+    let of_suppliers = |from: String, failing: &str| RuleSql {
+        kind: "supplier",
+        from,
+        id: "s.id",
+        label: "s.name",
+        failing: failing.to_owned(),
+        binds: Binds::Tenant,
+    };
+    match rule {
+        RuleId::SuppliersHaveOwner => Some(of_suppliers(active(external), no_owner)),
+        RuleId::InternalSuppliersHaveOwner => Some(of_suppliers(active(others), no_owner)),
+        RuleId::SuppliersEvaluatedBeforeContract => Some(of_suppliers(
+            active(external),
+            "s.evaluation_result IS NULL OR s.evaluation_result <> 'approved' \
+             OR s.evaluated_on IS NULL OR EXISTS (SELECT 1 FROM supplier_contracts c \
+             WHERE c.supplier_id = s.id AND c.starts_on < s.evaluated_on)",
+        )),
+        RuleId::SupplierContractsCurrent => {
+            Some(of_suppliers(active(external), &current_incomplete))
+        }
+        RuleId::InternalSupplierAgreementsCurrent => {
+            Some(of_suppliers(active(others), &current_incomplete))
+        }
+        RuleId::SupplierInterfacesDefined => Some(of_suppliers(
+            active(external),
+            "trim(s.contacts) = '' OR trim(s.escalation) = ''",
+        )),
+        RuleId::SupplierContractChangesAssessed => Some(RuleSql {
+            kind: "supplier_contract",
+            from: format!(
+                "FROM supplier_contracts c JOIN suppliers s ON s.id = c.supplier_id \
+                 WHERE c.tenant_id = $1 AND c.version > 1 AND c.starts_on >= '{}' \
+                 AND c.starts_on <= '{last}'",
+                utc_date(period.from)
+            ),
+            id: "c.id",
+            label: "s.name || ': ' || c.reference",
+            failing: "trim(c.impact) = '' OR c.status <> 'approved' OR c.approved_on IS NULL \
+                      OR c.approved_on > c.starts_on"
+                .to_owned(),
+            binds: Binds::Tenant,
+        }),
+        RuleId::SupplierDisputesEscalated => Some(RuleSql {
+            kind: "supplier_dispute",
+            from: format!(
+                "FROM supplier_disputes d JOIN suppliers s ON s.id = d.supplier_id \
+                 WHERE d.tenant_id = $1 AND d.state IN ('open', 'escalated') \
+                 AND d.raised_on < '{}'",
+                utc_date(period.to - 1 - 30 * DAY_MICROS)
+            ),
+            id: "d.id",
+            label: "s.name || ': ' || d.subject",
+            failing: "d.state = 'open'".to_owned(),
+            binds: Binds::Tenant,
+        }),
+        _ => None,
     }
 }
 
@@ -500,6 +690,29 @@ fn role_held_by_active(flag: &str, period: Period) -> Option<RuleSql> {
 }
 
 /// The UTC civil date of a moment in microseconds, as `YYYY-MM-DD`.
+/// A customer with a live service (8.3.2 rules judge those), over customers `c`.
+const LIVE_CUSTOMER: &str = "EXISTS (SELECT 1 FROM service_customers sc JOIN services s \
+     ON s.id = sc.service_id WHERE sc.customer_id = c.id AND s.status = 'live' AND s.deleted_at IS NULL)";
+
+/// The earliest day a customer's last service review may have been held to count at the
+/// period's end: its review frequency (1 to 24 months) before the period's last day, as a
+/// `CASE` over the customer `c` with the days written in.
+fn review_window_start(period: Period) -> String {
+    let Ok(end) = jiff::civil::Date::strptime("%Y-%m-%d", utc_date(period.to - 1)) else {
+        return "'9999-12-31'".into();
+    };
+    let mut case = String::from("CASE c.review_frequency_months");
+    for months in 1..=24 {
+        let from = steward_domain::relationship::add_months(end, -months).unwrap_or(end);
+        case.push_str(&format!(
+            " WHEN {months} THEN '{}'",
+            from.strftime("%Y-%m-%d")
+        ));
+    }
+    case.push_str(" ELSE '9999-12-31' END");
+    case
+}
+
 fn utc_date(micros: i64) -> String {
     jiff::Timestamp::from_microsecond(micros)
         .map(|t| t.to_zoned(jiff::tz::TimeZone::UTC).date())
@@ -593,14 +806,52 @@ impl Store {
         rule: RuleId,
         period: Period,
     ) -> StoreResult<Vec<RecordRef>> {
-        let Some(q) = rule_sql(rule, period) else {
-            return Ok(self.computed(tenant_id, rule, period).await?.population);
+        match rule_sql(rule, period) {
+            Some(q) => Ok(self.sql_found(tenant_id, &q).await?.population),
+            None => Ok(self.computed(tenant_id, rule, period).await?.population),
+        }
+    }
+
+    /// Every record a rule written in SQL looks at, and those failing it, in full.
+    async fn sql_found(&self, tenant_id: i64, q: &RuleSql) -> StoreResult<Found> {
+        let all = |filter: String| {
+            q.query(
+                format!(
+                    "SELECT {}, {} {}{filter} ORDER BY {}",
+                    q.id, q.label, q.from, q.id
+                ),
+                tenant_id,
+            )
         };
-        let all = q.query(
-            format!("SELECT {}, {} {} ORDER BY {}", q.id, q.label, q.from, q.id),
-            tenant_id,
-        );
-        Ok(refs(q.kind, self.db.fetch_all(all).await?))
+        let population = self.db.fetch_all(all(String::new())).await?;
+        let failing = self
+            .db
+            .fetch_all(all(format!(" AND ({})", q.failing)))
+            .await?;
+        Ok(Found {
+            population: refs(q.kind, population),
+            failing: refs(q.kind, failing),
+        })
+    }
+
+    /// 8.3.1-c: the customers' and all active suppliers' owner rules taken together.
+    async fn relationships_owned(&self, tenant_id: i64, period: Period) -> StoreResult<Found> {
+        let mut found = Found::default();
+        for part in [
+            RuleId::CustomersHaveRelationshipOwner,
+            RuleId::SuppliersHaveOwner,
+            RuleId::InternalSuppliersHaveOwner,
+        ] {
+            if let Some(q) = rule_sql(part, period) {
+                let Found {
+                    population,
+                    failing,
+                } = self.sql_found(tenant_id, &q).await?;
+                found.population.extend(population);
+                found.failing.extend(failing);
+            }
+        }
+        Ok(found)
     }
 
     /// Rules that need the domain's judgement on each record.
@@ -613,6 +864,7 @@ impl Store {
             }
             RuleId::JournalChainIntact => self.journal_in_period(tenant_id, period).await,
             RuleId::ProcessesHaveOwner => self.processes_owned(tenant_id).await,
+            RuleId::RelationshipsHaveOwner => self.relationships_owned(tenant_id, period).await,
             RuleId::RoleHoldersCompetent | RuleId::CompetenceGapsActioned => {
                 self.competence_found(tenant_id, rule, &utc_date(period.to - 1))
                     .await
@@ -623,6 +875,12 @@ impl Store {
             }
             RuleId::AuditProgrammeCoversClauses => {
                 self.programme_coverage_at(tenant_id, period).await
+            }
+            RuleId::SupplierPerformanceReviewed
+            | RuleId::InternalSupplierPerformanceReviewed
+            | RuleId::SupplierContractsReviewed => {
+                self.supplier_found(tenant_id, rule, &utc_date(period.to - 1))
+                    .await
             }
             _ => Ok(Found::default()),
         }

@@ -15,6 +15,10 @@ pub struct Customer {
     pub id: i64,
     pub name: String,
     pub notes: String,
+    /// The user who owns the relationship with the customer (8.3.2-b).
+    pub relationship_owner_id: Option<i64>,
+    /// Months between service reviews with the customer (8.3.2-d), 1 to 24.
+    pub review_frequency_months: i64,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -44,7 +48,8 @@ impl Record for Contact {
     }
 }
 
-const COLUMNS: &str = "id, name, notes, created_at, updated_at";
+pub(crate) const COLUMNS: &str =
+    "id, name, notes, relationship_owner_id, review_frequency_months, created_at, updated_at";
 const CONTACT_COLUMNS: &str = "id, customer_id, name, email, phone, created_at, updated_at";
 
 #[derive(Debug, Clone, Default)]
@@ -66,7 +71,7 @@ impl Store {
     }
 }
 
-fn select_one(tenant_id: i64, id: i64) -> crate::db::Sql {
+pub(crate) fn select_one(tenant_id: i64, id: i64) -> crate::db::Sql {
     sql(format!(
         "SELECT {COLUMNS} FROM customers WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL"
     ))

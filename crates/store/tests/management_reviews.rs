@@ -198,7 +198,20 @@ both_backends!(
             .find(|s| s.key == "proposed")
             .expect("status");
         assert_eq!(proposed.count, 1);
-        assert!(inputs.not_recorded.iter().any(|n| n.contains("complaints")));
+        // Complaints and satisfaction are compiled from their registers now (8.3.2).
+        assert!(inputs.not_recorded.iter().all(|n| !n.contains("omplaints")));
+        assert!(
+            inputs
+                .not_recorded
+                .iter()
+                .all(|n| !n.contains("satisfaction"))
+        );
+        assert_eq!(inputs.complaints.received, 0);
+        assert!(inputs.satisfaction.surveys.is_empty());
+        assert!(
+            !inputs.not_recorded.iter().any(|n| n.contains("Supplier")),
+            "supplier performance is compiled from the supplier register"
+        );
         assert!(inputs.conformance.met + inputs.conformance.gap + inputs.conformance.open > 0);
         assert_eq!(inputs.sla.target, None, "no SLA attainment objective yet");
         // The SLA bars are held against the SLA attainment objective's target once there is one.

@@ -12,9 +12,11 @@ mod designs;
 mod documents;
 mod nonconformities;
 mod registers;
+mod relationship;
 mod releases;
 mod reviews;
 mod roles;
+mod suppliers;
 
 use anyhow::anyhow;
 use steward_domain::access::Role;
@@ -272,7 +274,12 @@ async fn seed_processes(store: &Store, org: &Org) -> anyhow::Result<()> {
     // After any nonconformity demo data: audit findings raise nonconformities of their own.
     audits::seed(store, org).await?;
     documents::seed(store, org).await?;
+    // After the audits (whose findings number the first nonconformities): a complaint raises
+    // one too; before the conformance judgement and the review inputs that read them.
+    relationship::seed(store, org).await?;
     conformance::seed(store, org).await?;
+    // Before the management review, which compiles supplier performance.
+    suppliers::seed(store, org).await?;
     // After every register it compiles inputs from, before the trend that counts it.
     reviews::seed(store, org).await?;
     // Last: the trend counts what every process above recorded.

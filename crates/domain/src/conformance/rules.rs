@@ -59,6 +59,25 @@ pub enum RuleId {
     CompetenceGapsActioned,
     CompetenceActionsEvaluated,
     NewRoleHoldersChecked,
+    SuppliersHaveOwner,
+    InternalSuppliersHaveOwner,
+    SuppliersEvaluatedBeforeContract,
+    SupplierContractsCurrent,
+    InternalSupplierAgreementsCurrent,
+    SupplierInterfacesDefined,
+    SupplierPerformanceReviewed,
+    InternalSupplierPerformanceReviewed,
+    SupplierContractsReviewed,
+    SupplierContractChangesAssessed,
+    SupplierDisputesEscalated,
+    CustomersHaveRelationshipOwner,
+    RelationshipsHaveOwner,
+    CustomersHaveContacts,
+    CustomerServicesReviewed,
+    SatisfactionSurveyed,
+    ComplaintsHandled,
+    OverdueComplaintsEscalated,
+    ImprovementsFromCustomerFeedback,
 }
 
 /// The two shapes of rule (see the module documentation).
@@ -116,6 +135,25 @@ impl RuleId {
         RuleId::CompetenceGapsActioned,
         RuleId::CompetenceActionsEvaluated,
         RuleId::NewRoleHoldersChecked,
+        RuleId::SuppliersHaveOwner,
+        RuleId::InternalSuppliersHaveOwner,
+        RuleId::SuppliersEvaluatedBeforeContract,
+        RuleId::SupplierContractsCurrent,
+        RuleId::InternalSupplierAgreementsCurrent,
+        RuleId::SupplierInterfacesDefined,
+        RuleId::SupplierPerformanceReviewed,
+        RuleId::InternalSupplierPerformanceReviewed,
+        RuleId::SupplierContractsReviewed,
+        RuleId::SupplierContractChangesAssessed,
+        RuleId::SupplierDisputesEscalated,
+        RuleId::CustomersHaveRelationshipOwner,
+        RuleId::RelationshipsHaveOwner,
+        RuleId::CustomersHaveContacts,
+        RuleId::CustomerServicesReviewed,
+        RuleId::SatisfactionSurveyed,
+        RuleId::ComplaintsHandled,
+        RuleId::OverdueComplaintsEscalated,
+        RuleId::ImprovementsFromCustomerFeedback,
     ];
 
     pub fn shape(self) -> Shape {
@@ -130,7 +168,9 @@ impl RuleId {
             | RuleId::ImprovementsRealised
             | RuleId::ManagementReviewHeld
             | RuleId::ConformityLeadAssigned
-            | RuleId::PerformanceReporterAssigned => Shape::Exists,
+            | RuleId::PerformanceReporterAssigned
+            | RuleId::SatisfactionSurveyed
+            | RuleId::ImprovementsFromCustomerFeedback => Shape::Exists,
             _ => Shape::Every,
         }
     }
@@ -283,6 +323,71 @@ impl RuleId {
                 "Every role assignment that began in the period was checked against the role's \
                  competence requirements: 30 days after it began, the holder meets each one or \
                  has an action under way for it."
+            }
+            RuleId::SuppliersHaveOwner => {
+                "Every active external supplier has an owner who is an active user."
+            }
+            RuleId::InternalSuppliersHaveOwner => {
+                "Every active internal supplier and customer acting as a supplier has an owner who is an active user."
+            }
+            RuleId::SuppliersEvaluatedBeforeContract => {
+                "Every active external supplier has a selection evaluation that approved it, dated on or before its first contract started."
+            }
+            RuleId::SupplierContractsCurrent => {
+                "Every active external supplier has a current approved contract that sets out the scope, the requirements, the targets and obligations, and the responsibilities."
+            }
+            RuleId::InternalSupplierAgreementsCurrent => {
+                "Every active internal supplier and customer acting as a supplier has a current approved agreement that sets out the scope, the requirements, the targets and obligations, and the responsibilities."
+            }
+            RuleId::SupplierInterfacesDefined => {
+                "Every active external supplier has its interface contacts and escalation route on record."
+            }
+            RuleId::SupplierPerformanceReviewed => {
+                "Every active external supplier with an approved contract had its performance reviewed within the contract's review interval."
+            }
+            RuleId::InternalSupplierPerformanceReviewed => {
+                "Every active internal supplier and customer acting as a supplier with an approved agreement had its performance reviewed within the agreement's review interval."
+            }
+            RuleId::SupplierContractsReviewed => {
+                "Every current supplier contract or agreement was reviewed against the service requirements within its review interval."
+            }
+            RuleId::SupplierContractChangesAssessed => {
+                "Every supplier contract or agreement version after the first that started in the period has an impact assessment and was approved on or before it started."
+            }
+            RuleId::SupplierDisputesEscalated => {
+                "Every supplier dispute unsettled more than 30 days after it was raised has been escalated."
+            }
+            RuleId::CustomersHaveRelationshipOwner => {
+                "Every customer (all customers on record) has a relationship owner who is an \
+                 active user."
+            }
+            RuleId::RelationshipsHaveOwner => {
+                "Every relationship, with a customer or with an active supplier of any kind, has \
+                 an owner who is an active user."
+            }
+            RuleId::CustomersHaveContacts => {
+                "Every customer with a live service has at least one contact and a review \
+                 frequency."
+            }
+            RuleId::CustomerServicesReviewed => {
+                "Every customer with a live service had a service review within its review \
+                 frequency before the period's end."
+            }
+            RuleId::SatisfactionSurveyed => {
+                "A satisfaction survey with responses and an analysis was conducted within the \
+                 twelve months before the period's end."
+            }
+            RuleId::ComplaintsHandled => {
+                "Every complaint received in the period is closed, or still open within its \
+                 target date at the period's end."
+            }
+            RuleId::OverdueComplaintsEscalated => {
+                "Every complaint open past its target date at the period's end has been \
+                 escalated."
+            }
+            RuleId::ImprovementsFromCustomerFeedback => {
+                "An improvement was raised from a complaint or a satisfaction survey within the \
+                 twelve months before the period's end."
             }
         }
     }

@@ -385,6 +385,31 @@ pub struct ConformanceInputs {
     pub open: i64,
 }
 
+/// One active supplier's performance in the review's period (9.3: performance of suppliers).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SupplierPerformance {
+    pub supplier_id: i64,
+    pub name: String,
+    pub kind: crate::supplier::SupplierKind,
+    /// The latest performance review held in the period: its day, rating and what was missed.
+    pub reviewed_on: Option<Date>,
+    pub rating: Option<crate::supplier::review::Rating>,
+    pub targets_missed: String,
+    /// Disputes raised in the period, and those still unsettled at its end.
+    pub disputes_raised: i64,
+    pub disputes_open: i64,
+    /// The end of the current contract, when it falls within 90 days of the period's end.
+    pub contract_ends_on: Option<Date>,
+    /// Attainment of the linked underpinning contracts' clocks decided in the period, in %.
+    pub uc_percent: Option<f64>,
+}
+
+/// Supplier performance (9.3), per active supplier.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SupplierInputs {
+    pub suppliers: Vec<SupplierPerformance>,
+}
+
 /// What the meeting reviews (9.3 a–j), compiled by Steward from its own records for the
 /// review's period, and kept as it was when the review was held.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -407,19 +432,22 @@ pub struct ReviewInputs {
     pub risks: RiskInputs,
     pub improvements: ImprovementInputs,
     pub conformance: ConformanceInputs,
+    /// Inputs compiled before suppliers were kept have none.
+    #[serde(default)]
+    pub suppliers: SupplierInputs,
+    /// Complaints received in the period; inputs compiled before complaints were kept have none.
+    #[serde(default)]
+    pub complaints: crate::relationship::inputs::ComplaintInputs,
+    /// Customer satisfaction in the period; inputs compiled before it was kept have none.
+    #[serde(default)]
+    pub satisfaction: crate::relationship::inputs::SatisfactionInputs,
     /// Inputs 9.3 asks for that Steward does not record yet, said plainly rather than left out.
     pub not_recorded: Vec<String>,
 }
 
 /// The inputs 9.3 lists that Steward does not hold records of yet.
 pub fn not_recorded_inputs() -> Vec<String> {
-    vec![
-        "Customer complaints: not recorded in Steward yet.".to_string(),
-        "Supplier performance: not recorded in Steward yet.".to_string(),
-        "Customer satisfaction: not recorded in Steward yet, except as objectives measured by \
-         hand (shown under objectives)."
-            .to_string(),
-    ]
+    Vec::new()
 }
 
 #[cfg(test)]
@@ -549,6 +577,16 @@ mod tests {
             risks: RiskInputs::default(),
             improvements: ImprovementInputs::default(),
             conformance: ConformanceInputs::default(),
+            suppliers: SupplierInputs::default(),
+            complaints: crate::relationship::inputs::ComplaintInputs {
+                received: 2,
+                closed: 1,
+                open: 1,
+                overdue: 1,
+                escalated: 1,
+                by_customer: vec![],
+            },
+            satisfaction: crate::relationship::inputs::SatisfactionInputs::default(),
             not_recorded: not_recorded_inputs(),
         };
         let text = serde_json::to_string(&inputs).expect("serialises");
@@ -558,12 +596,20 @@ mod tests {
         let mut older: serde_json::Value = serde_json::from_str(&text).expect("json");
         if let Some(fields) = older.as_object_mut() {
             fields.remove("context");
+            fields.remove("suppliers");
+            fields.remove("complaints");
+            fields.remove("satisfaction");
         }
         if let Some(sla) = older["sla"].as_object_mut() {
             sla.remove("target");
         }
         let old: ReviewInputs = serde_json::from_value(older).expect("older inputs read");
         assert_eq!(old.context, ContextInputs::default());
+        assert_eq!(old.suppliers, SupplierInputs::default());
+        assert_eq!(
+            old.complaints,
+            crate::relationship::inputs::ComplaintInputs::default()
+        );
     }
 
     proptest! {

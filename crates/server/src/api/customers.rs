@@ -9,6 +9,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use steward_domain::customer::{ContactDraft, CustomerDraft};
+use steward_domain::relationship::{DEFAULT_REVIEW_FREQUENCY_MONTHS, RelationshipDraft};
 use steward_store::PageRequest;
 use steward_store::customer::{Contact, Customer, CustomerFilter};
 use utoipa::{IntoParams, ToSchema};
@@ -18,6 +19,10 @@ pub struct CustomerOut {
     pub id: i64,
     pub name: String,
     pub notes: String,
+    /// The user who owns the relationship with the customer (8.3.2-b).
+    pub relationship_owner_id: Option<i64>,
+    /// Months between service reviews with the customer, 1 to 24.
+    pub review_frequency_months: i64,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -28,6 +33,8 @@ impl From<Customer> for CustomerOut {
             id: c.id,
             name: c.name,
             notes: c.notes,
+            relationship_owner_id: c.relationship_owner_id,
+            review_frequency_months: c.review_frequency_months,
             created_at: time(c.created_at),
             updated_at: time(c.updated_at),
         }
@@ -40,6 +47,10 @@ pub struct CustomerCreate {
     pub name: String,
     #[serde(default)]
     pub notes: String,
+    /// An active user of the organisation.
+    pub relationship_owner_id: Option<i64>,
+    /// 1 to 24; 6 unless given.
+    pub review_frequency_months: Option<i64>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -47,6 +58,12 @@ pub struct CustomerCreate {
 pub struct CustomerPatch {
     pub name: Option<String>,
     pub notes: Option<String>,
+    /// An active user of the organisation; `null` clears it.
+    #[serde(default, deserialize_with = "super::nullable")]
+    #[schema(value_type = Option<i64>)]
+    pub relationship_owner_id: Option<Option<i64>>,
+    /// 1 to 24.
+    pub review_frequency_months: Option<i64>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -135,10 +152,25 @@ pub async fn create(
         notes: body.notes,
     }
     .validate()?;
-    let customer = state
+    let relationship = RelationshipDraft {
+        relationship_owner_id: body.relationship_owner_id,
+        review_frequency_months: body
+            .review_frequency_months
+            .unwrap_or(DEFAULT_REVIEW_FREQUENCY_MONTHS),
+    }
+    .validate()?;
+    let mut customer = state
         .store
         .create_customer(who.tenant_id(), &draft, &who.actor())
         .await?;
+    if relationship.relationship_owner_id.is_some()
+        || relationship.review_frequency_months != customer.review_frequency_months
+    {
+        customer = state
+            .store
+            .set_customer_relationship(who.tenant_id(), customer.id, &relationship, &who.actor())
+            .await?;
+    }
     Ok((StatusCode::CREATED, Json(customer.into())))
 }
 
@@ -163,11 +195,28 @@ pub async fn update(
     ApiJson(patch): ApiJson<CustomerPatch>,
 ) -> ApiResult<Json<CustomerOut>> {
     let current = state.store.customer(who.tenant_id(), id).await?;
-    let draft = CustomerDraft {
-        name: patch.name.unwrap_or(current.name),
-        notes: patch.notes.unwrap_or(current.notes),
+    let relationship = RelationshipDraft {
+        relationship_owner_id: patch
+            .relationship_owner_id
+            .unwrap_or(current.relationship_owner_id),
+        review_frequency_months: patch
+            .review_frequency_months
+            .unwrap_or(current.review_frequency_months),
     }
     .validate()?;
+    let draft = CustomerDraft {
+        name: patch.name.unwrap_or(current.name.clone()),
+        notes: patch.notes.unwrap_or(current.notes.clone()),
+    }
+    .validate()?;
+    if relationship.relationship_owner_id != current.relationship_owner_id
+        || relationship.review_frequency_months != current.review_frequency_months
+    {
+        state
+            .store
+            .set_customer_relationship(who.tenant_id(), id, &relationship, &who.actor())
+            .await?;
+    }
     Ok(Json(
         state
             .store

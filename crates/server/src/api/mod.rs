@@ -12,6 +12,7 @@ pub mod changes;
 pub mod cmdb;
 pub mod cmdb_baselines;
 pub mod competence;
+pub mod complaints;
 pub mod conformance;
 mod customers;
 pub mod designs;
@@ -33,11 +34,13 @@ pub mod releases;
 pub mod requests;
 pub mod risks;
 pub mod roles;
+pub mod satisfaction;
 pub mod search;
 mod services;
 pub mod settings;
 pub mod sla;
 pub mod sla_reports;
+pub mod suppliers;
 mod teams;
 mod tokens;
 mod users;
@@ -99,6 +102,9 @@ use utoipa_axum::routes;
         (name = "objectives", description = "Service management objectives (ISO/IEC 20000-1 6.2): measurable targets with an owner, measured monthly from Steward's own records (SLA attainment, change success, major incidents) or by hand"),
         (name = "nonconformities", description = "Nonconformity and corrective action (ISO/IEC 20000-1 10.1): nonconformities from incidents, complaints, management reviews and audit findings, with containment, root cause, corrective actions and an independent effectiveness check before closure"),
         (name = "improvements", description = "The improvement register (ISO/IEC 20000-1 10.2): opportunities, their evaluation criteria and priority, the decision on each with its reason, and the benefit realised"),
+        (name = "complaints", description = "Complaints (ISO/IEC 20000-1 8.3.2-g/h/i): recorded, investigated, actioned and closed with the outcome told to the complainant, escalated past their target date, raising nonconformities and improvements"),
+        (name = "suppliers", description = "Supplier management (ISO/IEC 20000-1 8.3.4): external and internal suppliers with their owner, interfaces and selection evaluation, contract versions with approval, impact assessment and periodic review, performance reviews raising improvements, disputes with escalation, and linked underpinning contracts with their attainment"),
+        (name = "satisfaction", description = "Customer satisfaction (ISO/IEC 20000-1 8.3.2-f): surveys with their sample, responses, average score and analysis; requesters rate their own resolved incidents at /incidents/{key}/rating"),
         (name = "management-reviews", description = "Management review (ISO/IEC 20000-1 9.3): reviews at planned intervals on inputs Steward compiles from its own records for the period (frozen once held), minutes, decisions, and actions tracked to closure"),
         (name = "imports", description = "Incidents, requests and problems from other tools, as CSV"),
         (name = "knowledge", description = "Knowledge articles (ISO/IEC 20000-1 7.6)"),
@@ -132,7 +138,8 @@ impl Modify for BearerAuth {
 }
 
 fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let router = OpenApiRouter::with_openapi(ApiDoc::openapi());
+    sms_routes(control_routes(relationship_routes(router)))
         .routes(routes!(services::list, services::create))
         .routes(routes!(
             services::get_one,
@@ -188,6 +195,89 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(problems::problem_links, problems::link_problem))
         .routes(routes!(problems::list_known_errors))
         .routes(routes!(imports::import))
+        .routes(routes!(services::get_customers, services::set_customers))
+        .routes(routes!(
+            problems::get_known_error,
+            problems::update_known_error
+        ))
+        .routes(routes!(knowledge::list, knowledge::create))
+        .routes(routes!(knowledge::get_one, knowledge::update))
+        .routes(routes!(knowledge::versions))
+        .routes(routes!(search::search_all))
+        .routes(routes!(settings::get, settings::put))
+        .routes(routes!(notifications::list))
+        .routes(routes!(notifications::put))
+        .routes(routes!(categories::list, categories::create))
+        .routes(routes!(categories::update))
+        .routes(routes!(
+            categories::get_custom_fields,
+            categories::put_custom_fields
+        ))
+        .routes(routes!(calendars::list, calendars::create))
+        .routes(routes!(
+            calendars::get_one,
+            calendars::replace,
+            calendars::delete
+        ))
+        .routes(routes!(calendars::add))
+        .routes(routes!(calendars::between))
+        .routes(routes!(calendars::holidays_ics))
+        .routes(routes!(sla::list, sla::create))
+        .routes(routes!(sla::get_one, sla::replace))
+        .routes(routes!(sla::incident::clocks))
+        .routes(routes!(sla::incident::exclude, sla::incident::include))
+        .routes(routes!(sla::incident::breach_reason))
+        .routes(routes!(sla::request::clocks))
+        .routes(routes!(sla::request::exclude, sla::request::include))
+        .routes(routes!(sla::request::breach_reason))
+        .routes(routes!(sla_reports::attainment))
+        .routes(routes!(sla_reports::breaches))
+        .routes(routes!(views::list, views::create))
+        .routes(routes!(views::delete))
+        .routes(routes!(journal::list))
+        .routes(routes!(me::get_me))
+        .routes(routes!(me::change_password))
+        .split_for_parts()
+}
+
+// The routes are chained in a few functions rather than one: every route chained in one
+// function adds to its stack frame, which debug builds keep large enough to overflow a test
+// thread's 2 MiB.
+
+/// Relationship and agreement routes (8.3): complaints, satisfaction, suppliers.
+fn relationship_routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
+    router
+        .routes(routes!(complaints::list, complaints::create))
+        .routes(routes!(complaints::get_one, complaints::update))
+        .routes(routes!(complaints::transition))
+        .routes(routes!(complaints::history))
+        .routes(routes!(complaints::escalations, complaints::escalate))
+        .routes(routes!(complaints::raise_nonconformity))
+        .routes(routes!(complaints::propose_improvement))
+        .routes(routes!(
+            satisfaction::list_surveys,
+            satisfaction::create_survey
+        ))
+        .routes(routes!(satisfaction::get_survey))
+        .routes(routes!(
+            satisfaction::list_reviews,
+            satisfaction::create_review
+        ))
+        .routes(routes!(satisfaction::get_rating, satisfaction::rate))
+        .routes(routes!(suppliers::list, suppliers::create))
+        .routes(routes!(suppliers::get_one, suppliers::update))
+        .routes(routes!(suppliers::contracts, suppliers::add_contract))
+        .routes(routes!(suppliers::approve_contract))
+        .routes(routes!(suppliers::review_contract))
+        .routes(routes!(suppliers::reviews, suppliers::add_review))
+        .routes(routes!(suppliers::disputes, suppliers::add_dispute))
+        .routes(routes!(suppliers::step_dispute))
+        .routes(routes!(suppliers::ucs, suppliers::set_ucs))
+}
+
+/// Control routes (8.2.6, 8.5): the CMDB, assets, changes, releases and service design.
+fn control_routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
+    router
         .routes(routes!(cmdb::list_classes, cmdb::create_class))
         .routes(routes!(cmdb::get_class, cmdb::replace_class))
         .routes(routes!(cmdb::list_types, cmdb::create_type))
@@ -253,6 +343,12 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(designs::get_one, designs::update))
         .routes(routes!(designs::transition))
         .routes(routes!(designs::accept))
+}
+
+/// Management system routes (4–7, 9, 10): conformance, certificates, the SMS registers, internal
+/// audit, nonconformities and documents.
+fn sms_routes(router: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
+    router
         .routes(routes!(conformance::clauses))
         .routes(routes!(conformance::trend))
         .routes(routes!(conformance::clause))
@@ -345,49 +441,6 @@ fn parts() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(documents::awareness, documents::acknowledge))
         .routes(routes!(documents::files, documents::upload))
         .routes(routes!(documents::download))
-        .routes(routes!(services::get_customers, services::set_customers))
-        .routes(routes!(
-            problems::get_known_error,
-            problems::update_known_error
-        ))
-        .routes(routes!(knowledge::list, knowledge::create))
-        .routes(routes!(knowledge::get_one, knowledge::update))
-        .routes(routes!(knowledge::versions))
-        .routes(routes!(search::search_all))
-        .routes(routes!(settings::get, settings::put))
-        .routes(routes!(notifications::list))
-        .routes(routes!(notifications::put))
-        .routes(routes!(categories::list, categories::create))
-        .routes(routes!(categories::update))
-        .routes(routes!(
-            categories::get_custom_fields,
-            categories::put_custom_fields
-        ))
-        .routes(routes!(calendars::list, calendars::create))
-        .routes(routes!(
-            calendars::get_one,
-            calendars::replace,
-            calendars::delete
-        ))
-        .routes(routes!(calendars::add))
-        .routes(routes!(calendars::between))
-        .routes(routes!(calendars::holidays_ics))
-        .routes(routes!(sla::list, sla::create))
-        .routes(routes!(sla::get_one, sla::replace))
-        .routes(routes!(sla::incident::clocks))
-        .routes(routes!(sla::incident::exclude, sla::incident::include))
-        .routes(routes!(sla::incident::breach_reason))
-        .routes(routes!(sla::request::clocks))
-        .routes(routes!(sla::request::exclude, sla::request::include))
-        .routes(routes!(sla::request::breach_reason))
-        .routes(routes!(sla_reports::attainment))
-        .routes(routes!(sla_reports::breaches))
-        .routes(routes!(views::list, views::create))
-        .routes(routes!(views::delete))
-        .routes(routes!(journal::list))
-        .routes(routes!(me::get_me))
-        .routes(routes!(me::change_password))
-        .split_for_parts()
 }
 
 /// The OpenAPI document, built once.

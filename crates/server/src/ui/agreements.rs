@@ -352,6 +352,8 @@ struct ViewPage {
     updated: String,
     can_write: bool,
     history: Option<Vec<HistoryRow>>,
+    /// The suppliers on the register that this underpinning contract binds.
+    suppliers: Vec<(i64, String)>,
 }
 
 /// Targets by metric (rows) and priority (columns): "any", then each priority some target
@@ -490,6 +492,14 @@ pub async fn view(
         updated: when(stored.updated_at),
         can_write: who.can(Permission::ServicesWrite),
         history: history(&state, &who, "sla_agreement", id).await,
+        suppliers: if who.can(Permission::SuppliersRead) {
+            state
+                .store
+                .suppliers_of_agreement(who.tenant_id(), id)
+                .await?
+        } else {
+            Vec::new()
+        },
     };
     Ok(page.into_response())
 }

@@ -146,6 +146,9 @@ fn record_href(r: &RecordRef) -> Option<String> {
         "person" => format!("/competence/people/{}", r.id),
         "competence_action" => "/competence".to_owned(),
         "sms_role" => format!("/roles/{}", r.id),
+        "supplier" => format!("/suppliers/{}", r.id),
+        // Contract versions and disputes are read on their supplier's page.
+        "supplier_contract" | "supplier_dispute" => "/suppliers".to_owned(),
         // A process is a row of the RACI matrix.
         "process" => "/raci".to_owned(),
         // A clause no audit covers: its label starts with the clause id.

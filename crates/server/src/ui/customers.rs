@@ -11,8 +11,10 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
+use steward_domain::Invalid;
 use steward_domain::access::Permission;
 use steward_domain::customer::{ContactDraft, CustomerDraft};
+use steward_domain::relationship::RelationshipDraft;
 use steward_store::customer::{Contact, Customer, CustomerFilter};
 use steward_store::{PageRequest, StoreError};
 
@@ -91,6 +93,8 @@ struct FormPage {
     submit: &'static str,
     cancel: String,
     form: FormState,
+    /// Relationship owner choices (8.3.2-b).
+    owners: Vec<super::Opt>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -98,11 +102,18 @@ struct FormPage {
 pub struct CustomerForm {
     name: String,
     notes: String,
+    relationship_owner_id: String,
+    review_frequency_months: String,
 }
 
 impl CustomerForm {
     fn state(&self) -> FormState {
-        FormState::with(&[("name", &self.name), ("notes", &self.notes)])
+        FormState::with(&[
+            ("name", &self.name),
+            ("notes", &self.notes),
+            ("relationship_owner_id", &self.relationship_owner_id),
+            ("review_frequency_months", &self.review_frequency_months),
+        ])
     }
 
     fn draft(&self) -> CustomerDraft {
@@ -111,6 +122,56 @@ impl CustomerForm {
             notes: self.notes.clone(),
         }
     }
+
+    /// Both drafts, every field's error at once.
+    fn drafts(&self) -> Result<(CustomerDraft, RelationshipDraft), Invalid> {
+        let relationship = super::customer_reviews::relationship_of(
+            &self.relationship_owner_id,
+            &self.review_frequency_months,
+        );
+        match (self.draft().validate(), relationship) {
+            (Ok(c), Ok(r)) => Ok((c, r)),
+            (Err(mut a), Err(b)) => {
+                a.errors.extend(b.errors);
+                Err(a)
+            }
+            (Err(e), _) | (_, Err(e)) => Err(e),
+        }
+    }
+}
+
+/// Writes a customer and its relationship from the form: the owner is checked before
+/// anything is written, and the relationship set only when it differs.
+async fn save_customer(
+    state: &AppState,
+    who: &Principal,
+    id: Option<i64>,
+    form: &CustomerForm,
+) -> Result<Customer, StoreError> {
+    let (draft, relationship) = form.drafts()?;
+    let t = who.tenant_id();
+    state
+        .store
+        .check_relationship_owner(t, relationship.relationship_owner_id)
+        .await?;
+    let saved = match id {
+        None => state.store.create_customer(t, &draft, &who.actor()).await?,
+        Some(id) => {
+            state
+                .store
+                .update_customer(t, id, &draft, &who.actor())
+                .await?
+        }
+    };
+    if saved.relationship_owner_id == relationship.relationship_owner_id
+        && saved.review_frequency_months == relationship.review_frequency_months
+    {
+        return Ok(saved);
+    }
+    state
+        .store
+        .set_customer_relationship(t, saved.id, &relationship, &who.actor())
+        .await
 }
 
 async fn render_form(
@@ -121,8 +182,12 @@ async fn render_form(
     status: StatusCode,
 ) -> UiResult {
     let chrome = Chrome::new(state, who, "/customers").await;
+    let owners = super::people::People::of(state, who.tenant_id())
+        .await?
+        .options("— nobody yet —", form.value("relationship_owner_id"));
     let page = match editing {
         None => FormPage {
+            owners,
             chrome,
             heading: "New customer".into(),
             action: "/customers".into(),
@@ -131,6 +196,7 @@ async fn render_form(
             form,
         },
         Some(c) => FormPage {
+            owners,
             chrome,
             heading: format!("Edit {}", c.name),
             action: format!("/customers/{}", c.id),
@@ -143,7 +209,8 @@ async fn render_form(
 }
 
 pub async fn new_form(State(state): State<AppState>, who: Can<perm::CustomersWrite>) -> UiResult {
-    render_form(&state, &who, None, FormState::default(), StatusCode::OK).await
+    let blank = FormState::with(&[("review_frequency_months", "6")]);
+    render_form(&state, &who, None, blank, StatusCode::OK).await
 }
 
 pub async fn create(
@@ -151,14 +218,7 @@ pub async fn create(
     who: Can<perm::CustomersWrite>,
     Form(form): Form<CustomerForm>,
 ) -> UiResult {
-    let saved = async {
-        let draft = form.draft().validate()?;
-        state
-            .store
-            .create_customer(who.tenant_id(), &draft, &who.actor())
-            .await
-    }
-    .await;
+    let saved = save_customer(&state, &who, None, &form).await;
     after_save(
         saved,
         |c| format!("/customers/{}?done=created", c.id),
@@ -184,6 +244,8 @@ struct ViewPage {
     contact_form: FormState,
     can_write: bool,
     history: Option<Vec<HistoryRow>>,
+    /// Relationship owner, service reviews and complaints (8.3.2).
+    relationship: super::customer_reviews::RelationshipPanel,
 }
 
 async fn render_view(
@@ -194,7 +256,36 @@ async fn render_view(
     done: Option<&str>,
     status: StatusCode,
 ) -> UiResult {
+    render_view_with(
+        state,
+        who,
+        id,
+        contact_form,
+        FormState::default(),
+        done,
+        status,
+    )
+    .await
+}
+
+/// The customer's page, with what was typed into the service review form kept.
+pub async fn render_view_with(
+    state: &AppState,
+    who: &Principal,
+    id: i64,
+    contact_form: FormState,
+    review_form: FormState,
+    done: Option<&str>,
+    status: StatusCode,
+) -> UiResult {
     let customer = state.store.customer(who.tenant_id(), id).await?;
+    let relationship = Box::pin(super::customer_reviews::RelationshipPanel::load(
+        state,
+        who,
+        &customer,
+        review_form,
+    ))
+    .await?;
     let contacts = state.store.contacts(who.tenant_id(), id).await?;
     let chrome = Chrome::new(state, who, "/customers")
         .await
@@ -206,6 +297,7 @@ async fn render_view(
         contact_form,
         can_write: who.can(Permission::CustomersWrite),
         history: history(state, who, "customer", id).await,
+        relationship,
     };
     Ok((status, page).into_response())
 }
@@ -236,6 +328,11 @@ pub async fn edit_form(
     let form = CustomerForm {
         name: c.name.clone(),
         notes: c.notes.clone(),
+        relationship_owner_id: c
+            .relationship_owner_id
+            .map(|o| o.to_string())
+            .unwrap_or_default(),
+        review_frequency_months: c.review_frequency_months.to_string(),
     }
     .state();
     render_form(&state, &who, Some(&c), form, StatusCode::OK).await
@@ -248,14 +345,7 @@ pub async fn update(
     Form(form): Form<CustomerForm>,
 ) -> UiResult {
     let current = state.store.customer(who.tenant_id(), id).await?;
-    let saved = async {
-        let draft = form.draft().validate()?;
-        state
-            .store
-            .update_customer(who.tenant_id(), id, &draft, &who.actor())
-            .await
-    }
-    .await;
+    let saved = save_customer(&state, &who, Some(id), &form).await;
     after_save(
         saved,
         |_| format!("/customers/{id}?done=saved"),

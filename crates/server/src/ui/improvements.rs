@@ -380,6 +380,9 @@ async fn source_link(state: &AppState, tenant_id: i64, i: &Improvement) -> Optio
         ImprovementSource::Audit => super::audits::finding_link(state, tenant_id, id)
             .await
             .map(|(href, _)| href),
+        ImprovementSource::Customer => super::complaints::complaint_link(state, tenant_id, id)
+            .await
+            .map(|(href, _)| href),
         _ => None,
     }
 }

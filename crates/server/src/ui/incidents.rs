@@ -866,6 +866,8 @@ struct ViewPage {
     custom: Vec<(String, String)>,
     /// The CIs the incident is about and the services they hit.
     cis: super::record_cis::CiPanel,
+    /// The requester's rating (8.3.2-f), as `4 / 5 — comment`.
+    rating: Option<String>,
 }
 
 /// What else the record page shows besides the record: forms that came back, lookups asked for.
@@ -1011,10 +1013,18 @@ pub(super) async fn render_view(
         cis,
     )
     .await?;
+    // Boxed: the page's future is large already, and tests poll it on a 2 MB stack.
+    let rating = Box::pin(super::satisfaction::rating_line(
+        state,
+        who.tenant_id(),
+        incident.id,
+    ))
+    .await?;
     let page = ViewPage {
         category,
         custom,
         cis,
+        rating,
         chrome: Chrome::new(state, who, "/incidents")
             .await
             .with_notice(done),

@@ -27,8 +27,10 @@ mod cmdb_impact;
 mod cmdb_schema;
 mod cmdb_view;
 mod competence;
+mod complaints;
 mod conformance;
 mod custom_fields;
+mod customer_reviews;
 mod customers;
 mod design_form;
 mod designs;
@@ -54,6 +56,7 @@ mod releases;
 mod requests;
 mod risks;
 mod roles;
+mod satisfaction;
 mod search;
 mod services;
 mod session;
@@ -61,6 +64,7 @@ mod settings;
 mod sla;
 mod sla_dashboard;
 mod sms;
+mod suppliers;
 
 use crate::AppState;
 use crate::auth::Principal;
@@ -153,6 +157,33 @@ pub fn router() -> Router<AppState> {
             get(customers::view).post(customers::update),
         )
         .route("/customers/{id}/edit", get(customers::edit_form))
+        .route(
+            "/customers/{id}/reviews",
+            post(customer_reviews::record_review),
+        )
+        .route(
+            "/complaints",
+            get(complaints::list).post(complaints::create),
+        )
+        .route("/complaints/new", get(complaints::new_form))
+        .route(
+            "/complaints/{id}",
+            get(complaints::view).post(complaints::update),
+        )
+        .route("/complaints/{id}/edit", get(complaints::edit_form))
+        .route("/complaints/{id}/transition", post(complaints::transition))
+        .route("/complaints/{id}/escalate", post(complaints::escalate))
+        .route(
+            "/complaints/{id}/nonconformity",
+            post(complaints::raise_nonconformity),
+        )
+        .route(
+            "/complaints/{id}/improvement",
+            post(complaints::propose_improvement),
+        )
+        .route("/satisfaction", get(satisfaction::view))
+        .route("/satisfaction/surveys", post(satisfaction::record_survey))
+        .route("/portal/{key}/rating", post(satisfaction::rate))
         .route("/customers/{id}/delete", post(customers::delete))
         .route("/customers/{id}/contacts", post(customers::add_contact))
         .route(
@@ -533,6 +564,29 @@ pub fn router() -> Router<AppState> {
             "/competence/actions/{id}/evaluate",
             post(competence::evaluate),
         )
+        .route("/suppliers", get(suppliers::list).post(suppliers::create))
+        .route("/suppliers/new", get(suppliers::new_form))
+        .route(
+            "/suppliers/{id}",
+            get(suppliers::view).post(suppliers::update),
+        )
+        .route("/suppliers/{id}/edit", get(suppliers::edit_form))
+        .route("/suppliers/{id}/contracts", post(suppliers::add_contract))
+        .route(
+            "/suppliers/{id}/contracts/{contract_id}/approve",
+            post(suppliers::approve_contract),
+        )
+        .route(
+            "/suppliers/{id}/contracts/{contract_id}/reviews",
+            post(suppliers::review_contract),
+        )
+        .route("/suppliers/{id}/reviews", post(suppliers::add_review))
+        .route("/suppliers/{id}/disputes", post(suppliers::add_dispute))
+        .route(
+            "/suppliers/{id}/disputes/{dispute_id}/steps",
+            post(suppliers::step_dispute),
+        )
+        .route("/suppliers/{id}/ucs", post(suppliers::set_ucs))
         .route(
             "/roles",
             get(roles::list).post(register_form::create::<roles::Roles>),

@@ -445,6 +445,19 @@ async fn source_view(state: &AppState, who: &Principal, nc: &Nonconformity) -> S
                 },
             }
         }
+        (Source::Complaint, _) => {
+            match super::complaints::raised_nonconformity_link(state, who.tenant_id(), nc.id).await
+            {
+                Some((href, text)) => SourceView {
+                    text,
+                    href: Some(href),
+                },
+                None => SourceView {
+                    text: Source::Complaint.label().to_owned(),
+                    href: None,
+                },
+            }
+        }
         (source, _) => SourceView {
             text: source.label().to_owned(),
             href: None,

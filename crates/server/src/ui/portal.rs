@@ -286,6 +286,8 @@ struct RecordPage {
     reply_form: FormState,
     /// What sending a reply will do, when it does more than add a message.
     reply_hint: Option<(&'static str, &'static str)>,
+    /// The rating form, once the incident is resolved or closed (8.3.2-f).
+    rating: super::satisfaction::PortalRating,
 }
 
 /// Tells the requester what their reply will do to the incident (`after_requester_reply`): the
@@ -318,6 +320,18 @@ pub async fn render_record(
     reply_form: FormState,
     status: StatusCode,
 ) -> UiResult {
+    render_record_rated(state, who, key, reply_form, FormState::default(), status).await
+}
+
+/// The requester's record page, with what they typed in the rating form kept.
+pub async fn render_record_rated(
+    state: &AppState,
+    who: &Principal,
+    key: &str,
+    reply_form: FormState,
+    rating_form: FormState,
+    status: StatusCode,
+) -> UiResult {
     // The portal shows a requester's own records only, whatever else the viewer may see.
     let incident = find(state, who, key).await?;
     if incident.requester_user_id != Some(who.user.id) {
@@ -339,7 +353,15 @@ pub async fn render_record(
         .collect();
     let settings = state.store.settings(who.tenant_id()).await?;
     let reply_hint = reply_hint(&incident, settings.reopen_window());
+    let rating = Box::pin(super::satisfaction::PortalRating::of(
+        state,
+        who,
+        &incident,
+        rating_form,
+    ))
+    .await?;
     let page = RecordPage {
+        rating,
         chrome: Chrome::new(state, who, "/portal").await,
         reply_hint,
         key: incident.key(),

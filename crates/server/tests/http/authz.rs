@@ -354,10 +354,12 @@ async fn fixtures(app: &TestApp) -> Fixtures {
     register_fixtures(app, &mut fx).await;
     role_fixtures(app, &mut fx).await;
     competence_fixtures(app, &mut fx).await;
+    Box::pin(relationship_fixtures(app, &mut fx)).await;
     document_fixtures(app, &mut fx).await;
     audit_fixtures(app, &mut fx).await;
     nonconformity_fixtures(app, &mut fx).await;
     review_fixtures(app, &mut fx).await;
+    Box::pin(supplier_fixtures(app, &mut fx)).await;
     let view = app
         .post(
             "/api/v1/views",
@@ -733,6 +735,30 @@ async fn register_fixtures(app: &TestApp, fx: &mut Fixtures) {
     fx.both("improvement", id_of(&created(&improvement, "improvement")));
 }
 
+/// A received complaint of the customer, owned by the manager, and a satisfaction survey.
+async fn relationship_fixtures(app: &TestApp, fx: &mut Fixtures) {
+    let complaint = app
+        .post(
+            "/api/v1/complaints",
+            Role::Admin,
+            json!({"customer_id": fx.id["customer"].parse::<i64>().unwrap_or_default(),
+                   "complainant": "Matrix", "received_on": "2026-01-05", "channel": "email",
+                   "summary": format!("{SECRET} complaint"), "owner_id": fx.manager_id,
+                   "target_date": "2027-12-31"}),
+        )
+        .await;
+    fx.both("complaint", id_of(&created(&complaint, "complaint")));
+    let survey = app
+        .post(
+            "/api/v1/satisfaction/surveys",
+            Role::Admin,
+            json!({"conducted_on": "2026-01-05", "sample_size": 10, "responses": 4,
+                   "average_score": 4.2, "analysis": format!("{SECRET} survey")}),
+        )
+        .await;
+    fx.both("survey", id_of(&created(&survey, "survey")));
+}
+
 /// A requirement of the role, the manager's record of it and an open action.
 async fn competence_fixtures(app: &TestApp, fx: &mut Fixtures) {
     let requirement = app
@@ -775,6 +801,44 @@ async fn competence_fixtures(app: &TestApp, fx: &mut Fixtures) {
 
 fn competence_requirement_id(fx: &Fixtures) -> i64 {
     fx.id["competence_requirement"].parse().unwrap_or_default()
+}
+
+/// A supplier owned by the manager, with a draft contract and an open dispute.
+async fn supplier_fixtures(app: &TestApp, fx: &mut Fixtures) {
+    let supplier = app
+        .post(
+            "/api/v1/suppliers",
+            Role::Admin,
+            json!({"name": format!("{SECRET} carrier"), "kind": "external",
+                   "supplies": "Matrix links", "owner_id": fx.manager_id}),
+        )
+        .await;
+    let id = id_of(&created(&supplier, "supplier"));
+    fx.both("supplier", id);
+    let contract = app
+        .post(
+            &format!("/api/v1/suppliers/{id}/contracts"),
+            Role::Admin,
+            json!({"reference": "UC-MATRIX", "scope": format!("{SECRET} scope"),
+                   "requirements": "Matrix", "obligations": "Matrix", "responsibilities": "Matrix",
+                   "starts_on": "2099-01-01"}),
+        )
+        .await;
+    fx.both(
+        "supplier_contract",
+        id_of(&created(&contract, "supplier contract")),
+    );
+    let dispute = app
+        .post(
+            &format!("/api/v1/suppliers/{id}/disputes"),
+            Role::Admin,
+            json!({"subject": format!("{SECRET} invoice")}),
+        )
+        .await;
+    fx.both(
+        "supplier_dispute",
+        id_of(&created(&dispute, "supplier dispute")),
+    );
 }
 
 /// A role held by the manager; the process is the same in every tenant.
@@ -1000,10 +1064,15 @@ fn fixture_name(path: &str, before: &str) -> Option<&'static str> {
         "certificates" => "certificate",
         "risks" => "risk",
         "roles" => "sms_role",
+        "suppliers" => "supplier",
+        "contracts" if path.starts_with("/suppliers/") => "supplier_contract",
+        "disputes" if path.starts_with("/suppliers/") => "supplier_dispute",
         "assignments" if path.starts_with("/roles/") => "role_assignment",
         "raci" => "process",
         "objectives" => "objective",
         "improvements" => "improvement",
+        "complaints" => "complaint",
+        "surveys" => "survey",
         "documents" => "document",
         "versions" => "document_version",
         "files" => "document_file",
@@ -1240,6 +1309,33 @@ fn payload(method: &Method, path: &str, fx: &Fixtures, caller: Caller) -> Payloa
         // Closing comes last in the table, so the fixture stays open for the rows before.
         ("POST", "/risks/{id}/close") => json!({"reason": "Matrix"}),
         // The manager's second role of the name is refused (422) past the permission check.
+        ("POST", "/suppliers") => {
+            json!({"name": "Matrix supplier", "kind": "internal", "supplies": "Matrix",
+                   "owner_id": fx.manager_id})
+        }
+        ("PUT", "/suppliers/{id}") => {
+            json!({"updated_at": "2000-01-01T00:00:00Z", "name": "Matrix", "kind": "external",
+                   "supplies": "Matrix", "owner_id": fx.manager_id, "status": "active"})
+        }
+        ("POST", "/suppliers/{id}/contracts") => {
+            json!({"reference": "Matrix", "scope": "Matrix", "starts_on": "2099-02-01",
+                   "impact": "Matrix"})
+        }
+        ("POST", "/suppliers/{id}/contracts/{contract_id}/approve") => {
+            json!({"approved_on": "2026-01-01"})
+        }
+        ("POST", "/suppliers/{id}/contracts/{contract_id}/reviews") => {
+            json!({"still_fits": true, "notes": "Matrix"})
+        }
+        ("POST", "/suppliers/{id}/reviews") => {
+            json!({"held_on": "2026-01-10", "period_from": "2025-10-01", "period_to": "2025-12-31",
+                   "rating": "meets"})
+        }
+        ("POST", "/suppliers/{id}/disputes") => json!({"subject": "Matrix dispute"}),
+        ("POST", "/suppliers/{id}/disputes/{dispute_id}/steps") => {
+            json!({"step": "escalate", "escalated_to": "Matrix", "note": "Matrix"})
+        }
+        ("PUT", "/suppliers/{id}/ucs") => json!({"agreement_ids": []}),
         ("POST", "/roles") => json!({"name": "Matrix role",
             "responsibilities": "Matrix", "authorities": "Matrix"}),
         // An edit over a long-gone version: a 409 past the permission check.
@@ -1257,6 +1353,31 @@ fn payload(method: &Method, path: &str, fx: &Fixtures, caller: Caller) -> Payloa
             "direction": "at_least", "target": 90, "owner_id": fx.manager_id}),
         ("POST", "/objectives/{id}/measurements") => json!({"month": "2026-01", "value": 4}),
         ("POST", "/improvements") => json!({"title": "Matrix", "source": "staff"}),
+        ("POST", "/complaints") => json!({"customer_id":
+            fx.id["customer"].parse::<i64>().unwrap_or_default(), "complainant": "Matrix",
+            "received_on": "2026-01-05", "channel": "phone", "summary": "Matrix",
+            "owner_id": fx.manager_id}),
+        // An edit over a long-gone version: a 409 past the permission check.
+        ("PATCH", "/complaints/{id}") => {
+            json!({"updated_at": "2000-01-01T00:00:00Z", "summary": "Matrix"})
+        }
+        // Closing a received complaint is out of order: a 409, and the fixture stays received.
+        ("POST", "/complaints/{id}/transitions") => json!({"step": "close"}),
+        // Not past its target date: a 422 past the permission check.
+        ("POST", "/complaints/{id}/escalations") => {
+            json!({"escalated_to": "Matrix", "reason": "Matrix"})
+        }
+        // Raised by the first caller; a 409 for the next ones.
+        ("POST", "/complaints/{id}/nonconformity") | ("POST", "/complaints/{id}/improvement") => {
+            return Payload::None;
+        }
+        ("POST", "/satisfaction/surveys") => json!({"conducted_on": "2026-01-05",
+            "sample_size": 5, "responses": 0, "analysis": "Matrix"}),
+        // Held in the future: a 422 past the permission check.
+        ("POST", "/customers/{id}/reviews") => json!({"held_on": "2099-01-01",
+            "attendees": "Matrix", "performance": "Matrix", "outcomes": "Matrix"}),
+        // The requester's own incident is not resolved: a 409 past the permission check.
+        ("POST", "/incidents/{key}/rating") => json!({"score": 4}),
         ("POST", "/management-reviews") => json!({"title": "Matrix", "planned_on": "2099-03-01"}),
         // An edit over a long-gone version: a 409 past the permission check.
         ("PATCH", "/management-reviews/{id}") => {
@@ -1502,7 +1623,7 @@ async fn matrix(store: Store) {
     let app = app(store).await;
     let rows = parse_table().unwrap_or_else(|e| panic!("{}", e.join("\n")));
     let documented = documented_operations();
-    let fx = fixtures(&app).await;
+    let fx = Box::pin(fixtures(&app)).await;
     let mut failures = coverage_problems(&rows);
     let mut checked = 0;
     let mut fresh_count = 0;

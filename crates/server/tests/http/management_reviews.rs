@@ -72,7 +72,10 @@ both_backends!(
         assert!(compiled.body["inputs_compiled_at"].is_string());
         let inputs = app.get(&format!("{base}/inputs"), Role::Auditor).await;
         assert_eq!(inputs.body["incidents"]["raised"], 1, "{}", inputs.text);
-        assert!(inputs.text.contains("not recorded in Steward yet"));
+        // Complaints and satisfaction are compiled now (8.3.2), nothing is left unrecorded.
+        assert_eq!(inputs.body["complaints"]["received"], 0, "{}", inputs.text);
+        assert!(inputs.body["satisfaction"]["surveys"].is_array());
+        assert_eq!(inputs.body["not_recorded"], serde_json::json!([]));
 
         let not_yet = app
             .post(
@@ -214,7 +217,8 @@ both_backends!(the_review_pages_work, |store: Store| async move {
         "Changes in context",
         "Service levels",
         "Conformance readiness",
-        "not recorded in Steward yet",
+        "Customer complaints",
+        "Customer satisfaction",
     ] {
         assert!(view.html.contains(needle), "{needle}: {}", view.html);
     }

@@ -595,6 +595,15 @@ impl Store {
             risks: self.risk_inputs(tenant_id, today).await?,
             improvements: self.improvement_inputs(tenant_id, period).await?,
             conformance: self.conformance_inputs(tenant_id, period).await?,
+            suppliers: self
+                .supplier_inputs(tenant_id, review.period_from, review.period_to, period)
+                .await?,
+            complaints: self
+                .complaint_inputs(tenant_id, review.period_from, review.period_to, today)
+                .await?,
+            satisfaction: self
+                .satisfaction_inputs(tenant_id, review.period_from, review.period_to)
+                .await?,
             not_recorded: not_recorded_inputs(),
         })
     }
